@@ -44,6 +44,10 @@ add("english_mixed_case", "ThE QuIcK bRoWn FOX JUMPS over THE lazy DOG. CamelCas
 add("hyphens_and_dashes", "state-of-the-art — well–known ‐ non‑breaking ‒ figure ― bar - minus −5")
 add("quotes_variants", "“Smart quotes” ‘single’ «guillemets» „low“ 「かぎ」 『二重』 \"straight\" 'plain'")
 
+add("special_tokens_as_text", "<|endoftext|> <|fim_prefix|>x<|fim_middle|>y<|fim_suffix|> <|endofprompt|> "
+    "<|im_start|>user\nhi<|im_end|> <|start|>assistant<|channel|>final<|message|>ok<|return|> <|constrain|> <|call|>")
+add("special_tokens_glued", "<|endoftext|><|endoftext|>text<|endoftext|>")
+
 # --- CJK ----------------------------------------------------------------------
 add("japanese_prose", "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。")
 add("japanese_mixed", "ONE PIECE の最新刊（第110巻）は ¥528 です。送料無料！北海道への配送は２〜３日かかります。")
