@@ -1,0 +1,268 @@
+//! The golden dataset: `*.yaml` / `*.yml` / `*.jsonl` case files (or one file), loaded with each
+//! case's location so every problem can point at its line. Duplicate ids, empty queries and malformed
+//! records are all reported together.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::diag::{self, Diagnostic, Diagnostics, Sink};
+use crate::tree::Tree;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    pub low: f64,
+    pub high: f64,
+}
+
+/// One golden case (SPEC 2.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: String,
+    pub intent: String,
+    pub query: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Message>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_cost_band: Option<Band>,
+}
+
+impl Case {
+    pub fn weight(&self) -> f64 {
+        self.weight.unwrap_or(1.0)
+    }
+}
+
+/// Where a case was defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocatedCase {
+    pub case: Case,
+    pub at: Location,
+}
+
+/// The whole dataset, in a stable order (files sorted by path, cases in file order).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dataset {
+    pub cases: Vec<LocatedCase>,
+}
+
+impl Dataset {
+    /// Loads `golden` (a directory or one file) from `tree`.
+    pub fn load(tree: &dyn Tree, golden: &str) -> Result<Dataset, Diagnostics> {
+        let fail = |d: Diagnostic| Err(Diagnostics(vec![d]));
+        let files = match tree.is_dir(golden) {
+            Ok(true) => match tree.list(golden) {
+                Ok(list) => list.into_iter().filter(|p| is_case_file(p)).collect::<Vec<_>>(),
+                Err(e) => return fail(Diagnostic::new(golden, e.to_string())),
+            },
+            Ok(false) => vec![golden.to_string()],
+            Err(e) => return fail(Diagnostic::new(golden, e.to_string())),
+        };
+        if files.is_empty() {
+            return fail(
+                Diagnostic::new(golden, format!("no golden case files (*.yaml, *.yml, *.jsonl) in {}", tree.label()))
+                    .help("point `golden:` in costgate.yaml at a directory of case files or at one file"),
+            );
+        }
+        let mut sink = Sink::default();
+        let mut cases = Vec::new();
+        for file in &files {
+            let text = match tree.read_string(file) {
+                Ok(Some(t)) => t,
+                Ok(None) => {
+                    sink.push(Diagnostic::new(file.as_str(), format!("golden file not found in {}", tree.label())));
+                    continue;
+                }
+                Err(e) => {
+                    sink.push(Diagnostic::new(file.as_str(), e.to_string()));
+                    continue;
+                }
+            };
+            if file.ends_with(".jsonl") {
+                parse_jsonl(file, &text, &mut cases, &mut sink);
+            } else {
+                parse_yaml(file, &text, &mut cases, &mut sink);
+            }
+        }
+        validate(&cases, &mut sink);
+        sink.finish(Dataset { cases })
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.cases.iter().map(|c| c.case.id.as_str())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&LocatedCase> {
+        self.cases.iter().find(|c| c.case.id == id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.cases.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cases.is_empty()
+    }
+}
+
+fn is_case_file(p: &str) -> bool {
+    p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".jsonl")
+}
+
+fn parse_yaml(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Sink) {
+    if text.trim().is_empty() {
+        return;
+    }
+    match serde_saphyr::from_str::<Vec<Spanned<Case>>>(text) {
+        Ok(list) => out.extend(list.into_iter().map(|s| LocatedCase {
+            at: Location { file: file.to_string(), line: s.referenced.line() as usize },
+            case: s.value,
+        })),
+        Err(e) => sink.push(
+            diag::from_yaml_error(file, &e).help("a golden YAML file is a list of cases: `- id: GD-1\\n  intent: …\\n  query: …`"),
+        ),
+    }
+}
+
+fn parse_jsonl(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Sink) {
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Case>(line) {
+            Ok(case) => out.push(LocatedCase { case, at: Location { file: file.to_string(), line: n } }),
+            Err(e) => sink.push(Diagnostic::new(file, strip_json_position(&e.to_string())).at(n, e.column())),
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the diagnostic carries the position itself.
+fn strip_json_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn validate(cases: &[LocatedCase], sink: &mut Sink) {
+    let mut seen: BTreeMap<&str, &Location> = BTreeMap::new();
+    for c in cases {
+        let at = &c.at;
+        let d = |m: String| Diagnostic::new(at.file.as_str(), m).at(at.line, 0);
+        if c.case.id.trim().is_empty() {
+            sink.push(d("case has an empty `id`".into()));
+        } else if let Some(first) = seen.insert(&c.case.id, at) {
+            sink.push(
+                d(format!("duplicate case id `{}`", c.case.id)).help(format!("first defined at {first}; ids must be unique across the dataset")),
+            );
+        }
+        if c.case.intent.trim().is_empty() {
+            sink.push(d(format!("case `{}` has an empty `intent`", c.case.id)));
+        }
+        if c.case.query.trim().is_empty() {
+            sink.push(d(format!("case `{}` has an empty `query`", c.case.id)).help("a golden case needs the user's query text"));
+        }
+        if let Some(w) = c.case.weight {
+            if !w.is_finite() || w <= 0.0 {
+                sink.push(d(format!("case `{}`: `weight` must be a positive number, got {w}", c.case.id)));
+            }
+        }
+        if let Some(b) = c.case.expected_cost_band {
+            if !(b.low.is_finite() && b.high.is_finite() && b.low <= b.high) {
+                sink.push(d(format!("case `{}`: `expected_cost_band` needs low <= high", c.case.id)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::DirTree;
+
+    fn tree(files: &[(&str, &str)]) -> (tempfile::TempDir, DirTree) {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, c) in files {
+            let full = dir.path().join(p);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, c).unwrap();
+        }
+        let t = DirTree::new(dir.path(), "test");
+        (dir, t)
+    }
+
+    #[test]
+    fn yaml_and_jsonl_cases_load_in_file_order_with_lines() {
+        let (_d, t) = tree(&[
+            ("golden/b.jsonl", "{\"id\":\"B1\",\"intent\":\"x\",\"query\":\"q\"}\n\n{\"id\":\"B2\",\"intent\":\"x\",\"query\":\"q\"}\n"),
+            ("golden/a.yaml", "- id: A1\n  intent: x\n  query: hello\n- id: A2\n  intent: y\n  query: こんにちは\n  history:\n    - {role: user, content: hi}\n"),
+            ("golden/notes.txt", "ignored"),
+        ]);
+        let ds = Dataset::load(&t, "golden").unwrap();
+        let ids: Vec<_> = ds.ids().collect();
+        assert_eq!(ids, ["A1", "A2", "B1", "B2"]);
+        assert_eq!(ds.cases[1].at.line, 4);
+        assert_eq!(ds.cases[3].at, Location { file: "golden/b.jsonl".into(), line: 3 });
+    }
+
+    #[test]
+    fn duplicate_ids_and_empty_queries_are_all_reported() {
+        let (_d, t) = tree(&[
+            ("golden/a.yaml", "- id: A1\n  intent: x\n  query: hello\n- id: A1\n  intent: x\n  query: '  '\n"),
+            ("golden/b.jsonl", "{\"id\":\"A1\",\"intent\":\"x\",\"query\":\"q\"}\n{\"id\": 3\n"),
+        ]);
+        let err = Dataset::load(&t, "golden").unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 4, "{text}");
+        assert!(text.contains("golden/a.yaml:4: duplicate case id `A1`"), "{text}");
+        assert!(text.contains("golden/b.jsonl:1: duplicate case id `A1`"), "{text}");
+        assert!(text.contains("empty `query`"), "{text}");
+        assert!(text.contains("golden/b.jsonl:2:"), "{text}");
+    }
+
+    #[test]
+    fn unknown_case_key_is_an_error_with_line() {
+        let (_d, t) = tree(&[("g.yaml", "- id: A1\n  intent: x\n  query: q\n  qeury: typo\n")]);
+        let err = Dataset::load(&t, "g.yaml").unwrap_err();
+        assert_eq!(err.0[0].line, 4, "{err}");
+        assert!(err.0[0].message.contains("qeury"), "{err}");
+    }
+}

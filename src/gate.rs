@@ -1,0 +1,334 @@
+//! The gate's orchestration: load policy from the base, application inputs from each side, price
+//! the base dataset on both, compare, and assemble the [`Report`]. Also `run` (one side alone).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::config::{Config, Mode};
+use crate::dataset::{Dataset, LocatedCase};
+use crate::diag::Diagnostics;
+use crate::error::{Error, Result};
+use crate::pricing::PricingTable;
+use crate::render::{Priced, Renderer};
+use crate::report::{CaseReport, Report, RoutingChange, RunCase, RunReport, RunSummary, SideCost, SideInfo, Status, SCHEMA_VERSION};
+use crate::routes::{Route, Routes};
+use crate::tree::Tree;
+use crate::verdict::{self, Pair};
+
+/// One side of a comparison: a tree and, for git trees, its commit.
+#[derive(Clone)]
+pub struct Side {
+    pub name: &'static str,
+    pub tree: Arc<dyn Tree>,
+    pub commit: Option<String>,
+}
+
+impl Side {
+    fn info(&self) -> SideInfo {
+        SideInfo { label: self.tree.label().to_string(), commit: self.commit.clone() }
+    }
+
+    fn cfg_err(&self) -> impl Fn(Diagnostics) -> Error + '_ {
+        move |d| Error::config(self.name, d)
+    }
+}
+
+/// Options shared by `check` and `run`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Path of `costgate.yaml` inside each tree.
+    pub config_path: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { config_path: crate::config::DEFAULT_PATH.to_string() }
+    }
+}
+
+/// The price table a side's configuration asks for.
+pub fn load_pricing(tree: &dyn Tree, config: &Config) -> std::result::Result<PricingTable, Diagnostics> {
+    let Some(path) = &config.pricing else { return Ok(PricingTable::builtin()) };
+    match tree.read_string(path) {
+        Ok(Some(text)) => PricingTable::with_overrides(&text, path),
+        Ok(None) => Err(Diagnostics(vec![crate::diag::Diagnostic::new(config.file.as_str(), format!("pricing file `{path}` not found in {}", tree.label()))
+            .help("fix `pricing:` in costgate.yaml or remove it to use the built-in table")])),
+        Err(e) => Err(Diagnostics(vec![crate::diag::Diagnostic::new(path.as_str(), e.to_string())])),
+    }
+}
+
+fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) -> Result<Routes> {
+    if config.mode == Mode::Harness {
+        return Err(Error::Usage(format!(
+            "{}: `mode: harness` needs the Bedrock stand-in, which this build of costgate does not include yet; use `mode: render`",
+            config.file
+        )));
+    }
+    let spec = config.routes.as_ref().ok_or_else(|| Error::Usage(format!("{}: no `routes`", config.file)))?;
+    Routes::load(side.tree.as_ref(), spec, &config.file, pricing).map_err(side.cfg_err())
+}
+
+fn price(side: &Side, routes: &Routes, pricing: &PricingTable, dataset: &Dataset) -> Result<Vec<Priced>> {
+    Renderer::new(side.tree.clone(), routes, pricing).price_all(dataset).map_err(side.cfg_err())
+}
+
+fn side_cost(p: &Priced) -> SideCost {
+    SideCost {
+        model: p.model.clone(),
+        input_tokens: p.input_tokens,
+        output_tokens: p.output_tokens,
+        cost_usd: p.cost_usd,
+        segments: p.segments,
+        calls: p.calls,
+    }
+}
+
+/// `costgate check`: the verdict of head against base.
+pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
+    let base_cfg = Config::load(base.tree.as_ref(), &opts.config_path).map_err(base.cfg_err())?;
+    let head_cfg = Config::load(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
+    // Policy: thresholds, dataset and prices come from the base only.
+    let pricing = load_pricing(base.tree.as_ref(), &base_cfg).map_err(base.cfg_err())?;
+    let dataset = Dataset::load(base.tree.as_ref(), &base_cfg.golden).map_err(base.cfg_err())?;
+    // Application inputs: each side's own routes and templates.
+    let base_routes = load_routes(base, &base_cfg, &pricing)?;
+    let head_routes = load_routes(head, &head_cfg, &pricing)?;
+
+    let mut policy_changes = policy_diff(&base_cfg, &head_cfg);
+    let head_dataset = match Dataset::load(head.tree.as_ref(), &head_cfg.golden) {
+        Ok(d) => Some(d),
+        Err(d) => {
+            policy_changes.push(format!("head's golden dataset does not load ({} problems); the base dataset was used", d.0.len()));
+            None
+        }
+    };
+    match load_pricing(head.tree.as_ref(), &head_cfg) {
+        Ok(head_pricing) => policy_changes.extend(pricing_diff(&pricing, &head_pricing)),
+        Err(d) => policy_changes.push(format!("head's pricing file does not load ({} problems); the base prices were used", d.0.len())),
+    }
+
+    let (base_priced, head_priced) = rayon::join(
+        || price(base, &base_routes, &pricing, &dataset),
+        || price(head, &head_routes, &pricing, &dataset),
+    );
+    let (base_priced, head_priced) = (base_priced?, head_priced?);
+
+    let pairs: Vec<Pair<'_>> = dataset
+        .cases
+        .iter()
+        .zip(base_priced.iter().zip(&head_priced))
+        .map(|(c, (b, h))| Pair { id: &c.case.id, base_usd: b.cost_usd, head_usd: h.cost_usd, weight: c.case.weight() })
+        .collect();
+    let decision = verdict::decide(&pairs, &base_cfg.thresholds);
+
+    let head_by_id: BTreeMap<&str, &LocatedCase> =
+        head_dataset.iter().flat_map(|d| d.cases.iter().map(|c| (c.case.id.as_str(), c))).collect();
+    let mut notes = Vec::new();
+    let mut cases = Vec::with_capacity(dataset.len());
+    let min = base_cfg.thresholds.min_cost_delta_usd;
+    for (c, (b, h)) in dataset.cases.iter().zip(base_priced.iter().zip(&head_priced)) {
+        let d = verdict::delta_pct(b.cost_usd, h.cost_usd, min);
+        let status = match d {
+            None => Status::Regressed,
+            Some(x) if x > 0.0 => Status::Regressed,
+            Some(x) if x < 0.0 => Status::Improved,
+            Some(_) => Status::Unchanged,
+        };
+        let in_head = head_by_id.get(c.case.id.as_str());
+        let outside_band = c.case.expected_cost_band.is_some_and(|band| h.cost_usd < band.low || h.cost_usd > band.high);
+        cases.push(CaseReport {
+            id: c.case.id.clone(),
+            intent: c.case.intent.clone(),
+            status,
+            base: Some(side_cost(b)),
+            head: Some(side_cost(h)),
+            delta_pct: d,
+            delta_usd: h.cost_usd - b.cost_usd,
+            grew: grown_segment(b, h),
+            model_changed: b.model != h.model,
+            removed_in_head: head_dataset.is_some() && in_head.is_none(),
+            changed_in_head: in_head.is_some_and(|hc| hc.case != c.case),
+            outside_band,
+        });
+    }
+    let outside = cases.iter().filter(|c| c.outside_band).count();
+    if outside > 0 {
+        notes.push(format!("{outside} case(s) cost outside their expected_cost_band at head"));
+    }
+
+    // Cases only the head's dataset has: priced with the head's application, reported, not gated.
+    if let Some(hd) = &head_dataset {
+        let base_ids: BTreeSet<&str> = dataset.ids().collect();
+        let added = Dataset { cases: hd.cases.iter().filter(|c| !base_ids.contains(c.case.id.as_str())).cloned().collect() };
+        if !added.is_empty() {
+            let priced = price(head, &head_routes, &pricing, &added)?;
+            for (c, p) in added.cases.iter().zip(&priced) {
+                cases.push(CaseReport {
+                    id: c.case.id.clone(),
+                    intent: c.case.intent.clone(),
+                    status: Status::Added,
+                    base: None,
+                    head: Some(side_cost(p)),
+                    delta_pct: None,
+                    delta_usd: p.cost_usd,
+                    grew: None,
+                    model_changed: false,
+                    removed_in_head: false,
+                    changed_in_head: false,
+                    outside_band: false,
+                });
+            }
+            policy_changes.push(format!("head adds {} golden case(s); they are reported but gated only once merged", added.len()));
+        }
+        let removed: Vec<&str> = dataset.ids().filter(|id| !head_by_id.contains_key(id)).collect();
+        if !removed.is_empty() {
+            policy_changes.push(format!("head removes {} golden case(s), still gated: {}", removed.len(), list(&removed)));
+        }
+        let changed: Vec<&str> = cases.iter().filter(|c| c.changed_in_head).map(|c| c.id.as_str()).collect();
+        if !changed.is_empty() {
+            policy_changes.push(format!("head edits {} golden case(s), gated with the base's version: {}", changed.len(), list(&changed)));
+        }
+    }
+
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        verdict: decision.verdict,
+        reasons: decision.reasons,
+        fail_kinds: decision.fail_kinds,
+        summary: decision.summary,
+        base: base.info(),
+        head: head.info(),
+        thresholds: base_cfg.thresholds.clone(),
+        routing_changes: routing_diff(&base_routes, &head_routes),
+        policy_changes,
+        notes,
+        cases,
+    })
+}
+
+/// `costgate run`: prices one tree's dataset with its own configuration.
+pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
+    let cfg = Config::load(side.tree.as_ref(), &opts.config_path).map_err(side.cfg_err())?;
+    let pricing = load_pricing(side.tree.as_ref(), &cfg).map_err(side.cfg_err())?;
+    let dataset = Dataset::load(side.tree.as_ref(), &cfg.golden).map_err(side.cfg_err())?;
+    let routes = load_routes(side, &cfg, &pricing)?;
+    let priced = price(side, &routes, &pricing, &dataset)?;
+    let costs: Vec<f64> = priced.iter().map(|p| p.cost_usd).collect();
+    let weights: f64 = dataset.cases.iter().map(|c| c.case.weight()).sum();
+    let total: f64 = dataset.cases.iter().zip(&priced).map(|(c, p)| p.cost_usd * c.case.weight()).sum();
+    let n = priced.len().max(1) as f64;
+    Ok(RunReport {
+        schema_version: SCHEMA_VERSION,
+        tree: side.info(),
+        summary: RunSummary {
+            cases: priced.len(),
+            total_usd: total,
+            mean_usd: if weights > 0.0 { total / weights } else { 0.0 },
+            p50_usd: verdict::nearest_rank(&costs, 50.0),
+            p95_usd: verdict::nearest_rank(&costs, 95.0),
+            avg_input_tokens: priced.iter().map(|p| p.input_tokens as f64).sum::<f64>() / n,
+            bypass_rate: priced.iter().filter(|p| p.bypass).count() as f64 / n,
+        },
+        cases: dataset
+            .cases
+            .iter()
+            .zip(&priced)
+            .map(|(c, p)| RunCase { id: c.case.id.clone(), intent: c.case.intent.clone(), cost: side_cost(p) })
+            .collect(),
+    })
+}
+
+fn list(ids: &[&str]) -> String {
+    const SHOWN: usize = 10;
+    let mut s = ids.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
+    if ids.len() > SHOWN {
+        s.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    s
+}
+
+/// The prompt segment that grew most, by tokens.
+fn grown_segment(b: &Priced, h: &Priced) -> Option<String> {
+    let (bs, hs) = (&b.segments, &h.segments);
+    [
+        ("system", hs.system as i64 - bs.system as i64),
+        ("history", hs.history as i64 - bs.history as i64),
+        ("prompt", hs.prompt as i64 - bs.prompt as i64),
+        ("overhead", hs.overhead as i64 - bs.overhead as i64),
+    ]
+    .into_iter()
+    .filter(|(_, d)| *d > 0)
+    .max_by_key(|(_, d)| *d)
+    .map(|(n, _)| n.to_string())
+}
+
+fn route_label(r: Option<&Route>) -> Option<String> {
+    r.map(|r| match r {
+        Route::Bypass => "bypass".to_string(),
+        Route::Model { model, .. } => model.clone(),
+    })
+}
+
+fn routing_diff(base: &Routes, head: &Routes) -> Vec<RoutingChange> {
+    let intents: BTreeSet<&String> = base.by_intent.keys().chain(head.by_intent.keys()).collect();
+    intents
+        .into_iter()
+        .filter_map(|i| {
+            let b = route_label(base.by_intent.get(i));
+            let h = route_label(head.by_intent.get(i));
+            (b != h).then(|| RoutingChange { intent: i.clone(), base: b, head: h })
+        })
+        .collect()
+}
+
+/// Dotted-path differences between the base's and the head's policy settings.
+fn policy_diff(base: &Config, head: &Config) -> Vec<String> {
+    let b = serde_json::to_value(base.policy()).unwrap_or_default();
+    let h = serde_json::to_value(head.policy()).unwrap_or_default();
+    let (mut bf, mut hf) = (BTreeMap::new(), BTreeMap::new());
+    flatten("", &b, &mut bf);
+    flatten("", &h, &mut hf);
+    let keys: BTreeSet<&String> = bf.keys().chain(hf.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (x, y) = (bf.get(k), hf.get(k));
+            (x != y).then(|| {
+                let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "(unset)".into());
+                format!("{k}: {} → {} (ignored: policy comes from the base)", show(x), show(y))
+            })
+        })
+        .collect()
+}
+
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&p, v, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
+fn pricing_diff(base: &PricingTable, head: &PricingTable) -> Vec<String> {
+    let mut out = Vec::new();
+    let ids: BTreeSet<&String> = base.models().keys().chain(head.models().keys()).collect();
+    for id in ids {
+        match (base.models().get(id), head.models().get(id)) {
+            (Some(b), Some(h)) if b.input_per_mtok != h.input_per_mtok || b.output_per_mtok != h.output_per_mtok || b.token_scale != h.token_scale || b.tokenizer != h.tokenizer => {
+                out.push(format!(
+                    "pricing for {id}: input {} → {}, output {} → {} USD/Mtok, scale {} → {} (ignored: prices come from the base)",
+                    b.input_per_mtok, h.input_per_mtok, b.output_per_mtok, h.output_per_mtok, b.token_scale, h.token_scale
+                ));
+            }
+            (None, Some(_)) => out.push(format!("pricing adds {id} (ignored until merged)")),
+            (Some(_), None) => out.push(format!("pricing removes {id} (ignored: prices come from the base)")),
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,23 @@
+//! costgate: a cost-regression gate for LLM applications on AWS Bedrock.
+//!
+//! The library prices a golden dataset of user queries at a pull request's base and head, compares
+//! them case by case and gives a verdict (SPEC sections 3 and 5). It never prints and never exits;
+//! `main.rs` maps [`Error`] to the exit codes of the spec.
+
+pub mod cli;
+pub mod config;
+pub mod dataset;
+pub mod diag;
+pub mod error;
+pub mod gate;
+pub mod markdown;
+pub mod pricing;
+pub mod render;
+pub mod report;
+pub mod routes;
+pub mod terminal;
+pub mod tokenize;
+pub mod tree;
+pub mod verdict;
+
+pub use error::{Error, Result};

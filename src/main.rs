@@ -1,0 +1,34 @@
+//! The `costgate` binary: parses arguments, runs the command, prints its output, and turns errors
+//! into the exit codes of SPEC section 5 (2: usage or configuration, 3: no verdict possible).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("COSTGATE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = costgate::cli::Cli::parse();
+    match costgate::cli::run(cli, &mut std::io::stdin().lock()) {
+        Ok(outcome) => {
+            let mut out = anstream::stdout();
+            if out.write_all(outcome.stdout.as_bytes()).and_then(|_| out.flush()).is_err() {
+                return ExitCode::from(3);
+            }
+            ExitCode::from(outcome.exit_code as u8)
+        }
+        Err(err) => {
+            let mut msg = format!("error: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(s) = source {
+                msg.push_str(&format!("\n  caused by: {s}"));
+                source = s.source();
+            }
+            let _ = writeln!(anstream::stderr(), "{msg}");
+            ExitCode::from(err.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! `report.json` (SPEC 7): the one result structure every output is rendered from (terminal table,
+//! markdown, PR comment, step outputs). Field names are a contract other tools rely on.
+
+use serde::{Deserialize, Serialize};
+
+use crate::render::Segments;
+use crate::verdict::{FailKind, Summary, Verdict};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Unchanged,
+    Regressed,
+    Improved,
+    Added,
+    Removed,
+}
+
+/// One side of one case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SideCost {
+    pub model: Option<String>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub segments: Segments,
+    pub calls: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseReport {
+    pub id: String,
+    pub intent: String,
+    pub status: Status,
+    pub base: Option<SideCost>,
+    pub head: Option<SideCost>,
+    /// `null` for an unbounded regression (free before) and for added cases.
+    pub delta_pct: Option<f64>,
+    pub delta_usd: f64,
+    /// The prompt segment whose token count grew most, if any grew.
+    pub grew: Option<String>,
+    pub model_changed: bool,
+    /// The head's dataset dropped or edited this case; it is still gated with the base's version.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub removed_in_head: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub changed_in_head: bool,
+    /// Head cost outside the case's `expected_cost_band`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub outside_band: bool,
+}
+
+/// Where each side came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SideInfo {
+    pub label: String,
+    pub commit: Option<String>,
+}
+
+/// An intent whose route changed between base and head.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoutingChange {
+    pub intent: String,
+    pub base: Option<String>,
+    pub head: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    pub fail_kinds: Vec<FailKind>,
+    pub summary: Summary,
+    pub base: SideInfo,
+    pub head: SideInfo,
+    pub thresholds: crate::config::Thresholds,
+    pub routing_changes: Vec<RoutingChange>,
+    /// Edits the head made to policy inputs, which had no effect on this verdict.
+    pub policy_changes: Vec<String>,
+    /// Notes for the reader that do not change the verdict.
+    pub notes: Vec<String>,
+    pub cases: Vec<CaseReport>,
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        // Serialising plain data with finite floats cannot fail.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Cases that regressed, worst first (unbounded first, then by percentage, then id).
+    pub fn regressions(&self) -> Vec<&CaseReport> {
+        let mut v: Vec<&CaseReport> = self.cases.iter().filter(|c| c.status == Status::Regressed).collect();
+        v.sort_by(|a, b| match (a.delta_pct, b.delta_pct) {
+            (None, None) => a.id.cmp(&b.id),
+            (None, _) => std::cmp::Ordering::Less,
+            (_, None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => y.total_cmp(&x).then_with(|| a.id.cmp(&b.id)),
+        });
+        v
+    }
+}
+
+/// Report of `costgate run`: one tree priced, no comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub tree: SideInfo,
+    pub summary: RunSummary,
+    pub cases: Vec<RunCase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub cases: usize,
+    pub total_usd: f64,
+    pub mean_usd: f64,
+    pub p50_usd: f64,
+    pub p95_usd: f64,
+    pub avg_input_tokens: f64,
+    pub bypass_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunCase {
+    pub id: String,
+    pub intent: String,
+    #[serde(flatten)]
+    pub cost: SideCost,
+}
+
+impl RunReport {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
