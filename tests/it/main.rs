@@ -1,4 +1,5 @@
 //! The one integration-test binary: each topic is a module (see `tests/it/*.rs`).
 
+mod check;
 mod support;
 mod tokens;

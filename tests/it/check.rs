@@ -1,0 +1,279 @@
+//! `costgate check` end to end on small fixture trees: every verdict, the policy-from-base rule,
+//! configuration errors with exit code 2, and git revisions read without a checkout.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{costgate, git, git_commit_all, git_init, run, write_tree};
+
+// Output lengths are small so that prompt growth dominates the cost of a case, as it does for the
+// short intents of real chatbots.
+const CONFIG: &str = "version: 1\ngolden: golden/\nroutes: app/routes.yaml\n";
+const ROUTES: &str = "\
+chat:
+  model: anthropic.claude-3-haiku-20240307-v1:0
+  system: prompts/system.j2
+  output_tokens: 10
+faq:
+  model: anthropic.claude-3-5-haiku-20241022-v1:0
+  prompt: prompts/faq.j2
+  output_tokens: 5
+order_status:
+  bypass: true
+";
+const SYSTEM: &str = "You are MangaAssist, the helpful assistant of a manga store. Answer briefly.";
+const FAQ: &str = "Answer this shipping question for a {{ tier or 'standard' }} customer: {{ query }}";
+
+fn golden(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let intent = ["chat", "faq", "order_status"][i % 3];
+        s.push_str(&format!("- id: C-{i:03}\n  intent: {intent}\n  query: \"Question number {i} about One Piece volume {i}\"\n"));
+    }
+    s
+}
+
+/// A base/head pair of trees; `edit` changes the head.
+fn pair(edit: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    let head = dir.path().join("head");
+    let g = golden(30);
+    let files: Vec<(&str, &str)> = vec![
+        ("costgate.yaml", CONFIG),
+        ("golden/cases.yaml", &g),
+        ("app/routes.yaml", ROUTES),
+        ("prompts/system.j2", SYSTEM),
+        ("prompts/faq.j2", FAQ),
+    ];
+    write_tree(&base, &files);
+    write_tree(&head, &files);
+    write_tree(&head, edit);
+    (dir, base, head)
+}
+
+fn check(base: &Path, head: &Path, format: &str) -> (i32, String, String) {
+    run(costgate().args(["check", "--format", format, "--base-dir"]).arg(base).arg("--head-dir").arg(head))
+}
+
+fn json(base: &Path, head: &Path) -> (i32, Value) {
+    let (code, out, err) = check(base, head, "json");
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\nstderr: {err}"));
+    (code, v)
+}
+
+#[test]
+fn identical_trees_pass_with_exit_0() {
+    let (_d, base, head) = pair(&[]);
+    let (code, v) = json(&base, &head);
+    assert_eq!(code, 0);
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["summary"]["cases"], 30);
+    assert_eq!(v["summary"]["total_delta_pct"], 0.0);
+    assert!(v["cases"].as_array().unwrap().iter().all(|c| c["status"] == "unchanged"));
+}
+
+#[test]
+fn longer_system_prompt_fails_and_names_the_segment() {
+    let longer = format!("{SYSTEM} Always mention our loyalty programme, our free-shipping threshold of 5,000 yen, our return policy of thirty days, and our new release calendar, and sign off with the store's motto in both Japanese and English.");
+    let (_d, base, head) = pair(&[("prompts/system.j2", &longer)]);
+    let (code, v) = json(&base, &head);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["fail_kinds"][0], "query-regression");
+    let c0 = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-000").unwrap();
+    assert_eq!(c0["status"], "regressed");
+    assert_eq!(c0["grew"], "system");
+    assert!(c0["head"]["input_tokens"].as_u64() > c0["base"]["input_tokens"].as_u64());
+    assert!(v["reasons"][0].as_str().unwrap().ends_with("> 25%"), "{}", v["reasons"]);
+    // Bypassed cases stay free and unchanged.
+    let bypass = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-002").unwrap();
+    assert_eq!(bypass["base"]["cost_usd"], 0.0);
+    assert_eq!(bypass["status"], "unchanged");
+}
+
+#[test]
+fn small_growth_warns_with_exit_0() {
+    // FAQ prompt grows a little: every faq case moves more than the 10% band, none past 25%.
+    let (_d, base, head) = pair(&[("prompts/faq.j2", "Answer this shipping question briefly, politely and in one short paragraph for a {{ tier or 'standard' }} customer: {{ query }}")]);
+    let (code, v) = json(&base, &head);
+    assert_eq!(v["verdict"], "warn", "{:#}", v["reasons"]);
+    assert_eq!(code, 0);
+    let max = v["summary"]["max_regression_pct"].as_f64().unwrap();
+    assert!(max > 10.0 && max <= 25.0, "{max}");
+}
+
+#[test]
+fn route_change_to_a_pricier_model_fails_and_is_listed() {
+    let routes = ROUTES.replace("anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-sonnet-4-20250514-v1:0");
+    let (_d, base, head) = pair(&[("app/routes.yaml", &routes)]);
+    let (code, v) = json(&base, &head);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("fail")));
+    assert_eq!(v["routing_changes"][0]["intent"], "faq");
+    assert_eq!(v["routing_changes"][0]["head"], "anthropic.claude-sonnet-4-20250514-v1:0");
+    let faq = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-001").unwrap();
+    assert_eq!(faq["model_changed"], true);
+}
+
+#[test]
+fn bypassed_intent_routed_to_a_model_is_an_unbounded_regression() {
+    let routes = ROUTES.replace("order_status:\n  bypass: true\n", "order_status:\n  model: amazon.nova-micro-v1:0\n");
+    let (_d, base, head) = pair(&[("app/routes.yaml", &routes)]);
+    let (code, v) = json(&base, &head);
+    assert_eq!(code, 1);
+    assert!(v["reasons"][0].as_str().unwrap().contains("+∞%"), "{}", v["reasons"]);
+    assert_eq!(v["summary"]["max_regression_unbounded"], true);
+    let c = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-002").unwrap();
+    assert_eq!(c["delta_pct"], Value::Null);
+}
+
+#[test]
+fn head_that_loosens_its_thresholds_and_deletes_cases_still_fails() {
+    let longer = format!("{SYSTEM} {}", "Remember to be extremely thorough and friendly. ".repeat(6));
+    let loosened = format!("{CONFIG}thresholds:\n  fail_query_regression_pct: 900\n  pass_band_pct: 900\n  warn_p95_regression_pct: 900\n");
+    // The head drops every chat case (the ones that regress) from its dataset.
+    let kept: String = golden(30).split("- id: ").filter(|c| !c.is_empty() && !c.contains("intent: chat")).map(|c| format!("- id: {c}")).collect();
+    let (_d, base, head) = pair(&[("prompts/system.j2", &longer), ("costgate.yaml", &loosened), ("golden/cases.yaml", &kept)]);
+    let (code, v) = json(&base, &head);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["summary"]["cases"], 30, "the base dataset is gated");
+    assert_eq!(v["thresholds"]["fail_query_regression_pct"], 25.0);
+    let policy = v["policy_changes"].as_array().unwrap();
+    assert!(policy.iter().any(|p| p.as_str().unwrap().starts_with("thresholds.fail_query_regression_pct: 25.0 → 900.0")), "{policy:?}");
+    assert!(policy.iter().any(|p| p.as_str().unwrap().starts_with("head removes 10 golden case(s), still gated")), "{policy:?}");
+    let c0 = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-000").unwrap();
+    assert_eq!(c0["removed_in_head"], true);
+    assert_eq!(c0["status"], "regressed");
+}
+
+#[test]
+fn head_pricing_edits_are_policy_changes_without_effect() {
+    let cfg = format!("{CONFIG}pricing: pricing.yaml\n");
+    let cheap = "models:\n  anthropic.claude-3-haiku-20240307-v1:0:\n    input_per_mtok: 0.0001\n    output_per_mtok: 0.0001\n";
+    let longer = format!("{SYSTEM} {}", "Be thorough. ".repeat(30));
+    let (_d, base, head) = pair(&[("costgate.yaml", &cfg), ("pricing.yaml", cheap), ("prompts/system.j2", &longer)]);
+    let (code, v) = json(&base, &head);
+    assert_eq!((code, v["verdict"].as_str()), (1, Some("fail")));
+    let policy: Vec<&str> = v["policy_changes"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(policy.iter().any(|p| p.starts_with("pricing: null → \"pricing.yaml\"")), "{policy:?}");
+    assert!(policy.iter().any(|p| p.starts_with("pricing for anthropic.claude-3-haiku-20240307-v1:0")), "{policy:?}");
+}
+
+#[test]
+fn added_cases_are_reported_but_not_gated() {
+    let g = format!("{}- id: NEW-1\n  intent: chat\n  query: \"A brand new question about Frieren that is rather long {}\"\n", golden(30), "and long ".repeat(40));
+    let (_d, base, head) = pair(&[("golden/cases.yaml", &g)]);
+    let (code, v) = json(&base, &head);
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("pass")));
+    let added = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "NEW-1").unwrap();
+    assert_eq!(added["status"], "added");
+    assert_eq!(added["base"], Value::Null);
+    assert!(added["head"]["cost_usd"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn malformed_yaml_is_exit_2_with_file_and_line() {
+    let (_d, base, head) = pair(&[]);
+    write_tree(&base, &[("golden/cases.yaml", "- id: A\n  intent: chat\n  query: [unclosed\n")]);
+    let (code, out, err) = check(&base, &head, "text");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "an error must not print a report: {out}");
+    assert!(err.contains("golden/cases.yaml:"), "{err}");
+    assert!(err.contains("invalid configuration in base"), "{err}");
+}
+
+#[test]
+fn every_configuration_problem_is_reported_at_once() {
+    let (_d, base, head) = pair(&[]);
+    let routes = "chat:\n  model: anthropic.claude-9-imaginary\n  system: prompts/missing.j2\nfaq:\n  prompt: prompts/faq.j2\n";
+    write_tree(&base, &[("app/routes.yaml", routes)]);
+    let (code, _, err) = check(&base, &head, "text");
+    assert_eq!(code, 2);
+    assert!(err.contains("3 problems found"), "{err}");
+    assert!(err.contains("app/routes.yaml:2:10: route `chat`: unknown model `anthropic.claude-9-imaginary`"), "{err}");
+    assert!(err.contains("app/routes.yaml:3:11: route `chat`: template `prompts/missing.j2` does not exist"), "{err}");
+    assert!(err.contains("route `faq` has no `model`"), "{err}");
+}
+
+#[test]
+fn intent_without_route_and_no_default_is_exit_2_naming_the_case() {
+    let (_d, base, head) = pair(&[]);
+    write_tree(&head, &[("app/routes.yaml", &ROUTES.replace("order_status:\n  bypass: true\n", ""))]);
+    let (code, _, err) = check(&base, &head, "text");
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid configuration in head"), "{err}");
+    assert!(err.contains("golden/cases.yaml:7: case `C-002`: intent `order_status` has no route"), "{err}");
+}
+
+#[test]
+fn undefined_template_variable_is_exit_2_naming_template_variable_and_case() {
+    let (_d, base, head) = pair(&[("prompts/faq.j2", "Docs: {% for d in context.docs %}{{ d }}{% endfor %} {{ query }}")]);
+    let (code, _, err) = check(&base, &head, "text");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("prompts/faq.j2:1: undefined variable `context.docs` while rendering case `C-001`"), "{err}");
+    assert!(err.contains("golden/cases.yaml:4"), "{err}");
+}
+
+#[test]
+fn unknown_config_key_is_exit_2_with_line_and_column() {
+    let (_d, base, head) = pair(&[]);
+    write_tree(&base, &[("costgate.yaml", "version: 1\nroutes: app/routes.yaml\nthreshold:\n  x: 1\n")]);
+    let (code, _, err) = check(&base, &head, "text");
+    assert_eq!(code, 2);
+    assert!(err.contains("costgate.yaml:3:1:") && err.contains("threshold"), "{err}");
+}
+
+#[test]
+fn missing_directory_is_a_usage_error() {
+    let (code, _, err) = run(costgate().args(["check", "--base-dir", "/nonexistent/base", "--head-dir", "/nonexistent/head"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("not a directory"), "{err}");
+}
+
+#[test]
+fn git_revisions_are_read_without_touching_the_working_tree() {
+    let (_d, base, _head) = pair(&[]);
+    git_init(&base);
+    let c1 = git_commit_all(&base, "base");
+    let longer = format!("{SYSTEM} {}", "Always upsell the deluxe box set. ".repeat(8));
+    std::fs::write(base.join("prompts/system.j2"), &longer).unwrap();
+    let c2 = git_commit_all(&base, "head");
+    // Dirty the working tree: it must not influence either side.
+    std::fs::write(base.join("prompts/system.j2"), "tiny").unwrap();
+    std::fs::write(base.join("costgate.yaml"), "garbage: [").unwrap();
+    let (code, out, err) = run(costgate().current_dir(&base).args(["check", "--format", "json", "--base", &c1, "--head", "HEAD"]));
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["base"]["commit"], c1.as_str());
+    assert_eq!(v["head"]["commit"], c2.as_str());
+    assert_eq!(std::fs::read_to_string(base.join("prompts/system.j2")).unwrap(), "tiny");
+    assert_eq!(git(&base, &["status", "--porcelain"]).lines().count(), 2);
+}
+
+#[test]
+fn unknown_git_revision_is_exit_3() {
+    let (_d, base, _head) = pair(&[]);
+    git_init(&base);
+    git_commit_all(&base, "base");
+    let (code, _, err) = run(costgate().current_dir(&base).args(["check", "--base", "no-such-branch", "--head", "HEAD"]));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("no-such-branch"), "{err}");
+}
+
+#[test]
+fn out_dir_gets_json_and_markdown_and_output_is_byte_identical_across_runs() {
+    let (_d, base, head) = pair(&[("prompts/system.j2", &format!("{SYSTEM} Be nice."))]);
+    let out1 = base.parent().unwrap().join("out1");
+    let out2 = base.parent().unwrap().join("out2");
+    for out in [&out1, &out2] {
+        let (code, _, err) = run(costgate().args(["check", "--base-dir"]).arg(&base).arg("--head-dir").arg(&head).arg("--out").arg(out));
+        assert!(code == 0 || code == 1, "{err}");
+    }
+    for f in ["report.json", "report.md"] {
+        let a = std::fs::read(out1.join(f)).unwrap();
+        assert!(!a.is_empty());
+        assert_eq!(a, std::fs::read(out2.join(f)).unwrap(), "{f} differs between runs");
+    }
+}
