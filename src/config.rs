@@ -236,6 +236,14 @@ pub struct Policy<'a> {
 impl Config {
     /// Reads and validates `path` from `tree`.
     pub fn load(tree: &dyn Tree, path: &str) -> Result<Config, Diagnostics> {
+        let (config, problems) = Self::load_lenient(tree, path)?;
+        Sink::from(problems).finish(config)
+    }
+
+    /// Like [`Config::load`], but returns a usable configuration together with its value problems,
+    /// so a caller can go on to check the files it names and report everything at once. Only a file
+    /// that cannot be read or deserialised at all is an immediate error.
+    pub fn load_lenient(tree: &dyn Tree, path: &str) -> Result<(Config, Vec<Diagnostic>), Diagnostics> {
         let text = match tree.read_string(path) {
             Ok(Some(t)) => t,
             Ok(None) => {
@@ -247,11 +255,17 @@ impl Config {
             }
             Err(e) => return Err(Diagnostics(vec![Diagnostic::new(path, e.to_string())])),
         };
-        Self::parse(&text, path)
+        Self::parse_lenient(&text, path)
     }
 
     /// Parses and validates configuration text; `file` names it in diagnostics.
     pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
+        let (config, problems) = Self::parse_lenient(text, file)?;
+        Sink::from(problems).finish(config)
+    }
+
+    /// Phase one (deserialise) fails fast; phase two (validate) returns its problems beside the value.
+    pub fn parse_lenient(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagnostics> {
         let raw: RawConfig =
             serde_saphyr::from_str(text).map_err(|e| Diagnostics(vec![diag::from_yaml_error(file, &e)]))?;
         let mut sink = Sink::default();
@@ -338,7 +352,7 @@ impl Config {
             comment: raw.comment,
             baseline: raw.baseline.unwrap_or_else(|| ".cost-baseline.yaml".to_string()),
         };
-        sink.finish(config)
+        Ok((config, sink.into_vec()))
     }
 
     pub fn policy(&self) -> Policy<'_> {

@@ -43,7 +43,7 @@ impl fmt::Display for Diagnostic {
             (l, c) => write!(f, "{}:{}:{}: {}", self.file, l, c, self.message)?,
         }
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n    help: {help}")?;
         }
         Ok(())
     }
@@ -101,6 +101,12 @@ impl Sink {
 
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.list
+    }
+}
+
+impl From<Vec<Diagnostic>> for Sink {
+    fn from(list: Vec<Diagnostic>) -> Self {
+        Sink { list }
     }
 }
 

@@ -83,16 +83,59 @@ fn side_cost(p: &Priced) -> SideCost {
     }
 }
 
+/// Everything read from the base: its configuration (policy), prices, dataset and its own routes.
+struct BaseInputs {
+    config: Config,
+    pricing: PricingTable,
+    dataset: Dataset,
+    routes: Routes,
+}
+
+/// Loads the base's inputs, reporting every problem in every file at once.
+fn load_base(base: &Side, opts: &Options) -> Result<BaseInputs> {
+    let (config, mut problems) = Config::load_lenient(base.tree.as_ref(), &opts.config_path).map_err(base.cfg_err())?;
+    let pricing = load_pricing(base.tree.as_ref(), &config).unwrap_or_else(|d| {
+        problems.extend(d.0);
+        PricingTable::builtin()
+    });
+    let dataset = Dataset::load(base.tree.as_ref(), &config.golden).unwrap_or_else(|d| {
+        problems.extend(d.0);
+        Dataset::default()
+    });
+    let routes = match load_routes(base, &config, &pricing) {
+        Ok(r) => Some(r),
+        Err(Error::Config { diagnostics, .. }) => {
+            problems.extend(diagnostics.0);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    match routes {
+        Some(routes) if problems.is_empty() => Ok(BaseInputs { config, pricing, dataset, routes }),
+        _ => Err(Error::config(base.name, Diagnostics::sorted(problems))),
+    }
+}
+
+/// Loads the head's configuration (for its application wiring and the policy diff) and routes.
+fn load_head(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<(Config, Routes)> {
+    let (config, mut problems) = Config::load_lenient(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
+    match load_routes(head, &config, pricing) {
+        Ok(routes) if problems.is_empty() => Ok((config, routes)),
+        Ok(_) => Err(Error::config(head.name, Diagnostics::sorted(problems))),
+        Err(Error::Config { diagnostics, .. }) => {
+            problems.extend(diagnostics.0);
+            Err(Error::config(head.name, Diagnostics::sorted(problems)))
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// `costgate check`: the verdict of head against base.
 pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
-    let base_cfg = Config::load(base.tree.as_ref(), &opts.config_path).map_err(base.cfg_err())?;
-    let head_cfg = Config::load(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
-    // Policy: thresholds, dataset and prices come from the base only.
-    let pricing = load_pricing(base.tree.as_ref(), &base_cfg).map_err(base.cfg_err())?;
-    let dataset = Dataset::load(base.tree.as_ref(), &base_cfg.golden).map_err(base.cfg_err())?;
-    // Application inputs: each side's own routes and templates.
-    let base_routes = load_routes(base, &base_cfg, &pricing)?;
-    let head_routes = load_routes(head, &head_cfg, &pricing)?;
+    // Policy (thresholds, dataset, prices) comes from the base only; application inputs (routes,
+    // templates) from each side.
+    let BaseInputs { config: base_cfg, pricing, dataset, routes: base_routes } = load_base(base, opts)?;
+    let (head_cfg, head_routes) = load_head(head, opts, &pricing)?;
 
     let mut policy_changes = policy_diff(&base_cfg, &head_cfg);
     let head_dataset = match Dataset::load(head.tree.as_ref(), &head_cfg.golden) {
@@ -208,10 +251,7 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
 
 /// `costgate run`: prices one tree's dataset with its own configuration.
 pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
-    let cfg = Config::load(side.tree.as_ref(), &opts.config_path).map_err(side.cfg_err())?;
-    let pricing = load_pricing(side.tree.as_ref(), &cfg).map_err(side.cfg_err())?;
-    let dataset = Dataset::load(side.tree.as_ref(), &cfg.golden).map_err(side.cfg_err())?;
-    let routes = load_routes(side, &cfg, &pricing)?;
+    let BaseInputs { pricing, dataset, routes, .. } = load_base(side, opts)?;
     let priced = price(side, &routes, &pricing, &dataset)?;
     let costs: Vec<f64> = priced.iter().map(|p| p.cost_usd).collect();
     let weights: f64 = dataset.cases.iter().map(|c| c.case.weight()).sum();

@@ -12,8 +12,10 @@ use crate::verdict::Verdict;
 /// How many regressed cases the table shows.
 pub const TOP: usize = 15;
 
+/// Display form of a dollar amount. Per-query costs are fractions of a cent, so small amounts keep
+/// seven decimals (a tenth of a micro-dollar); the report's JSON keeps full precision.
 pub fn usd(v: f64) -> String {
-    format!("${v:.6}")
+    if v.abs() >= 1.0 { format!("${v:.4}") } else { format!("${v:.7}") }
 }
 
 pub fn pct(p: Option<f64>) -> String {

@@ -1,5 +1,6 @@
 //! The one integration-test binary: each topic is a module (see `tests/it/*.rs`).
 
 mod check;
+mod snapshots;
 mod support;
 mod tokens;
