@@ -17,7 +17,11 @@ use crate::tokenize::{self, Encoding};
 use crate::tree::{DirTree, GitTree, Tree};
 
 #[derive(Debug, Parser)]
-#[command(name = "costgate", version, about = "Stops pull requests from quietly making an LLM application more expensive")]
+#[command(
+    name = "costgate",
+    version,
+    about = "Stops pull requests from quietly making an LLM application more expensive"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -121,25 +125,48 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
 }
 
 fn git_side(repo: &Path, rev: &str, name: &'static str) -> Result<Side> {
-    let tree = GitTree::open(repo, rev, format!("{name} ({rev})")).map_err(|source| Error::Tree { side: name.into(), source })?;
+    let tree =
+        GitTree::open(repo, rev, format!("{name} ({rev})")).map_err(|source| Error::Tree {
+            side: name.into(),
+            source,
+        })?;
     let commit = Some(tree.commit().to_string());
-    Ok(Side { name, tree: Arc::new(tree), commit })
+    Ok(Side {
+        name,
+        tree: Arc::new(tree),
+        commit,
+    })
 }
 
 fn dir_side(dir: &Path, name: &'static str) -> Result<Side> {
     if !dir.is_dir() {
-        return Err(Error::Usage(format!("--{name}-dir {}: not a directory", dir.display())));
+        return Err(Error::Usage(format!(
+            "--{name}-dir {}: not a directory",
+            dir.display()
+        )));
     }
-    Ok(Side { name, tree: Arc::new(DirTree::new(dir, format!("{name} ({})", dir.display()))), commit: None })
+    Ok(Side {
+        name,
+        tree: Arc::new(DirTree::new(dir, format!("{name} ({})", dir.display()))),
+        commit: None,
+    })
 }
 
 fn check(a: CheckArgs) -> Result<Outcome> {
     let (base, head) = match (&a.base, &a.head, &a.base_dir, &a.head_dir) {
-        (Some(b), Some(h), None, None) => (git_side(&a.repo, b, "base")?, git_side(&a.repo, h, "head")?),
+        (Some(b), Some(h), None, None) => {
+            (git_side(&a.repo, b, "base")?, git_side(&a.repo, h, "head")?)
+        }
         (None, None, Some(b), Some(h)) => (dir_side(b, "base")?, dir_side(h, "head")?),
-        _ => return Err(Error::Usage("give either --base REF --head REF, or --base-dir DIR --head-dir DIR".into())),
+        _ => {
+            return Err(Error::Usage(
+                "give either --base REF --head REF, or --base-dir DIR --head-dir DIR".into(),
+            ));
+        }
     };
-    let opts = Options { config_path: a.common.config.clone() };
+    let opts = Options {
+        config_path: a.common.config.clone(),
+    };
     let report = gate::check(&base, &head, &opts)?;
     let override_tpl = template_override(base.tree.as_ref(), "report.md.j2")?;
     let md = || {
@@ -155,20 +182,29 @@ fn check(a: CheckArgs) -> Result<Outcome> {
         Format::Markdown => md()?,
         Format::Text => terminal::check(&report, true),
     };
-    Ok(Outcome { stdout, exit_code: report.verdict.exit_code() })
+    Ok(Outcome {
+        stdout,
+        exit_code: report.verdict.exit_code(),
+    })
 }
 
 /// A repository's replacement for a built-in template, read from the base tree (policy).
 fn template_override(tree: &dyn Tree, name: &str) -> Result<Option<String>> {
     tree.read_string(&format!("{}/{name}", markdown::OVERRIDE_DIR))
-        .map_err(|source| Error::Tree { side: "base".into(), source })
+        .map_err(|source| Error::Tree {
+            side: "base".into(),
+            source,
+        })
 }
 
 fn write_out(dir: &Path, name: &str, text: &str) -> Result<()> {
     let path = dir.join(name);
     std::fs::create_dir_all(dir)
         .and_then(|_| std::fs::write(&path, text))
-        .map_err(|source| Error::Write { path: path.display().to_string(), source })
+        .map_err(|source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 fn run_one(a: RunArgs) -> Result<Outcome> {
@@ -177,12 +213,24 @@ fn run_one(a: RunArgs) -> Result<Outcome> {
         (None, dir) => {
             let dir = dir.clone().unwrap_or_else(|| PathBuf::from("."));
             if !dir.is_dir() {
-                return Err(Error::Usage(format!("--dir {}: not a directory", dir.display())));
+                return Err(Error::Usage(format!(
+                    "--dir {}: not a directory",
+                    dir.display()
+                )));
             }
-            Side { name: "tree", tree: Arc::new(DirTree::new(&dir, dir.display().to_string())), commit: None }
+            Side {
+                name: "tree",
+                tree: Arc::new(DirTree::new(&dir, dir.display().to_string())),
+                commit: None,
+            }
         }
     };
-    let report = gate::run(&side, &Options { config_path: a.common.config.clone() })?;
+    let report = gate::run(
+        &side,
+        &Options {
+            config_path: a.common.config.clone(),
+        },
+    )?;
     if let Some(dir) = &a.common.out {
         write_out(dir, "report.json", &report.to_json())?;
     }
@@ -190,42 +238,67 @@ fn run_one(a: RunArgs) -> Result<Outcome> {
         Format::Json => report.to_json(),
         Format::Text | Format::Markdown => terminal::run(&report),
     };
-    Ok(Outcome { stdout, exit_code: 0 })
+    Ok(Outcome {
+        stdout,
+        exit_code: 0,
+    })
 }
 
 fn tokens(a: TokensArgs, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
     let (encoding, token_scale) = match (&a.encoding, &a.model) {
-        (Some(name), None) => (name.parse::<Encoding>().map_err(|e| Error::Usage(e.to_string()))?, 1.0),
+        (Some(name), None) => (
+            name.parse::<Encoding>()
+                .map_err(|e| Error::Usage(e.to_string()))?,
+            1.0,
+        ),
         (None, Some(model)) => {
             let table = match &a.config {
                 None => PricingTable::builtin(),
                 Some(path) => {
-                    let root = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    let root = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
                     let tree = DirTree::new(root, root.display().to_string());
-                    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                    let file = path
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     let cfg = Config::load(&tree, &file).map_err(|d| Error::config("config", d))?;
                     gate::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?
                 }
             };
-            let r = table.resolve(model).map_err(|e| Error::Usage(format!("{e}; see `docs/pricing.md`")))?;
+            let r = table
+                .resolve(model)
+                .map_err(|e| Error::Usage(format!("{e}; see `docs/pricing.md`")))?;
             (r.price.tokenizer, r.price.token_scale)
         }
         (None, None) => (Encoding::O200kBase, 1.0),
-        (Some(_), Some(_)) => return Err(Error::Usage("give --encoding or --model, not both".into())),
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage("give --encoding or --model, not both".into()));
+        }
     };
     let count = |text: &str| tokenize::scale(encoding.count(text), token_scale);
     let read_text = |name: String, bytes: Vec<u8>| {
-        String::from_utf8(bytes).map_err(|e| Error::Usage(format!("{name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
+        String::from_utf8(bytes).map_err(|e| {
+            Error::Usage(format!(
+                "{name}: not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })
     };
     let mut stdout = String::new();
     if a.files.is_empty() {
         let mut buf = Vec::new();
-        stdin.read_to_end(&mut buf).map_err(|e| Error::Usage(format!("cannot read stdin: {e}")))?;
+        stdin
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::Usage(format!("cannot read stdin: {e}")))?;
         stdout = format!("{}\n", count(&read_text("<stdin>".into(), buf)?));
     } else {
         let several = a.files.len() > 1;
         for f in &a.files {
-            let bytes = std::fs::read(f).map_err(|e| Error::Usage(format!("{}: {e}", f.display())))?;
+            let bytes =
+                std::fs::read(f).map_err(|e| Error::Usage(format!("{}: {e}", f.display())))?;
             let n = count(&read_text(f.display().to_string(), bytes)?);
             if several {
                 stdout.push_str(&format!("{n}\t{}\n", f.display()));
@@ -234,7 +307,10 @@ fn tokens(a: TokensArgs, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
             }
         }
     }
-    Ok(Outcome { stdout, exit_code: 0 })
+    Ok(Outcome {
+        stdout,
+        exit_code: 0,
+    })
 }
 
 /// Used by main.rs: the report of a `check` for callers embedding costgate.

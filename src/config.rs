@@ -79,7 +79,11 @@ pub struct Override {
 
 impl Default for Override {
     fn default() -> Self {
-        Override { label: "emergency-override".into(), review_due_days: 7, max_per_30_days: 1 }
+        Override {
+            label: "emergency-override".into(),
+            review_due_days: 7,
+            max_per_30_days: 1,
+        }
     }
 }
 
@@ -91,7 +95,9 @@ pub struct Justification {
 
 impl Default for Justification {
     fn default() -> Self {
-        Justification { key: "cost-regression-justification".into() }
+        Justification {
+            key: "cost-regression-justification".into(),
+        }
     }
 }
 
@@ -166,7 +172,8 @@ impl<'de> Deserialize<'de> for RoutesSpec {
                 Ok(RoutesSpec::Path(v.to_string()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RoutesSpec, A::Error> {
-                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map)).map(RoutesSpec::Inline)
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RoutesSpec::Inline)
             }
         }
         d.deserialize_any(V)
@@ -243,7 +250,10 @@ impl Config {
     /// Like [`Config::load`], but returns a usable configuration together with its value problems,
     /// so a caller can go on to check the files it names and report everything at once. Only a file
     /// that cannot be read or deserialised at all is an immediate error.
-    pub fn load_lenient(tree: &dyn Tree, path: &str) -> Result<(Config, Vec<Diagnostic>), Diagnostics> {
+    pub fn load_lenient(
+        tree: &dyn Tree,
+        path: &str,
+    ) -> Result<(Config, Vec<Diagnostic>), Diagnostics> {
         let text = match tree.read_string(path) {
             Ok(Some(t)) => t,
             Ok(None) => {
@@ -266,22 +276,31 @@ impl Config {
 
     /// Phase one (deserialise) fails fast; phase two (validate) returns its problems beside the value.
     pub fn parse_lenient(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagnostics> {
-        let raw: RawConfig =
-            serde_saphyr::from_str(text).map_err(|e| Diagnostics(vec![diag::from_yaml_error(file, &e)]))?;
+        let raw: RawConfig = serde_saphyr::from_str(text)
+            .map_err(|e| Diagnostics(vec![diag::from_yaml_error(file, &e)]))?;
         let mut sink = Sink::default();
         let at = |s: &serde_saphyr::Location| (s.line() as usize, s.column() as usize);
 
         if raw.version.value != 1 {
             let (l, c) = at(&raw.version.referenced);
             sink.push(
-                Diagnostic::new(file, format!("unsupported `version: {}`", raw.version.value))
-                    .at(l, c)
-                    .help("this costgate reads version 1"),
+                Diagnostic::new(
+                    file,
+                    format!("unsupported `version: {}`", raw.version.value),
+                )
+                .at(l, c)
+                .help("this costgate reads version 1"),
             );
         }
-        let thresholds = raw.thresholds.as_ref().map_or_else(Thresholds::default, |t| t.value.clone());
+        let thresholds = raw
+            .thresholds
+            .as_ref()
+            .map_or_else(Thresholds::default, |t| t.value.clone());
         let t = &thresholds;
-        let (tl, tc) = raw.thresholds.as_ref().map_or((0, 0), |t| at(&t.referenced));
+        let (tl, tc) = raw
+            .thresholds
+            .as_ref()
+            .map_or((0, 0), |t| at(&t.referenced));
         for (key, v) in [
             ("fail_query_regression_pct", t.fail_query_regression_pct),
             ("warn_p95_regression_pct", t.warn_p95_regression_pct),
@@ -291,39 +310,60 @@ impl Config {
         ] {
             if !v.is_finite() || v < 0.0 {
                 sink.push(
-                    Diagnostic::new(file, format!("`thresholds.{key}` must be a non-negative number, got {v}")).at(tl, tc),
+                    Diagnostic::new(
+                        file,
+                        format!("`thresholds.{key}` must be a non-negative number, got {v}"),
+                    )
+                    .at(tl, tc),
                 );
             }
         }
         if t.warn_streak_fail == 0 {
-            sink.push(Diagnostic::new(file, "`thresholds.warn_streak_fail` must be at least 1").at(tl, tc));
+            sink.push(
+                Diagnostic::new(file, "`thresholds.warn_streak_fail` must be at least 1")
+                    .at(tl, tc),
+            );
         }
         if raw.mode == Mode::Harness {
             match &raw.harness {
                 None => sink.push(
-                    Diagnostic::new(file, "`mode: harness` needs a `harness` section")
-                        .help("add `harness: {command: [\"python\", \"-m\", \"app.golden_harness\"]}`"),
+                    Diagnostic::new(file, "`mode: harness` needs a `harness` section").help(
+                        "add `harness: {command: [\"python\", \"-m\", \"app.golden_harness\"]}`",
+                    ),
                 ),
                 Some(h) if h.value.command.is_empty() || h.value.command[0].trim().is_empty() => {
                     let (l, c) = at(&h.referenced);
-                    sink.push(Diagnostic::new(file, "`harness.command` must name a program").at(l, c));
+                    sink.push(
+                        Diagnostic::new(file, "`harness.command` must name a program").at(l, c),
+                    );
                 }
                 Some(h) if h.value.timeout_s == 0 => {
                     let (l, c) = at(&h.referenced);
-                    sink.push(Diagnostic::new(file, "`harness.timeout_s` must be at least 1").at(l, c));
+                    sink.push(
+                        Diagnostic::new(file, "`harness.timeout_s` must be at least 1").at(l, c),
+                    );
                 }
                 Some(_) => {}
             }
         } else if raw.routes.is_none() {
             sink.push(
-                Diagnostic::new(file, "render mode needs `routes`: a routes file path or an inline mapping")
-                    .help("add `routes: app/routes.yaml` (see docs/configuration.md)"),
+                Diagnostic::new(
+                    file,
+                    "render mode needs `routes`: a routes file path or an inline mapping",
+                )
+                .help("add `routes: app/routes.yaml` (see docs/configuration.md)"),
             );
         }
         if let Some(j) = &raw.jira {
             let (l, c) = at(&j.referenced);
             if !(j.value.url.starts_with("https://") || j.value.url.starts_with("http://")) {
-                sink.push(Diagnostic::new(file, format!("`jira.url` must be an http(s) URL, got `{}`", j.value.url)).at(l, c));
+                sink.push(
+                    Diagnostic::new(
+                        file,
+                        format!("`jira.url` must be an http(s) URL, got `{}`", j.value.url),
+                    )
+                    .at(l, c),
+                );
             }
             if j.value.project.trim().is_empty() {
                 sink.push(Diagnostic::new(file, "`jira.project` must not be empty").at(l, c));
@@ -333,12 +373,20 @@ impl Config {
             sink.push(Diagnostic::new(file, "`override.label` must not be empty"));
         }
         if raw.justification.key.trim().is_empty() {
-            sink.push(Diagnostic::new(file, "`justification.key` must not be empty"));
+            sink.push(Diagnostic::new(
+                file,
+                "`justification.key` must not be empty",
+            ));
         }
-        let routes_line = raw.routes.as_ref().map_or(0, |r| r.referenced.line() as usize);
+        let routes_line = raw
+            .routes
+            .as_ref()
+            .map_or(0, |r| r.referenced.line() as usize);
         let config = Config {
             file: file.to_string(),
-            golden: raw.golden.map_or_else(|| "golden/".to_string(), |g| g.value),
+            golden: raw
+                .golden
+                .map_or_else(|| "golden/".to_string(), |g| g.value),
             pricing: raw.pricing.map(|p| p.value),
             mode: raw.mode,
             routes: raw.routes.map(|r| r.value),
@@ -350,7 +398,9 @@ impl Config {
             justification: raw.justification,
             jira: raw.jira.map(|j| j.value),
             comment: raw.comment,
-            baseline: raw.baseline.unwrap_or_else(|| ".cost-baseline.yaml".to_string()),
+            baseline: raw
+                .baseline
+                .unwrap_or_else(|| ".cost-baseline.yaml".to_string()),
         };
         Ok((config, sink.into_vec()))
     }
@@ -388,7 +438,11 @@ mod tests {
 
     #[test]
     fn unknown_key_is_rejected_with_its_location() {
-        let err = Config::parse("version: 1\nroutes: r.yaml\nthresholds:\n  fail_pct: 3\n", "costgate.yaml").unwrap_err();
+        let err = Config::parse(
+            "version: 1\nroutes: r.yaml\nthresholds:\n  fail_pct: 3\n",
+            "costgate.yaml",
+        )
+        .unwrap_err();
         let d = &err.0[0];
         assert_eq!((d.file.as_str(), d.line), ("costgate.yaml", 4), "{err}");
         assert!(d.message.contains("fail_pct"), "{err}");
@@ -396,7 +450,8 @@ mod tests {
 
     #[test]
     fn every_semantic_problem_is_reported_at_once() {
-        let text = "version: 2\nmode: harness\nthresholds:\n  pass_band_pct: -1\n  warn_streak_fail: 0\n";
+        let text =
+            "version: 2\nmode: harness\nthresholds:\n  pass_band_pct: -1\n  warn_streak_fail: 0\n";
         let err = Config::parse(text, "c.yaml").unwrap_err();
         assert_eq!(err.0.len(), 4, "{err}");
     }

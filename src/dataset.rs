@@ -89,7 +89,10 @@ impl Dataset {
         let fail = |d: Diagnostic| Err(Diagnostics(vec![d]));
         let files = match tree.is_dir(golden) {
             Ok(true) => match tree.list(golden) {
-                Ok(list) => list.into_iter().filter(|p| is_case_file(p)).collect::<Vec<_>>(),
+                Ok(list) => list
+                    .into_iter()
+                    .filter(|p| is_case_file(p))
+                    .collect::<Vec<_>>(),
                 Err(e) => return fail(Diagnostic::new(golden, e.to_string())),
             },
             Ok(false) => vec![golden.to_string()],
@@ -97,8 +100,16 @@ impl Dataset {
         };
         if files.is_empty() {
             return fail(
-                Diagnostic::new(golden, format!("no golden case files (*.yaml, *.yml, *.jsonl) in {}", tree.label()))
-                    .help("point `golden:` in costgate.yaml at a directory of case files or at one file"),
+                Diagnostic::new(
+                    golden,
+                    format!(
+                        "no golden case files (*.yaml, *.yml, *.jsonl) in {}",
+                        tree.label()
+                    ),
+                )
+                .help(
+                    "point `golden:` in costgate.yaml at a directory of case files or at one file",
+                ),
             );
         }
         let mut sink = Sink::default();
@@ -107,7 +118,10 @@ impl Dataset {
             let text = match tree.read_string(file) {
                 Ok(Some(t)) => t,
                 Ok(None) => {
-                    sink.push(Diagnostic::new(file.as_str(), format!("golden file not found in {}", tree.label())));
+                    sink.push(Diagnostic::new(
+                        file.as_str(),
+                        format!("golden file not found in {}", tree.label()),
+                    ));
                     continue;
                 }
                 Err(e) => {
@@ -152,12 +166,15 @@ fn parse_yaml(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Sin
     }
     match serde_saphyr::from_str::<Vec<Spanned<Case>>>(text) {
         Ok(list) => out.extend(list.into_iter().map(|s| LocatedCase {
-            at: Location { file: file.to_string(), line: s.referenced.line() as usize },
+            at: Location {
+                file: file.to_string(),
+                line: s.referenced.line() as usize,
+            },
             case: s.value,
         })),
-        Err(e) => sink.push(
-            diag::from_yaml_error(file, &e).help("a golden YAML file is a list of cases: `- id: GD-1\\n  intent: …\\n  query: …`"),
-        ),
+        Err(e) => sink.push(diag::from_yaml_error(file, &e).help(
+            "a golden YAML file is a list of cases: `- id: GD-1\\n  intent: …\\n  query: …`",
+        )),
     }
 }
 
@@ -168,8 +185,15 @@ fn parse_jsonl(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Si
             continue;
         }
         match serde_json::from_str::<Case>(line) {
-            Ok(case) => out.push(LocatedCase { case, at: Location { file: file.to_string(), line: n } }),
-            Err(e) => sink.push(Diagnostic::new(file, strip_json_position(&e.to_string())).at(n, e.column())),
+            Ok(case) => out.push(LocatedCase {
+                case,
+                at: Location {
+                    file: file.to_string(),
+                    line: n,
+                },
+            }),
+            Err(e) => sink
+                .push(Diagnostic::new(file, strip_json_position(&e.to_string())).at(n, e.column())),
         }
     }
 }
@@ -191,23 +215,34 @@ fn validate(cases: &[LocatedCase], sink: &mut Sink) {
             sink.push(d("case has an empty `id`".into()));
         } else if let Some(first) = seen.insert(&c.case.id, at) {
             sink.push(
-                d(format!("duplicate case id `{}`", c.case.id)).help(format!("first defined at {first}; ids must be unique across the dataset")),
+                d(format!("duplicate case id `{}`", c.case.id)).help(format!(
+                    "first defined at {first}; ids must be unique across the dataset"
+                )),
             );
         }
         if c.case.intent.trim().is_empty() {
             sink.push(d(format!("case `{}` has an empty `intent`", c.case.id)));
         }
         if c.case.query.trim().is_empty() {
-            sink.push(d(format!("case `{}` has an empty `query`", c.case.id)).help("a golden case needs the user's query text"));
+            sink.push(
+                d(format!("case `{}` has an empty `query`", c.case.id))
+                    .help("a golden case needs the user's query text"),
+            );
         }
         if let Some(w) = c.case.weight {
             if !w.is_finite() || w <= 0.0 {
-                sink.push(d(format!("case `{}`: `weight` must be a positive number, got {w}", c.case.id)));
+                sink.push(d(format!(
+                    "case `{}`: `weight` must be a positive number, got {w}",
+                    c.case.id
+                )));
             }
         }
         if let Some(b) = c.case.expected_cost_band {
             if !(b.low.is_finite() && b.high.is_finite() && b.low <= b.high) {
-                sink.push(d(format!("case `{}`: `expected_cost_band` needs low <= high", c.case.id)));
+                sink.push(d(format!(
+                    "case `{}`: `expected_cost_band` needs low <= high",
+                    c.case.id
+                )));
             }
         }
     }
@@ -232,35 +267,62 @@ mod tests {
     #[test]
     fn yaml_and_jsonl_cases_load_in_file_order_with_lines() {
         let (_d, t) = tree(&[
-            ("golden/b.jsonl", "{\"id\":\"B1\",\"intent\":\"x\",\"query\":\"q\"}\n\n{\"id\":\"B2\",\"intent\":\"x\",\"query\":\"q\"}\n"),
-            ("golden/a.yaml", "- id: A1\n  intent: x\n  query: hello\n- id: A2\n  intent: y\n  query: こんにちは\n  history:\n    - {role: user, content: hi}\n"),
+            (
+                "golden/b.jsonl",
+                "{\"id\":\"B1\",\"intent\":\"x\",\"query\":\"q\"}\n\n{\"id\":\"B2\",\"intent\":\"x\",\"query\":\"q\"}\n",
+            ),
+            (
+                "golden/a.yaml",
+                "- id: A1\n  intent: x\n  query: hello\n- id: A2\n  intent: y\n  query: こんにちは\n  history:\n    - {role: user, content: hi}\n",
+            ),
             ("golden/notes.txt", "ignored"),
         ]);
         let ds = Dataset::load(&t, "golden").unwrap();
         let ids: Vec<_> = ds.ids().collect();
         assert_eq!(ids, ["A1", "A2", "B1", "B2"]);
         assert_eq!(ds.cases[1].at.line, 4);
-        assert_eq!(ds.cases[3].at, Location { file: "golden/b.jsonl".into(), line: 3 });
+        assert_eq!(
+            ds.cases[3].at,
+            Location {
+                file: "golden/b.jsonl".into(),
+                line: 3
+            }
+        );
     }
 
     #[test]
     fn duplicate_ids_and_empty_queries_are_all_reported() {
         let (_d, t) = tree(&[
-            ("golden/a.yaml", "- id: A1\n  intent: x\n  query: hello\n- id: A1\n  intent: x\n  query: '  '\n"),
-            ("golden/b.jsonl", "{\"id\":\"A1\",\"intent\":\"x\",\"query\":\"q\"}\n{\"id\": 3\n"),
+            (
+                "golden/a.yaml",
+                "- id: A1\n  intent: x\n  query: hello\n- id: A1\n  intent: x\n  query: '  '\n",
+            ),
+            (
+                "golden/b.jsonl",
+                "{\"id\":\"A1\",\"intent\":\"x\",\"query\":\"q\"}\n{\"id\": 3\n",
+            ),
         ]);
         let err = Dataset::load(&t, "golden").unwrap_err();
         let text = err.to_string();
         assert_eq!(err.0.len(), 4, "{text}");
-        assert!(text.contains("golden/a.yaml:4: duplicate case id `A1`"), "{text}");
-        assert!(text.contains("golden/b.jsonl:1: duplicate case id `A1`"), "{text}");
+        assert!(
+            text.contains("golden/a.yaml:4: duplicate case id `A1`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("golden/b.jsonl:1: duplicate case id `A1`"),
+            "{text}"
+        );
         assert!(text.contains("empty `query`"), "{text}");
         assert!(text.contains("golden/b.jsonl:2:"), "{text}");
     }
 
     #[test]
     fn unknown_case_key_is_an_error_with_line() {
-        let (_d, t) = tree(&[("g.yaml", "- id: A1\n  intent: x\n  query: q\n  qeury: typo\n")]);
+        let (_d, t) = tree(&[(
+            "g.yaml",
+            "- id: A1\n  intent: x\n  query: q\n  qeury: typo\n",
+        )]);
         let err = Dataset::load(&t, "g.yaml").unwrap_err();
         assert_eq!(err.0[0].line, 4, "{err}");
         assert!(err.0[0].message.contains("qeury"), "{err}");

@@ -20,7 +20,13 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.into(), line: 0, column: 0, message: message.into(), help: None }
+        Diagnostic {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn at(mut self, line: usize, column: usize) -> Self {
@@ -96,7 +102,11 @@ impl Sink {
 
     /// `Ok(value)` when nothing was reported, otherwise every problem at once.
     pub fn finish<T>(self, value: T) -> Result<T, Diagnostics> {
-        if self.list.is_empty() { Ok(value) } else { Err(Diagnostics::sorted(self.list)) }
+        if self.list.is_empty() {
+            Ok(value)
+        } else {
+            Err(Diagnostics::sorted(self.list))
+        }
     }
 
     pub fn into_vec(self) -> Vec<Diagnostic> {

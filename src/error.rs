@@ -8,7 +8,10 @@ use crate::tree::TreeError;
 pub enum Error {
     /// Problems in the user's files, all of them.
     #[error("invalid configuration in {side}: {diagnostics}")]
-    Config { side: String, diagnostics: Diagnostics },
+    Config {
+        side: String,
+        diagnostics: Diagnostics,
+    },
     /// Bad command-line usage.
     #[error("{0}")]
     Usage(String),
@@ -45,7 +48,10 @@ impl Error {
     }
 
     pub fn config(side: &str, diagnostics: Diagnostics) -> Self {
-        Error::Config { side: side.to_string(), diagnostics }
+        Error::Config {
+            side: side.to_string(),
+            diagnostics,
+        }
     }
 }
 

@@ -10,7 +10,10 @@ use crate::diag::Diagnostics;
 use crate::error::{Error, Result};
 use crate::pricing::PricingTable;
 use crate::render::{Priced, Renderer};
-use crate::report::{CaseReport, Report, RoutingChange, RunCase, RunReport, RunSummary, SideCost, SideInfo, Status, SCHEMA_VERSION};
+use crate::report::{
+    CaseReport, Report, RoutingChange, RunCase, RunReport, RunSummary, SCHEMA_VERSION, SideCost,
+    SideInfo, Status,
+};
 use crate::routes::{Route, Routes};
 use crate::tree::Tree;
 use crate::verdict::{self, Pair};
@@ -25,7 +28,10 @@ pub struct Side {
 
 impl Side {
     fn info(&self) -> SideInfo {
-        SideInfo { label: self.tree.label().to_string(), commit: self.commit.clone() }
+        SideInfo {
+            label: self.tree.label().to_string(),
+            commit: self.commit.clone(),
+        }
     }
 
     fn cfg_err(&self) -> impl Fn(Diagnostics) -> Error + '_ {
@@ -42,18 +48,33 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { config_path: crate::config::DEFAULT_PATH.to_string() }
+        Options {
+            config_path: crate::config::DEFAULT_PATH.to_string(),
+        }
     }
 }
 
 /// The price table a side's configuration asks for.
-pub fn load_pricing(tree: &dyn Tree, config: &Config) -> std::result::Result<PricingTable, Diagnostics> {
-    let Some(path) = &config.pricing else { return Ok(PricingTable::builtin()) };
+pub fn load_pricing(
+    tree: &dyn Tree,
+    config: &Config,
+) -> std::result::Result<PricingTable, Diagnostics> {
+    let Some(path) = &config.pricing else {
+        return Ok(PricingTable::builtin());
+    };
     match tree.read_string(path) {
         Ok(Some(text)) => PricingTable::with_overrides(&text, path),
-        Ok(None) => Err(Diagnostics(vec![crate::diag::Diagnostic::new(config.file.as_str(), format!("pricing file `{path}` not found in {}", tree.label()))
-            .help("fix `pricing:` in costgate.yaml or remove it to use the built-in table")])),
-        Err(e) => Err(Diagnostics(vec![crate::diag::Diagnostic::new(path.as_str(), e.to_string())])),
+        Ok(None) => Err(Diagnostics(vec![
+            crate::diag::Diagnostic::new(
+                config.file.as_str(),
+                format!("pricing file `{path}` not found in {}", tree.label()),
+            )
+            .help("fix `pricing:` in costgate.yaml or remove it to use the built-in table"),
+        ])),
+        Err(e) => Err(Diagnostics(vec![crate::diag::Diagnostic::new(
+            path.as_str(),
+            e.to_string(),
+        )])),
     }
 }
 
@@ -64,12 +85,22 @@ fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) -> Result<R
             config.file
         )));
     }
-    let spec = config.routes.as_ref().ok_or_else(|| Error::Usage(format!("{}: no `routes`", config.file)))?;
+    let spec = config
+        .routes
+        .as_ref()
+        .ok_or_else(|| Error::Usage(format!("{}: no `routes`", config.file)))?;
     Routes::load(side.tree.as_ref(), spec, &config.file, pricing).map_err(side.cfg_err())
 }
 
-fn price(side: &Side, routes: &Routes, pricing: &PricingTable, dataset: &Dataset) -> Result<Vec<Priced>> {
-    Renderer::new(side.tree.clone(), routes, pricing).price_all(dataset).map_err(side.cfg_err())
+fn price(
+    side: &Side,
+    routes: &Routes,
+    pricing: &PricingTable,
+    dataset: &Dataset,
+) -> Result<Vec<Priced>> {
+    Renderer::new(side.tree.clone(), routes, pricing)
+        .price_all(dataset)
+        .map_err(side.cfg_err())
 }
 
 fn side_cost(p: &Priced) -> SideCost {
@@ -93,7 +124,8 @@ struct BaseInputs {
 
 /// Loads the base's inputs, reporting every problem in every file at once.
 fn load_base(base: &Side, opts: &Options) -> Result<BaseInputs> {
-    let (config, mut problems) = Config::load_lenient(base.tree.as_ref(), &opts.config_path).map_err(base.cfg_err())?;
+    let (config, mut problems) =
+        Config::load_lenient(base.tree.as_ref(), &opts.config_path).map_err(base.cfg_err())?;
     let pricing = load_pricing(base.tree.as_ref(), &config).unwrap_or_else(|d| {
         problems.extend(d.0);
         PricingTable::builtin()
@@ -111,14 +143,20 @@ fn load_base(base: &Side, opts: &Options) -> Result<BaseInputs> {
         Err(other) => return Err(other),
     };
     match routes {
-        Some(routes) if problems.is_empty() => Ok(BaseInputs { config, pricing, dataset, routes }),
+        Some(routes) if problems.is_empty() => Ok(BaseInputs {
+            config,
+            pricing,
+            dataset,
+            routes,
+        }),
         _ => Err(Error::config(base.name, Diagnostics::sorted(problems))),
     }
 }
 
 /// Loads the head's configuration (for its application wiring and the policy diff) and routes.
 fn load_head(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<(Config, Routes)> {
-    let (config, mut problems) = Config::load_lenient(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
+    let (config, mut problems) =
+        Config::load_lenient(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
     match load_routes(head, &config, pricing) {
         Ok(routes) if problems.is_empty() => Ok((config, routes)),
         Ok(_) => Err(Error::config(head.name, Diagnostics::sorted(problems))),
@@ -134,20 +172,31 @@ fn load_head(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<(Con
 pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
     // Policy (thresholds, dataset, prices) comes from the base only; application inputs (routes,
     // templates) from each side.
-    let BaseInputs { config: base_cfg, pricing, dataset, routes: base_routes } = load_base(base, opts)?;
+    let BaseInputs {
+        config: base_cfg,
+        pricing,
+        dataset,
+        routes: base_routes,
+    } = load_base(base, opts)?;
     let (head_cfg, head_routes) = load_head(head, opts, &pricing)?;
 
     let mut policy_changes = policy_diff(&base_cfg, &head_cfg);
     let head_dataset = match Dataset::load(head.tree.as_ref(), &head_cfg.golden) {
         Ok(d) => Some(d),
         Err(d) => {
-            policy_changes.push(format!("head's golden dataset does not load ({} problems); the base dataset was used", d.0.len()));
+            policy_changes.push(format!(
+                "head's golden dataset does not load ({} problems); the base dataset was used",
+                d.0.len()
+            ));
             None
         }
     };
     match load_pricing(head.tree.as_ref(), &head_cfg) {
         Ok(head_pricing) => policy_changes.extend(pricing_diff(&pricing, &head_pricing)),
-        Err(d) => policy_changes.push(format!("head's pricing file does not load ({} problems); the base prices were used", d.0.len())),
+        Err(d) => policy_changes.push(format!(
+            "head's pricing file does not load ({} problems); the base prices were used",
+            d.0.len()
+        )),
     }
 
     let (base_priced, head_priced) = rayon::join(
@@ -160,16 +209,27 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         .cases
         .iter()
         .zip(base_priced.iter().zip(&head_priced))
-        .map(|(c, (b, h))| Pair { id: &c.case.id, base_usd: b.cost_usd, head_usd: h.cost_usd, weight: c.case.weight() })
+        .map(|(c, (b, h))| Pair {
+            id: &c.case.id,
+            base_usd: b.cost_usd,
+            head_usd: h.cost_usd,
+            weight: c.case.weight(),
+        })
         .collect();
     let decision = verdict::decide(&pairs, &base_cfg.thresholds);
 
-    let head_by_id: BTreeMap<&str, &LocatedCase> =
-        head_dataset.iter().flat_map(|d| d.cases.iter().map(|c| (c.case.id.as_str(), c))).collect();
+    let head_by_id: BTreeMap<&str, &LocatedCase> = head_dataset
+        .iter()
+        .flat_map(|d| d.cases.iter().map(|c| (c.case.id.as_str(), c)))
+        .collect();
     let mut notes = Vec::new();
     let mut cases = Vec::with_capacity(dataset.len());
     let min = base_cfg.thresholds.min_cost_delta_usd;
-    for (c, (b, h)) in dataset.cases.iter().zip(base_priced.iter().zip(&head_priced)) {
+    for (c, (b, h)) in dataset
+        .cases
+        .iter()
+        .zip(base_priced.iter().zip(&head_priced))
+    {
         let d = verdict::delta_pct(b.cost_usd, h.cost_usd, min);
         let status = match d {
             None => Status::Regressed,
@@ -178,7 +238,10 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
             Some(_) => Status::Unchanged,
         };
         let in_head = head_by_id.get(c.case.id.as_str());
-        let outside_band = c.case.expected_cost_band.is_some_and(|band| h.cost_usd < band.low || h.cost_usd > band.high);
+        let outside_band = c
+            .case
+            .expected_cost_band
+            .is_some_and(|band| h.cost_usd < band.low || h.cost_usd > band.high);
         cases.push(CaseReport {
             id: c.case.id.clone(),
             intent: c.case.intent.clone(),
@@ -196,13 +259,22 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
     }
     let outside = cases.iter().filter(|c| c.outside_band).count();
     if outside > 0 {
-        notes.push(format!("{outside} case(s) cost outside their expected_cost_band at head"));
+        notes.push(format!(
+            "{outside} case(s) cost outside their expected_cost_band at head"
+        ));
     }
 
     // Cases only the head's dataset has: priced with the head's application, reported, not gated.
     if let Some(hd) = &head_dataset {
         let base_ids: BTreeSet<&str> = dataset.ids().collect();
-        let added = Dataset { cases: hd.cases.iter().filter(|c| !base_ids.contains(c.case.id.as_str())).cloned().collect() };
+        let added = Dataset {
+            cases: hd
+                .cases
+                .iter()
+                .filter(|c| !base_ids.contains(c.case.id.as_str()))
+                .cloned()
+                .collect(),
+        };
         if !added.is_empty() {
             let priced = price(head, &head_routes, &pricing, &added)?;
             for (c, p) in added.cases.iter().zip(&priced) {
@@ -221,15 +293,33 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
                     outside_band: false,
                 });
             }
-            policy_changes.push(format!("head adds {} golden case(s); they are reported but gated only once merged", added.len()));
+            policy_changes.push(format!(
+                "head adds {} golden case(s); they are reported but gated only once merged",
+                added.len()
+            ));
         }
-        let removed: Vec<&str> = dataset.ids().filter(|id| !head_by_id.contains_key(id)).collect();
+        let removed: Vec<&str> = dataset
+            .ids()
+            .filter(|id| !head_by_id.contains_key(id))
+            .collect();
         if !removed.is_empty() {
-            policy_changes.push(format!("head removes {} golden case(s), still gated: {}", removed.len(), list(&removed)));
+            policy_changes.push(format!(
+                "head removes {} golden case(s), still gated: {}",
+                removed.len(),
+                list(&removed)
+            ));
         }
-        let changed: Vec<&str> = cases.iter().filter(|c| c.changed_in_head).map(|c| c.id.as_str()).collect();
+        let changed: Vec<&str> = cases
+            .iter()
+            .filter(|c| c.changed_in_head)
+            .map(|c| c.id.as_str())
+            .collect();
         if !changed.is_empty() {
-            policy_changes.push(format!("head edits {} golden case(s), gated with the base's version: {}", changed.len(), list(&changed)));
+            policy_changes.push(format!(
+                "head edits {} golden case(s), gated with the base's version: {}",
+                changed.len(),
+                list(&changed)
+            ));
         }
     }
 
@@ -251,11 +341,21 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
 
 /// `costgate run`: prices one tree's dataset with its own configuration.
 pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
-    let BaseInputs { pricing, dataset, routes, .. } = load_base(side, opts)?;
+    let BaseInputs {
+        pricing,
+        dataset,
+        routes,
+        ..
+    } = load_base(side, opts)?;
     let priced = price(side, &routes, &pricing, &dataset)?;
     let costs: Vec<f64> = priced.iter().map(|p| p.cost_usd).collect();
     let weights: f64 = dataset.cases.iter().map(|c| c.case.weight()).sum();
-    let total: f64 = dataset.cases.iter().zip(&priced).map(|(c, p)| p.cost_usd * c.case.weight()).sum();
+    let total: f64 = dataset
+        .cases
+        .iter()
+        .zip(&priced)
+        .map(|(c, p)| p.cost_usd * c.case.weight())
+        .sum();
     let n = priced.len().max(1) as f64;
     Ok(RunReport {
         schema_version: SCHEMA_VERSION,
@@ -273,14 +373,23 @@ pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
             .cases
             .iter()
             .zip(&priced)
-            .map(|(c, p)| RunCase { id: c.case.id.clone(), intent: c.case.intent.clone(), cost: side_cost(p) })
+            .map(|(c, p)| RunCase {
+                id: c.case.id.clone(),
+                intent: c.case.intent.clone(),
+                cost: side_cost(p),
+            })
             .collect(),
     })
 }
 
 fn list(ids: &[&str]) -> String {
     const SHOWN: usize = 10;
-    let mut s = ids.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
+    let mut s = ids
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
     if ids.len() > SHOWN {
         s.push_str(&format!(" and {} more", ids.len() - SHOWN));
     }
@@ -316,7 +425,11 @@ fn routing_diff(base: &Routes, head: &Routes) -> Vec<RoutingChange> {
         .filter_map(|i| {
             let b = route_label(base.by_intent.get(i));
             let h = route_label(head.by_intent.get(i));
-            (b != h).then(|| RoutingChange { intent: i.clone(), base: b, head: h })
+            (b != h).then(|| RoutingChange {
+                intent: i.clone(),
+                base: b,
+                head: h,
+            })
         })
         .collect()
 }
@@ -334,7 +447,11 @@ fn policy_diff(base: &Config, head: &Config) -> Vec<String> {
             let (x, y) = (bf.get(k), hf.get(k));
             (x != y).then(|| {
                 let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "(unset)".into());
-                format!("{k}: {} → {} (ignored: policy comes from the base)", show(x), show(y))
+                format!(
+                    "{k}: {} → {} (ignored: policy comes from the base)",
+                    show(x),
+                    show(y)
+                )
             })
         })
         .collect()
@@ -344,7 +461,11 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, Strin
     match v {
         serde_json::Value::Object(m) => {
             for (k, v) in m {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&p, v, out);
             }
         }
@@ -359,14 +480,21 @@ fn pricing_diff(base: &PricingTable, head: &PricingTable) -> Vec<String> {
     let ids: BTreeSet<&String> = base.models().keys().chain(head.models().keys()).collect();
     for id in ids {
         match (base.models().get(id), head.models().get(id)) {
-            (Some(b), Some(h)) if b.input_per_mtok != h.input_per_mtok || b.output_per_mtok != h.output_per_mtok || b.token_scale != h.token_scale || b.tokenizer != h.tokenizer => {
+            (Some(b), Some(h))
+                if b.input_per_mtok != h.input_per_mtok
+                    || b.output_per_mtok != h.output_per_mtok
+                    || b.token_scale != h.token_scale
+                    || b.tokenizer != h.tokenizer =>
+            {
                 out.push(format!(
                     "pricing for {id}: input {} → {}, output {} → {} USD/Mtok, scale {} → {} (ignored: prices come from the base)",
                     b.input_per_mtok, h.input_per_mtok, b.output_per_mtok, h.output_per_mtok, b.token_scale, h.token_scale
                 ));
             }
             (None, Some(_)) => out.push(format!("pricing adds {id} (ignored until merged)")),
-            (Some(_), None) => out.push(format!("pricing removes {id} (ignored: prices come from the base)")),
+            (Some(_), None) => out.push(format!(
+                "pricing removes {id} (ignored: prices come from the base)"
+            )),
             _ => {}
         }
     }

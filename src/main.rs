@@ -15,7 +15,11 @@ fn main() -> ExitCode {
     match costgate::cli::run(cli, &mut std::io::stdin().lock()) {
         Ok(outcome) => {
             let mut out = anstream::stdout();
-            if out.write_all(outcome.stdout.as_bytes()).and_then(|_| out.flush()).is_err() {
+            if out
+                .write_all(outcome.stdout.as_bytes())
+                .and_then(|_| out.flush())
+                .is_err()
+            {
                 return ExitCode::from(3);
             }
             ExitCode::from(outcome.exit_code as u8)

@@ -50,10 +50,16 @@ fn environment() -> Environment<'static> {
 }
 
 /// Renders a report with the named template (`override_source` replaces the built-in one).
-pub fn render(name: &str, report: &Report, override_source: Option<&str>) -> Result<String, minijinja::Error> {
+pub fn render(
+    name: &str,
+    report: &Report,
+    override_source: Option<&str>,
+) -> Result<String, minijinja::Error> {
     let mut env = environment();
     let builtin = BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
-    let source = override_source.or(builtin).ok_or_else(|| minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, name.to_string()))?;
+    let source = override_source.or(builtin).ok_or_else(|| {
+        minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, name.to_string())
+    })?;
     env.add_template_owned(name.to_string(), source.to_string())?;
     let regressions: Vec<&crate::report::CaseReport> = report.regressions();
     let ctx = minijinja::context! {

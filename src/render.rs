@@ -77,14 +77,23 @@ impl<'a> Renderer<'a> {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_loader(move |name| match tree.read_string(name) {
             Ok(t) => Ok(t),
-            Err(e) => Err(minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())),
+            Err(e) => Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                e.to_string(),
+            )),
         });
-        Renderer { env, routes, pricing, calibrated_output: BTreeMap::new() }
+        Renderer {
+            env,
+            routes,
+            pricing,
+            calibrated_output: BTreeMap::new(),
+        }
     }
 
     /// Prices every case in parallel; the result is in dataset order.
     pub fn price_all(&self, dataset: &Dataset) -> Result<Vec<Priced>, Diagnostics> {
-        let results: Vec<Result<Priced, Diagnostic>> = dataset.cases.par_iter().map(|c| self.price(c)).collect();
+        let results: Vec<Result<Priced, Diagnostic>> =
+            dataset.cases.par_iter().map(|c| self.price(c)).collect();
         let mut ok = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
         for r in results {
@@ -93,23 +102,46 @@ impl<'a> Renderer<'a> {
                 Err(d) => errors.push(d),
             }
         }
-        if errors.is_empty() { Ok(ok) } else { Err(Diagnostics::sorted(errors)) }
+        if errors.is_empty() {
+            Ok(ok)
+        } else {
+            Err(Diagnostics::sorted(errors))
+        }
     }
 
     /// Prices one case by the formula of SPEC 3.
     pub fn price(&self, lc: &LocatedCase) -> Result<Priced, Diagnostic> {
         let case = &lc.case;
         let Some(route) = self.routes.for_intent(&case.intent) else {
-            return Err(Diagnostic::new(lc.at.file.as_str(), format!("case `{}`: intent `{}` has no route and there is no `default` route in {}", case.id, case.intent, self.routes.file))
-                .at(lc.at.line, 0)
-                .help(format!("add a route for `{}` (or a `default` route) to {}", case.intent, self.routes.file)));
+            return Err(Diagnostic::new(
+                lc.at.file.as_str(),
+                format!(
+                    "case `{}`: intent `{}` has no route and there is no `default` route in {}",
+                    case.id, case.intent, self.routes.file
+                ),
+            )
+            .at(lc.at.line, 0)
+            .help(format!(
+                "add a route for `{}` (or a `default` route) to {}",
+                case.intent, self.routes.file
+            )));
         };
-        let Route::Model { model, system, prompt, max_output_tokens, output_tokens } = route else {
+        let Route::Model {
+            model,
+            system,
+            prompt,
+            max_output_tokens,
+            output_tokens,
+        } = route
+        else {
             return Ok(Priced::bypassed());
         };
         let resolved = self.pricing.resolve(model).map_err(|e| {
-            Diagnostic::new(self.routes.file.as_str(), format!("intent `{}`: {e}", case.intent))
-                .help("fix the model id, or add its prices to the base branch's pricing file")
+            Diagnostic::new(
+                self.routes.file.as_str(),
+                format!("intent `{}`: {e}", case.intent),
+            )
+            .help("fix the model id, or add its prices to the base branch's pricing file")
         })?;
         let price = &resolved.price;
         let enc = price.tokenizer;
@@ -129,7 +161,8 @@ impl<'a> Renderer<'a> {
             None => enc.count(&case.query),
         };
         messages += 1;
-        segments.overhead = price.message_overhead_tokens * messages + price.request_overhead_tokens;
+        segments.overhead =
+            price.message_overhead_tokens * messages + price.request_overhead_tokens;
         let input_tokens = tokenize::scale(segments.total(), price.token_scale);
         let wanted = case
             .output_tokens
@@ -148,17 +181,32 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    fn render(&self, path: &str, ctx: &serde_json::Value, lc: &LocatedCase) -> Result<String, Diagnostic> {
+    fn render(
+        &self,
+        path: &str,
+        ctx: &serde_json::Value,
+        lc: &LocatedCase,
+    ) -> Result<String, Diagnostic> {
         let fail = |msg: String| {
             Diagnostic::new(path, msg).help(format!("the case is defined at {}", lc.at))
         };
-        let tmpl = self.env.get_template(path).map_err(|e| fail(format!("cannot load template: {}", describe(&e))))?;
+        let tmpl = self
+            .env
+            .get_template(path)
+            .map_err(|e| fail(format!("cannot load template: {}", describe(&e))))?;
         tmpl.render(ctx).map_err(|e| {
             let line = e.line().unwrap_or(0);
             let what = if e.kind() == ErrorKind::UndefinedError {
                 match first_undefined(&tmpl, ctx) {
-                    Some(var) => format!("undefined variable `{var}` while rendering case `{}`", lc.case.id),
-                    None => format!("undefined value while rendering case `{}`: {}", lc.case.id, describe(&e)),
+                    Some(var) => format!(
+                        "undefined variable `{var}` while rendering case `{}`",
+                        lc.case.id
+                    ),
+                    None => format!(
+                        "undefined value while rendering case `{}`: {}",
+                        lc.case.id,
+                        describe(&e)
+                    ),
                 }
             } else {
                 format!("cannot render for case `{}`: {}", lc.case.id, describe(&e))
@@ -202,4 +250,109 @@ fn first_undefined(tmpl: &minijinja::Template<'_, '_>, ctx: &serde_json::Value) 
         }
         false
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::{Case, Location, Message, Role};
+    use crate::tokenize::Encoding;
+    use crate::tree::DirTree;
+
+    fn case(intent: &str, output_tokens: Option<u64>) -> LocatedCase {
+        LocatedCase {
+            case: Case {
+                id: "C1".into(),
+                intent: intent.into(),
+                query: "Where is volume 3?".into(),
+                history: vec![Message {
+                    role: Role::User,
+                    content: "hello there".into(),
+                }],
+                context: None,
+                tier: Some("prime".into()),
+                weight: None,
+                output_tokens,
+                expected_cost_band: None,
+            },
+            at: Location {
+                file: "g.yaml".into(),
+                line: 1,
+            },
+        }
+    }
+
+    fn setup(model_yaml: &str) -> (tempfile::TempDir, Arc<dyn Tree>, Routes, PricingTable) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("sys.j2"), "You help {{ tier }} customers.").unwrap();
+        std::fs::write(dir.path().join("p.j2"), "Q: {{ query }}").unwrap();
+        let tree: Arc<dyn Tree> = Arc::new(DirTree::new(dir.path(), "t"));
+        let mut by_intent = BTreeMap::new();
+        by_intent.insert(
+            "chat".to_string(),
+            Route::Model {
+                model: "acme.m".into(),
+                system: Some("sys.j2".into()),
+                prompt: Some("p.j2".into()),
+                max_output_tokens: Some(100),
+                output_tokens: Some(80),
+            },
+        );
+        by_intent.insert("orders".to_string(), Route::Bypass);
+        let routes = Routes {
+            file: "routes.yaml".into(),
+            by_intent,
+        };
+        let pricing = PricingTable::with_overrides(model_yaml, "pricing.yaml").unwrap();
+        (dir, tree, routes, pricing)
+    }
+
+    #[test]
+    fn spec_formula_with_overheads_and_scale() {
+        let (_d, tree, routes, pricing) = setup(
+            "models:\n  acme.m:\n    input_per_mtok: 2\n    output_per_mtok: 10\n    token_scale: 1.5\n    message_overhead_tokens: 3\n    request_overhead_tokens: 7\n",
+        );
+        let r = Renderer::new(tree, &routes, &pricing);
+        let p = r.price(&case("chat", None)).unwrap();
+        let enc = Encoding::ClaudeApprox;
+        let system = enc.count("You help prime customers.");
+        let history = enc.count("hello there");
+        let prompt = enc.count("Q: Where is volume 3?");
+        assert_eq!(
+            p.segments,
+            Segments {
+                system,
+                history,
+                prompt,
+                overhead: 3 * 3 + 7
+            }
+        );
+        let want_in = ((system + history + prompt + 16) as f64 * 1.5).round() as u64;
+        assert_eq!(p.input_tokens, want_in);
+        assert_eq!(p.output_tokens, 80);
+        assert_eq!(p.cost_usd, (want_in as f64 * 2.0 + 80.0 * 10.0) / 1e6);
+    }
+
+    #[test]
+    fn output_tokens_precedence_and_cap() {
+        let (_d, tree, routes, pricing) =
+            setup("models:\n  acme.m:\n    input_per_mtok: 1\n    output_per_mtok: 1\n");
+        let mut r = Renderer::new(tree, &routes, &pricing);
+        assert_eq!(r.price(&case("chat", Some(30))).unwrap().output_tokens, 30); // case wins
+        assert_eq!(
+            r.price(&case("chat", Some(500))).unwrap().output_tokens,
+            100
+        ); // capped
+        r.calibrated_output.insert("chat".into(), 55);
+        assert_eq!(r.price(&case("chat", None)).unwrap().output_tokens, 80); // route beats calibration
+    }
+
+    #[test]
+    fn bypass_is_free_and_makes_no_call() {
+        let (_d, tree, routes, pricing) =
+            setup("models:\n  acme.m:\n    input_per_mtok: 1\n    output_per_mtok: 1\n");
+        let r = Renderer::new(tree, &routes, &pricing);
+        let p = r.price(&case("orders", None)).unwrap();
+        assert_eq!((p.cost_usd, p.calls, p.bypass), (0.0, 0, true));
+    }
 }

@@ -95,7 +95,11 @@ impl Report {
 
     /// Cases that regressed, worst first (unbounded first, then by percentage, then id).
     pub fn regressions(&self) -> Vec<&CaseReport> {
-        let mut v: Vec<&CaseReport> = self.cases.iter().filter(|c| c.status == Status::Regressed).collect();
+        let mut v: Vec<&CaseReport> = self
+            .cases
+            .iter()
+            .filter(|c| c.status == Status::Regressed)
+            .collect();
         v.sort_by(|a, b| match (a.delta_pct, b.delta_pct) {
             (None, None) => a.id.cmp(&b.id),
             (None, _) => std::cmp::Ordering::Less,

@@ -52,7 +52,9 @@ pub struct Routes {
 impl Routes {
     /// The route for `intent`: its own, else `default`.
     pub fn for_intent(&self, intent: &str) -> Option<&Route> {
-        self.by_intent.get(intent).or_else(|| self.by_intent.get(DEFAULT_ROUTE))
+        self.by_intent
+            .get(intent)
+            .or_else(|| self.by_intent.get(DEFAULT_ROUTE))
     }
 
     /// Loads the routes named by `spec` from `tree`, validating models against `pricing`.
@@ -74,12 +76,18 @@ impl Routes {
                         )
                         .help("fix the `routes:` path in costgate.yaml; it is relative to the repository root")]));
                     }
-                    Err(e) => return Err(Diagnostics(vec![Diagnostic::new(path.as_str(), e.to_string())])),
+                    Err(e) => {
+                        return Err(Diagnostics(vec![Diagnostic::new(
+                            path.as_str(),
+                            e.to_string(),
+                        )]));
+                    }
                 };
                 let raw: BTreeMap<String, Spanned<RawRoute>> = if text.trim().is_empty() {
                     BTreeMap::new()
                 } else {
-                    serde_saphyr::from_str(&text).map_err(|e| Diagnostics(vec![diag::from_yaml_error(path, &e)]))?
+                    serde_saphyr::from_str(&text)
+                        .map_err(|e| Diagnostics(vec![diag::from_yaml_error(path, &e)]))?
                 };
                 (path.clone(), raw)
             }
@@ -87,10 +95,16 @@ impl Routes {
         let mut sink = Sink::default();
         let mut by_intent = BTreeMap::new();
         if raw.is_empty() {
-            sink.push(Diagnostic::new(&file, "no routes defined").help("map each intent to a model, or add a `default` route"));
+            sink.push(
+                Diagnostic::new(&file, "no routes defined")
+                    .help("map each intent to a model, or add a `default` route"),
+            );
         }
         for (intent, spanned) in raw {
-            let (line, col) = (spanned.referenced.line() as usize, spanned.referenced.column() as usize);
+            let (line, col) = (
+                spanned.referenced.line() as usize,
+                spanned.referenced.column() as usize,
+            );
             let r = spanned.value;
             if r.bypass {
                 if r.model.is_some() || r.system.is_some() || r.prompt.is_some() {
@@ -122,18 +136,36 @@ impl Routes {
                 match tree.read(&template.value) {
                     Ok(Some(_)) => {}
                     Ok(None) => sink.push(
-                        Diagnostic::new(&file, format!("route `{intent}`: template `{}` does not exist in {}", template.value, tree.label()))
-                            .at(template.referenced.line() as usize, template.referenced.column() as usize)
-                            .help("template paths are relative to the repository root"),
+                        Diagnostic::new(
+                            &file,
+                            format!(
+                                "route `{intent}`: template `{}` does not exist in {}",
+                                template.value,
+                                tree.label()
+                            ),
+                        )
+                        .at(
+                            template.referenced.line() as usize,
+                            template.referenced.column() as usize,
+                        )
+                        .help("template paths are relative to the repository root"),
                     ),
-                    Err(e) => sink.push(
-                        Diagnostic::new(&file, format!("route `{intent}`: {e}"))
-                            .at(template.referenced.line() as usize, template.referenced.column() as usize),
-                    ),
+                    Err(e) => {
+                        sink.push(Diagnostic::new(&file, format!("route `{intent}`: {e}")).at(
+                            template.referenced.line() as usize,
+                            template.referenced.column() as usize,
+                        ))
+                    }
                 }
             }
             if r.max_output_tokens == Some(0) {
-                sink.push(Diagnostic::new(&file, format!("route `{intent}`: `max_output_tokens` must be at least 1")).at(line, col));
+                sink.push(
+                    Diagnostic::new(
+                        &file,
+                        format!("route `{intent}`: `max_output_tokens` must be at least 1"),
+                    )
+                    .at(line, col),
+                );
             }
             by_intent.insert(
                 intent,

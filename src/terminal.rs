@@ -15,7 +15,11 @@ pub const TOP: usize = 15;
 /// Display form of a dollar amount. Per-query costs are fractions of a cent, so small amounts keep
 /// seven decimals (a tenth of a micro-dollar); the report's JSON keeps full precision.
 pub fn usd(v: f64) -> String {
-    if v.abs() >= 1.0 { format!("${v:.4}") } else { format!("${v:.7}") }
+    if v.abs() >= 1.0 {
+        format!("${v:.4}")
+    } else {
+        format!("${v:.7}")
+    }
 }
 
 pub fn pct(p: Option<f64>) -> String {
@@ -26,7 +30,11 @@ pub fn pct(p: Option<f64>) -> String {
 }
 
 fn paint(color: bool, style: Style, text: &str) -> String {
-    if color { format!("{style}{text}{style:#}") } else { text.to_string() }
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
 }
 
 fn verdict_style(v: Verdict) -> Style {
@@ -46,7 +54,14 @@ fn pad(s: &str, width: usize) -> String {
 
 fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cols).map(|i| rows.iter().map(|r| UnicodeWidthStr::width(r[i].as_str())).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..cols)
+        .map(|i| {
+            rows.iter()
+                .map(|r| UnicodeWidthStr::width(r[i].as_str()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for r in rows {
         let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
@@ -60,9 +75,28 @@ pub fn check(report: &Report, color: bool) -> String {
     let s = &report.summary;
     let mut out = String::new();
     let head = format!("costgate: {}", report.verdict.as_str().to_uppercase());
-    let _ = writeln!(out, "{}  ({} vs {}, {} cases)", paint(color, verdict_style(report.verdict), &head), report.head.label, report.base.label, s.cases);
-    let _ = writeln!(out, "  total  {} → {}  {}", usd(s.base_total_usd), usd(s.head_total_usd), pct(s.total_delta_pct));
-    let _ = writeln!(out, "  p95    {} → {}  {}", usd(s.base_p95_usd), usd(s.head_p95_usd), pct(s.p95_delta_pct));
+    let _ = writeln!(
+        out,
+        "{}  ({} vs {}, {} cases)",
+        paint(color, verdict_style(report.verdict), &head),
+        report.head.label,
+        report.base.label,
+        s.cases
+    );
+    let _ = writeln!(
+        out,
+        "  total  {} → {}  {}",
+        usd(s.base_total_usd),
+        usd(s.head_total_usd),
+        pct(s.total_delta_pct)
+    );
+    let _ = writeln!(
+        out,
+        "  p95    {} → {}  {}",
+        usd(s.base_p95_usd),
+        usd(s.head_p95_usd),
+        pct(s.p95_delta_pct)
+    );
     if let Some(id) = &s.max_regression_case {
         let _ = writeln!(out, "  worst  {id} {}", pct(s.max_regression_pct));
     }
@@ -72,24 +106,59 @@ pub fn check(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "  - {r}");
         }
         if report.reasons.len() > TOP {
-            let _ = writeln!(out, "  … and {} more (see --format json)", report.reasons.len() - TOP);
+            let _ = writeln!(
+                out,
+                "  … and {} more (see --format json)",
+                report.reasons.len() - TOP
+            );
         }
     }
     let regressions = report.regressions();
     if !regressions.is_empty() {
-        let _ = writeln!(out, "\nTop regressions ({} of {} regressed):", regressions.len().min(TOP), regressions.len());
-        let mut rows = vec![["case", "intent", "input tokens", "cost", "delta", "grew", "model"].map(String::from).to_vec()];
+        let _ = writeln!(
+            out,
+            "\nTop regressions ({} of {} regressed):",
+            regressions.len().min(TOP),
+            regressions.len()
+        );
+        let mut rows = vec![
+            [
+                "case",
+                "intent",
+                "input tokens",
+                "cost",
+                "delta",
+                "grew",
+                "model",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
         for c in regressions.iter().take(TOP) {
             let (b, h) = (c.base.as_ref(), c.head.as_ref());
             rows.push(vec![
                 c.id.clone(),
                 c.intent.clone(),
-                format!("{} → {}", b.map_or(0, |x| x.input_tokens), h.map_or(0, |x| x.input_tokens)),
-                format!("{} → {}", usd(b.map_or(0.0, |x| x.cost_usd)), usd(h.map_or(0.0, |x| x.cost_usd))),
+                format!(
+                    "{} → {}",
+                    b.map_or(0, |x| x.input_tokens),
+                    h.map_or(0, |x| x.input_tokens)
+                ),
+                format!(
+                    "{} → {}",
+                    usd(b.map_or(0.0, |x| x.cost_usd)),
+                    usd(h.map_or(0.0, |x| x.cost_usd))
+                ),
                 pct(c.delta_pct),
                 c.grew.clone().unwrap_or_else(|| "-".into()),
                 if c.model_changed {
-                    format!("{} → {}", b.and_then(|x| x.model.clone()).unwrap_or_else(|| "bypass".into()), h.and_then(|x| x.model.clone()).unwrap_or_else(|| "bypass".into()))
+                    format!(
+                        "{} → {}",
+                        b.and_then(|x| x.model.clone())
+                            .unwrap_or_else(|| "bypass".into()),
+                        h.and_then(|x| x.model.clone())
+                            .unwrap_or_else(|| "bypass".into())
+                    )
                 } else {
                     "-".into()
                 },
@@ -97,12 +166,41 @@ pub fn check(report: &Report, color: bool) -> String {
         }
         out.push_str(&table(&rows));
     }
-    let improved = report.cases.iter().filter(|c| c.status == Status::Improved).count();
-    let added = report.cases.iter().filter(|c| c.status == Status::Added).count();
-    let _ = writeln!(out, "\n  {} regressed, {improved} improved, {added} added", regressions.len());
+    let improved = report
+        .cases
+        .iter()
+        .filter(|c| c.status == Status::Improved)
+        .count();
+    let added = report
+        .cases
+        .iter()
+        .filter(|c| c.status == Status::Added)
+        .count();
+    let _ = writeln!(
+        out,
+        "\n  {} regressed, {improved} improved, {added} added",
+        regressions.len()
+    );
     for (title, items) in [
-        ("Routing changes", report.routing_changes.iter().map(|r| format!("{}: {} → {}", r.intent, r.base.as_deref().unwrap_or("(none)"), r.head.as_deref().unwrap_or("(none)"))).collect::<Vec<_>>()),
-        ("Policy changes (no effect on this verdict)", report.policy_changes.clone()),
+        (
+            "Routing changes",
+            report
+                .routing_changes
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}: {} → {}",
+                        r.intent,
+                        r.base.as_deref().unwrap_or("(none)"),
+                        r.head.as_deref().unwrap_or("(none)")
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "Policy changes (no effect on this verdict)",
+            report.policy_changes.clone(),
+        ),
         ("Notes", report.notes.clone()),
     ] {
         if !items.is_empty() {
@@ -119,12 +217,37 @@ pub fn check(report: &Report, color: bool) -> String {
 pub fn run(report: &RunReport) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    let _ = writeln!(out, "costgate run: {} ({} cases)", report.tree.label, s.cases);
-    let _ = writeln!(out, "  total {}  mean {}  p50 {}  p95 {}", usd(s.total_usd), usd(s.mean_usd), usd(s.p50_usd), usd(s.p95_usd));
-    let _ = writeln!(out, "  average input tokens {:.1}, bypass rate {:.1}%", s.avg_input_tokens, s.bypass_rate * 100.0);
+    let _ = writeln!(
+        out,
+        "costgate run: {} ({} cases)",
+        report.tree.label, s.cases
+    );
+    let _ = writeln!(
+        out,
+        "  total {}  mean {}  p50 {}  p95 {}",
+        usd(s.total_usd),
+        usd(s.mean_usd),
+        usd(s.p50_usd),
+        usd(s.p95_usd)
+    );
+    let _ = writeln!(
+        out,
+        "  average input tokens {:.1}, bypass rate {:.1}%",
+        s.avg_input_tokens,
+        s.bypass_rate * 100.0
+    );
     let mut by_cost: Vec<_> = report.cases.iter().collect();
-    by_cost.sort_by(|a, b| b.cost.cost_usd.total_cmp(&a.cost.cost_usd).then_with(|| a.id.cmp(&b.id)));
-    let mut rows = vec![["case", "intent", "model", "input", "output", "cost"].map(String::from).to_vec()];
+    by_cost.sort_by(|a, b| {
+        b.cost
+            .cost_usd
+            .total_cmp(&a.cost.cost_usd)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut rows = vec![
+        ["case", "intent", "model", "input", "output", "cost"]
+            .map(String::from)
+            .to_vec(),
+    ];
     for c in by_cost.iter().take(TOP) {
         rows.push(vec![
             c.id.clone(),

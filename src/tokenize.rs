@@ -29,8 +29,12 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    pub const ALL: [Encoding; 4] =
-        [Encoding::Cl100kBase, Encoding::O200kBase, Encoding::O200kHarmony, Encoding::ClaudeApprox];
+    pub const ALL: [Encoding; 4] = [
+        Encoding::Cl100kBase,
+        Encoding::O200kBase,
+        Encoding::O200kHarmony,
+        Encoding::ClaudeApprox,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -69,7 +73,9 @@ impl fmt::Display for Encoding {
 
 /// Error for an encoding name that is not one of [`Encoding::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown encoding `{0}`; expected one of cl100k_base, o200k_base, o200k_harmony, claude-approx")]
+#[error(
+    "unknown encoding `{0}`; expected one of cl100k_base, o200k_base, o200k_harmony, claude-approx"
+)]
 pub struct UnknownEncoding(pub String);
 
 impl FromStr for Encoding {

@@ -23,7 +23,11 @@ pub enum TreeError {
     #[error("path `{path}` leaves the repository; paths must be relative to the repository root")]
     Escapes { path: String },
     #[error("git {args} failed in {repo}: {stderr}")]
-    Git { repo: String, args: String, stderr: String },
+    Git {
+        repo: String,
+        args: String,
+        stderr: String,
+    },
 }
 
 /// A source tree: paths are `/`-separated and relative to its root.
@@ -46,7 +50,9 @@ pub trait Tree: Send + Sync {
             None => Ok(None),
             Some(bytes) => String::from_utf8(bytes)
                 .map(Some)
-                .map_err(|_| TreeError::NotUtf8 { path: path.to_string() }),
+                .map_err(|_| TreeError::NotUtf8 {
+                    path: path.to_string(),
+                }),
         }
     }
 }
@@ -61,11 +67,15 @@ pub fn normalize(path: &str) -> Result<String, TreeError> {
             Component::CurDir => {}
             Component::ParentDir => {
                 if parts.pop().is_none() {
-                    return Err(TreeError::Escapes { path: path.to_string() });
+                    return Err(TreeError::Escapes {
+                        path: path.to_string(),
+                    });
                 }
             }
             Component::RootDir | Component::Prefix(_) => {
-                return Err(TreeError::Escapes { path: path.to_string() });
+                return Err(TreeError::Escapes {
+                    path: path.to_string(),
+                });
             }
         }
     }
@@ -81,12 +91,19 @@ pub struct DirTree {
 
 impl DirTree {
     pub fn new(root: impl Into<PathBuf>, label: impl Into<String>) -> Self {
-        DirTree { root: root.into(), label: label.into() }
+        DirTree {
+            root: root.into(),
+            label: label.into(),
+        }
     }
 
     fn full(&self, path: &str) -> Result<PathBuf, TreeError> {
         let rel = normalize(path)?;
-        Ok(if rel.is_empty() { self.root.clone() } else { self.root.join(rel) })
+        Ok(if rel.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        })
     }
 }
 
@@ -104,7 +121,10 @@ impl Tree for DirTree {
                 let _ = e;
                 Ok(None)
             }
-            Err(source) => Err(TreeError::Io { path: full.display().to_string(), source }),
+            Err(source) => Err(TreeError::Io {
+                path: full.display().to_string(),
+                source,
+            }),
         }
     }
 
@@ -117,10 +137,15 @@ impl Tree for DirTree {
         let mut out = Vec::new();
         let mut stack = vec![self.full(&rel)?];
         while let Some(d) = stack.pop() {
-            let entries = std::fs::read_dir(&d)
-                .map_err(|source| TreeError::Io { path: d.display().to_string(), source })?;
+            let entries = std::fs::read_dir(&d).map_err(|source| TreeError::Io {
+                path: d.display().to_string(),
+                source,
+            })?;
             for entry in entries {
-                let entry = entry.map_err(|source| TreeError::Io { path: d.display().to_string(), source })?;
+                let entry = entry.map_err(|source| TreeError::Io {
+                    path: d.display().to_string(),
+                    source,
+                })?;
                 let p = entry.path();
                 if p.is_dir() {
                     stack.push(p);
@@ -211,7 +236,9 @@ impl GitTree {
         for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
             // "<mode> <type> <oid>\t<path>"
             let s = String::from_utf8_lossy(entry);
-            let Some((meta, path)) = s.split_once('\t') else { continue };
+            let Some((meta, path)) = s.split_once('\t') else {
+                continue;
+            };
             let mut fields = meta.split(' ');
             let (_mode, kind, oid) = (fields.next(), fields.next(), fields.next());
             if kind == Some("blob") {
@@ -220,7 +247,13 @@ impl GitTree {
                 }
             }
         }
-        Ok(GitTree { repo: repo.to_path_buf(), label: label.into(), commit, blobs, cat: Mutex::new(None) })
+        Ok(GitTree {
+            repo: repo.to_path_buf(),
+            label: label.into(),
+            commit,
+            blobs,
+            cat: Mutex::new(None),
+        })
     }
 
     pub fn commit(&self) -> &str {
@@ -245,20 +278,33 @@ impl GitTree {
                 .spawn()
                 .map_err(|e| err(format!("cannot run git: {e}")))?;
             let stdin = child.stdin.take().ok_or_else(|| err("no stdin".into()))?;
-            let stdout = BufReader::new(child.stdout.take().ok_or_else(|| err("no stdout".into()))?);
-            *guard = Some(CatFile { child, stdin, stdout });
+            let stdout =
+                BufReader::new(child.stdout.take().ok_or_else(|| err("no stdout".into()))?);
+            *guard = Some(CatFile {
+                child,
+                stdin,
+                stdout,
+            });
         }
-        let cat = guard.as_mut().ok_or_else(|| err("cat-file not running".into()))?;
-        writeln!(cat.stdin, "{oid}").and_then(|_| cat.stdin.flush()).map_err(|e| err(e.to_string()))?;
+        let cat = guard
+            .as_mut()
+            .ok_or_else(|| err("cat-file not running".into()))?;
+        writeln!(cat.stdin, "{oid}")
+            .and_then(|_| cat.stdin.flush())
+            .map_err(|e| err(e.to_string()))?;
         let mut header = String::new();
-        cat.stdout.read_line(&mut header).map_err(|e| err(e.to_string()))?;
+        cat.stdout
+            .read_line(&mut header)
+            .map_err(|e| err(e.to_string()))?;
         let size: usize = header
             .split_whitespace()
             .nth(2)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| err(format!("unexpected reply `{}`", header.trim())))?;
         let mut buf = vec![0; size + 1]; // content plus the trailing newline
-        cat.stdout.read_exact(&mut buf).map_err(|e| err(e.to_string()))?;
+        cat.stdout
+            .read_exact(&mut buf)
+            .map_err(|e| err(e.to_string()))?;
         buf.truncate(size);
         Ok(buf)
     }
@@ -283,13 +329,26 @@ impl Tree for GitTree {
             return Ok(true);
         }
         let prefix = format!("{rel}/");
-        Ok(self.blobs.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix)))
+        Ok(self
+            .blobs
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix)))
     }
 
     fn list(&self, dir: &str) -> Result<Vec<String>, TreeError> {
         let rel = normalize(dir)?;
-        let prefix = if rel.is_empty() { String::new() } else { format!("{rel}/") };
-        Ok(self.blobs.keys().filter(|k| k.starts_with(&prefix)).cloned().collect())
+        let prefix = if rel.is_empty() {
+            String::new()
+        } else {
+            format!("{rel}/")
+        };
+        Ok(self
+            .blobs
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect())
     }
 }
 

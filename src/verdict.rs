@@ -118,7 +118,11 @@ fn fmt_pct(p: Option<f64>) -> String {
 
 fn fmt_threshold(t: f64) -> String {
     // "25%" rather than "25.0%", but keep decimals a user wrote ("12.5%").
-    if t.fract() == 0.0 { format!("{t:.0}%") } else { format!("{t}%") }
+    if t.fract() == 0.0 {
+        format!("{t:.0}%")
+    } else {
+        format!("{t}%")
+    }
 }
 
 /// Applies SPEC 5 to the base dataset's cases.
@@ -134,7 +138,10 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let total_delta = delta_pct(base_total, head_total, min);
     let p95_delta = delta_pct(base_p95, head_p95, min);
 
-    let deltas: Vec<(&str, Option<f64>)> = pairs.iter().map(|p| (p.id, delta_pct(p.base_usd, p.head_usd, min))).collect();
+    let deltas: Vec<(&str, Option<f64>)> = pairs
+        .iter()
+        .map(|p| (p.id, delta_pct(p.base_usd, p.head_usd, min)))
+        .collect();
     // Largest regression: unbounded first, then by percentage; ties keep dataset order.
     let mut max: Option<(&str, Option<f64>)> = None;
     for &(id, d) in &deltas {
@@ -156,7 +163,16 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let mut fails: Vec<(Option<f64>, String)> = deltas
         .iter()
         .filter(|(_, d)| d.is_none_or(|x| x > t.fail_query_regression_pct))
-        .map(|&(id, d)| (d, format!("{id} {} > {}", fmt_pct(d), fmt_threshold(t.fail_query_regression_pct))))
+        .map(|&(id, d)| {
+            (
+                d,
+                format!(
+                    "{id} {} > {}",
+                    fmt_pct(d),
+                    fmt_threshold(t.fail_query_regression_pct)
+                ),
+            )
+        })
         .collect();
     // Worst first: unbounded, then by percentage descending; stable for ties.
     fails.sort_by(|a, b| match (a.0, b.0) {
@@ -174,8 +190,16 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
         base_p95_usd: base_p95,
         head_p95_usd: head_p95,
         p95_delta_pct: p95_delta,
-        base_mean_usd: if weights > 0.0 { base_total / weights } else { 0.0 },
-        head_mean_usd: if weights > 0.0 { head_total / weights } else { 0.0 },
+        base_mean_usd: if weights > 0.0 {
+            base_total / weights
+        } else {
+            0.0
+        },
+        head_mean_usd: if weights > 0.0 {
+            head_total / weights
+        } else {
+            0.0
+        },
         max_regression_pct: max_pct,
         max_regression_case: max_case,
         max_regression_unbounded: max_unbounded,
@@ -191,19 +215,47 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     }
     let mut warns = Vec::new();
     if p95_delta.is_none_or(|x| x > t.warn_p95_regression_pct) {
-        warns.push(format!("p95 {} > {}", fmt_pct(p95_delta), fmt_threshold(t.warn_p95_regression_pct)));
+        warns.push(format!(
+            "p95 {} > {}",
+            fmt_pct(p95_delta),
+            fmt_threshold(t.warn_p95_regression_pct)
+        ));
     }
     if total_delta.is_none_or(|x| x > t.pass_band_pct) {
-        warns.push(format!("total {} > {} pass band", fmt_pct(total_delta), fmt_threshold(t.pass_band_pct)));
+        warns.push(format!(
+            "total {} > {} pass band",
+            fmt_pct(total_delta),
+            fmt_threshold(t.pass_band_pct)
+        ));
     }
     let mut band: Vec<(f64, String)> = deltas
         .iter()
-        .filter_map(|&(id, d)| d.filter(|x| *x > t.pass_band_pct).map(|x| (x, format!("{id} {} > {} pass band", fmt_pct(Some(x)), fmt_threshold(t.pass_band_pct)))))
+        .filter_map(|&(id, d)| {
+            d.filter(|x| *x > t.pass_band_pct).map(|x| {
+                (
+                    x,
+                    format!(
+                        "{id} {} > {} pass band",
+                        fmt_pct(Some(x)),
+                        fmt_threshold(t.pass_band_pct)
+                    ),
+                )
+            })
+        })
         .collect();
     band.sort_by(|a, b| b.0.total_cmp(&a.0));
     warns.extend(band.into_iter().map(|(_, r)| r));
-    let verdict = if warns.is_empty() { Verdict::Pass } else { Verdict::Warn };
-    Decision { verdict, reasons: warns, fail_kinds: Vec::new(), summary }
+    let verdict = if warns.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Warn
+    };
+    Decision {
+        verdict,
+        reasons: warns,
+        fail_kinds: Vec::new(),
+        summary,
+    }
 }
 
 #[cfg(test)]
@@ -211,7 +263,14 @@ mod tests {
     use super::*;
 
     fn pairs(v: &[(&'static str, f64, f64)]) -> Vec<Pair<'static>> {
-        v.iter().map(|&(id, b, h)| Pair { id, base_usd: b, head_usd: h, weight: 1.0 }).collect()
+        v.iter()
+            .map(|&(id, b, h)| Pair {
+                id,
+                base_usd: b,
+                head_usd: h,
+                weight: 1.0,
+            })
+            .collect()
     }
 
     #[test]
@@ -243,7 +302,10 @@ mod tests {
 
     #[test]
     fn free_to_paid_is_an_unbounded_fail() {
-        let d = decide(&pairs(&[("a", 1.0, 1.0), ("b", 0.0, 0.01)]), &Thresholds::default());
+        let d = decide(
+            &pairs(&[("a", 1.0, 1.0), ("b", 0.0, 0.01)]),
+            &Thresholds::default(),
+        );
         assert_eq!(d.verdict, Verdict::Fail);
         assert_eq!(d.reasons, ["b +∞% > 25%"]);
         assert!(d.summary.max_regression_unbounded);
@@ -258,8 +320,15 @@ mod tests {
         v.push(("big2", 2.0, 2.3));
         let d = decide(&pairs(&v), &Thresholds::default());
         assert_eq!(d.verdict, Verdict::Warn);
-        assert!(d.reasons.iter().any(|r| r.starts_with("p95 +15.0%")), "{:?}", d.reasons);
-        let d = decide(&pairs(&[("a", 1.0, 1.05), ("b", 1.0, 0.9)]), &Thresholds::default());
+        assert!(
+            d.reasons.iter().any(|r| r.starts_with("p95 +15.0%")),
+            "{:?}",
+            d.reasons
+        );
+        let d = decide(
+            &pairs(&[("a", 1.0, 1.05), ("b", 1.0, 0.9)]),
+            &Thresholds::default(),
+        );
         assert_eq!(d.verdict, Verdict::Pass, "{:?}", d.reasons);
         assert_eq!(d.summary.max_regression_case.as_deref(), Some("a"));
     }
@@ -274,7 +343,20 @@ mod tests {
 
     #[test]
     fn weights_scale_totals_not_percentiles() {
-        let p = vec![Pair { id: "a", base_usd: 1.0, head_usd: 1.0, weight: 3.0 }, Pair { id: "b", base_usd: 2.0, head_usd: 2.0, weight: 1.0 }];
+        let p = vec![
+            Pair {
+                id: "a",
+                base_usd: 1.0,
+                head_usd: 1.0,
+                weight: 3.0,
+            },
+            Pair {
+                id: "b",
+                base_usd: 2.0,
+                head_usd: 2.0,
+                weight: 1.0,
+            },
+        ];
         let d = decide(&p, &Thresholds::default());
         assert_eq!(d.summary.base_total_usd, 5.0);
         assert_eq!(d.summary.base_mean_usd, 1.25);

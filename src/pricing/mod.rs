@@ -14,7 +14,9 @@ const BUILTIN: &str = include_str!("builtin.yaml");
 const BUILTIN_NAME: &str = "<built-in pricing table>";
 
 /// Geographic / global prefixes of cross-region inference-profile ids (`us.anthropic…`).
-pub const PROFILE_PREFIXES: [&str; 9] = ["us", "eu", "apac", "global", "us-gov", "ca", "jp", "au", "de"];
+pub const PROFILE_PREFIXES: [&str; 9] = [
+    "us", "eu", "apac", "global", "us-gov", "ca", "jp", "au", "de",
+];
 
 /// Everything needed to price a call to one model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,11 +37,18 @@ pub struct ModelPrice {
 impl ModelPrice {
     /// `(in × input_per_mtok + out × output_per_mtok) / 1e6`, unrounded.
     pub fn cost(&self, input_tokens: u64, output_tokens: u64) -> f64 {
-        (input_tokens as f64 * self.input_per_mtok + output_tokens as f64 * self.output_per_mtok) / 1e6
+        (input_tokens as f64 * self.input_per_mtok + output_tokens as f64 * self.output_per_mtok)
+            / 1e6
     }
 
     /// Cost including prompt-cache reads and writes, for the stand-in's usage records.
-    pub fn cost_with_cache(&self, input: u64, output: u64, cache_read: u64, cache_write: u64) -> f64 {
+    pub fn cost_with_cache(
+        &self,
+        input: u64,
+        output: u64,
+        cache_read: u64,
+        cache_write: u64,
+    ) -> f64 {
         let read = self.cache_read_per_mtok.unwrap_or(self.input_per_mtok);
         let write = self.cache_write_per_mtok.unwrap_or(self.input_per_mtok);
         (input as f64 * self.input_per_mtok
@@ -70,7 +79,9 @@ pub struct Resolved {
 
 /// Why a model id could not be priced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown model `{model}`: it is not in the built-in price table or the repository's pricing file")]
+#[error(
+    "unknown model `{model}`: it is not in the built-in price table or the repository's pricing file"
+)]
 pub struct UnknownModel {
     pub model: String,
 }
@@ -107,7 +118,10 @@ struct RawModel {
 impl PricingTable {
     /// The built-in table alone.
     pub fn builtin() -> Self {
-        let mut table = PricingTable { models: BTreeMap::new(), profiles: BTreeMap::new() };
+        let mut table = PricingTable {
+            models: BTreeMap::new(),
+            profiles: BTreeMap::new(),
+        };
         // The built-in file is part of the binary and covered by tests; failing here is a build bug.
         table
             .merge_str(BUILTIN, BUILTIN_NAME, "built-in")
@@ -124,49 +138,81 @@ impl PricingTable {
 
     fn merge_str(&mut self, source: &str, file: &str, origin: &str) -> Result<(), Diagnostics> {
         let raw: RawFile = if source.trim().is_empty() {
-            RawFile { models: BTreeMap::new(), profiles: BTreeMap::new() }
+            RawFile {
+                models: BTreeMap::new(),
+                profiles: BTreeMap::new(),
+            }
         } else {
             serde_saphyr::from_str(source)
                 .map_err(|e| Diagnostics(vec![diag::from_yaml_error(file, &e)]))?
         };
         let mut sink = Sink::default();
         for (id, spanned) in raw.models {
-            let (line, col) = (spanned.referenced.line() as usize, spanned.referenced.column() as usize);
+            let (line, col) = (
+                spanned.referenced.line() as usize,
+                spanned.referenced.column() as usize,
+            );
             let m = spanned.value;
             let existing = self.models.get(&id);
             let input = m.input_per_mtok.or(existing.map(|e| e.input_per_mtok));
             let output = m.output_per_mtok.or(existing.map(|e| e.output_per_mtok));
             let (Some(input), Some(output)) = (input, output) else {
                 sink.push(
-                    Diagnostic::new(file, format!("model `{id}` needs `input_per_mtok` and `output_per_mtok`"))
-                        .at(line, col)
-                        .help("a new model must give both prices in USD per million tokens"),
+                    Diagnostic::new(
+                        file,
+                        format!("model `{id}` needs `input_per_mtok` and `output_per_mtok`"),
+                    )
+                    .at(line, col)
+                    .help("a new model must give both prices in USD per million tokens"),
                 );
                 continue;
             };
             let mut bad = |key: &str, v: f64, allow_zero: bool| {
                 if !v.is_finite() || v < 0.0 || (!allow_zero && v == 0.0) {
                     sink.push(
-                        Diagnostic::new(file, format!("model `{id}`: `{key}` must be a {} number, got {v}", if allow_zero { "non-negative" } else { "positive" }))
-                            .at(line, col),
+                        Diagnostic::new(
+                            file,
+                            format!(
+                                "model `{id}`: `{key}` must be a {} number, got {v}",
+                                if allow_zero {
+                                    "non-negative"
+                                } else {
+                                    "positive"
+                                }
+                            ),
+                        )
+                        .at(line, col),
                     );
                 }
             };
             bad("input_per_mtok", input, true);
             bad("output_per_mtok", output, true);
-            for (k, v) in [("cache_read_per_mtok", m.cache_read_per_mtok), ("cache_write_per_mtok", m.cache_write_per_mtok)] {
+            for (k, v) in [
+                ("cache_read_per_mtok", m.cache_read_per_mtok),
+                ("cache_write_per_mtok", m.cache_write_per_mtok),
+            ] {
                 if let Some(v) = v {
                     bad(k, v, true);
                 }
             }
-            let token_scale = m.token_scale.or(existing.map(|e| e.token_scale)).unwrap_or(1.0);
+            let token_scale = m
+                .token_scale
+                .or(existing.map(|e| e.token_scale))
+                .unwrap_or(1.0);
             bad("token_scale", token_scale, false);
             let price = ModelPrice {
                 input_per_mtok: input,
                 output_per_mtok: output,
-                cache_read_per_mtok: m.cache_read_per_mtok.or(existing.and_then(|e| e.cache_read_per_mtok)),
-                cache_write_per_mtok: m.cache_write_per_mtok.or(existing.and_then(|e| e.cache_write_per_mtok)),
-                tokenizer: m.tokenizer.or(existing.map(|e| e.tokenizer)).unwrap_or(Encoding::ClaudeApprox),
+                cache_read_per_mtok: m
+                    .cache_read_per_mtok
+                    .or(existing.and_then(|e| e.cache_read_per_mtok)),
+                cache_write_per_mtok: m
+                    .cache_write_per_mtok
+                    .or(existing.and_then(|e| e.cache_write_per_mtok)),
+                tokenizer: m
+                    .tokenizer
+                    .or(existing.map(|e| e.tokenizer))
+                    .unwrap_or(Encoding::ClaudeApprox),
                 token_scale,
                 message_overhead_tokens: m
                     .message_overhead_tokens
@@ -183,7 +229,10 @@ impl PricingTable {
         }
         for (prefix, p) in raw.profiles {
             if !p.uplift_pct.is_finite() || p.uplift_pct < 0.0 {
-                sink.push(Diagnostic::new(file, format!("profile `{prefix}`: `uplift_pct` must be a non-negative number")));
+                sink.push(Diagnostic::new(
+                    file,
+                    format!("profile `{prefix}`: `uplift_pct` must be a non-negative number"),
+                ));
             }
             self.profiles.insert(prefix, p);
         }
@@ -207,10 +256,16 @@ impl PricingTable {
 
     /// Resolves a model id, an inference-profile id (`us.anthropic…`) or a Bedrock ARN.
     pub fn resolve(&self, model: &str) -> Result<Resolved, UnknownModel> {
-        let unknown = || UnknownModel { model: model.to_string() };
+        let unknown = || UnknownModel {
+            model: model.to_string(),
+        };
         let id = strip_arn(model);
         if let Some(price) = self.models.get(id) {
-            return Ok(Resolved { base_id: id.to_string(), profile: None, price: price.clone() });
+            return Ok(Resolved {
+                base_id: id.to_string(),
+                profile: None,
+                price: price.clone(),
+            });
         }
         let (prefix, rest) = id.split_once('.').ok_or_else(unknown)?;
         if !PROFILE_PREFIXES.contains(&prefix) && !self.profiles.contains_key(prefix) {
@@ -224,7 +279,11 @@ impl PricingTable {
             price.cache_read_per_mtok = price.cache_read_per_mtok.map(|v| v * k);
             price.cache_write_per_mtok = price.cache_write_per_mtok.map(|v| v * k);
         }
-        Ok(Resolved { base_id: rest.to_string(), profile: Some(prefix.to_string()), price })
+        Ok(Resolved {
+            base_id: rest.to_string(),
+            profile: Some(prefix.to_string()),
+            price,
+        })
     }
 }
 
@@ -234,7 +293,11 @@ fn strip_arn(model: &str) -> &str {
     if !model.starts_with("arn:") {
         return model;
     }
-    for kind in ["foundation-model/", "inference-profile/", "provisioned-model/"] {
+    for kind in [
+        "foundation-model/",
+        "inference-profile/",
+        "provisioned-model/",
+    ] {
         if let Some(i) = model.find(kind) {
             return &model[i + kind.len()..];
         }
@@ -259,7 +322,10 @@ mod tests {
         ] {
             assert!(t.resolve(id).is_ok(), "{id}");
         }
-        assert_eq!(t.resolve("openai.gpt-oss-20b-1:0").unwrap().price.tokenizer, Encoding::O200kHarmony);
+        assert_eq!(
+            t.resolve("openai.gpt-oss-20b-1:0").unwrap().price.tokenizer,
+            Encoding::O200kHarmony
+        );
     }
 
     #[test]
@@ -267,17 +333,23 @@ mod tests {
         let t = PricingTable::builtin();
         let e = t.resolve("anthropic.claude-9-giant").unwrap_err();
         assert_eq!(e.model, "anthropic.claude-9-giant");
-        assert!(t.resolve("xx.anthropic.claude-3-haiku-20240307-v1:0").is_err());
+        assert!(
+            t.resolve("xx.anthropic.claude-3-haiku-20240307-v1:0")
+                .is_err()
+        );
     }
 
     #[test]
     fn profiles_and_arns_resolve_to_the_base_model() {
         let t = PricingTable::builtin();
-        let r = t.resolve("us.anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+        let r = t
+            .resolve("us.anthropic.claude-3-haiku-20240307-v1:0")
+            .unwrap();
         assert_eq!(r.base_id, "anthropic.claude-3-haiku-20240307-v1:0");
         assert_eq!(r.profile.as_deref(), Some("us"));
         assert_eq!(r.price.input_per_mtok, 0.25);
-        let arn = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.amazon.nova-lite-v1:0";
+        let arn =
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.amazon.nova-lite-v1:0";
         assert_eq!(t.resolve(arn).unwrap().base_id, "amazon.nova-lite-v1:0");
         let arn = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0";
         assert_eq!(t.resolve(arn).unwrap().price.output_per_mtok, 3.20);
@@ -287,11 +359,20 @@ mod tests {
     fn repo_file_overrides_adds_and_uplifts() {
         let src = "models:\n  anthropic.claude-3-haiku-20240307-v1:0:\n    input_per_mtok: 0.5\n  acme.custom-v1:\n    input_per_mtok: 1\n    output_per_mtok: 2\n    tokenizer: o200k_base\nprofiles:\n  global: {uplift_pct: 10}\n";
         let t = PricingTable::with_overrides(src, "pricing.yaml").unwrap();
-        let h = t.resolve("anthropic.claude-3-haiku-20240307-v1:0").unwrap().price;
+        let h = t
+            .resolve("anthropic.claude-3-haiku-20240307-v1:0")
+            .unwrap()
+            .price;
         assert_eq!((h.input_per_mtok, h.output_per_mtok), (0.5, 1.25));
         assert_eq!(h.origin, "pricing.yaml");
-        assert_eq!(t.resolve("acme.custom-v1").unwrap().price.tokenizer, Encoding::O200kBase);
-        let g = t.resolve("global.anthropic.claude-3-haiku-20240307-v1:0").unwrap().price;
+        assert_eq!(
+            t.resolve("acme.custom-v1").unwrap().price.tokenizer,
+            Encoding::O200kBase
+        );
+        let g = t
+            .resolve("global.anthropic.claude-3-haiku-20240307-v1:0")
+            .unwrap()
+            .price;
         assert!((g.input_per_mtok - 0.55).abs() < 1e-12);
     }
 
@@ -306,7 +387,8 @@ mod tests {
 
     #[test]
     fn unknown_key_in_pricing_file_is_rejected() {
-        let err = PricingTable::with_overrides("models:\n  a.b:\n    input_per_mtk: 1\n", "p.yaml").unwrap_err();
+        let err = PricingTable::with_overrides("models:\n  a.b:\n    input_per_mtk: 1\n", "p.yaml")
+            .unwrap_err();
         assert!(err.0[0].message.contains("input_per_mtk"), "{}", err);
         assert_eq!(err.0[0].line, 3);
     }
@@ -314,7 +396,10 @@ mod tests {
     #[test]
     fn cost_is_unrounded() {
         let t = PricingTable::builtin();
-        let p = t.resolve("anthropic.claude-3-haiku-20240307-v1:0").unwrap().price;
+        let p = t
+            .resolve("anthropic.claude-3-haiku-20240307-v1:0")
+            .unwrap()
+            .price;
         assert_eq!(p.cost(1200, 220), (1200.0 * 0.25 + 220.0 * 1.25) / 1e6);
     }
 }

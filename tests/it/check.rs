@@ -23,7 +23,8 @@ order_status:
   bypass: true
 ";
 const SYSTEM: &str = "You are MangaAssist, the helpful assistant of a manga store. Answer briefly.";
-const FAQ: &str = "Answer this shipping question for a {{ tier or 'standard' }} customer: {{ query }}";
+const FAQ: &str =
+    "Answer this shipping question for a {{ tier or 'standard' }} customer: {{ query }}";
 
 fn golden(n: usize) -> String {
     let mut s = String::new();
@@ -54,12 +55,17 @@ fn pair(edit: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf, std::p
 }
 
 fn check(base: &Path, head: &Path, format: &str) -> (i32, String, String) {
-    run(costgate().args(["check", "--format", format, "--base-dir"]).arg(base).arg("--head-dir").arg(head))
+    run(costgate()
+        .args(["check", "--format", format, "--base-dir"])
+        .arg(base)
+        .arg("--head-dir")
+        .arg(head))
 }
 
 fn json(base: &Path, head: &Path) -> (i32, Value) {
     let (code, out, err) = check(base, head, "json");
-    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\nstderr: {err}"));
+    let v = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {out}\nstderr: {err}"));
     (code, v)
 }
 
@@ -71,24 +77,46 @@ fn identical_trees_pass_with_exit_0() {
     assert_eq!(v["verdict"], "pass");
     assert_eq!(v["summary"]["cases"], 30);
     assert_eq!(v["summary"]["total_delta_pct"], 0.0);
-    assert!(v["cases"].as_array().unwrap().iter().all(|c| c["status"] == "unchanged"));
+    assert!(
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "unchanged")
+    );
 }
 
 #[test]
 fn longer_system_prompt_fails_and_names_the_segment() {
-    let longer = format!("{SYSTEM} Always mention our loyalty programme, our free-shipping threshold of 5,000 yen, our return policy of thirty days, and our new release calendar, and sign off with the store's motto in both Japanese and English.");
+    let longer = format!(
+        "{SYSTEM} Always mention our loyalty programme, our free-shipping threshold of 5,000 yen, our return policy of thirty days, and our new release calendar, and sign off with the store's motto in both Japanese and English."
+    );
     let (_d, base, head) = pair(&[("prompts/system.j2", &longer)]);
     let (code, v) = json(&base, &head);
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(v["verdict"], "fail");
     assert_eq!(v["fail_kinds"][0], "query-regression");
-    let c0 = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-000").unwrap();
+    let c0 = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "C-000")
+        .unwrap();
     assert_eq!(c0["status"], "regressed");
     assert_eq!(c0["grew"], "system");
     assert!(c0["head"]["input_tokens"].as_u64() > c0["base"]["input_tokens"].as_u64());
-    assert!(v["reasons"][0].as_str().unwrap().ends_with("> 25%"), "{}", v["reasons"]);
+    assert!(
+        v["reasons"][0].as_str().unwrap().ends_with("> 25%"),
+        "{}",
+        v["reasons"]
+    );
     // Bypassed cases stay free and unchanged.
-    let bypass = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-002").unwrap();
+    let bypass = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "C-002")
+        .unwrap();
     assert_eq!(bypass["base"]["cost_usd"], 0.0);
     assert_eq!(bypass["status"], "unchanged");
 }
@@ -96,7 +124,10 @@ fn longer_system_prompt_fails_and_names_the_segment() {
 #[test]
 fn small_growth_warns_with_exit_0() {
     // FAQ prompt grows a little: every faq case moves more than the 10% band, none past 25%.
-    let (_d, base, head) = pair(&[("prompts/faq.j2", "Answer this shipping question briefly, politely and in one short paragraph for a {{ tier or 'standard' }} customer: {{ query }}")]);
+    let (_d, base, head) = pair(&[(
+        "prompts/faq.j2",
+        "Answer this shipping question briefly, politely and in one short paragraph for a {{ tier or 'standard' }} customer: {{ query }}",
+    )]);
     let (code, v) = json(&base, &head);
     assert_eq!(v["verdict"], "warn", "{:#}", v["reasons"]);
     assert_eq!(code, 0);
@@ -106,44 +137,97 @@ fn small_growth_warns_with_exit_0() {
 
 #[test]
 fn route_change_to_a_pricier_model_fails_and_is_listed() {
-    let routes = ROUTES.replace("anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-sonnet-4-20250514-v1:0");
+    let routes = ROUTES.replace(
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "anthropic.claude-sonnet-4-20250514-v1:0",
+    );
     let (_d, base, head) = pair(&[("app/routes.yaml", &routes)]);
     let (code, v) = json(&base, &head);
     assert_eq!((code, v["verdict"].as_str()), (1, Some("fail")));
     assert_eq!(v["routing_changes"][0]["intent"], "faq");
-    assert_eq!(v["routing_changes"][0]["head"], "anthropic.claude-sonnet-4-20250514-v1:0");
-    let faq = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-001").unwrap();
+    assert_eq!(
+        v["routing_changes"][0]["head"],
+        "anthropic.claude-sonnet-4-20250514-v1:0"
+    );
+    let faq = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "C-001")
+        .unwrap();
     assert_eq!(faq["model_changed"], true);
 }
 
 #[test]
 fn bypassed_intent_routed_to_a_model_is_an_unbounded_regression() {
-    let routes = ROUTES.replace("order_status:\n  bypass: true\n", "order_status:\n  model: amazon.nova-micro-v1:0\n");
+    let routes = ROUTES.replace(
+        "order_status:\n  bypass: true\n",
+        "order_status:\n  model: amazon.nova-micro-v1:0\n",
+    );
     let (_d, base, head) = pair(&[("app/routes.yaml", &routes)]);
     let (code, v) = json(&base, &head);
     assert_eq!(code, 1);
-    assert!(v["reasons"][0].as_str().unwrap().contains("+∞%"), "{}", v["reasons"]);
+    assert!(
+        v["reasons"][0].as_str().unwrap().contains("+∞%"),
+        "{}",
+        v["reasons"]
+    );
     assert_eq!(v["summary"]["max_regression_unbounded"], true);
-    let c = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-002").unwrap();
+    let c = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "C-002")
+        .unwrap();
     assert_eq!(c["delta_pct"], Value::Null);
 }
 
 #[test]
 fn head_that_loosens_its_thresholds_and_deletes_cases_still_fails() {
-    let longer = format!("{SYSTEM} {}", "Remember to be extremely thorough and friendly. ".repeat(6));
-    let loosened = format!("{CONFIG}thresholds:\n  fail_query_regression_pct: 900\n  pass_band_pct: 900\n  warn_p95_regression_pct: 900\n");
+    let longer = format!(
+        "{SYSTEM} {}",
+        "Remember to be extremely thorough and friendly. ".repeat(6)
+    );
+    let loosened = format!(
+        "{CONFIG}thresholds:\n  fail_query_regression_pct: 900\n  pass_band_pct: 900\n  warn_p95_regression_pct: 900\n"
+    );
     // The head drops every chat case (the ones that regress) from its dataset.
-    let kept: String = golden(30).split("- id: ").filter(|c| !c.is_empty() && !c.contains("intent: chat")).map(|c| format!("- id: {c}")).collect();
-    let (_d, base, head) = pair(&[("prompts/system.j2", &longer), ("costgate.yaml", &loosened), ("golden/cases.yaml", &kept)]);
+    let kept: String = golden(30)
+        .split("- id: ")
+        .filter(|c| !c.is_empty() && !c.contains("intent: chat"))
+        .map(|c| format!("- id: {c}"))
+        .collect();
+    let (_d, base, head) = pair(&[
+        ("prompts/system.j2", &longer),
+        ("costgate.yaml", &loosened),
+        ("golden/cases.yaml", &kept),
+    ]);
     let (code, v) = json(&base, &head);
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(v["verdict"], "fail");
     assert_eq!(v["summary"]["cases"], 30, "the base dataset is gated");
     assert_eq!(v["thresholds"]["fail_query_regression_pct"], 25.0);
     let policy = v["policy_changes"].as_array().unwrap();
-    assert!(policy.iter().any(|p| p.as_str().unwrap().starts_with("thresholds.fail_query_regression_pct: 25.0 → 900.0")), "{policy:?}");
-    assert!(policy.iter().any(|p| p.as_str().unwrap().starts_with("head removes 10 golden case(s), still gated")), "{policy:?}");
-    let c0 = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "C-000").unwrap();
+    assert!(
+        policy.iter().any(|p| p
+            .as_str()
+            .unwrap()
+            .starts_with("thresholds.fail_query_regression_pct: 25.0 → 900.0")),
+        "{policy:?}"
+    );
+    assert!(
+        policy.iter().any(|p| p
+            .as_str()
+            .unwrap()
+            .starts_with("head removes 10 golden case(s), still gated")),
+        "{policy:?}"
+    );
+    let c0 = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "C-000")
+        .unwrap();
     assert_eq!(c0["removed_in_head"], true);
     assert_eq!(c0["status"], "regressed");
 }
@@ -153,21 +237,49 @@ fn head_pricing_edits_are_policy_changes_without_effect() {
     let cfg = format!("{CONFIG}pricing: pricing.yaml\n");
     let cheap = "models:\n  anthropic.claude-3-haiku-20240307-v1:0:\n    input_per_mtok: 0.0001\n    output_per_mtok: 0.0001\n";
     let longer = format!("{SYSTEM} {}", "Be thorough. ".repeat(30));
-    let (_d, base, head) = pair(&[("costgate.yaml", &cfg), ("pricing.yaml", cheap), ("prompts/system.j2", &longer)]);
+    let (_d, base, head) = pair(&[
+        ("costgate.yaml", &cfg),
+        ("pricing.yaml", cheap),
+        ("prompts/system.j2", &longer),
+    ]);
     let (code, v) = json(&base, &head);
     assert_eq!((code, v["verdict"].as_str()), (1, Some("fail")));
-    let policy: Vec<&str> = v["policy_changes"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
-    assert!(policy.iter().any(|p| p.starts_with("pricing: null → \"pricing.yaml\"")), "{policy:?}");
-    assert!(policy.iter().any(|p| p.starts_with("pricing for anthropic.claude-3-haiku-20240307-v1:0")), "{policy:?}");
+    let policy: Vec<&str> = v["policy_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        policy
+            .iter()
+            .any(|p| p.starts_with("pricing: null → \"pricing.yaml\"")),
+        "{policy:?}"
+    );
+    assert!(
+        policy
+            .iter()
+            .any(|p| p.starts_with("pricing for anthropic.claude-3-haiku-20240307-v1:0")),
+        "{policy:?}"
+    );
 }
 
 #[test]
 fn added_cases_are_reported_but_not_gated() {
-    let g = format!("{}- id: NEW-1\n  intent: chat\n  query: \"A brand new question about Frieren that is rather long {}\"\n", golden(30), "and long ".repeat(40));
+    let g = format!(
+        "{}- id: NEW-1\n  intent: chat\n  query: \"A brand new question about Frieren that is rather long {}\"\n",
+        golden(30),
+        "and long ".repeat(40)
+    );
     let (_d, base, head) = pair(&[("golden/cases.yaml", &g)]);
     let (code, v) = json(&base, &head);
     assert_eq!((code, v["verdict"].as_str()), (0, Some("pass")));
-    let added = v["cases"].as_array().unwrap().iter().find(|c| c["id"] == "NEW-1").unwrap();
+    let added = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "NEW-1")
+        .unwrap();
     assert_eq!(added["status"], "added");
     assert_eq!(added["base"], Value::Null);
     assert!(added["head"]["cost_usd"].as_f64().unwrap() > 0.0);
@@ -176,7 +288,13 @@ fn added_cases_are_reported_but_not_gated() {
 #[test]
 fn malformed_yaml_is_exit_2_with_file_and_line() {
     let (_d, base, head) = pair(&[]);
-    write_tree(&base, &[("golden/cases.yaml", "- id: A\n  intent: chat\n  query: [unclosed\n")]);
+    write_tree(
+        &base,
+        &[(
+            "golden/cases.yaml",
+            "- id: A\n  intent: chat\n  query: [unclosed\n",
+        )],
+    );
     let (code, out, err) = check(&base, &head, "text");
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.is_empty(), "an error must not print a report: {out}");
@@ -192,42 +310,84 @@ fn every_configuration_problem_is_reported_at_once() {
     let (code, _, err) = check(&base, &head, "text");
     assert_eq!(code, 2);
     assert!(err.contains("3 problems found"), "{err}");
-    assert!(err.contains("app/routes.yaml:2:10: route `chat`: unknown model `anthropic.claude-9-imaginary`"), "{err}");
-    assert!(err.contains("app/routes.yaml:3:11: route `chat`: template `prompts/missing.j2` does not exist"), "{err}");
+    assert!(
+        err.contains(
+            "app/routes.yaml:2:10: route `chat`: unknown model `anthropic.claude-9-imaginary`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "app/routes.yaml:3:11: route `chat`: template `prompts/missing.j2` does not exist"
+        ),
+        "{err}"
+    );
     assert!(err.contains("route `faq` has no `model`"), "{err}");
 }
 
 #[test]
 fn intent_without_route_and_no_default_is_exit_2_naming_the_case() {
     let (_d, base, head) = pair(&[]);
-    write_tree(&head, &[("app/routes.yaml", &ROUTES.replace("order_status:\n  bypass: true\n", ""))]);
+    write_tree(
+        &head,
+        &[(
+            "app/routes.yaml",
+            &ROUTES.replace("order_status:\n  bypass: true\n", ""),
+        )],
+    );
     let (code, _, err) = check(&base, &head, "text");
     assert_eq!(code, 2);
     assert!(err.contains("invalid configuration in head"), "{err}");
-    assert!(err.contains("golden/cases.yaml:7: case `C-002`: intent `order_status` has no route"), "{err}");
+    assert!(
+        err.contains("golden/cases.yaml:7: case `C-002`: intent `order_status` has no route"),
+        "{err}"
+    );
 }
 
 #[test]
 fn undefined_template_variable_is_exit_2_naming_template_variable_and_case() {
-    let (_d, base, head) = pair(&[("prompts/faq.j2", "Docs: {% for d in context.docs %}{{ d }}{% endfor %} {{ query }}")]);
+    let (_d, base, head) = pair(&[(
+        "prompts/faq.j2",
+        "Docs: {% for d in context.docs %}{{ d }}{% endfor %} {{ query }}",
+    )]);
     let (code, _, err) = check(&base, &head, "text");
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("prompts/faq.j2:1: undefined variable `context.docs` while rendering case `C-001`"), "{err}");
+    assert!(
+        err.contains(
+            "prompts/faq.j2:1: undefined variable `context.docs` while rendering case `C-001`"
+        ),
+        "{err}"
+    );
     assert!(err.contains("golden/cases.yaml:4"), "{err}");
 }
 
 #[test]
 fn unknown_config_key_is_exit_2_with_line_and_column() {
     let (_d, base, head) = pair(&[]);
-    write_tree(&base, &[("costgate.yaml", "version: 1\nroutes: app/routes.yaml\nthreshold:\n  x: 1\n")]);
+    write_tree(
+        &base,
+        &[(
+            "costgate.yaml",
+            "version: 1\nroutes: app/routes.yaml\nthreshold:\n  x: 1\n",
+        )],
+    );
     let (code, _, err) = check(&base, &head, "text");
     assert_eq!(code, 2);
-    assert!(err.contains("costgate.yaml:3:1:") && err.contains("threshold"), "{err}");
+    assert!(
+        err.contains("costgate.yaml:3:1:") && err.contains("threshold"),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_directory_is_a_usage_error() {
-    let (code, _, err) = run(costgate().args(["check", "--base-dir", "/nonexistent/base", "--head-dir", "/nonexistent/head"]));
+    let (code, _, err) = run(costgate().args([
+        "check",
+        "--base-dir",
+        "/nonexistent/base",
+        "--head-dir",
+        "/nonexistent/head",
+    ]));
     assert_eq!(code, 2);
     assert!(err.contains("not a directory"), "{err}");
 }
@@ -237,18 +397,26 @@ fn git_revisions_are_read_without_touching_the_working_tree() {
     let (_d, base, _head) = pair(&[]);
     git_init(&base);
     let c1 = git_commit_all(&base, "base");
-    let longer = format!("{SYSTEM} {}", "Always upsell the deluxe box set. ".repeat(8));
+    let longer = format!(
+        "{SYSTEM} {}",
+        "Always upsell the deluxe box set. ".repeat(8)
+    );
     std::fs::write(base.join("prompts/system.j2"), &longer).unwrap();
     let c2 = git_commit_all(&base, "head");
     // Dirty the working tree: it must not influence either side.
     std::fs::write(base.join("prompts/system.j2"), "tiny").unwrap();
     std::fs::write(base.join("costgate.yaml"), "garbage: [").unwrap();
-    let (code, out, err) = run(costgate().current_dir(&base).args(["check", "--format", "json", "--base", &c1, "--head", "HEAD"]));
+    let (code, out, err) = run(costgate()
+        .current_dir(&base)
+        .args(["check", "--format", "json", "--base", &c1, "--head", "HEAD"]));
     assert_eq!(code, 1, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["base"]["commit"], c1.as_str());
     assert_eq!(v["head"]["commit"], c2.as_str());
-    assert_eq!(std::fs::read_to_string(base.join("prompts/system.j2")).unwrap(), "tiny");
+    assert_eq!(
+        std::fs::read_to_string(base.join("prompts/system.j2")).unwrap(),
+        "tiny"
+    );
     assert_eq!(git(&base, &["status", "--porcelain"]).lines().count(), 2);
 }
 
@@ -257,7 +425,13 @@ fn unknown_git_revision_is_exit_3() {
     let (_d, base, _head) = pair(&[]);
     git_init(&base);
     git_commit_all(&base, "base");
-    let (code, _, err) = run(costgate().current_dir(&base).args(["check", "--base", "no-such-branch", "--head", "HEAD"]));
+    let (code, _, err) = run(costgate().current_dir(&base).args([
+        "check",
+        "--base",
+        "no-such-branch",
+        "--head",
+        "HEAD",
+    ]));
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("no-such-branch"), "{err}");
 }
@@ -268,12 +442,22 @@ fn out_dir_gets_json_and_markdown_and_output_is_byte_identical_across_runs() {
     let out1 = base.parent().unwrap().join("out1");
     let out2 = base.parent().unwrap().join("out2");
     for out in [&out1, &out2] {
-        let (code, _, err) = run(costgate().args(["check", "--base-dir"]).arg(&base).arg("--head-dir").arg(&head).arg("--out").arg(out));
+        let (code, _, err) = run(costgate()
+            .args(["check", "--base-dir"])
+            .arg(&base)
+            .arg("--head-dir")
+            .arg(&head)
+            .arg("--out")
+            .arg(out));
         assert!(code == 0 || code == 1, "{err}");
     }
     for f in ["report.json", "report.md"] {
         let a = std::fs::read(out1.join(f)).unwrap();
         assert!(!a.is_empty());
-        assert_eq!(a, std::fs::read(out2.join(f)).unwrap(), "{f} differs between runs");
+        assert_eq!(
+            a,
+            std::fs::read(out2.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
     }
 }

@@ -14,11 +14,23 @@ fn settings() -> insta::Settings {
 }
 
 fn regex_escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
 }
 
 fn check(base: &Path, head: &Path, format: &str) -> (i32, String, String) {
-    run(costgate().args(["check", "--format", format, "--base-dir"]).arg(base).arg("--head-dir").arg(head))
+    run(costgate()
+        .args(["check", "--format", format, "--base-dir"])
+        .arg(base)
+        .arg("--head-dir")
+        .arg(head))
 }
 
 /// A small tree with a regression in every report section: a grown system prompt, a model change,
@@ -30,16 +42,33 @@ fn fixture() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let config = "version: 1\ngolden: golden\nroutes: routes.yaml\n";
     let routes = "chat:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: system.j2\n  output_tokens: 10\nfaq:\n  model: amazon.nova-lite-v1:0\n  output_tokens: 40\norders:\n  bypass: true\n";
     let golden = "- id: A-1\n  intent: chat\n  query: \"おすすめの冒険マンガは？\"\n- id: A-2\n  intent: chat\n  query: \"Is volume 107 of ONE PIECE out?\"\n  history:\n    - {role: user, content: \"Hi\"}\n    - {role: assistant, content: \"Hello! How can I help?\"}\n- id: F-1\n  intent: faq\n  query: \"Do you ship to Hokkaido?\"\n- id: O-1\n  intent: orders\n  query: \"Where is my order 123?\"\n";
-    let files = [("costgate.yaml", config), ("routes.yaml", routes), ("system.j2", "You are MangaAssist."), ("golden/cases.yaml", golden)];
+    let files = [
+        ("costgate.yaml", config),
+        ("routes.yaml", routes),
+        ("system.j2", "You are MangaAssist."),
+        ("golden/cases.yaml", golden),
+    ];
     write_tree(&base, &files);
     write_tree(&head, &files);
-    let head_golden = golden.replace("- id: O-1\n  intent: orders\n  query: \"Where is my order 123?\"\n", "- id: N-1\n  intent: faq\n  query: \"New case: gift wrapping?\"\n");
+    let head_golden = golden.replace(
+        "- id: O-1\n  intent: orders\n  query: \"Where is my order 123?\"\n",
+        "- id: N-1\n  intent: faq\n  query: \"New case: gift wrapping?\"\n",
+    );
     write_tree(
         &head,
         &[
-            ("system.j2", "You are MangaAssist, the friendly assistant of the best manga store in Tokyo. Mention our <b>loyalty</b> points @everyone."),
-            ("routes.yaml", &routes.replace("amazon.nova-lite-v1:0", "amazon.nova-pro-v1:0")),
-            ("costgate.yaml", &format!("{config}thresholds:\n  fail_query_regression_pct: 80\n")),
+            (
+                "system.j2",
+                "You are MangaAssist, the friendly assistant of the best manga store in Tokyo. Mention our <b>loyalty</b> points @everyone.",
+            ),
+            (
+                "routes.yaml",
+                &routes.replace("amazon.nova-lite-v1:0", "amazon.nova-pro-v1:0"),
+            ),
+            (
+                "costgate.yaml",
+                &format!("{config}thresholds:\n  fail_query_regression_pct: 80\n"),
+            ),
             ("golden/cases.yaml", &head_golden),
         ],
     );
@@ -95,9 +124,18 @@ fn diagnostics_for_a_broken_configuration() {
     write_tree(
         t,
         &[
-            ("costgate.yaml", "version: 1\ngolden: golden\nroutes: routes.yaml\nthresholds:\n  pass_band_pct: -5\n"),
-            ("routes.yaml", "chat:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: nope.j2\nfaq:\n  model: amazon.nova-giga-v9\n"),
-            ("golden/a.yaml", "- id: X\n  intent: chat\n  query: hi\n- id: X\n  intent: chat\n  query: \"\"\n"),
+            (
+                "costgate.yaml",
+                "version: 1\ngolden: golden\nroutes: routes.yaml\nthresholds:\n  pass_band_pct: -5\n",
+            ),
+            (
+                "routes.yaml",
+                "chat:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: nope.j2\nfaq:\n  model: amazon.nova-giga-v9\n",
+            ),
+            (
+                "golden/a.yaml",
+                "- id: X\n  intent: chat\n  query: hi\n- id: X\n  intent: chat\n  query: \"\"\n",
+            ),
         ],
     );
     let (code, _, err) = check(t, t, "text");

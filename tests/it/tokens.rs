@@ -11,9 +11,19 @@ fn corpus() -> Vec<(String, String, Value)> {
     let dir = repo_root().join("tests/fixtures/tokens");
     let corpus = std::fs::read_to_string(dir.join("corpus.jsonl")).unwrap();
     let reference = std::fs::read_to_string(dir.join("reference.jsonl")).unwrap();
-    let entries: Vec<Value> = corpus.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let refs: Vec<Value> = reference.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(entries.len(), refs.len(), "corpus and reference differ in length");
+    let entries: Vec<Value> = corpus
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let refs: Vec<Value> = reference
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        entries.len(),
+        refs.len(),
+        "corpus and reference differ in length"
+    );
     assert!(entries.len() >= 400, "the corpus lost entries");
     entries
         .into_iter()
@@ -23,7 +33,10 @@ fn corpus() -> Vec<(String, String, Value)> {
             assert_eq!(r["name"], e["name"], "reference out of order");
             let text = match (&e["text"], &e["gen"]) {
                 (Value::String(t), _) => t.clone(),
-                (_, Value::Object(g)) => g["repeat"].as_str().unwrap().repeat(g["times"].as_u64().unwrap() as usize),
+                (_, Value::Object(g)) => g["repeat"]
+                    .as_str()
+                    .unwrap()
+                    .repeat(g["times"].as_u64().unwrap() as usize),
                 _ => panic!("bad corpus entry {name}"),
             };
             (name, text, r)
@@ -36,7 +49,11 @@ fn counts_equal_reference_tiktoken_on_every_corpus_entry() {
     let mut mismatches = Vec::new();
     let mut checked = 0;
     for (name, text, r) in corpus() {
-        for enc in [Encoding::Cl100kBase, Encoding::O200kBase, Encoding::O200kHarmony] {
+        for enc in [
+            Encoding::Cl100kBase,
+            Encoding::O200kBase,
+            Encoding::O200kHarmony,
+        ] {
             let want = r[enc.name()].as_u64().unwrap();
             let got = enc.count(&text);
             checked += 1;
@@ -46,13 +63,21 @@ fn counts_equal_reference_tiktoken_on_every_corpus_entry() {
         }
     }
     assert!(checked > 1200);
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
 fn claude_approx_is_cl100k_scaled() {
     let text = "ワンピースみたいな冒険マンガを教えて";
-    assert_eq!(Encoding::ClaudeApprox.count(text), Encoding::Cl100kBase.count(text));
+    assert_eq!(
+        Encoding::ClaudeApprox.count(text),
+        Encoding::Cl100kBase.count(text)
+    );
 }
 
 #[test]
@@ -73,14 +98,23 @@ fn tokens_command_prints_count_for_stdin_and_tab_separated_for_files() {
     let b = dir.path().join("b.txt");
     std::fs::write(&a, "hello world").unwrap();
     std::fs::write(&b, "ワンピースみたいな冒険マンガを教えて").unwrap();
-    let (code, out, err) = run(costgate().args(["tokens", "--encoding", "cl100k_base"]).arg(&a));
+    let (code, out, err) = run(costgate()
+        .args(["tokens", "--encoding", "cl100k_base"])
+        .arg(&a));
     assert_eq!((code, out.as_str()), (0, "2\n"), "{err}");
-    let (code, out, _) = run(costgate().args(["tokens", "--encoding", "o200k_base"]).arg(&a).arg(&b));
+    let (code, out, _) = run(costgate()
+        .args(["tokens", "--encoding", "o200k_base"])
+        .arg(&a)
+        .arg(&b));
     assert_eq!(code, 0);
     let want_b = Encoding::O200kBase.count("ワンピースみたいな冒険マンガを教えて");
-    assert_eq!(out, format!("2\t{}\n{want_b}\t{}\n", a.display(), b.display()));
+    assert_eq!(
+        out,
+        format!("2\t{}\n{want_b}\t{}\n", a.display(), b.display())
+    );
     let mut cmd = costgate();
-    cmd.args(["tokens", "--model", "openai.gpt-oss-20b-1:0"]).stdin(std::fs::File::open(&a).unwrap());
+    cmd.args(["tokens", "--model", "openai.gpt-oss-20b-1:0"])
+        .stdin(std::fs::File::open(&a).unwrap());
     let (code, out, _) = run(&mut cmd);
     assert_eq!((code, out.as_str()), (0, "2\n"));
 }
@@ -100,7 +134,9 @@ fn tokens_command_reports_invalid_utf8_with_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bin.dat");
     std::fs::write(&f, [b'a', 0xff, 0xfe]).unwrap();
-    let (code, _, err) = run(costgate().args(["tokens", "--encoding", "cl100k_base"]).arg(&f));
+    let (code, _, err) = run(costgate()
+        .args(["tokens", "--encoding", "cl100k_base"])
+        .arg(&f));
     assert_eq!(code, 2);
     assert!(err.contains("bin.dat") && err.contains("offset 1"), "{err}");
 }
