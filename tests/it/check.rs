@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{costgate, git, git_commit_all, git_init, run, write_tree};
+use crate::support::{
+    check_dirs as check, costgate, git, git_commit_all, git_init, run, write_tree,
+};
 
 // Output lengths are small so that prompt growth dominates the cost of a case, as it does for the
 // short intents of real chatbots.
@@ -52,14 +54,6 @@ fn pair(edit: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf, std::p
     write_tree(&head, &files);
     write_tree(&head, edit);
     (dir, base, head)
-}
-
-fn check(base: &Path, head: &Path, format: &str) -> (i32, String, String) {
-    run(costgate()
-        .args(["check", "--format", format, "--base-dir"])
-        .arg(base)
-        .arg("--head-dir")
-        .arg(head))
 }
 
 fn json(base: &Path, head: &Path) -> (i32, Value) {

@@ -1,9 +1,7 @@
 //! Snapshot tests of everything a user reads: the terminal, JSON and markdown reports and the
 //! configuration diagnostics. Temporary paths are filtered so snapshots are stable.
 
-use std::path::Path;
-
-use crate::support::{costgate, repo_root, run, write_tree};
+use crate::support::{check_dirs as check, repo_root, write_tree};
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
@@ -23,14 +21,6 @@ fn regex_escape(s: &str) -> String {
             }
         })
         .collect()
-}
-
-fn check(base: &Path, head: &Path, format: &str) -> (i32, String, String) {
-    run(costgate()
-        .args(["check", "--format", format, "--base-dir"])
-        .arg(base)
-        .arg("--head-dir")
-        .arg(head))
 }
 
 /// A small tree with a regression in every report section: a grown system prompt, a model change,

@@ -91,3 +91,12 @@ pub fn git_commit_all(dir: &Path, msg: &str) -> String {
     git(dir, &["commit", "-q", "-m", msg]);
     git(dir, &["rev-parse", "HEAD"])
 }
+
+/// `costgate check --format FORMAT --base-dir BASE --head-dir HEAD`.
+pub fn check_dirs(base: &Path, head: &Path, format: &str) -> (i32, String, String) {
+    run(costgate()
+        .args(["check", "--format", format, "--base-dir"])
+        .arg(base)
+        .arg("--head-dir")
+        .arg(head))
+}
