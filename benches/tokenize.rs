@@ -7,7 +7,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// ~1 MB of text mixing English, Japanese, code, JSON and emoji, built from the token corpus.
 fn mixed_corpus() -> String {
-    let corpus = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tokens/corpus.jsonl")).unwrap();
+    let corpus = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tokens/corpus.jsonl"
+    ))
+    .unwrap();
     let mut pieces = Vec::new();
     for line in corpus.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -32,18 +36,30 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("count_mixed_1MB");
     g.throughput(Throughput::Bytes(text.len() as u64));
     g.sample_size(10);
-    g.bench_function("costgate_cl100k", |b| b.iter(|| costgate::tokenize::Encoding::Cl100kBase.count(&text)));
-    g.bench_function("tiktoken_rs_cl100k", |b| b.iter(|| cl100k.encode_ordinary(&text).len()));
-    g.bench_function("costgate_o200k", |b| b.iter(|| costgate::tokenize::Encoding::O200kBase.count(&text)));
-    g.bench_function("tiktoken_rs_o200k", |b| b.iter(|| o200k.encode_ordinary(&text).len()));
+    g.bench_function("costgate_cl100k", |b| {
+        b.iter(|| costgate::tokenize::Encoding::Cl100kBase.count(&text))
+    });
+    g.bench_function("tiktoken_rs_cl100k", |b| {
+        b.iter(|| cl100k.encode_ordinary(&text).len())
+    });
+    g.bench_function("costgate_o200k", |b| {
+        b.iter(|| costgate::tokenize::Encoding::O200kBase.count(&text))
+    });
+    g.bench_function("tiktoken_rs_o200k", |b| {
+        b.iter(|| o200k.encode_ordinary(&text).len())
+    });
     g.finish();
 
     let run = "a".repeat(200_000);
     let mut g = c.benchmark_group("count_run_of_a_200KB");
     g.throughput(Throughput::Bytes(run.len() as u64));
     g.sample_size(10);
-    g.bench_function("costgate_cl100k", |b| b.iter(|| costgate::tokenize::Encoding::Cl100kBase.count(&run)));
-    g.bench_function("tiktoken_rs_cl100k", |b| b.iter(|| cl100k.encode_ordinary(&run).len()));
+    g.bench_function("costgate_cl100k", |b| {
+        b.iter(|| costgate::tokenize::Encoding::Cl100kBase.count(&run))
+    });
+    g.bench_function("tiktoken_rs_cl100k", |b| {
+        b.iter(|| cl100k.encode_ordinary(&run).len())
+    });
     g.finish();
 }
 

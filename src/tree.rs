@@ -233,6 +233,7 @@ impl GitTree {
         .to_string();
         let listing = git(repo, &["ls-tree", "-r", "-z", "--full-tree", &commit])?;
         let mut blobs = BTreeMap::new();
+        let mut links = Vec::new();
         for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
             // "<mode> <type> <oid>\t<path>"
             let s = String::from_utf8_lossy(entry);
@@ -240,20 +241,54 @@ impl GitTree {
                 continue;
             };
             let mut fields = meta.split(' ');
-            let (_mode, kind, oid) = (fields.next(), fields.next(), fields.next());
-            if kind == Some("blob") {
-                if let Some(oid) = oid {
+            match (fields.next(), fields.next(), fields.next()) {
+                (Some("120000"), Some("blob"), Some(oid)) => {
+                    links.push((path.to_string(), oid.to_string()))
+                }
+                (_, Some("blob"), Some(oid)) => {
                     blobs.insert(path.to_string(), oid.to_string());
                 }
+                _ => {}
             }
         }
-        Ok(GitTree {
+        let mut tree = GitTree {
             repo: repo.to_path_buf(),
             label: label.into(),
             commit,
             blobs,
             cat: Mutex::new(None),
-        })
+        };
+        tree.alias_symlinks(links)?;
+        Ok(tree)
+    }
+
+    /// Makes symlinks inside the commit behave as they would in a checkout (a directory tree reads
+    /// the same either way): each link's path is aliased to the files of its target. Links that
+    /// leave the repository or dangle are ignored, as a checkout could not read them either.
+    fn alias_symlinks(&mut self, links: Vec<(String, String)>) -> Result<(), TreeError> {
+        for (path, oid) in links {
+            let target = String::from_utf8_lossy(&self.cat_blob(&oid)?).into_owned();
+            let joined = match path.rsplit_once('/') {
+                Some((parent, _)) => format!("{parent}/{target}"),
+                None => target,
+            };
+            let Ok(resolved) = normalize(&joined) else {
+                continue;
+            };
+            if let Some(oid) = self.blobs.get(&resolved).cloned() {
+                self.blobs.insert(path, oid);
+                continue;
+            }
+            let prefix = format!("{resolved}/");
+            let aliased: Vec<(String, String)> = self
+                .blobs
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| (format!("{path}/{}", &k[prefix.len()..]), v.clone()))
+                .collect();
+            self.blobs.extend(aliased);
+        }
+        Ok(())
     }
 
     pub fn commit(&self) -> &str {

@@ -455,3 +455,27 @@ fn out_dir_gets_json_and_markdown_and_output_is_byte_identical_across_runs() {
         );
     }
 }
+
+#[test]
+fn git_symlinked_golden_directory_reads_like_a_checkout() {
+    // The shipped examples link `golden` to the base's dataset; a git revision must read the same
+    // as a directory. Here the root's `golden` is a link to `data/golden`.
+    let (_d, base, _head) = pair(&[]);
+    git_init(&base);
+    std::fs::create_dir_all(base.join("data")).unwrap();
+    std::fs::rename(base.join("golden"), base.join("data/golden")).unwrap();
+    std::os::unix::fs::symlink("data/golden", base.join("golden")).unwrap();
+    git_commit_all(&base, "golden behind a link");
+    let (code, out, err) = run(costgate()
+        .current_dir(&base)
+        .args(["run", "--rev", "HEAD", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["cases"], 30);
+    let (code, dir_out, err) = run(costgate()
+        .current_dir(&base)
+        .args(["run", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let d: Value = serde_json::from_str(&dir_out).unwrap();
+    assert_eq!(d["cases"], v["cases"]);
+}
