@@ -199,6 +199,12 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         )),
     }
 
+    tracing::debug!(
+        cases = dataset.len(),
+        base = base.tree.label(),
+        head = head.tree.label(),
+        "pricing both sides"
+    );
     let (base_priced, head_priced) = rayon::join(
         || price(base, &base_routes, &pricing, &dataset),
         || price(head, &head_routes, &pricing, &dataset),

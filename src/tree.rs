@@ -259,6 +259,7 @@ impl GitTree {
             cat: Mutex::new(None),
         };
         tree.alias_symlinks(links)?;
+        tracing::debug!(rev, commit = %tree.commit, files = tree.blobs.len(), "opened git tree");
         Ok(tree)
     }
 
