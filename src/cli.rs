@@ -35,6 +35,8 @@ pub enum Command {
     Run(RunArgs),
     /// Count tokens in files (or stdin) exactly as the gate does.
     Tokens(TokensArgs),
+    /// Re-baseline: per-case expected_cost_band in the golden files and .cost-baseline.yaml.
+    Baseline(crate::cli_ratchet::BaselineArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,6 +123,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Check(a) => check(a),
         Command::Run(a) => run_one(a),
         Command::Tokens(a) => tokens(a, stdin),
+        Command::Baseline(a) => crate::cli_ratchet::baseline(a),
     }
 }
 

@@ -4,7 +4,9 @@
 //! them case by case and gives a verdict (SPEC sections 3 and 5). It never prints and never exits;
 //! `main.rs` maps [`Error`] to the exit codes of the spec.
 
+pub mod baseline;
 pub mod cli;
+pub mod cli_ratchet;
 pub mod config;
 pub mod dataset;
 pub mod diag;
@@ -12,6 +14,7 @@ pub mod error;
 pub mod gate;
 pub mod markdown;
 pub mod pricing;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod routes;

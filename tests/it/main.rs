@@ -1,5 +1,6 @@
 //! The one integration-test binary: each topic is a module (see `tests/it/*.rs`).
 
+mod baseline;
 mod check;
 mod snapshots;
 mod support;

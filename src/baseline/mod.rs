@@ -1,0 +1,345 @@
+//! `.cost-baseline.yaml` (SPEC 2.5): the savings claim, versioned with the code. This module owns
+//! the file's schema (read strictly, written in one fixed layout so re-baselines diff cleanly), the
+//! golden dataset's content hash, and the aggregate metrics a baseline records. `rebaseline` turns
+//! priced runs into per-case bands and a new file; `edit` writes the bands into the golden files.
+
+pub mod edit;
+pub mod rebaseline;
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+
+use crate::dataset::Dataset;
+use crate::diag::{self, Diagnostic, Diagnostics, Sink};
+use crate::report::RunReport;
+use crate::tree::Tree;
+use crate::verdict;
+
+/// The metrics a baseline records. `dollars_per_session_mean` is the one drift and the cumulative
+/// gate compare against; the rest explain a change when it happens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    pub dollars_per_session_mean: f64,
+    pub dollars_per_session_p50: f64,
+    pub dollars_per_session_p95: f64,
+    pub avg_input_tokens: f64,
+    pub bypass_rate: f64,
+    /// Share of the dataset's (weighted) cases served by each model; bypassed cases are in
+    /// `bypass_rate`, not here.
+    #[serde(default)]
+    pub model_share: BTreeMap<String, f64>,
+}
+
+/// A parsed `.cost-baseline.yaml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    pub date: NaiveDate,
+    pub commit: String,
+    /// `sha256:<hex>` of the dataset it was measured on (see [`dataset_hash`]).
+    pub dataset_version: String,
+    pub metrics: Metrics,
+    pub rebaseline_due: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBaseline {
+    baseline_date: Spanned<String>,
+    baseline_commit: String,
+    baseline_dataset_version: String,
+    baseline_metrics: Spanned<Metrics>,
+    #[serde(default)]
+    rebaseline_due: Option<Spanned<String>>,
+}
+
+fn parse_date(file: &str, key: &str, s: &Spanned<String>, sink: &mut Sink) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(s.value.trim(), "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            sink.push(
+                Diagnostic::new(file, format!("`{key}: {}` is not a date", s.value))
+                    .at(s.referenced.line() as usize, s.referenced.column() as usize)
+                    .help("write dates as YYYY-MM-DD"),
+            );
+            None
+        }
+    }
+}
+
+impl Baseline {
+    /// Parses baseline text; `file` names it in diagnostics.
+    pub fn parse(text: &str, file: &str) -> Result<Baseline, Diagnostics> {
+        let raw: RawBaseline = serde_saphyr::from_str(text).map_err(|e| {
+            Diagnostics(vec![diag::from_yaml_error(file, &e).help(
+                "regenerate the file with `costgate baseline` (see docs/ratchet.md)",
+            )])
+        })?;
+        let mut sink = Sink::default();
+        let date = parse_date(file, "baseline_date", &raw.baseline_date, &mut sink);
+        let due = raw
+            .rebaseline_due
+            .as_ref()
+            .and_then(|d| parse_date(file, "rebaseline_due", d, &mut sink));
+        let m = &raw.baseline_metrics.value;
+        let (l, c) = (
+            raw.baseline_metrics.referenced.line() as usize,
+            raw.baseline_metrics.referenced.column() as usize,
+        );
+        for (key, v) in [
+            ("dollars_per_session_mean", m.dollars_per_session_mean),
+            ("dollars_per_session_p50", m.dollars_per_session_p50),
+            ("dollars_per_session_p95", m.dollars_per_session_p95),
+            ("avg_input_tokens", m.avg_input_tokens),
+            ("bypass_rate", m.bypass_rate),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                sink.push(
+                    Diagnostic::new(
+                        file,
+                        format!("`baseline_metrics.{key}` must be a non-negative number, got {v}"),
+                    )
+                    .at(l, c),
+                );
+            }
+        }
+        if !raw.baseline_dataset_version.starts_with("sha256:") {
+            sink.push(
+                Diagnostic::new(
+                    file,
+                    format!(
+                        "`baseline_dataset_version: {}` is not a dataset hash",
+                        raw.baseline_dataset_version
+                    ),
+                )
+                .help("it is `sha256:<hex>` as written by `costgate baseline`"),
+            );
+        }
+        let metrics = raw.baseline_metrics.value;
+        match (date, sink.is_empty()) {
+            (Some(date), true) => Ok(Baseline {
+                date,
+                commit: raw.baseline_commit,
+                dataset_version: raw.baseline_dataset_version,
+                metrics,
+                rebaseline_due: due,
+            }),
+            _ => Err(Diagnostics(sink.into_vec())),
+        }
+    }
+
+    /// Reads `path` from `tree`; `Ok(None)` when the repository has no baseline yet.
+    pub fn load(tree: &dyn Tree, path: &str) -> Result<Option<Baseline>, Diagnostics> {
+        match tree.read_string(path) {
+            Ok(None) => Ok(None),
+            Ok(Some(text)) => Baseline::parse(&text, path).map(Some),
+            Err(e) => Err(Diagnostics(vec![Diagnostic::new(path, e.to_string())])),
+        }
+    }
+
+    /// The file's text, in one fixed layout (keys in SPEC order, models sorted) so that a
+    /// re-baseline PR shows only the values that moved.
+    pub fn to_yaml(&self) -> String {
+        let m = &self.metrics;
+        let mut s = String::new();
+        let q = |v: &str| serde_json::to_string(v).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "# The cost baseline: written by `costgate baseline`, reviewed in a PR (docs/ratchet.md)."
+        );
+        let _ = writeln!(s, "baseline_date: {}", self.date);
+        let _ = writeln!(s, "baseline_commit: {}", q(&self.commit));
+        let _ = writeln!(s, "baseline_dataset_version: {}", q(&self.dataset_version));
+        let _ = writeln!(s, "baseline_metrics:");
+        let _ = writeln!(
+            s,
+            "  dollars_per_session_mean: {}",
+            m.dollars_per_session_mean
+        );
+        let _ = writeln!(
+            s,
+            "  dollars_per_session_p50: {}",
+            m.dollars_per_session_p50
+        );
+        let _ = writeln!(
+            s,
+            "  dollars_per_session_p95: {}",
+            m.dollars_per_session_p95
+        );
+        let _ = writeln!(s, "  avg_input_tokens: {}", m.avg_input_tokens);
+        let _ = writeln!(s, "  bypass_rate: {}", m.bypass_rate);
+        if m.model_share.is_empty() {
+            let _ = writeln!(s, "  model_share: {{}}");
+        } else {
+            let _ = writeln!(s, "  model_share:");
+            for (model, share) in &m.model_share {
+                let _ = writeln!(s, "    {}: {share}", q(model));
+            }
+        }
+        if let Some(due) = self.rebaseline_due {
+            let _ = writeln!(s, "rebaseline_due: {due}");
+        }
+        s
+    }
+
+    /// Whether the re-baseline date has passed on `today`.
+    pub fn overdue(&self, today: NaiveDate) -> bool {
+        self.rebaseline_due.is_some_and(|d| today > d)
+    }
+}
+
+/// `sha256:<hex>` over the dataset's canonical form: each case as compact JSON (fixed field order,
+/// context keys sorted) without its `expected_cost_band`, sorted by id, one per line. Bands are
+/// excluded because re-baselining writes them; moving a case between files or reformatting a file
+/// does not change the hash, editing a query does.
+pub fn dataset_hash(dataset: &Dataset) -> String {
+    let mut lines: Vec<(String, String)> = dataset
+        .cases
+        .iter()
+        .map(|c| {
+            let mut case = c.case.clone();
+            case.expected_cost_band = None;
+            (
+                case.id.clone(),
+                serde_json::to_string(&case).unwrap_or_default(),
+            )
+        })
+        .collect();
+    lines.sort();
+    let mut h = Sha256::new();
+    for (_, l) in &lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    let digest = h.finalize();
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(hex, "{b:02x}");
+    }
+    format!("sha256:{hex}")
+}
+
+/// Today's UTC date, or `COSTGATE_TODAY` (YYYY-MM-DD) when set: reports that mention dates
+/// (overdue re-baselines, drift weeks) are then reproducible in tests and re-runs.
+pub fn today() -> NaiveDate {
+    std::env::var("COSTGATE_TODAY")
+        .ok()
+        .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+        .unwrap_or_else(|| chrono::Utc::now().date_naive())
+}
+
+/// Aggregate metrics of one priced run (weights as in the verdict: the mean is weighted, the
+/// percentiles are over cases).
+pub fn metrics_of(costs: &[(f64, f64)], runs: &[RunReport]) -> Metrics {
+    let weights: f64 = costs.iter().map(|(_, w)| w).sum();
+    let total: f64 = costs.iter().map(|(c, w)| c * w).sum();
+    let plain: Vec<f64> = costs.iter().map(|(c, _)| *c).collect();
+    let n_runs = runs.len().max(1) as f64;
+    let mut share: BTreeMap<String, f64> = BTreeMap::new();
+    let mut all_weight = 0.0;
+    for r in runs {
+        for (c, (_, w)) in r.cases.iter().zip(costs) {
+            all_weight += w;
+            if let Some(m) = &c.cost.model {
+                *share.entry(m.clone()).or_default() += w;
+            }
+        }
+    }
+    if all_weight > 0.0 {
+        for v in share.values_mut() {
+            *v /= all_weight;
+        }
+    }
+    Metrics {
+        dollars_per_session_mean: if weights > 0.0 { total / weights } else { 0.0 },
+        dollars_per_session_p50: verdict::nearest_rank(&plain, 50.0),
+        dollars_per_session_p95: verdict::nearest_rank(&plain, 95.0),
+        avg_input_tokens: runs.iter().map(|r| r.summary.avg_input_tokens).sum::<f64>() / n_runs,
+        bypass_rate: runs.iter().map(|r| r.summary.bypass_rate).sum::<f64>() / n_runs,
+        model_share: share,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::{Band, Case, LocatedCase, Location};
+
+    const SPEC_EXAMPLE: &str = "baseline_date: 2026-12-01\nbaseline_commit: abc123\nbaseline_dataset_version: sha256:00\nbaseline_metrics:\n  dollars_per_session_mean: 0.0093\n  dollars_per_session_p50: 0.0080\n  dollars_per_session_p95: 0.0210\n  avg_input_tokens: 1180\n  bypass_rate: 0.30\n  model_share: {anthropic.claude-3-haiku-20240307-v1:0: 0.35}\nrebaseline_due: 2027-03-01\n";
+
+    #[test]
+    fn spec_example_parses_and_round_trips_through_to_yaml() {
+        let b = Baseline::parse(SPEC_EXAMPLE, ".cost-baseline.yaml").unwrap();
+        assert_eq!(b.metrics.dollars_per_session_mean, 0.0093);
+        assert_eq!(
+            b.metrics.model_share["anthropic.claude-3-haiku-20240307-v1:0"],
+            0.35
+        );
+        assert_eq!(b.rebaseline_due, NaiveDate::from_ymd_opt(2027, 3, 1));
+        let again = Baseline::parse(&b.to_yaml(), "x").unwrap();
+        assert_eq!(again, b);
+        assert!(b.overdue(NaiveDate::from_ymd_opt(2027, 3, 2).unwrap()));
+        assert!(!b.overdue(NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()));
+    }
+
+    #[test]
+    fn unknown_key_and_bad_date_are_named_with_lines() {
+        let err = Baseline::parse(&SPEC_EXAMPLE.replace("bypass_rate", "bypass_rat"), "b.yaml")
+            .unwrap_err();
+        assert!(err.to_string().contains("bypass_rat"), "{err}");
+        assert_eq!(err.0[0].line, 9, "{err}");
+        let err = Baseline::parse(&SPEC_EXAMPLE.replace("2027-03-01", "next spring"), "b.yaml")
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`rebaseline_due: next spring` is not a date"),
+            "{err}"
+        );
+        assert_eq!(err.0[0].line, 11);
+    }
+
+    fn ds(cases: &[(&str, &str)]) -> Dataset {
+        Dataset {
+            cases: cases
+                .iter()
+                .map(|(id, q)| LocatedCase {
+                    case: Case {
+                        id: id.to_string(),
+                        intent: "x".into(),
+                        query: q.to_string(),
+                        history: vec![],
+                        context: None,
+                        tier: None,
+                        weight: None,
+                        output_tokens: None,
+                        expected_cost_band: None,
+                    },
+                    at: Location {
+                        file: "g.yaml".into(),
+                        line: 1,
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn dataset_hash_ignores_order_and_bands_but_not_content() {
+        let a = ds(&[("A", "one"), ("B", "two")]);
+        let mut b = ds(&[("B", "two"), ("A", "one")]);
+        b.cases[0].case.expected_cost_band = Some(Band {
+            low: 0.1,
+            high: 0.2,
+        });
+        b.cases[0].at.file = "other.jsonl".into();
+        assert_eq!(dataset_hash(&a), dataset_hash(&b));
+        let c = ds(&[("A", "one!"), ("B", "two")]);
+        assert_ne!(dataset_hash(&a), dataset_hash(&c));
+        assert!(dataset_hash(&a).starts_with("sha256:") && dataset_hash(&a).len() == 7 + 64);
+    }
+}
