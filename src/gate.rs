@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::config::{Config, Mode};
+use crate::cumulative;
 use crate::dataset::{Dataset, LocatedCase};
 use crate::diag::Diagnostics;
 use crate::error::{Error, Result};
@@ -222,13 +223,23 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
             weight: c.case.weight(),
         })
         .collect();
-    let decision = verdict::decide(&pairs, &base_cfg.thresholds);
+    let mut decision = verdict::decide(&pairs, &base_cfg.thresholds);
+    // Cumulative drift against the base's `.cost-baseline.yaml` (SPEC 5). `justified` is to be
+    // wired to the PR-body justification parser; until then a baseline update alone waives nothing.
+    let mut notes = cumulative::check_trees(
+        base.tree.as_ref(),
+        head.tree.as_ref(),
+        &base_cfg,
+        &dataset,
+        false,
+        &mut decision,
+    )
+    .map_err(base.cfg_err())?;
 
     let head_by_id: BTreeMap<&str, &LocatedCase> = head_dataset
         .iter()
         .flat_map(|d| d.cases.iter().map(|c| (c.case.id.as_str(), c)))
         .collect();
-    let mut notes = Vec::new();
     let mut cases = Vec::with_capacity(dataset.len());
     let min = base_cfg.thresholds.min_cost_delta_usd;
     for (c, (b, h)) in dataset
@@ -259,14 +270,21 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
             grew: grown_segment(b, h),
             model_changed: b.model != h.model,
             removed_in_head: head_dataset.is_some() && in_head.is_none(),
-            changed_in_head: in_head.is_some_and(|hc| hc.case != c.case),
+            changed_in_head: in_head
+                .is_some_and(|hc| !crate::baseline::same_but_band(&hc.case, &c.case)),
             outside_band,
         });
     }
-    let outside = cases.iter().filter(|c| c.outside_band).count();
-    if outside > 0 {
+    let outside: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.outside_band)
+        .map(|c| c.id.as_str())
+        .collect();
+    if !outside.is_empty() {
         notes.push(format!(
-            "{outside} case(s) cost outside their expected_cost_band at head"
+            "{} case(s) cost outside their expected_cost_band at head: {}",
+            outside.len(),
+            list(&outside)
         ));
     }
 
@@ -313,6 +331,20 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
                 "head removes {} golden case(s), still gated: {}",
                 removed.len(),
                 list(&removed)
+            ));
+        }
+        let rebanded = dataset
+            .cases
+            .iter()
+            .filter(|c| {
+                head_by_id
+                    .get(c.case.id.as_str())
+                    .is_some_and(|h| h.case.expected_cost_band != c.case.expected_cost_band)
+            })
+            .count();
+        if rebanded > 0 {
+            policy_changes.push(format!(
+                "head re-baselines the expected_cost_band of {rebanded} case(s); the new bands apply once merged"
             ));
         }
         let changed: Vec<&str> = cases

@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod cli;
 pub mod cli_ratchet;
 pub mod config;
+pub mod cumulative;
 pub mod dataset;
 pub mod diag;
 pub mod error;

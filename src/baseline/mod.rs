@@ -224,6 +224,14 @@ pub fn dataset_hash(dataset: &Dataset) -> String {
     format!("sha256:{hex}")
 }
 
+/// Whether two versions of a case differ only in their `expected_cost_band` (or not at all): a
+/// re-baseline edits bands and nothing else.
+pub fn same_but_band(a: &crate::dataset::Case, b: &crate::dataset::Case) -> bool {
+    let mut a = a.clone();
+    a.expected_cost_band = b.expected_cost_band;
+    &a == b
+}
+
 /// Today's UTC date, or `COSTGATE_TODAY` (YYYY-MM-DD) when set: reports that mention dates
 /// (overdue re-baselines, drift weeks) are then reproducible in tests and re-runs.
 pub fn today() -> NaiveDate {

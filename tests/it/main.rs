@@ -2,6 +2,7 @@
 
 mod baseline;
 mod check;
+mod cumulative;
 mod snapshots;
 mod support;
 mod tokens;
