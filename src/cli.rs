@@ -37,6 +37,8 @@ pub enum Command {
     Tokens(TokensArgs),
     /// Re-baseline: per-case expected_cost_band in the golden files and .cost-baseline.yaml.
     Baseline(crate::cli_ratchet::BaselineArgs),
+    /// Compare offline token counts with Bedrock invocation logs; learn token scales and output lengths.
+    Calibrate(crate::cli_ratchet::CalibrateArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,6 +126,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Run(a) => run_one(a),
         Command::Tokens(a) => tokens(a, stdin),
         Command::Baseline(a) => crate::cli_ratchet::baseline(a),
+        Command::Calibrate(a) => crate::cli_ratchet::calibrate(a),
     }
 }
 

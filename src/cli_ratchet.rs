@@ -156,3 +156,106 @@ fn serde_saphyr_free(b: &crate::baseline::Baseline) -> serde_json::Value {
         "rebaseline_due": b.rebaseline_due.map(|d| d.to_string()),
     })
 }
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Bedrock model-invocation log files: JSON lines, plain or gzip'd (S3 delivery).
+    #[arg(long, required = true, num_args = 1..)]
+    pub logs: Vec<PathBuf>,
+    /// The repository whose pricing (tokenizers, overheads) recounts the requests.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Path of costgate.yaml inside --dir (the built-in price table when it does not exist).
+    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    pub config: String,
+    /// The `requestMetadata` key that names the intent.
+    #[arg(long, default_value = "intent")]
+    pub intent_key: String,
+    /// Where to write the calibration (default: costgate/calibration.yaml in --dir).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Report only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+}
+
+pub fn calibrate(a: CalibrateArgs) -> Result<Outcome> {
+    use crate::calibrate::{self, Calibration, logs};
+    let tree = DirTree::new(&a.dir, a.dir.display().to_string());
+    let pricing = if a.dir.join(&a.config).is_file() {
+        let cfg = crate::config::Config::load(&tree, &a.config)
+            .map_err(|d| Error::config("config", d))?;
+        crate::gate::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?
+    } else {
+        crate::pricing::PricingTable::builtin()
+    };
+    let mut parsed = logs::Parsed::default();
+    for f in &a.logs {
+        let bytes =
+            std::fs::read(f).map_err(|e| Error::Usage(format!("--logs {}: {e}", f.display())))?;
+        let bytes = logs::decode(bytes)
+            .map_err(|e| Error::Usage(format!("--logs {}: not readable gzip: {e}", f.display())))?;
+        logs::parse(&f.display().to_string(), &bytes, &a.intent_key, &mut parsed);
+    }
+    let out_path = a.out.clone().unwrap_or_else(|| a.dir.join(calibrate::PATH));
+    let previous = match std::fs::read_to_string(&out_path) {
+        Ok(text) => Some(
+            Calibration::parse(&text, &out_path.display().to_string())
+                .map_err(|d| Error::config("calibration", d))?,
+        ),
+        Err(_) => None,
+    };
+    let outcome = calibrate::calibrate(parsed, &pricing, previous.as_ref(), today());
+    if outcome.records_used == 0 {
+        return Err(Error::Usage(format!(
+            "no usable invocation-log records in {} file(s): {} malformed, {} skipped{}",
+            a.logs.len(),
+            outcome.malformed.len(),
+            outcome.skipped.len(),
+            outcome.malformed.first().map_or(String::new(), |p| format!(
+                " (first: {}: {})",
+                p.at, p.reason
+            ))
+        )));
+    }
+    if !a.dry_run {
+        if let Some(parent) = out_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+        std::fs::write(&out_path, outcome.calibration.to_yaml()).map_err(|source| {
+            Error::Write {
+                path: out_path.display().to_string(),
+                source,
+            }
+        })?;
+    }
+    let stdout = match a.format {
+        OutFormat::Json => {
+            let mut v = serde_json::to_value(&outcome).unwrap_or_default();
+            v["calibration_file"] = serde_json::json!(if a.dry_run {
+                None
+            } else {
+                Some(out_path.display().to_string())
+            });
+            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        OutFormat::Text => {
+            let mut s = calibrate::render_text(&outcome);
+            if !a.dry_run {
+                s.push_str(&format!("\nwrote {}\n", out_path.display()));
+            }
+            s
+        }
+    };
+    Ok(Outcome {
+        stdout,
+        exit_code: 0,
+    })
+}

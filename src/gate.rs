@@ -60,6 +60,16 @@ pub fn load_pricing(
     tree: &dyn Tree,
     config: &Config,
 ) -> std::result::Result<PricingTable, Diagnostics> {
+    // Learned `token_scale`s (`costgate calibrate`) apply on top of the price file.
+    let mut table = load_price_file(tree, config)?;
+    crate::calibrate::apply_scales(tree, &mut table)?;
+    Ok(table)
+}
+
+fn load_price_file(
+    tree: &dyn Tree,
+    config: &Config,
+) -> std::result::Result<PricingTable, Diagnostics> {
     let Some(path) = &config.pricing else {
         return Ok(PricingTable::builtin());
     };
@@ -93,15 +103,17 @@ fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) -> Result<R
     Routes::load(side.tree.as_ref(), spec, &config.file, pricing).map_err(side.cfg_err())
 }
 
+/// `calibrated`: output length per intent from the base's `costgate/calibration.yaml` (policy).
 fn price(
     side: &Side,
     routes: &Routes,
     pricing: &PricingTable,
     dataset: &Dataset,
+    calibrated: &BTreeMap<String, u64>,
 ) -> Result<Vec<Priced>> {
-    Renderer::new(side.tree.clone(), routes, pricing)
-        .price_all(dataset)
-        .map_err(side.cfg_err())
+    let mut renderer = Renderer::new(side.tree.clone(), routes, pricing);
+    renderer.calibrated_output = calibrated.clone();
+    renderer.price_all(dataset).map_err(side.cfg_err())
 }
 
 fn side_cost(p: &Priced) -> SideCost {
@@ -200,6 +212,8 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         )),
     }
 
+    let calibrated =
+        crate::calibrate::output_lengths(base.tree.as_ref()).map_err(base.cfg_err())?;
     tracing::debug!(
         cases = dataset.len(),
         base = base.tree.label(),
@@ -207,8 +221,8 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         "pricing both sides"
     );
     let (base_priced, head_priced) = rayon::join(
-        || price(base, &base_routes, &pricing, &dataset),
-        || price(head, &head_routes, &pricing, &dataset),
+        || price(base, &base_routes, &pricing, &dataset, &calibrated),
+        || price(head, &head_routes, &pricing, &dataset, &calibrated),
     );
     let (base_priced, head_priced) = (base_priced?, head_priced?);
 
@@ -300,7 +314,7 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
                 .collect(),
         };
         if !added.is_empty() {
-            let priced = price(head, &head_routes, &pricing, &added)?;
+            let priced = price(head, &head_routes, &pricing, &added, &calibrated)?;
             for (c, p) in added.cases.iter().zip(&priced) {
                 cases.push(CaseReport {
                     id: c.case.id.clone(),
@@ -385,7 +399,9 @@ pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
         routes,
         ..
     } = load_base(side, opts)?;
-    let priced = price(side, &routes, &pricing, &dataset)?;
+    let calibrated =
+        crate::calibrate::output_lengths(side.tree.as_ref()).map_err(side.cfg_err())?;
+    let priced = price(side, &routes, &pricing, &dataset, &calibrated)?;
     let costs: Vec<f64> = priced.iter().map(|p| p.cost_usd).collect();
     let weights: f64 = dataset.cases.iter().map(|c| c.case.weight()).sum();
     let total: f64 = dataset

@@ -5,6 +5,7 @@
 //! `main.rs` maps [`Error`] to the exit codes of the spec.
 
 pub mod baseline;
+pub mod calibrate;
 pub mod cli;
 pub mod cli_ratchet;
 pub mod config;

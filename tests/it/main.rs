@@ -1,6 +1,7 @@
 //! The one integration-test binary: each topic is a module (see `tests/it/*.rs`).
 
 mod baseline;
+mod calibrate;
 mod check;
 mod cumulative;
 mod snapshots;

@@ -1,0 +1,541 @@
+//! `costgate calibrate` (Cross-Cutting Q2): compares costgate's offline token counts with what
+//! Bedrock counted in production. Each logged request is recounted with costgate's own tokenizer
+//! (the model's encoding and overheads, unscaled); per model and per intent it reports the ratio
+//! production/offline (median, p90), the Pearson correlation of the two counts and the output-length
+//! distribution. The result is `costgate/calibration.yaml`: per-model `token_scale` (the median
+//! ratio) and per-intent output length (the median), which render mode then uses.
+
+pub mod logs;
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::pricing::PricingTable;
+use crate::tree::Tree;
+use crate::verdict::nearest_rank;
+
+/// Where the calibration lives in the repository (next to `costgate/pricing.yaml`).
+pub const PATH: &str = "costgate/calibration.yaml";
+/// A ratio that moved more than this since the last calibration is flagged (Q2: "alarm if ratio
+/// shifts > 20%").
+pub const MOVE_FLAG_PCT: f64 = 20.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelCalibration {
+    pub token_scale: f64,
+    pub ratio_p90: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pearson_r: Option<f64>,
+    pub samples: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentCalibration {
+    pub output_tokens: u64,
+    pub ratio_median: f64,
+    pub samples: u64,
+}
+
+/// `costgate/calibration.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    pub calibrated_on: String,
+    pub records: u64,
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelCalibration>,
+    #[serde(default)]
+    pub intents: BTreeMap<String, IntentCalibration>,
+}
+
+impl Calibration {
+    pub fn parse(text: &str, file: &str) -> Result<Calibration, Diagnostics> {
+        let c: Calibration = serde_saphyr::from_str(text).map_err(|e| {
+            Diagnostics(vec![
+                diag::from_yaml_error(file, &e)
+                    .help("regenerate it with `costgate calibrate --logs …`"),
+            ])
+        })?;
+        let bad: Vec<Diagnostic> = c
+            .models
+            .iter()
+            .filter(|(_, m)| !(m.token_scale.is_finite() && m.token_scale > 0.0))
+            .map(|(id, m)| {
+                Diagnostic::new(
+                    file,
+                    format!(
+                        "model `{id}`: token_scale must be a positive number, got {}",
+                        m.token_scale
+                    ),
+                )
+            })
+            .collect();
+        if bad.is_empty() {
+            Ok(c)
+        } else {
+            Err(Diagnostics(bad))
+        }
+    }
+
+    /// Reads the calibration of `tree`, if it has one.
+    pub fn load(tree: &dyn Tree) -> Result<Option<Calibration>, Diagnostics> {
+        match tree.read_string(PATH) {
+            Ok(None) => Ok(None),
+            Ok(Some(t)) => Calibration::parse(&t, PATH).map(Some),
+            Err(e) => Err(Diagnostics(vec![Diagnostic::new(PATH, e.to_string())])),
+        }
+    }
+
+    /// The file's text in a fixed layout (sorted keys, four decimals) for clean diffs.
+    pub fn to_yaml(&self) -> String {
+        let q = |v: &str| serde_json::to_string(v).unwrap_or_default();
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "# Offline/production calibration: written by `costgate calibrate` (docs/ratchet.md)."
+        );
+        let _ = writeln!(
+            s,
+            "# token_scale = median production/offline input-token ratio; output_tokens = median output length."
+        );
+        let _ = writeln!(s, "calibrated_on: {}", q(&self.calibrated_on));
+        let _ = writeln!(s, "records: {}", self.records);
+        let _ = writeln!(
+            s,
+            "models:{}",
+            if self.models.is_empty() { " {}" } else { "" }
+        );
+        for (id, m) in &self.models {
+            let r = m
+                .pearson_r
+                .map_or(String::new(), |r| format!(", pearson_r: {}", round4(r)));
+            let _ = writeln!(
+                s,
+                "  {}: {{token_scale: {}, ratio_p90: {}{r}, samples: {}}}",
+                q(id),
+                round4(m.token_scale),
+                round4(m.ratio_p90),
+                m.samples
+            );
+        }
+        let _ = writeln!(
+            s,
+            "intents:{}",
+            if self.intents.is_empty() { " {}" } else { "" }
+        );
+        for (name, i) in &self.intents {
+            let _ = writeln!(
+                s,
+                "  {}: {{output_tokens: {}, ratio_median: {}, samples: {}}}",
+                q(name),
+                i.output_tokens,
+                round4(i.ratio_median),
+                i.samples
+            );
+        }
+        s
+    }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+/// Sets the learned `token_scale` of every calibrated model in `table` (render mode, stand-in).
+/// Models the table no longer has are left out: the calibration is stale for them, not wrong.
+pub fn apply_scales(tree: &dyn Tree, table: &mut PricingTable) -> Result<(), Diagnostics> {
+    if let Some(c) = Calibration::load(tree)? {
+        for (id, m) in &c.models {
+            table.set_token_scale(id, m.token_scale);
+        }
+    }
+    Ok(())
+}
+
+/// Calibrated output length per intent (used when neither case nor route sets one).
+pub fn output_lengths(tree: &dyn Tree) -> Result<BTreeMap<String, u64>, Diagnostics> {
+    Ok(Calibration::load(tree)?
+        .map(|c| {
+            c.intents
+                .into_iter()
+                .map(|(k, v)| (k, v.output_tokens))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Output-length distribution of a group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputLengths {
+    pub p50: u64,
+    pub p90: u64,
+    pub mean: f64,
+    pub min: u64,
+    pub max: u64,
+}
+
+/// One model's or intent's comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub samples: u64,
+    pub offline_mean: f64,
+    pub production_mean: f64,
+    pub ratio_median: f64,
+    pub ratio_p90: f64,
+    /// `None` with fewer than two samples or no variance.
+    pub pearson_r: Option<f64>,
+    pub output: Option<OutputLengths>,
+}
+
+/// Pearson correlation coefficient of two equally long series.
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len().min(y.len());
+    if n < 2 {
+        return None;
+    }
+    let (mx, my) = (
+        x.iter().sum::<f64>() / n as f64,
+        y.iter().sum::<f64>() / n as f64,
+    );
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (dx, dy) = (x[i] - mx, y[i] - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx.sqrt() * syy.sqrt()))
+}
+
+#[derive(Default)]
+struct Group {
+    offline: Vec<f64>,
+    production: Vec<f64>,
+    outputs: Vec<f64>,
+}
+
+impl Group {
+    fn stats(&self) -> Stats {
+        let ratios: Vec<f64> = self
+            .offline
+            .iter()
+            .zip(&self.production)
+            .map(|(o, p)| p / o)
+            .collect();
+        let n = self.offline.len();
+        let output = (!self.outputs.is_empty()).then(|| OutputLengths {
+            p50: nearest_rank(&self.outputs, 50.0) as u64,
+            p90: nearest_rank(&self.outputs, 90.0) as u64,
+            mean: self.outputs.iter().sum::<f64>() / self.outputs.len() as f64,
+            min: self.outputs.iter().copied().fold(f64::INFINITY, f64::min) as u64,
+            max: self.outputs.iter().copied().fold(0.0, f64::max) as u64,
+        });
+        Stats {
+            samples: n as u64,
+            offline_mean: self.offline.iter().sum::<f64>() / n.max(1) as f64,
+            production_mean: self.production.iter().sum::<f64>() / n.max(1) as f64,
+            ratio_median: nearest_rank(&ratios, 50.0),
+            ratio_p90: nearest_rank(&ratios, 90.0),
+            pearson_r: pearson(&self.offline, &self.production),
+            output,
+        }
+    }
+}
+
+/// A record that could not be used, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub at: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub records_used: u64,
+    pub malformed: Vec<Problem>,
+    pub skipped: Vec<Problem>,
+    /// Records whose model the price table does not know, by model id.
+    pub unknown_models: BTreeMap<String, u64>,
+    pub models: BTreeMap<String, Stats>,
+    pub intents: BTreeMap<String, Stats>,
+    /// Ratios that moved more than 20% since the previous calibration.
+    pub flags: Vec<String>,
+    #[serde(skip)]
+    pub calibration: Calibration,
+}
+
+/// Computes the calibration from parsed logs. `previous` is the calibration being replaced.
+pub fn calibrate(
+    parsed: logs::Parsed,
+    pricing: &PricingTable,
+    previous: Option<&Calibration>,
+    date: NaiveDate,
+) -> Outcome {
+    let mut models: BTreeMap<String, Group> = BTreeMap::new();
+    let mut intents: BTreeMap<String, Group> = BTreeMap::new();
+    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    let mut skipped: Vec<Problem> = parsed
+        .skipped
+        .iter()
+        .map(|b| Problem {
+            at: format!("{}:{}", b.file, b.line),
+            reason: b.reason.clone(),
+        })
+        .collect();
+    let mut used = 0u64;
+    for r in &parsed.records {
+        let Ok(resolved) = pricing.resolve(&r.model_id) else {
+            *unknown.entry(r.model_id.clone()).or_default() += 1;
+            continue;
+        };
+        let price = &resolved.price;
+        let tokens: u64 = r
+            .messages
+            .iter()
+            .flatten()
+            .map(|t| price.tokenizer.count(t))
+            .sum();
+        let offline = tokens
+            + price.message_overhead_tokens * r.messages.len() as u64
+            + price.request_overhead_tokens;
+        if offline == 0 {
+            skipped.push(Problem {
+                at: format!("{}:{}", r.file, r.line),
+                reason: "offline count is 0".into(),
+            });
+            continue;
+        }
+        used += 1;
+        let (o, p) = (offline as f64, r.input_tokens as f64);
+        let add = |g: &mut Group| {
+            g.offline.push(o);
+            g.production.push(p);
+            if let Some(out) = r.output_tokens {
+                g.outputs.push(out as f64);
+            }
+        };
+        add(models.entry(resolved.base_id.clone()).or_default());
+        if let Some(i) = &r.intent {
+            add(intents.entry(i.clone()).or_default());
+        }
+    }
+    let models: BTreeMap<String, Stats> = models.into_iter().map(|(k, g)| (k, g.stats())).collect();
+    let intents: BTreeMap<String, Stats> =
+        intents.into_iter().map(|(k, g)| (k, g.stats())).collect();
+    let calibration = Calibration {
+        calibrated_on: date.to_string(),
+        records: used,
+        models: models
+            .iter()
+            .map(|(k, s)| {
+                (
+                    k.clone(),
+                    ModelCalibration {
+                        token_scale: round4(s.ratio_median),
+                        ratio_p90: round4(s.ratio_p90),
+                        pearson_r: s.pearson_r.map(round4),
+                        samples: s.samples,
+                    },
+                )
+            })
+            .collect(),
+        intents: intents
+            .iter()
+            .filter_map(|(k, s)| {
+                s.output.as_ref().map(|o| {
+                    (
+                        k.clone(),
+                        IntentCalibration {
+                            output_tokens: o.p50,
+                            ratio_median: round4(s.ratio_median),
+                            samples: s.samples,
+                        },
+                    )
+                })
+            })
+            .collect(),
+    };
+    let flags = previous.map(|p| moves(p, &calibration)).unwrap_or_default();
+    Outcome {
+        records_used: used,
+        malformed: parsed
+            .malformed
+            .iter()
+            .map(|b| Problem {
+                at: format!("{}:{}", b.file, b.line),
+                reason: b.reason.clone(),
+            })
+            .collect(),
+        skipped,
+        unknown_models: unknown,
+        models,
+        intents,
+        flags,
+        calibration,
+    }
+}
+
+fn moves(old: &Calibration, new: &Calibration) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |what: String, before: f64, after: f64| {
+        if before > 0.0 {
+            let d = (after - before) / before * 100.0;
+            if d.abs() > MOVE_FLAG_PCT {
+                out.push(format!("{what}: ratio {before} → {after} ({d:+.1}%) moved more than {MOVE_FLAG_PCT}% since the calibration of {}", old.calibrated_on));
+            }
+        }
+    };
+    for (id, m) in &new.models {
+        if let Some(o) = old.models.get(id) {
+            check(format!("model {id}"), o.token_scale, m.token_scale);
+        }
+    }
+    for (name, i) in &new.intents {
+        if let Some(o) = old.intents.get(name) {
+            check(format!("intent {name}"), o.ratio_median, i.ratio_median);
+        }
+    }
+    out
+}
+
+/// The human report.
+pub fn render_text(o: &Outcome) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} record(s) used, {} malformed, {} skipped",
+        o.records_used,
+        o.malformed.len(),
+        o.skipped.len()
+    );
+    let table = |s: &mut String, title: &str, rows: &BTreeMap<String, Stats>| {
+        let _ = writeln!(
+            s,
+            "\n{title:<44} {:>7} {:>8} {:>8} {:>7} {:>7} {:>7}",
+            "samples", "ratio50", "ratio90", "r", "out50", "out90"
+        );
+        for (k, st) in rows {
+            let r = st.pearson_r.map_or("-".to_string(), |r| format!("{r:.3}"));
+            let (o50, o90) = st.output.as_ref().map_or(("-".into(), "-".into()), |o| {
+                (o.p50.to_string(), o.p90.to_string())
+            });
+            let _ = writeln!(
+                s,
+                "{k:<44} {:>7} {:>8.4} {:>8.4} {r:>7} {o50:>7} {o90:>7}",
+                st.samples, st.ratio_median, st.ratio_p90
+            );
+        }
+    };
+    table(&mut s, "model", &o.models);
+    table(&mut s, "intent", &o.intents);
+    for (m, n) in &o.unknown_models {
+        let _ = writeln!(
+            s,
+            "\nskipped {n} record(s) of unknown model `{m}`: add it to the pricing file"
+        );
+    }
+    let weak: Vec<&String> = o
+        .models
+        .iter()
+        .filter(|(_, st)| st.pearson_r.is_some_and(|r| r < 0.85))
+        .map(|(k, _)| k)
+        .collect();
+    for k in weak {
+        let _ = writeln!(
+            s,
+            "\nWARNING: model {k}: offline and production counts correlate below 0.85; offline is not predictive for it"
+        );
+    }
+    for f in &o.flags {
+        let _ = writeln!(s, "\nFLAG: {f}");
+    }
+    const SHOWN: usize = 20;
+    for p in o.malformed.iter().take(SHOWN) {
+        let _ = writeln!(s, "malformed {}: {}", p.at, p.reason);
+    }
+    if o.malformed.len() > SHOWN {
+        let _ = writeln!(
+            s,
+            "… and {} more malformed record(s)",
+            o.malformed.len() - SHOWN
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pearson_of_exact_lines_and_noise() {
+        assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]).unwrap() - 1.0).abs() < 1e-12);
+        assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-12);
+        assert_eq!(pearson(&[1.0, 1.0], &[2.0, 3.0]), None);
+        assert_eq!(pearson(&[1.0], &[2.0]), None);
+    }
+
+    #[test]
+    fn calibration_file_round_trips_and_rejects_unknown_keys() {
+        let c = Calibration {
+            calibrated_on: "2026-11-01".into(),
+            records: 10,
+            models: [(
+                "amazon.nova-lite-v1:0".to_string(),
+                ModelCalibration {
+                    token_scale: 1.2345,
+                    ratio_p90: 1.4,
+                    pearson_r: Some(0.97),
+                    samples: 10,
+                },
+            )]
+            .into(),
+            intents: [(
+                "faq".to_string(),
+                IntentCalibration {
+                    output_tokens: 61,
+                    ratio_median: 1.1,
+                    samples: 4,
+                },
+            )]
+            .into(),
+        };
+        assert_eq!(Calibration::parse(&c.to_yaml(), PATH).unwrap(), c);
+        let err =
+            Calibration::parse(&c.to_yaml().replace("samples: 4", "sample: 4"), PATH).unwrap_err();
+        assert!(err.to_string().contains("sample"), "{err}");
+    }
+
+    #[test]
+    fn ratio_moves_over_twenty_percent_are_flagged() {
+        let mk = |scale: f64| Calibration {
+            calibrated_on: "2026-10-01".into(),
+            records: 1,
+            models: [(
+                "m".to_string(),
+                ModelCalibration {
+                    token_scale: scale,
+                    ratio_p90: scale,
+                    pearson_r: None,
+                    samples: 1,
+                },
+            )]
+            .into(),
+            intents: BTreeMap::new(),
+        };
+        assert!(moves(&mk(1.0), &mk(1.2)).is_empty());
+        let f = moves(&mk(1.0), &mk(1.25));
+        assert_eq!(
+            f,
+            [
+                "model m: ratio 1 → 1.25 (+25.0%) moved more than 20% since the calibration of 2026-10-01"
+            ]
+        );
+    }
+}
