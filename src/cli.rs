@@ -39,6 +39,8 @@ pub enum Command {
     Baseline(crate::cli_ratchet::BaselineArgs),
     /// Compare offline token counts with Bedrock invocation logs; learn token scales and output lengths.
     Calibrate(crate::cli_ratchet::CalibrateArgs),
+    /// Replay the gate over the last N merges of a branch: how often it would have fired.
+    Backtest(crate::cli_ratchet::BacktestArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,6 +129,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Tokens(a) => tokens(a, stdin),
         Command::Baseline(a) => crate::cli_ratchet::baseline(a),
         Command::Calibrate(a) => crate::cli_ratchet::calibrate(a),
+        Command::Backtest(a) => crate::cli_ratchet::backtest(a),
     }
 }
 

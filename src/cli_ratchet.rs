@@ -259,3 +259,54 @@ pub fn calibrate(a: CalibrateArgs) -> Result<Outcome> {
         exit_code: 0,
     })
 }
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// The git repository.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The branch (any revision) whose first-parent history is replayed.
+    #[arg(long, default_value = "HEAD")]
+    pub branch: String,
+    /// How many of the newest first-parent merges to replay.
+    #[arg(long, default_value_t = 20)]
+    pub last: usize,
+    /// Replay every first-parent commit, not only merges (squash-merge workflows).
+    #[arg(long)]
+    pub all_commits: bool,
+    /// Fire rate (fail + warn) the suggested thresholds should stay at or under, 0..1.
+    #[arg(long, default_value_t = 0.05)]
+    pub target_fire_rate: f64,
+    /// Path of costgate.yaml inside each commit.
+    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    pub config: String,
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+}
+
+pub fn backtest(a: BacktestArgs) -> Result<Outcome> {
+    let req = crate::backtest::Request {
+        repo: a.repo.clone(),
+        branch: a.branch.clone(),
+        last: a.last,
+        all_commits: a.all_commits,
+        target_fire_rate: a.target_fire_rate,
+        options: Options {
+            config_path: a.config.clone(),
+        },
+    };
+    let progress = progress::for_stderr();
+    let o = crate::backtest::backtest(&req, progress.as_ref())?;
+    let stdout = match a.format {
+        OutFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&o).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        OutFormat::Text => crate::backtest::render_text(&o),
+    };
+    Ok(Outcome {
+        stdout,
+        exit_code: 0,
+    })
+}

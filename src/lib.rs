@@ -4,6 +4,7 @@
 //! them case by case and gives a verdict (SPEC sections 3 and 5). It never prints and never exits;
 //! `main.rs` maps [`Error`] to the exit codes of the spec.
 
+pub mod backtest;
 pub mod baseline;
 pub mod calibrate;
 pub mod cli;

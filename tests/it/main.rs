@@ -1,5 +1,6 @@
 //! The one integration-test binary: each topic is a module (see `tests/it/*.rs`).
 
+mod backtest;
 mod baseline;
 mod calibrate;
 mod check;
