@@ -41,6 +41,8 @@ pub enum Command {
     Calibrate(crate::cli_ratchet::CalibrateArgs),
     /// Replay the gate over the last N merges of a branch: how often it would have fired.
     Backtest(crate::cli_ratchet::BacktestArgs),
+    /// Cumulative drift of a branch against the baseline and the last release tag, with history and chart.
+    Drift(crate::cli_ratchet::DriftArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,6 +132,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Baseline(a) => crate::cli_ratchet::baseline(a),
         Command::Calibrate(a) => crate::cli_ratchet::calibrate(a),
         Command::Backtest(a) => crate::cli_ratchet::backtest(a),
+        Command::Drift(a) => crate::cli_ratchet::drift(a),
     }
 }
 

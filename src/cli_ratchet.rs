@@ -310,3 +310,131 @@ pub fn backtest(a: BacktestArgs) -> Result<Outcome> {
         exit_code: 0,
     })
 }
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The git repository.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The branch to measure (priced from git objects, no checkout).
+    #[arg(long, default_value = "HEAD")]
+    pub branch: String,
+    /// The release tag to compare with (default: the newest `v*` tag reachable from --branch).
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// The JSONL history file to append to (default: costgate/drift-history.jsonl in --repo).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Where to write the SVG chart (default: costgate/drift.svg in --repo).
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+    /// Append the markdown summary to this file (default: $GITHUB_STEP_SUMMARY when set).
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// The date of this measurement (default: today, UTC).
+    #[arg(long, value_parser = parse_date)]
+    pub date: Option<NaiveDate>,
+    /// Week-over-week growth (percent) that warns.
+    #[arg(long, default_value_t = 5.0)]
+    pub wow_pct: f64,
+    /// Path of costgate.yaml inside the commits.
+    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    pub config: String,
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    std::fs::write(path, text).map_err(|source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+pub fn drift(a: DriftArgs) -> Result<Outcome> {
+    use crate::drift;
+    let history_path = a
+        .history
+        .clone()
+        .unwrap_or_else(|| a.repo.join("costgate/drift-history.jsonl"));
+    let chart_path = a
+        .chart
+        .clone()
+        .unwrap_or_else(|| a.repo.join("costgate/drift.svg"));
+    let history = match std::fs::read_to_string(&history_path) {
+        Ok(t) => drift::parse_history(&t, &history_path.display().to_string())?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::Usage(format!("{}: {e}", history_path.display()))),
+    };
+    let req = drift::Request {
+        repo: a.repo.clone(),
+        branch: a.branch.clone(),
+        tag: a.tag.clone(),
+        date: a.date.unwrap_or_else(today),
+        wow_pct: a.wow_pct,
+        options: Options {
+            config_path: a.config.clone(),
+        },
+    };
+    let progress = progress::for_stderr();
+    let o = drift::drift(&req, history, progress.as_ref())?;
+    write_file(&history_path, &drift::history_jsonl(&o.history))?;
+    write_file(&chart_path, &drift::chart::render(&o.history))?;
+    let summary = a
+        .summary
+        .clone()
+        .or_else(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from));
+    if let Some(p) = summary {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+            .and_then(|mut f| f.write_all(drift::render_markdown(&o).as_bytes()))
+            .map_err(|source| Error::Write {
+                path: p.display().to_string(),
+                source,
+            })?;
+    }
+    // The ticket request is returned, not filed: the JIRA client is wired here (docs/ratchet.md).
+    let stdout = match a.format {
+        OutFormat::Json => {
+            let e = &o.entry;
+            let v = serde_json::json!({
+                "baseline_delta_pct": e.baseline_delta_pct,
+                "release_tag": e.release_tag,
+                "release_delta_pct": e.release_delta_pct,
+                "week_over_week_pct": e.week_over_week_pct,
+                "flags": e.flags,
+                "entry": e,
+                "ticket": o.ticket,
+                "notes": o.notes,
+                "history_file": history_path.display().to_string(),
+                "chart_file": chart_path.display().to_string(),
+            });
+            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        OutFormat::Text => {
+            let mut s = drift::render_text(&o);
+            s.push_str(&format!(
+                "history: {} ({} entries), chart: {}\n",
+                history_path.display(),
+                o.history.len(),
+                chart_path.display()
+            ));
+            s
+        }
+    };
+    Ok(Outcome {
+        stdout,
+        exit_code: 0,
+    })
+}

@@ -13,6 +13,7 @@ pub mod config;
 pub mod cumulative;
 pub mod dataset;
 pub mod diag;
+pub mod drift;
 pub mod error;
 pub mod gate;
 pub mod markdown;

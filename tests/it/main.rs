@@ -5,6 +5,7 @@ mod baseline;
 mod calibrate;
 mod check;
 mod cumulative;
+mod drift;
 mod snapshots;
 mod support;
 mod tokens;

@@ -1,0 +1,218 @@
+//! The drift history as an SVG line chart a person can open: mean dollars per session over time,
+//! one point per history entry, the baseline's mean as a dashed step line, and vertical markers
+//! where a new release tag appears or the baseline was reset. Text from git (tag names) goes only
+//! into text nodes, which the `svg` crate escapes.
+
+use svg::Document;
+use svg::node::element::{Circle, Line, Polyline, Rectangle, Text, Title};
+
+use super::Entry;
+
+const W: f64 = 800.0;
+const H: f64 = 360.0;
+const LEFT: f64 = 90.0;
+const RIGHT: f64 = 30.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 60.0;
+
+fn fmt_usd(v: f64) -> String {
+    format!("${v:.6}")
+}
+
+/// Renders `entries` (oldest first).
+pub fn render(entries: &[Entry]) -> String {
+    let mut doc = Document::new()
+        .set("viewBox", (0, 0, W, H))
+        .set("width", W)
+        .set("height", H)
+        .set("font-family", "sans-serif")
+        .set("font-size", 11)
+        .add(
+            Rectangle::new()
+                .set("width", W)
+                .set("height", H)
+                .set("fill", "white"),
+        )
+        .add(
+            Text::new("costgate: mean $ per session over time")
+                .set("x", LEFT)
+                .set("y", 22)
+                .set("font-size", 14),
+        );
+    if entries.is_empty() {
+        return doc
+            .add(Text::new("no history yet").set("x", LEFT).set("y", H / 2.0))
+            .to_string();
+    }
+    let values: Vec<f64> = entries
+        .iter()
+        .flat_map(|e| std::iter::once(e.mean_usd).chain(e.baseline_mean_usd))
+        .filter(|v| v.is_finite())
+        .collect();
+    let (mut lo, mut hi) = values.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+        (lo.min(*v), hi.max(*v))
+    });
+    if hi - lo < hi * 0.02 || hi == lo {
+        // A flat history still gets a readable band around it.
+        let pad = (hi * 0.05).max(1e-9);
+        lo -= pad;
+        hi += pad;
+    }
+    let lo = lo.max(0.0);
+    let n = entries.len();
+    let x = |i: usize| {
+        if n == 1 {
+            LEFT + (W - LEFT - RIGHT) / 2.0
+        } else {
+            LEFT + (W - LEFT - RIGHT) * i as f64 / (n - 1) as f64
+        }
+    };
+    let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - lo) / (hi - lo));
+
+    // Axes and the y range.
+    doc = doc
+        .add(
+            Line::new()
+                .set("x1", LEFT)
+                .set("y1", TOP)
+                .set("x2", LEFT)
+                .set("y2", H - BOTTOM)
+                .set("stroke", "#333"),
+        )
+        .add(
+            Line::new()
+                .set("x1", LEFT)
+                .set("y1", H - BOTTOM)
+                .set("x2", W - RIGHT)
+                .set("y2", H - BOTTOM)
+                .set("stroke", "#333"),
+        )
+        .add(
+            Text::new(fmt_usd(hi))
+                .set("x", LEFT - 6.0)
+                .set("y", TOP + 4.0)
+                .set("text-anchor", "end"),
+        )
+        .add(
+            Text::new(fmt_usd(lo))
+                .set("x", LEFT - 6.0)
+                .set("y", H - BOTTOM)
+                .set("text-anchor", "end"),
+        )
+        .add(
+            Text::new(entries[0].date.clone())
+                .set("x", x(0))
+                .set("y", H - BOTTOM + 16.0)
+                .set("text-anchor", "middle"),
+        );
+    if n > 1 {
+        doc = doc.add(
+            Text::new(entries[n - 1].date.clone())
+                .set("x", x(n - 1))
+                .set("y", H - BOTTOM + 16.0)
+                .set("text-anchor", "middle"),
+        );
+    }
+
+    // Markers: a release tag seen for the first time, a baseline reset.
+    for (i, e) in entries.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| &entries[p]);
+        if let Some(tag) = &e.release_tag {
+            if prev.is_none_or(|p| p.release_tag.as_ref() != Some(tag)) {
+                doc = doc
+                    .add(
+                        Line::new()
+                            .set("class", "release")
+                            .set("x1", x(i))
+                            .set("y1", TOP)
+                            .set("x2", x(i))
+                            .set("y2", H - BOTTOM)
+                            .set("stroke", "#2a7")
+                            .set("stroke-dasharray", "4 3"),
+                    )
+                    .add(
+                        Text::new(tag.clone())
+                            .set("x", x(i) + 3.0)
+                            .set("y", TOP + 10.0)
+                            .set("fill", "#2a7"),
+                    );
+            }
+        }
+        if let Some(p) = prev {
+            if p.baseline_commit != e.baseline_commit || p.baseline_date != e.baseline_date {
+                doc = doc
+                    .add(
+                        Line::new()
+                            .set("class", "baseline-reset")
+                            .set("x1", x(i))
+                            .set("y1", TOP)
+                            .set("x2", x(i))
+                            .set("y2", H - BOTTOM)
+                            .set("stroke", "#c50")
+                            .set("stroke-dasharray", "2 2"),
+                    )
+                    .add(
+                        Text::new("baseline reset")
+                            .set("x", x(i) + 3.0)
+                            .set("y", H - BOTTOM - 6.0)
+                            .set("fill", "#c50"),
+                    );
+            }
+        }
+    }
+
+    // The baseline mean as a dashed step line (where one exists).
+    let mut step = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(b) = e.baseline_mean_usd {
+            step.push(format!("{:.2},{:.2}", x(i), y(b)));
+        }
+    }
+    if step.len() > 1 {
+        doc = doc.add(
+            Polyline::new()
+                .set("class", "baseline")
+                .set("points", step.join(" "))
+                .set("fill", "none")
+                .set("stroke", "#c50")
+                .set("stroke-dasharray", "6 4"),
+        );
+    }
+    let points: Vec<String> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{:.2},{:.2}", x(i), y(e.mean_usd)))
+        .collect();
+    doc = doc.add(
+        Polyline::new()
+            .set("class", "mean")
+            .set("points", points.join(" "))
+            .set("fill", "none")
+            .set("stroke", "#246")
+            .set("stroke-width", 2),
+    );
+    for (i, e) in entries.iter().enumerate() {
+        let flagged = !e.flags.is_empty();
+        let label = format!(
+            "{} {}: {} per session{}",
+            e.date,
+            &e.commit[..e.commit.len().min(10)],
+            fmt_usd(e.mean_usd),
+            if flagged {
+                format!(" (flags: {})", e.flags.join(", "))
+            } else {
+                String::new()
+            }
+        );
+        doc = doc.add(
+            Circle::new()
+                .set("class", "point")
+                .set("cx", format!("{:.2}", x(i)))
+                .set("cy", format!("{:.2}", y(e.mean_usd)))
+                .set("r", 4)
+                .set("fill", if flagged { "#c22" } else { "#246" })
+                .add(Title::new(label)),
+        );
+    }
+    doc.to_string()
+}

@@ -1,0 +1,200 @@
+//! `costgate drift` over a temporary git repository with release tags and a scripted history of
+//! commits, one weekly run after each: the expected flags fire, the history grows by one entry per
+//! week, the chart is valid SVG with one point per entry, the summary is markdown.
+
+use std::path::Path;
+
+use crate::baseline::example_tree;
+use crate::support::*;
+
+fn drift(repo: &Path, date: &str, summary: &Path) -> serde_json::Value {
+    let (code, out, err) = run(costgate()
+        .args([
+            "drift", "--format", "json", "--branch", "main", "--date", date, "--repo",
+        ])
+        .arg(repo)
+        .arg("--summary")
+        .arg(summary));
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn use_app(repo: &Path, from: &Path) {
+    std::fs::remove_dir_all(repo.join("app")).unwrap();
+    copy_dir(&from.join("app"), &repo.join("app"));
+}
+
+fn flags(v: &serde_json::Value) -> Vec<String> {
+    v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn drift_weekly_runs_flag_growth_and_baseline_drift_and_chart_the_history() {
+    let dir = example_tree();
+    let r = dir.path();
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    git_init(r);
+    let (code, _, err) = run(costgate()
+        .args(["baseline", "--commit", "first", "--dir"])
+        .arg(r)
+        .env("COSTGATE_TODAY", "2026-10-01"));
+    assert_eq!(code, 0, "{err}");
+    git_commit_all(r, "baseline");
+    git(r, &["tag", "v1.0.0"]);
+
+    // Week 1: at the baseline, at the release.
+    let v = drift(r, "2026-11-01", summary.path());
+    assert_eq!(v["release_tag"], "v1.0.0");
+    assert_eq!(
+        (
+            v["baseline_delta_pct"].as_f64(),
+            v["release_delta_pct"].as_f64()
+        ),
+        (Some(0.0), Some(0.0))
+    );
+    assert!(v["week_over_week_pct"].is_null());
+    assert!(flags(&v).is_empty());
+
+    // Week 2: the escalation timeline field (+5.6% mean): week-over-week warns, baseline holds.
+    use_app(r, &repo_root().join("examples/head-warn"));
+    git_commit_all(r, "escalation timeline");
+    let v = drift(r, "2026-11-08", summary.path());
+    let wow = v["week_over_week_pct"].as_f64().unwrap();
+    assert!(wow > 5.0 && wow < 15.0, "{v}");
+    assert_eq!(flags(&v), ["wow"]);
+    assert!(v["ticket"].is_null());
+
+    // Week 3: a new release; +8% over the baseline is under 15%, +2.7% week over week.
+    use_app(r, &repo_root().join("examples/head"));
+    git_commit_all(r, "brand voice");
+    git(r, &["tag", "v1.1.0"]);
+    git(r, &["tag", "v0.9.9"]); // older version, newer tag: version order decides
+    let v = drift(r, "2026-11-15", summary.path());
+    assert_eq!(v["release_tag"], "v1.1.0");
+    assert_eq!(v["release_delta_pct"], 0.0);
+    assert!(flags(&v).is_empty(), "{v}");
+
+    // Week 4: chit-chat moves to Sonnet: far over the baseline, a ticket for this ISO week.
+    let routes = r.join("app/routes.yaml");
+    let text = std::fs::read_to_string(&routes).unwrap();
+    std::fs::write(
+        &routes,
+        text.replace(
+            "chit_chat:\n  model: amazon.nova-micro-v1:0",
+            "chit_chat:\n  model: anthropic.claude-sonnet-4-20250514-v1:0",
+        ),
+    )
+    .unwrap();
+    git_commit_all(r, "chit-chat on sonnet");
+    let v = drift(r, "2026-11-22", summary.path());
+    assert_eq!(flags(&v), ["wow", "baseline"]);
+    assert!(v["baseline_delta_pct"].as_f64().unwrap() > 15.0);
+    assert!(v["release_delta_pct"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["ticket"]["dedup_key"], "costgate-drift-baseline-2026-W47");
+    assert_eq!(v["ticket"]["priority"], "High");
+    // A re-run the same day replaces the day's point and asks for the same (de-duplicated) ticket.
+    let again = drift(r, "2026-11-22", summary.path());
+    assert_eq!(again["ticket"]["dedup_key"], v["ticket"]["dedup_key"]);
+
+    // Week 5: the cost owner re-baselines: the drift resets, the chart marks it.
+    let (code, _, err) = run(costgate()
+        .args(["baseline", "--commit", "second", "--dir"])
+        .arg(r)
+        .env("COSTGATE_TODAY", "2026-11-25"));
+    assert_eq!(code, 0, "{err}");
+    git_commit_all(r, "re-baseline");
+    let v = drift(r, "2026-11-29", summary.path());
+    assert_eq!(v["baseline_delta_pct"], 0.0);
+    assert!(flags(&v).is_empty(), "{v}");
+
+    let history = std::fs::read_to_string(r.join("costgate/drift-history.jsonl")).unwrap();
+    let dates: Vec<String> = history
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["date"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2026-11-01",
+            "2026-11-08",
+            "2026-11-15",
+            "2026-11-22",
+            "2026-11-29"
+        ]
+    );
+
+    let svg = std::fs::read_to_string(r.join("costgate/drift.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("valid XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    assert_eq!(
+        doc.root_element().tag_name().namespace(),
+        Some("http://www.w3.org/2000/svg")
+    );
+    let count = |class: &str| {
+        doc.descendants()
+            .filter(|n| n.attribute("class") == Some(class))
+            .count()
+    };
+    assert_eq!(count("point"), 5);
+    assert_eq!(count("release"), 2, "v1.0.0 and v1.1.0 first appear");
+    assert_eq!(count("baseline-reset"), 1);
+
+    let md = std::fs::read_to_string(summary.path()).unwrap();
+    assert_eq!(md.matches("## costgate drift").count(), 6);
+    assert!(
+        md.contains("🔴 cost is over the baseline") && md.contains("🟡 cost grew week over week"),
+        "{md}"
+    );
+    assert!(md.contains("| vs release v1.1.0 |"), "{md}");
+}
+
+#[test]
+fn drift_without_tags_or_baseline_still_records_a_point() {
+    let dir = example_tree();
+    git_init(dir.path());
+    git_commit_all(dir.path(), "initial");
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let v = drift(dir.path(), "2026-11-01", summary.path());
+    assert!(
+        v["release_tag"].is_null()
+            && v["baseline_delta_pct"].is_null()
+            && v["release_delta_pct"].is_null()
+    );
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("run `costgate baseline`"),
+        "{v}"
+    );
+}
+
+#[test]
+fn drift_refuses_a_corrupt_history_line_naming_it() {
+    let dir = example_tree();
+    git_init(dir.path());
+    git_commit_all(dir.path(), "initial");
+    write_tree(
+        dir.path(),
+        &[(
+            "costgate/drift-history.jsonl",
+            "{\"date\":\"2026-11-01\"}\n",
+        )],
+    );
+    let (code, _, err) = run(costgate().args(["drift", "--repo"]).arg(dir.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("drift-history.jsonl:1: not a drift history entry"),
+        "{err}"
+    );
+}
