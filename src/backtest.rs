@@ -419,7 +419,7 @@ mod tests {
     #[test]
     fn different_merges_firing_on_band_and_p95_share_the_budget() {
         // Merge A has the largest case, merge B the largest p95: both cannot fire under k = 1.
-        let ms = vec![
+        let ms = [
             m(Some(50.0), Some(1.0)),
             m(Some(5.0), Some(30.0)),
             m(Some(2.0), Some(2.0)),
@@ -436,7 +436,7 @@ mod tests {
 
     #[test]
     fn unbounded_regressions_make_a_low_target_unreachable() {
-        let ms = vec![m(None, Some(1.0)), m(Some(3.0), Some(1.0))];
+        let ms = [m(None, Some(1.0)), m(Some(3.0), Some(1.0))];
         let refs: Vec<&MergeResult> = ms.iter().collect();
         let s = suggest(&refs, 0.0, 25.0);
         assert!(!s.target_reachable);

@@ -126,7 +126,7 @@ fn edit_yaml(file: &str, text: &str, edits: &[Edit]) -> Result<String, Diagnosti
     let mut lines = split_lines(text);
     // Bottom-up, so inserting a line never shifts a case still to be edited.
     let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by(|a, b| b.line.cmp(&a.line));
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.line));
     for e in sorted {
         let fail =
             |why: &str| Diagnostic::new(file, format!("case `{}`: {why}", e.id)).at(e.line, 0);
@@ -211,6 +211,9 @@ fn edit_yaml(file: &str, text: &str, edits: &[Edit]) -> Result<String, Diagnosti
     Ok(lines.concat())
 }
 
+/// A top-level member of a one-line mapping: key, value start, value end (byte offsets).
+type Field = (String, usize, usize);
+
 /// Byte index just past the JSON/YAML-flow value starting at `i` (string, bracketed, or scalar).
 fn skip_value(s: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0i32;
@@ -253,7 +256,7 @@ fn skip_value(s: &[u8], mut i: usize) -> Option<usize> {
 
 /// The top-level `key: value` spans of a one-line JSON object or YAML flow mapping starting at
 /// `open` (the `{`): (key without quotes, value start, value end), and the closing brace.
-fn top_level(line: &str, open: usize) -> Option<(Vec<(String, usize, usize)>, usize)> {
+fn top_level(line: &str, open: usize) -> Option<(Vec<Field>, usize)> {
     let s = line.as_bytes();
     let ws = |mut i: usize| {
         while i < s.len() && (s[i] == b' ' || s[i] == b'\t') {

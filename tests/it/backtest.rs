@@ -114,7 +114,10 @@ fn backtest_finds_the_known_fire_points_newest_first() {
         "{fail}"
     );
     let warn = &v["by_merge"][3];
-    assert!(warn["fired_cases"].as_array().unwrap().len() > 0, "{warn}");
+    assert!(
+        !warn["fired_cases"].as_array().unwrap().is_empty(),
+        "{warn}"
+    );
     assert_eq!(v["by_merge"][2]["fired_cases"].as_array().unwrap().len(), 0);
 
     // Target 5% of 5 merges: none may fire, so the thresholds rise to the largest seen values.
