@@ -95,9 +95,10 @@ pub fn baseline(a: BaselineArgs) -> Result<Outcome> {
         OutFormat::Json => {
             let mut s = serde_json::to_string_pretty(&serde_json::json!({
                 "dry_run": a.dry_run,
-                "baseline": serde_saphyr_free(&outcome.baseline),
+                "baseline": baseline_json(&outcome.baseline),
                 "cases": outcome.cases,
                 "files_changed": outcome.files.iter().filter(|f| f.changed()).map(|f| f.path.clone()).collect::<Vec<_>>(),
+                "diff": a.dry_run.then(|| outcome.files.iter().map(|f| f.diff()).collect::<String>()),
             }))
             .unwrap_or_default();
             s.push('\n');
@@ -147,7 +148,7 @@ pub fn baseline(a: BaselineArgs) -> Result<Outcome> {
 }
 
 /// The baseline as JSON (dates as strings).
-fn serde_saphyr_free(b: &crate::baseline::Baseline) -> serde_json::Value {
+fn baseline_json(b: &crate::baseline::Baseline) -> serde_json::Value {
     serde_json::json!({
         "baseline_date": b.date.to_string(),
         "baseline_commit": b.commit,

@@ -241,34 +241,42 @@ pub fn today() -> NaiveDate {
         .unwrap_or_else(|| chrono::Utc::now().date_naive())
 }
 
-/// Aggregate metrics of one priced run (weights as in the verdict: the mean is weighted, the
-/// percentiles are over cases).
+/// The baseline's metrics from K priced runs. `costs` holds each case's median cost over the runs
+/// and its weight. Means and shares are weighted like the verdict's mean; percentiles are over cases.
+/// Token and routing metrics are averaged over the runs (a nondeterministic harness may route a
+/// case differently from run to run).
 pub fn metrics_of(costs: &[(f64, f64)], runs: &[RunReport]) -> Metrics {
     let weights: f64 = costs.iter().map(|(_, w)| w).sum();
     let total: f64 = costs.iter().map(|(c, w)| c * w).sum();
     let plain: Vec<f64> = costs.iter().map(|(c, _)| *c).collect();
-    let n_runs = runs.len().max(1) as f64;
     let mut share: BTreeMap<String, f64> = BTreeMap::new();
-    let mut all_weight = 0.0;
+    let (mut all_weight, mut bypass, mut input) = (0.0, 0.0, 0.0);
     for r in runs {
         for (c, (_, w)) in r.cases.iter().zip(costs) {
             all_weight += w;
-            if let Some(m) = &c.cost.model {
-                *share.entry(m.clone()).or_default() += w;
+            input += c.cost.input_tokens as f64 * w;
+            match &c.cost.model {
+                Some(m) => *share.entry(m.clone()).or_default() += w,
+                None => bypass += w,
             }
         }
     }
-    if all_weight > 0.0 {
-        for v in share.values_mut() {
-            *v /= all_weight;
+    let per = |v: f64| {
+        if all_weight > 0.0 {
+            v / all_weight
+        } else {
+            0.0
         }
+    };
+    for v in share.values_mut() {
+        *v = per(*v);
     }
     Metrics {
         dollars_per_session_mean: if weights > 0.0 { total / weights } else { 0.0 },
         dollars_per_session_p50: verdict::nearest_rank(&plain, 50.0),
         dollars_per_session_p95: verdict::nearest_rank(&plain, 95.0),
-        avg_input_tokens: runs.iter().map(|r| r.summary.avg_input_tokens).sum::<f64>() / n_runs,
-        bypass_rate: runs.iter().map(|r| r.summary.bypass_rate).sum::<f64>() / n_runs,
+        avg_input_tokens: per(input),
+        bypass_rate: per(bypass),
         model_share: share,
     }
 }
@@ -309,6 +317,55 @@ mod tests {
             "{err}"
         );
         assert_eq!(err.0[0].line, 11);
+    }
+
+    #[test]
+    fn metrics_are_weighted_and_shares_plus_bypass_make_one() {
+        use crate::report::{RunCase, RunSummary, SideCost, SideInfo};
+        let case = |id: &str, model: Option<&str>, input: u64, cost: f64| RunCase {
+            id: id.into(),
+            intent: "x".into(),
+            cost: SideCost {
+                model: model.map(str::to_string),
+                input_tokens: input,
+                output_tokens: 0,
+                cost_usd: cost,
+                segments: Default::default(),
+                calls: u64::from(model.is_some()),
+            },
+        };
+        let run = RunReport {
+            schema_version: 1,
+            tree: SideInfo {
+                label: "t".into(),
+                commit: None,
+            },
+            summary: RunSummary {
+                cases: 3,
+                total_usd: 0.0,
+                mean_usd: 0.0,
+                p50_usd: 0.0,
+                p95_usd: 0.0,
+                avg_input_tokens: 0.0,
+                bypass_rate: 0.0,
+            },
+            cases: vec![
+                case("a", Some("m1"), 100, 1.0),
+                case("b", Some("m2"), 300, 3.0),
+                case("c", None, 0, 0.0),
+            ],
+        };
+        let costs = [(1.0, 2.0), (3.0, 1.0), (0.0, 1.0)];
+        let m = metrics_of(&costs, &[run.clone(), run]);
+        assert_eq!(m.dollars_per_session_mean, 5.0 / 4.0);
+        assert_eq!(
+            (m.dollars_per_session_p50, m.dollars_per_session_p95),
+            (1.0, 3.0)
+        );
+        assert_eq!(m.avg_input_tokens, 500.0 / 4.0);
+        assert_eq!(m.bypass_rate, 0.25);
+        assert_eq!(m.model_share["m1"], 0.5);
+        assert_eq!(m.model_share.values().sum::<f64>() + m.bypass_rate, 1.0);
     }
 
     fn ds(cases: &[(&str, &str)]) -> Dataset {
