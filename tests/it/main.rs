@@ -6,6 +6,7 @@ mod calibrate;
 mod check;
 mod cumulative;
 mod drift;
+mod ratchet_snapshots;
 mod snapshots;
 mod support;
 mod tokens;
