@@ -206,6 +206,16 @@ fn calibrate_recovers_known_ratio_correlation_and_lengths_from_plain_and_gzip_lo
 
     let claude = &v["models"]["anthropic.claude-3-haiku-20240307-v1:0"];
     let nova = &v["models"]["amazon.nova-lite-v1:0"];
+    eprintln!(
+        "measured: claude ratio {} (true 1.25) r {} (data {:.4}); nova ratio {} (true 0.9) r {} (data {:.4}); recommendation out p50 {} (true 220)",
+        claude["ratio_median"],
+        claude["pearson_r"],
+        pearson(&g.claude.0, &g.claude.1),
+        nova["ratio_median"],
+        nova["pearson_r"],
+        pearson(&g.nova.0, &g.nova.1),
+        v["intents"]["recommendation"]["output"]["p50"]
+    );
     assert!(
         within(claude["ratio_median"].as_f64().unwrap(), 1.25, 0.01),
         "{claude}"
