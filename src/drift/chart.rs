@@ -11,7 +11,7 @@ use super::Entry;
 const W: f64 = 800.0;
 const H: f64 = 360.0;
 const LEFT: f64 = 90.0;
-const RIGHT: f64 = 30.0;
+const RIGHT: f64 = 110.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 60.0;
 
@@ -52,13 +52,10 @@ pub fn render(entries: &[Entry]) -> String {
     let (mut lo, mut hi) = values.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
         (lo.min(*v), hi.max(*v))
     });
-    if hi - lo < hi * 0.02 || hi == lo {
-        // A flat history still gets a readable band around it.
-        let pad = (hi * 0.05).max(1e-9);
-        lo -= pad;
-        hi += pad;
-    }
-    let lo = lo.max(0.0);
+    // Pad the range (a flat history still gets a readable band) so no point sits on the frame.
+    let pad = ((hi - lo) * 0.08).max(hi * 0.02).max(1e-9);
+    lo = (lo - pad).max(0.0);
+    hi += pad;
     let n = entries.len();
     let x = |i: usize| {
         if n == 1 {
@@ -69,7 +66,7 @@ pub fn render(entries: &[Entry]) -> String {
     };
     let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - lo) / (hi - lo));
 
-    // Axes and the y range.
+    // Axes, y grid with five labelled ticks, and up to eight date labels.
     doc = doc
         .add(
             Line::new()
@@ -86,33 +83,82 @@ pub fn render(entries: &[Entry]) -> String {
                 .set("x2", W - RIGHT)
                 .set("y2", H - BOTTOM)
                 .set("stroke", "#333"),
-        )
-        .add(
-            Text::new(fmt_usd(hi))
-                .set("x", LEFT - 6.0)
-                .set("y", TOP + 4.0)
-                .set("text-anchor", "end"),
-        )
-        .add(
-            Text::new(fmt_usd(lo))
-                .set("x", LEFT - 6.0)
-                .set("y", H - BOTTOM)
-                .set("text-anchor", "end"),
-        )
-        .add(
-            Text::new(entries[0].date.clone())
-                .set("x", x(0))
-                .set("y", H - BOTTOM + 16.0)
-                .set("text-anchor", "middle"),
         );
-    if n > 1 {
-        doc = doc.add(
-            Text::new(entries[n - 1].date.clone())
-                .set("x", x(n - 1))
-                .set("y", H - BOTTOM + 16.0)
-                .set("text-anchor", "middle"),
-        );
+    for t in 0..=4 {
+        let v = lo + (hi - lo) * t as f64 / 4.0;
+        doc = doc
+            .add(
+                Line::new()
+                    .set("x1", LEFT)
+                    .set("y1", y(v))
+                    .set("x2", W - RIGHT)
+                    .set("y2", y(v))
+                    .set("stroke", "#eee"),
+            )
+            .add(
+                Text::new(fmt_usd(v))
+                    .set("x", LEFT - 6.0)
+                    .set("y", y(v) + 4.0)
+                    .set("text-anchor", "end"),
+            );
     }
+    let every = n.div_ceil(8).max(1);
+    for (i, e) in entries.iter().enumerate() {
+        if i % every == 0 || i == n - 1 {
+            doc = doc.add(
+                Text::new(e.date.clone())
+                    .set("x", x(i))
+                    .set("y", H - BOTTOM + 16.0)
+                    .set("text-anchor", "middle"),
+            );
+        }
+    }
+    // Legend, right of the plot.
+    let lx = W - RIGHT + 12.0;
+    doc = doc
+        .add(
+            Line::new()
+                .set("x1", lx)
+                .set("y1", TOP + 6.0)
+                .set("x2", lx + 18.0)
+                .set("y2", TOP + 6.0)
+                .set("stroke", "#246")
+                .set("stroke-width", 2),
+        )
+        .add(
+            Text::new("mean $/session")
+                .set("x", lx + 22.0)
+                .set("y", TOP + 10.0)
+                .set("font-size", 9),
+        )
+        .add(
+            Line::new()
+                .set("x1", lx)
+                .set("y1", TOP + 22.0)
+                .set("x2", lx + 18.0)
+                .set("y2", TOP + 22.0)
+                .set("stroke", "#c50")
+                .set("stroke-dasharray", "6 4"),
+        )
+        .add(
+            Text::new("baseline")
+                .set("x", lx + 22.0)
+                .set("y", TOP + 26.0)
+                .set("font-size", 9),
+        )
+        .add(
+            Circle::new()
+                .set("cx", lx + 9.0)
+                .set("cy", TOP + 38.0)
+                .set("r", 4)
+                .set("fill", "#c22"),
+        )
+        .add(
+            Text::new("flagged")
+                .set("x", lx + 22.0)
+                .set("y", TOP + 42.0)
+                .set("font-size", 9),
+        );
 
     // Markers: a release tag seen for the first time, a baseline reset.
     for (i, e) in entries.iter().enumerate() {
@@ -161,11 +207,16 @@ pub fn render(entries: &[Entry]) -> String {
         }
     }
 
-    // The baseline mean as a dashed step line (where one exists).
-    let mut step = Vec::new();
+    // The baseline mean as a dashed step line (it changes only when the baseline is reset).
+    let mut step: Vec<String> = Vec::new();
+    let mut last: Option<f64> = None;
     for (i, e) in entries.iter().enumerate() {
         if let Some(b) = e.baseline_mean_usd {
+            if let Some(prev) = last.filter(|p| *p != b) {
+                step.push(format!("{:.2},{:.2}", x(i), y(prev)));
+            }
             step.push(format!("{:.2},{:.2}", x(i), y(b)));
+            last = Some(b);
         }
     }
     if step.len() > 1 {
