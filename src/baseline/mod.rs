@@ -304,6 +304,12 @@ mod tests {
     }
 
     #[test]
+    fn numeric_looking_commit_is_read_as_text() {
+        let b = Baseline::parse(&SPEC_EXAMPLE.replace("abc123", "1234567"), "b.yaml").unwrap();
+        assert_eq!(b.commit, "1234567");
+    }
+
+    #[test]
     fn unknown_key_and_bad_date_are_named_with_lines() {
         let err = Baseline::parse(&SPEC_EXAMPLE.replace("bypass_rate", "bypass_rat"), "b.yaml")
             .unwrap_err();

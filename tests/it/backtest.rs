@@ -66,6 +66,7 @@ fn backtest(repo: &Path, extra: &[&str]) -> serde_json::Value {
         .arg(repo)
         .args(extra));
     assert_eq!(code, 0, "{err}");
+    assert!(err.starts_with("costgate: backtest: 0/"), "{err}");
     serde_json::from_str(&out).unwrap()
 }
 

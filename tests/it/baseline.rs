@@ -85,6 +85,12 @@ fn baseline_round_trip_writes_only_band_lines_in_yaml_and_jsonl() {
     let (code, out, err) = baseline(dir.path(), &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("328 new"), "{out}");
+    // Progress in a non-terminal (CI log): plain lines on stderr, never on stdout.
+    assert!(
+        err.starts_with("costgate: baseline runs: 0/1\ncostgate: baseline runs: 1/1 done in "),
+        "{err}"
+    );
+    assert!(!out.contains("costgate: baseline runs"), "{out}");
     let after = read_golden(dir.path());
     let mut bands = 0;
     for (name, old) in &before {
