@@ -46,6 +46,9 @@ pub struct MergeResult {
     /// The largest case regression was free-to-paid (no percentage).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unbounded: bool,
+    /// The merge failed the cumulative rule (over the baseline): per-PR thresholds cannot help.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cumulative: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -146,6 +149,9 @@ fn result_of(
                     fired_cases: fired,
                     error: None,
                     unbounded: s.max_regression_unbounded,
+                    cumulative: rep
+                        .fail_kinds
+                        .contains(&crate::verdict::FailKind::CumulativeDrift),
                 },
                 Some(rep.thresholds.clone()),
             )
@@ -162,6 +168,7 @@ fn result_of(
                 fired_cases: Vec::new(),
                 error: Some(e.to_string()),
                 unbounded: false,
+                cumulative: false,
             },
             None,
         ),
@@ -264,7 +271,7 @@ fn nth_largest(values: &[f64], j: usize) -> f64 {
 /// when its largest case regression exceeds `pass_band_pct` (which also covers the total, never
 /// larger than the largest case) or its p95 exceeds `warn_p95_regression_pct`; the fail threshold
 /// is kept at or above the band so fails stay a subset of fires. Unbounded (free-to-paid)
-/// regressions fire at any threshold.
+/// regressions and cumulative-drift fails fire at any threshold.
 pub fn suggest(merges: &[&MergeResult], target: f64, current_fail: f64) -> Suggested {
     let n = merges.len();
     if n == 0 {
@@ -284,9 +291,10 @@ pub fn suggest(merges: &[&MergeResult], target: f64, current_fail: f64) -> Sugge
             p.unwrap_or(0.0)
         }
     };
+    // A cumulative-drift fail fires whatever the per-PR thresholds: like an unbounded regression.
     let case: Vec<f64> = merges
         .iter()
-        .map(|m| val(m.max_regression_pct, m.unbounded))
+        .map(|m| val(m.max_regression_pct, m.unbounded || m.cumulative))
         .collect();
     let p95: Vec<f64> = merges.iter().map(|m| val(m.p95_delta_pct, false)).collect();
     let finite = |v: &[f64]| {
@@ -353,6 +361,12 @@ pub fn render_text(o: &Outcome) -> String {
         if !m.fired_cases.is_empty() {
             let _ = writeln!(s, "              fired: {}", m.fired_cases.join(", "));
         }
+        if m.cumulative {
+            let _ = writeln!(
+                s,
+                "              over the baseline (cumulative rule): no per-PR threshold suppresses this"
+            );
+        }
         if let Some(e) = &m.error {
             let _ = writeln!(s, "              error: {e}");
         }
@@ -392,6 +406,7 @@ mod tests {
             fired_cases: vec![],
             error: None,
             unbounded: max.is_none(),
+            cumulative: false,
         }
     }
 
@@ -431,6 +446,20 @@ mod tests {
         assert_eq!(
             (s.pass_band_pct, s.warn_p95_regression_pct),
             (Some(50.0), Some(30.0))
+        );
+    }
+
+    #[test]
+    fn cumulative_fails_fire_at_any_threshold() {
+        let mut over = m(Some(1.0), Some(1.0));
+        over.cumulative = true;
+        let ms = [over, m(Some(3.0), Some(2.0)), m(Some(2.0), Some(1.0))];
+        let refs: Vec<&MergeResult> = ms.iter().collect();
+        let s = suggest(&refs, 0.34, 25.0);
+        // One fire allowed and the cumulative one takes it: the band must cover the 3% merge.
+        assert_eq!(
+            (s.pass_band_pct, s.fire_rate, s.target_reachable),
+            (Some(3.0), 1.0 / 3.0, true)
         );
     }
 
