@@ -448,6 +448,29 @@ mod tests {
     }
 
     #[test]
+    fn yaml_document_marker_wide_indent_and_block_scalars_with_blank_lines() {
+        let text = "---\n-   id: A\n    intent: x\n    query: |\n      one\n\n      three\n-   id: B\n    intent: x\n    query: q\n";
+        let out = apply(
+            "g.yaml",
+            text,
+            &[ed(2, "A", band("1", "2")), ed(8, "B", band("3", "4"))],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "---\n-   id: A\n    intent: x\n    query: |\n      one\n\n      three\n    expected_cost_band: {low: 1, high: 2}\n-   id: B\n    intent: x\n    query: q\n    expected_cost_band: {low: 3, high: 4}\n"
+        );
+    }
+
+    #[test]
+    fn yaml_keep_chomped_scalar_is_refused_not_changed() {
+        // Inserting after `|+` content would move its kept trailing newline into the band line.
+        let text = "- id: A\n  intent: x\n  query: |+\n    q\n\n- id: B\n  intent: x\n  query: q\n";
+        let err = apply("g.yaml", text, &[ed(1, "A", band("1", "2"))]).unwrap_err();
+        assert!(err.to_string().contains("case `A`"), "{err}");
+    }
+
+    #[test]
     fn yaml_flow_case_on_one_line() {
         let out = apply(
             "g.yaml",
