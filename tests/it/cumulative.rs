@@ -146,3 +146,56 @@ fn cumulative_broken_baseline_file_is_a_config_error() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(".cost-baseline.yaml"), "{err}");
 }
+
+#[test]
+fn cases_leaving_their_expected_cost_band_are_marked_in_every_report() {
+    let dir = example_tree();
+    let (code, _, err) = run(costgate().args(["baseline", "--dir"]).arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let head = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), head.path());
+    std::fs::remove_dir_all(head.path().join("app")).unwrap();
+    copy_dir(
+        &repo_root().join("examples/head-warn/app"),
+        &head.path().join("app"),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(costgate()
+        .args(["check", "--base-dir"])
+        .arg(dir.path())
+        .arg("--head-dir")
+        .arg(head.path())
+        .arg("--out")
+        .arg(out.path()));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    let outside: Vec<&str> = cases
+        .iter()
+        .filter(|c| c["outside_band"] == true)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let changed: Vec<&str> = cases
+        .iter()
+        .filter(|c| c["status"] != "unchanged")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(!outside.is_empty());
+    assert_eq!(
+        outside, changed,
+        "in render mode a band is the baseline cost: every changed case leaves it"
+    );
+    let n = notes(&v);
+    assert!(
+        n.iter().any(|n| n.starts_with(&format!(
+            "{} case(s) cost outside their expected_cost_band at head: {}",
+            outside.len(),
+            outside[0]
+        ))),
+        "{n:?}"
+    );
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert_eq!(md.matches("(outside band)").count(), outside.len());
+}
