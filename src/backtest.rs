@@ -166,13 +166,24 @@ fn result_of(
                 total_delta_pct: None,
                 reasons: Vec::new(),
                 fired_cases: Vec::new(),
-                error: Some(e.to_string()),
+                error: Some(chain(&e)),
                 unbounded: false,
                 cumulative: false,
             },
             None,
         ),
     }
+}
+
+/// An error with its causes ("cannot read the base tree: git rev-parse … failed: …").
+fn chain(e: &Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    msg
 }
 
 /// Runs the backtest.
@@ -350,13 +361,15 @@ pub fn render_text(o: &Outcome) -> String {
     );
     for m in &o.by_merge {
         let short = &m.commit[..m.commit.len().min(10)];
+        let (max, p95) = if m.error.is_some() {
+            ("-".to_string(), "-".to_string())
+        } else {
+            (pct(m.max_regression_pct), pct(m.p95_delta_pct))
+        };
         let _ = writeln!(
             s,
-            "  {short}  {:<5} max {:>8}  p95 {:>8}  {}",
-            m.verdict,
-            pct(m.max_regression_pct),
-            pct(m.p95_delta_pct),
-            m.subject
+            "  {short}  {:<5} max {max:>8}  p95 {p95:>8}  {}",
+            m.verdict, m.subject
         );
         if !m.fired_cases.is_empty() {
             let _ = writeln!(s, "              fired: {}", m.fired_cases.join(", "));
@@ -384,7 +397,7 @@ pub fn render_text(o: &Outcome) -> String {
         if g.target_reachable {
             ""
         } else {
-            "; not reachable: unbounded free-to-paid regressions fire at any threshold"
+            "; not reachable: free-to-paid regressions and cumulative-drift fails fire at any threshold"
         }
     );
     s
