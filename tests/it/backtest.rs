@@ -155,7 +155,10 @@ fn backtest_last_n_and_all_commits() {
     );
     assert_eq!(v["by_merge"][6]["verdict"], "error");
     let e = v["by_merge"][6]["error"].as_str().unwrap();
-    assert!(e.contains("cannot read the base tree: git") && e.contains("^1"), "{e}");
+    assert!(
+        e.contains("cannot read the base tree: git") && e.contains("^1"),
+        "{e}"
+    );
 }
 
 #[test]
