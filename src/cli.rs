@@ -69,6 +69,12 @@ pub struct CheckArgs {
     /// The git repository for --base/--head (default: the current directory).
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
+    /// A file holding the PR body, to apply its cost-regression justification (SPEC 6).
+    #[arg(long)]
+    pub pr_body: Option<PathBuf>,
+    /// The PR's labels, comma-separated (an override label cannot be verified locally).
+    #[arg(long, value_delimiter = ',')]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -179,7 +185,10 @@ fn check(a: CheckArgs) -> Result<Outcome> {
     let opts = Options {
         config_path: a.common.config.clone(),
     };
-    let report = gate::check(&base, &head, &opts)?;
+    let mut report = gate::check(&base, &head, &opts)?;
+    if a.pr_body.is_some() || !a.labels.is_empty() {
+        crate::action::local_review(&mut report, &base, &opts.config_path, a.pr_body.as_deref(), &a.labels)?;
+    }
     let override_tpl = template_override(base.tree.as_ref(), "report.md.j2")?;
     let md = || {
         markdown::render("report.md.j2", &report, override_tpl.as_deref())

@@ -388,6 +388,7 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         policy_changes,
         notes,
         cases,
+        review: Default::default(),
     })
 }
 

@@ -4,6 +4,7 @@
 //! them case by case and gives a verdict (SPEC sections 3 and 5). It never prints and never exits;
 //! `main.rs` maps [`Error`] to the exit codes of the spec.
 
+pub mod action;
 pub mod backtest;
 pub mod baseline;
 pub mod calibrate;
@@ -16,11 +17,13 @@ pub mod diag;
 pub mod drift;
 pub mod error;
 pub mod gate;
+pub mod justification;
 pub mod markdown;
 pub mod pricing;
 pub mod progress;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod routes;
 pub mod terminal;
 pub mod tokenize;

@@ -83,6 +83,9 @@ pub struct Report {
     /// Notes for the reader that do not change the verdict.
     pub notes: Vec<String>,
     pub cases: Vec<CaseReport>,
+    /// Justification, sign-off, override, warn streak and ticket (SPEC 6), when they apply.
+    #[serde(flatten)]
+    pub review: crate::review::ReviewFields,
 }
 
 impl Report {

@@ -6,6 +6,7 @@ mod calibrate;
 mod check;
 mod cumulative;
 mod drift;
+mod justification;
 mod ratchet_snapshots;
 mod snapshots;
 mod support;

@@ -1,0 +1,358 @@
+//! The human layers of the verdict (SPEC 5 and 6), applied after `verdict::decide` and any rule the
+//! gate itself adds: the warn streak turns a warn into a fail, a justification turns a fail into
+//! `review_required` (or `accepted` once signed off), and an honoured emergency override turns a fail
+//! into `overridden`. What was found and decided is recorded in the report's optional fields.
+//!
+//! The facts (who approved, who applied the label, the streak) are gathered by the caller: from the
+//! GitHub API in `costgate action`, from `--pr-body`/`--labels` in a local `costgate check`, where
+//! there is no approver identity and so a justified fail stays `review_required`.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::justification::{self, Justification};
+use crate::report::Report;
+use crate::verdict::{FailKind, Verdict};
+
+/// An approving review by an authorised approver on the head commit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignOff {
+    pub approver: String,
+    pub commit: String,
+    pub submitted_at: Option<String>,
+    /// Which approver rule the person satisfies (`users list`, `permission admin`, `team org/x`).
+    pub via: String,
+}
+
+/// The override label as found on the PR.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverrideFinding {
+    pub label: String,
+    /// Who applied it (latest `labeled` event with no later `unlabeled`), when known.
+    pub applied_by: Option<String>,
+    pub applied_at: Option<String>,
+    pub authorised: bool,
+    /// Why the label was or was not honoured, for the comment.
+    pub why: String,
+}
+
+/// The last merged PRs into the same base, newest first, as read from their comment markers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Streak {
+    /// Verdicts of the previous merged PRs considered (newest first).
+    pub previous: Vec<StreakEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreakEntry {
+    pub pr: u64,
+    pub verdict: Verdict,
+}
+
+/// Facts about the PR that the layers consult.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub pr_body: Option<String>,
+    /// Present when labels are known (a PR, or `--labels`).
+    pub labels: Vec<String>,
+    /// The override label's provenance; `None` with the label present means it could not be checked.
+    pub override_finding: Option<OverrideFinding>,
+    /// An authorised approval on the current head, if any.
+    pub sign_off: Option<SignOff>,
+    /// Who may approve, for the comment (`@`-less names and rules).
+    pub approvers: Vec<String>,
+    pub streak: Option<Streak>,
+    /// Why sign-off cannot be had here (local runs), shown instead of "awaiting approval".
+    pub no_sign_off_reason: Option<String>,
+}
+
+/// The justification as judged against the measurement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JustificationReport {
+    #[serde(flatten)]
+    pub parsed: Justification,
+    pub complete: bool,
+    /// The measured total delta the declared one must cover (`null` = unbounded).
+    pub measured_total_delta_pct: Option<f64>,
+    /// Declared ≥ measured.
+    pub covers: bool,
+    /// Whether the verdict consulted it (only when it would fail).
+    pub consulted: bool,
+}
+
+/// Optional report fields written by the layers and by `costgate action`. Flattened into
+/// `report.json`; each is omitted when absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct ReviewFields {
+    /// The verdict of the cost rules alone, before these layers changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<JustificationReport>,
+    /// Approvers who may sign off (shown when review is required).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_off: Option<SignOff>,
+    #[serde(rename = "override", skip_serializing_if = "Option::is_none")]
+    pub override_: Option<OverrideFinding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn_streak: Option<Streak>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketRecord>,
+    /// Warnings about the process (too many overrides, open override tickets).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub process_warnings: Vec<String>,
+}
+
+/// The JIRA ticket of an honoured override.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketRecord {
+    pub key: Option<String>,
+    pub url: Option<String>,
+    /// Set when creating it failed; the run then exits 3 so a re-run creates it.
+    pub error: Option<String>,
+}
+
+/// Applies the layers in order: warn streak, justification, override.
+pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
+    let cost = report.verdict;
+    report.review.cost_verdict = Some(cost);
+    apply_streak(report, config, facts);
+
+    let measured = report.summary.total_delta_pct;
+    if let Some(parsed) = facts.pr_body.as_deref().and_then(|b| justification::parse(b, &config.justification.key)) {
+        let complete = parsed.is_complete();
+        let covers = complete && measured.is_some_and(|m| parsed.expected_cost_delta_pct.is_some_and(|d| m <= d));
+        let consulted = report.verdict == Verdict::Fail;
+        if consulted && complete {
+            if covers {
+                match &facts.sign_off {
+                    Some(s) => {
+                        report.verdict = Verdict::Accepted;
+                        report.review.sign_off = Some(s.clone());
+                    }
+                    None => report.verdict = Verdict::ReviewRequired,
+                }
+                report.review.approvers = facts.approvers.clone();
+            } else {
+                report.reasons.push(format!(
+                    "measured total {} exceeds the declared expected-cost-delta {}",
+                    crate::terminal::pct(measured),
+                    crate::terminal::pct(parsed.expected_cost_delta_pct)
+                ));
+            }
+        }
+        if consulted && !complete {
+            let mut what = Vec::new();
+            if !parsed.missing.is_empty() {
+                what.push(format!("missing {}", parsed.missing.join(", ")));
+            }
+            what.extend(parsed.problems.iter().cloned());
+            report.notes.push(format!("the justification (PR body line {}) is incomplete: {}", parsed.line, what.join("; ")));
+        }
+        if report.verdict == Verdict::ReviewRequired {
+            let who = if facts.approvers.is_empty() { "an authorised approver".to_string() } else { facts.approvers.join(", ") };
+            report.notes.push(match &facts.no_sign_off_reason {
+                Some(why) => format!("justified: needs an approving review on the head commit by {who} ({why})"),
+                None => format!("justified: needs an approving review on the head commit by {who}"),
+            });
+        }
+        report.review.justification = Some(JustificationReport { parsed, complete, measured_total_delta_pct: measured, covers, consulted });
+    }
+
+    let label = &config.override_.label;
+    if facts.labels.iter().any(|l| l == label) || facts.override_finding.is_some() {
+        let mut finding = facts.override_finding.clone().unwrap_or_else(|| OverrideFinding {
+            label: label.clone(),
+            applied_by: None,
+            applied_at: None,
+            authorised: false,
+            why: "who applied the label cannot be checked outside GitHub, so it is not honoured".into(),
+        });
+        match report.verdict {
+            Verdict::Fail | Verdict::ReviewRequired if finding.authorised => report.verdict = Verdict::Overridden,
+            Verdict::Pass | Verdict::Warn | Verdict::Accepted => {
+                finding.authorised = false;
+                finding.why = format!(
+                    "not needed: the verdict is {} without it, so it changes nothing and no ticket is opened",
+                    report.verdict.as_str()
+                );
+            }
+            _ => {}
+        }
+        report.review.override_ = Some(finding);
+    }
+}
+
+fn apply_streak(report: &mut Report, config: &Config, facts: &Facts) {
+    let Some(streak) = &facts.streak else { return };
+    report.review.warn_streak = Some(streak.clone());
+    let need = config.thresholds.warn_streak_fail.saturating_sub(1) as usize;
+    if report.verdict != Verdict::Warn {
+        return;
+    }
+    if need == 0 || (streak.previous.len() >= need && streak.previous.iter().take(need).all(|e| e.verdict == Verdict::Warn)) {
+        report.verdict = Verdict::Fail;
+        report.fail_kinds.push(FailKind::WarnStreak);
+        let prs: Vec<String> = streak.previous.iter().take(need).map(|e| format!("#{}", e.pr)).collect();
+        report.reasons.insert(
+            0,
+            format!(
+                "warn streak: this is the {} warn in a row (previous merged: {})",
+                ordinal(need + 1),
+                if prs.is_empty() { "none needed".to_string() } else { prs.join(", ") }
+            ),
+        );
+    }
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::SideInfo;
+    use crate::verdict::{Pair, decide};
+
+    fn config() -> Config {
+        Config::parse("version: 1\nroutes: r.yaml\nthresholds:\n  warn_streak_fail: 3\n", "costgate.yaml").unwrap()
+    }
+
+    /// A report whose one case moves from 1.0 to `head` USD.
+    fn report(head: f64) -> Report {
+        let d = decide(&[Pair { id: "GD-1", base_usd: 1.0, head_usd: head, weight: 1.0 }], &config().thresholds);
+        Report {
+            schema_version: 1,
+            verdict: d.verdict,
+            reasons: d.reasons,
+            fail_kinds: d.fail_kinds,
+            summary: d.summary,
+            base: SideInfo { label: "base".into(), commit: None },
+            head: SideInfo { label: "head".into(), commit: None },
+            thresholds: config().thresholds,
+            routing_changes: vec![],
+            policy_changes: vec![],
+            notes: vec![],
+            cases: vec![],
+            review: Default::default(),
+        }
+    }
+
+    fn body(delta: &str) -> String {
+        format!("cost-regression-justification:\n  reason: r\n  expected-cost-delta: {delta}\n  quality-delta: q\n")
+    }
+
+    fn sign_off() -> SignOff {
+        SignOff { approver: "alice".into(), commit: "abc".into(), submitted_at: None, via: "users list".into() }
+    }
+
+    #[test]
+    fn justification_incomplete_keeps_fail_and_names_missing() {
+        let mut r = report(1.5);
+        apply(&mut r, &config(), &Facts { pr_body: Some("cost-regression-justification:\n  reason: r\n".into()), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Fail);
+        let j = r.review.justification.as_ref().unwrap();
+        assert_eq!(j.parsed.missing, ["expected-cost-delta", "quality-delta"]);
+        assert!(j.consulted && !j.complete);
+        assert_eq!(r.review.cost_verdict, Some(Verdict::Fail));
+    }
+
+    #[test]
+    fn justification_complete_needs_review_then_accepted_on_sign_off() {
+        let mut r = report(1.5);
+        let facts = Facts { pr_body: Some(body("+50%")), approvers: vec!["alice".into()], ..Default::default() };
+        apply(&mut r, &config(), &facts);
+        assert_eq!(r.verdict, Verdict::ReviewRequired);
+        assert_eq!(r.verdict.exit_code(), 1);
+        assert_eq!(r.review.approvers, ["alice"]);
+        let mut r = report(1.5);
+        apply(&mut r, &config(), &Facts { sign_off: Some(sign_off()), ..facts });
+        assert_eq!(r.verdict, Verdict::Accepted);
+        assert_eq!(r.review.sign_off.as_ref().unwrap().approver, "alice");
+    }
+
+    #[test]
+    fn justification_exceeded_still_fails() {
+        let mut r = report(1.5);
+        apply(&mut r, &config(), &Facts { pr_body: Some(body("+18%")), sign_off: Some(sign_off()), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert!(r.reasons.iter().any(|x| x.contains("exceeds the declared expected-cost-delta +18.0%")), "{:?}", r.reasons);
+        assert!(!r.review.justification.as_ref().unwrap().covers);
+        assert!(r.review.sign_off.is_none());
+    }
+
+    #[test]
+    fn justification_on_a_pass_is_recorded_but_not_consulted() {
+        let mut r = report(1.0);
+        apply(&mut r, &config(), &Facts { pr_body: Some(body("+5%")), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Pass);
+        assert!(!r.review.justification.as_ref().unwrap().consulted);
+    }
+
+    #[test]
+    fn override_honoured_only_when_authorised_and_needed() {
+        let found = |authorised| OverrideFinding {
+            label: "emergency-override".into(),
+            applied_by: Some("carol".into()),
+            applied_at: None,
+            authorised,
+            why: "x".into(),
+        };
+        let mut r = report(1.5);
+        apply(&mut r, &config(), &Facts { override_finding: Some(found(true)), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Overridden);
+        let mut r = report(1.5);
+        apply(&mut r, &config(), &Facts { override_finding: Some(found(false)), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Fail);
+        let mut r = report(1.0);
+        apply(&mut r, &config(), &Facts { override_finding: Some(found(true)), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Pass);
+        let o = r.review.override_.as_ref().unwrap();
+        assert!(!o.authorised && o.why.starts_with("not needed"), "{o:?}");
+    }
+
+    #[test]
+    fn local_label_without_identity_is_not_honoured() {
+        let mut r = report(1.5);
+        apply(&mut r, &config(), &Facts { labels: vec!["emergency-override".into()], ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert!(r.review.override_.as_ref().unwrap().why.contains("cannot be checked"));
+    }
+
+    #[test]
+    fn warn_streak_fails_the_third_warn_in_a_row() {
+        let entries = |v: &[Verdict]| Streak {
+            previous: v.iter().enumerate().map(|(i, v)| StreakEntry { pr: 10 - i as u64, verdict: *v }).collect(),
+        };
+        let mut r = report(1.2);
+        assert_eq!(r.verdict, Verdict::Warn);
+        apply(&mut r, &config(), &Facts { streak: Some(entries(&[Verdict::Warn, Verdict::Warn])), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(r.fail_kinds, [FailKind::WarnStreak]);
+        assert!(r.reasons[0].starts_with("warn streak: this is the 3rd warn in a row (previous merged: #10, #9)"), "{:?}", r.reasons);
+        let mut r = report(1.2);
+        apply(&mut r, &config(), &Facts { streak: Some(entries(&[Verdict::Warn, Verdict::Pass])), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Warn);
+        let mut r = report(1.2);
+        apply(&mut r, &config(), &Facts { streak: Some(entries(&[Verdict::Warn])), ..Default::default() });
+        assert_eq!(r.verdict, Verdict::Warn, "too few merged PRs is no streak");
+        // A streak fail can itself be justified.
+        let mut r = report(1.2);
+        apply(
+            &mut r,
+            &config(),
+            &Facts { streak: Some(entries(&[Verdict::Warn, Verdict::Warn])), pr_body: Some(body("+25%")), ..Default::default() },
+        );
+        assert_eq!(r.verdict, Verdict::ReviewRequired);
+    }
+}
