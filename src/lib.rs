@@ -17,6 +17,7 @@ pub mod diag;
 pub mod drift;
 pub mod error;
 pub mod gate;
+pub mod github;
 pub mod justification;
 pub mod markdown;
 pub mod pricing;

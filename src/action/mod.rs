@@ -1,6 +1,9 @@
 //! `costgate action`: the GitHub Action entry point (SPEC 8), and the local form of the review
 //! layers used by `costgate check --pr-body/--labels`.
 
+pub mod comment;
+pub mod sticky;
+
 use std::path::Path;
 
 use crate::config::Config;

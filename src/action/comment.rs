@@ -1,0 +1,219 @@
+//! The sticky PR comment's body (SPEC 7): rendered from `templates/comment.md.j2` (a repository can
+//! override it from its base branch), with a hidden marker that carries a small JSON record of the
+//! run for later runs (re-runs, the warn streak, override counts), a mermaid chart of cost per
+//! intent, and a case table truncated so that the body stays under GitHub's 65,536-character limit.
+//! Every string that came from the PR goes through the `md` filter.
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::report::{CaseReport, Report, Status};
+use crate::terminal::{pct, usd};
+use crate::verdict::Verdict;
+
+pub const TEMPLATE: &str = "comment.md.j2";
+const BUILTIN: &str = include_str!("../../templates/comment.md.j2");
+/// GitHub rejects longer comment bodies with a 422; the summary has a similar limit (1 MiB).
+pub const MAX_BODY_CHARS: usize = 65_536;
+/// Safety margin under the limit.
+const BUDGET: usize = MAX_BODY_CHARS - 1_000;
+/// Bars in the chart: more intents make it unreadable.
+const MAX_CHART_INTENTS: usize = 20;
+pub const MARKER_PREFIX: &str = "<!-- costgate:sticky ";
+
+/// The JSON record in the hidden marker. Later runs read it; keep fields optional and additive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MarkerRecord {
+    pub v: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_verdict: Option<Verdict>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sha: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Set when an override was honoured on this PR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_at: Option<String>,
+    /// Paths the PR touched, kept for an honoured override (open-ticket obligations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+impl MarkerRecord {
+    /// The marker line: an HTML comment whose JSON cannot close it early.
+    pub fn to_marker(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default().replace("--", "-\\u002d");
+        format!("{MARKER_PREFIX}{json} -->")
+    }
+
+    /// Reads the record from a comment body written by costgate; `None` when there is no marker.
+    pub fn from_body(body: &str) -> Option<MarkerRecord> {
+        let line = body.lines().find(|l| l.starts_with(MARKER_PREFIX))?;
+        let json = line.strip_prefix(MARKER_PREFIX)?.strip_suffix("-->")?.trim();
+        serde_json::from_str(json).ok().or(Some(MarkerRecord::default()))
+    }
+}
+
+/// What the comment shows besides the report.
+#[derive(Debug, Clone, Default)]
+pub struct CommentMeta {
+    pub base_sha: String,
+    pub head_sha: String,
+    /// The PR's head commit (sign-off must be on it); differs from `head_sha` for a merge commit.
+    pub pr_head_sha: String,
+    pub justification_key: String,
+    /// The previous run's verdict, for "the regression is gone".
+    pub previous: Option<String>,
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.add_filter("md", |s: Option<String>| crate::markdown::escape(&s.unwrap_or_default()));
+    env.add_filter("usd", |v: f64| usd(v));
+    env.add_filter("pct", |v: Option<f64>| pct(v));
+    env
+}
+
+/// Cost per intent, base vs head (sums of per-case cost), the costliest intents first.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Chart {
+    pub intents: Vec<String>,
+    pub base: Vec<String>,
+    pub head: Vec<String>,
+}
+
+pub fn chart(report: &Report) -> Chart {
+    let mut by: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for c in &report.cases {
+        let e = by.entry(c.intent.as_str()).or_default();
+        e.0 += c.base.as_ref().map_or(0.0, |b| b.cost_usd);
+        e.1 += c.head.as_ref().map_or(0.0, |h| h.cost_usd);
+    }
+    let mut v: Vec<(&str, (f64, f64))> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.1.max(b.1.0).total_cmp(&a.1.1.max(a.1.0)).then(a.0.cmp(b.0)));
+    v.truncate(MAX_CHART_INTENTS);
+    Chart {
+        intents: v.iter().map(|(i, _)| mermaid_label(i)).collect(),
+        base: v.iter().map(|(_, (b, _))| format!("{b:.6}")).collect(),
+        head: v.iter().map(|(_, (_, h))| format!("{h:.6}")).collect(),
+    }
+}
+
+/// An intent name safe inside a quoted mermaid label: no quotes, brackets or markup survive.
+fn mermaid_label(s: &str) -> String {
+    let t: String = s.chars().take(30).map(|c| if c.is_alphanumeric() || " _-./".contains(c) { c } else { '_' }).collect();
+    if t.is_empty() { "_".into() } else { t }
+}
+
+/// Regressed cases first (worst first), then the rest in dataset order.
+fn table_rows(report: &Report) -> Vec<&CaseReport> {
+    let mut rows = report.regressions();
+    rows.extend(report.cases.iter().filter(|c| c.status != Status::Regressed));
+    rows
+}
+
+/// Renders the comment body with its marker, shrinking the full table until it fits.
+pub fn render(
+    report: &Report,
+    meta: &CommentMeta,
+    record: &MarkerRecord,
+    override_source: Option<&str>,
+) -> Result<String, minijinja::Error> {
+    let mut env = environment();
+    env.add_template_owned(TEMPLATE.to_string(), override_source.unwrap_or(BUILTIN).to_string())?;
+    let tpl = env.get_template(TEMPLATE)?;
+    let rows = table_rows(report);
+    let regressions = report.regressions();
+    let chart = chart(report);
+    // A justification that would cover the measured total, rounded up, as a hint.
+    let suggest = report.summary.total_delta_pct.map_or(0.0, |p| p.max(0.0).ceil() + 1.0);
+    let marker = record.to_marker();
+    let render_with = |n: usize| {
+        tpl.render(minijinja::context! {
+            report => Value::from_serialize(report),
+            verdict => report.verdict.as_str(),
+            top => Value::from_serialize(regressions.iter().take(10).collect::<Vec<_>>()),
+            rows => Value::from_serialize(&rows[..n.min(rows.len())]),
+            rows_total => rows.len(),
+            chart => Value::from_serialize(&chart),
+            base_sha => short(&meta.base_sha),
+            head_sha => short(&meta.head_sha),
+            pr_head_sha => meta.pr_head_sha.clone(),
+            previous => meta.previous.clone(),
+            justification_key => meta.justification_key.clone(),
+            suggest_pct => format!("{suggest:.0}"),
+        })
+        .map(|body| format!("{marker}\n{body}"))
+    };
+    let mut n = rows.len();
+    let mut body = render_with(n)?;
+    while body.chars().count() > BUDGET && n > 0 {
+        let len = body.chars().count();
+        // Shrink in proportion to the excess, at least one row per step.
+        let cut = ((len - BUDGET) * n / len).max(1) + n / 20;
+        n = n.saturating_sub(cut);
+        body = render_with(n)?;
+    }
+    if body.chars().count() > BUDGET {
+        // Even without the table it is too long (a template override?): keep the verdict.
+        body = format!(
+            "{marker}\n## costgate: **{}**\n\nThe full comment is longer than GitHub allows; see the job summary and report.json.\n",
+            report.verdict.as_str()
+        );
+    }
+    Ok(body)
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(12).collect()
+}
+
+/// Escapes a workflow-command message (`::warning ...::MESSAGE`).
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property value (`file=...`).
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// `::warning file=…` lines for the prompt templates whose segment grew, one per file.
+/// `template_of(intent, segment)` names the head's template for that segment, if any.
+pub fn annotations(report: &Report, template_of: &dyn Fn(&str, &str) -> Option<String>) -> Vec<String> {
+    let mut by_file: BTreeMap<String, (usize, &CaseReport)> = BTreeMap::new();
+    for c in report.regressions() {
+        let Some(seg) = c.grew.as_deref() else { continue };
+        let Some(file) = template_of(&c.intent, seg) else { continue };
+        let e = by_file.entry(file).or_insert((0, c));
+        e.0 += 1;
+    }
+    by_file
+        .into_iter()
+        .map(|(file, (n, worst))| {
+            let tokens = |s: &Option<crate::report::SideCost>| s.as_ref().map_or(0, |x| x.input_tokens);
+            let msg = format!(
+                "{} grew: {n} regressed case(s) use this template; worst {} {} ({} → {} input tokens)",
+                worst.grew.as_deref().unwrap_or("prompt"),
+                worst.id,
+                pct(worst.delta_pct),
+                tokens(&worst.base),
+                tokens(&worst.head)
+            );
+            format!("::warning file={},title=costgate::{}", escape_property(&file), escape_data(&msg))
+        })
+        .collect()
+}

@@ -1,0 +1,136 @@
+//! One comment per PR, found by its hidden marker among the comments written by costgate's own
+//! identity (a marker pasted into someone else's comment is ignored), created once and then updated
+//! in place. Silent on pass unless a comment exists (SPEC 7).
+
+use serde::Serialize;
+
+use super::comment::{MARKER_PREFIX, MarkerRecord};
+use crate::config::OnPass;
+use crate::github::{Comment, GhError, GitHub, User};
+use crate::verdict::Verdict;
+
+/// The identity comments are written as. `GET /user` works for personal and app user tokens; the
+/// workflow token (an installation token) gets 403, and its comments are by `github-actions[bot]`.
+pub async fn identity(gh: &GitHub, configured: Option<&str>) -> String {
+    if let Some(c) = configured.filter(|c| !c.trim().is_empty()) {
+        return c.trim().to_string();
+    }
+    match gh.get::<User>("/user").await {
+        Ok(u) => u.login,
+        Err(e) => {
+            tracing::debug!("GET /user: {e}; assuming the workflow token's identity");
+            "github-actions[bot]".to_string()
+        }
+    }
+}
+
+/// The sticky comment on PR `pr`, if costgate (as `identity`) wrote one.
+pub async fn find(gh: &GitHub, pr: u64, identity: &str) -> Result<Option<Comment>, GhError> {
+    let comments: Vec<Comment> = gh.get_all(&gh.repo_path(&format!("/issues/{pr}/comments")), 30).await?;
+    Ok(comments.into_iter().find(|c| {
+        c.user.as_ref().is_some_and(|u| u.login.eq_ignore_ascii_case(identity))
+            && c.body.as_deref().is_some_and(|b| b.lines().any(|l| l.starts_with(MARKER_PREFIX)))
+    }))
+}
+
+/// What happened to the comment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Outcome {
+    Created {
+        id: u64,
+        url: Option<String>,
+    },
+    Updated {
+        id: u64,
+        url: Option<String>,
+    },
+    /// Nothing posted (pass with no earlier comment, or commenting disabled).
+    Skipped {
+        why: String,
+    },
+}
+
+impl Outcome {
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Outcome::Created { url, .. } | Outcome::Updated { url, .. } => url.as_deref(),
+            Outcome::Skipped { .. } => None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    body: &'a str,
+}
+
+/// Whether a run with `verdict` posts a new comment / updates an existing one, under `on_pass`.
+pub fn wants(verdict: Verdict, on_pass: OnPass, existing: Option<&MarkerRecord>) -> (bool, bool) {
+    if verdict != Verdict::Pass {
+        return (true, true);
+    }
+    match on_pass {
+        OnPass::Always => (true, true),
+        OnPass::UpdateExisting => (false, true),
+        // Update only to say the earlier regression is gone.
+        OnPass::Silent => (false, existing.is_some_and(|r| r.verdict != Some(Verdict::Pass))),
+    }
+}
+
+/// Creates or updates the sticky comment with `body`. `existing` is the result of [`find`].
+pub async fn upsert(
+    gh: &GitHub,
+    pr: u64,
+    identity: &str,
+    existing: Option<Comment>,
+    body: &str,
+    create: bool,
+    update: bool,
+) -> Result<Outcome, GhError> {
+    if let Some(c) = existing {
+        if !update {
+            return Ok(Outcome::Skipped { why: "pass: the existing comment is left as it is".into() });
+        }
+        let path = gh.repo_path(&format!("/issues/comments/{}", c.id));
+        let updated: Comment = gh.patch(&path, &Body { body }).await?;
+        return Ok(Outcome::Updated { id: updated.id, url: updated.html_url.or(c.html_url) });
+    }
+    if !create {
+        return Ok(Outcome::Skipped { why: "pass: no earlier costgate comment, so nothing is posted".into() });
+    }
+    let path = gh.repo_path(&format!("/issues/{pr}/comments"));
+    match gh.post::<_, Comment>(&path, &Body { body }).await {
+        Ok(c) => Ok(Outcome::Created { id: c.id, url: c.html_url }),
+        Err(e) if e.is_transient() => {
+            // The POST may have gone through before the error: look before posting again, so a
+            // retry never leaves two comments.
+            tracing::warn!("{e}; checking whether the comment was created");
+            if let Some(c) = find(gh, pr, identity).await? {
+                let updated: Comment = gh.patch(&gh.repo_path(&format!("/issues/comments/{}", c.id)), &Body { body }).await?;
+                return Ok(Outcome::Updated { id: updated.id, url: updated.html_url });
+            }
+            let c: Comment = gh.post(&path, &Body { body }).await?;
+            Ok(Outcome::Created { id: c.id, url: c.html_url })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The whole sticky flow: find the comment, render the body (given the earlier run's record),
+/// and create, update or skip under `on_pass`.
+pub async fn publish(
+    gh: &GitHub,
+    pr: u64,
+    identity: &str,
+    verdict: Verdict,
+    on_pass: OnPass,
+    render: impl FnOnce(Option<&MarkerRecord>) -> String,
+) -> Result<(Outcome, Option<MarkerRecord>), GhError> {
+    let existing = find(gh, pr, identity).await?;
+    let previous = existing.as_ref().and_then(|c| c.body.as_deref()).and_then(MarkerRecord::from_body);
+    let (create, update) = wants(verdict, on_pass, previous.as_ref());
+    let body = render(previous.as_ref());
+    let outcome = upsert(gh, pr, identity, existing, &body, create, update).await?;
+    Ok((outcome, previous))
+}
