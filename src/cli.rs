@@ -43,6 +43,8 @@ pub enum Command {
     Backtest(crate::cli_ratchet::BacktestArgs),
     /// Cumulative drift of a branch against the baseline and the last release tag, with history and chart.
     Drift(crate::cli_ratchet::DriftArgs),
+    /// The GitHub Action entry point: reads the runner's environment (INPUT_*, GITHUB_*).
+    Action,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,6 +141,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Calibrate(a) => crate::cli_ratchet::calibrate(a),
         Command::Backtest(a) => crate::cli_ratchet::backtest(a),
         Command::Drift(a) => crate::cli_ratchet::drift(a),
+        Command::Action => crate::action::run::main(&crate::action::env::RunnerEnv::from_process()),
     }
 }
 

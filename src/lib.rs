@@ -18,6 +18,7 @@ pub mod drift;
 pub mod error;
 pub mod gate;
 pub mod github;
+pub mod jira;
 pub mod justification;
 pub mod markdown;
 pub mod pricing;

@@ -2,7 +2,14 @@
 //! layers used by `costgate check --pr-body/--labels`.
 
 pub mod comment;
+mod companion;
+pub mod env;
+pub mod facts;
+mod git;
+pub mod run;
 pub mod sticky;
+
+pub use companion::sanitise;
 
 use std::path::Path;
 
