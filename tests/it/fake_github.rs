@@ -91,6 +91,7 @@ impl FakeGitHub {
         pr["head"]["sha"] = json!(head_sha);
         pr["base"]["sha"] = json!(base_sha);
         pr["base"]["ref"] = json!("main");
+        pr["html_url"] = json!(format!("https://github.com/{OWNER}/{REPO}/pull/{number}"));
         pr["labels"] = json!(labels.iter().map(|l| json!({"id": 1, "name": l, "color": "d73a4a", "default": false})).collect::<Vec<_>>());
         self.state.lock().unwrap().prs.insert(number, pr.clone());
         pr

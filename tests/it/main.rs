@@ -1,5 +1,6 @@
 //! The one integration-test binary: each topic is a module (see `tests/it/*.rs`).
 
+mod action_e2e;
 mod backtest;
 mod baseline;
 mod calibrate;
