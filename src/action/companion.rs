@@ -32,9 +32,9 @@ pub fn sanitise(body: &str) -> String {
     while let Some(i) = rest.find(['<', '@']) {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        if tail.starts_with('@') {
+        if let Some(after) = tail.strip_prefix('@') {
             out.push_str("@\u{200b}");
-            rest = &tail[1..];
+            rest = after;
         } else if let Some(tag) = ALLOWED_TAGS.iter().find(|t| tail.starts_with(**t)) {
             out.push_str(tag);
             rest = &tail[tag.len()..];

@@ -174,7 +174,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                 Err(e) => log.warning(&format!("reviews not read: {e}")),
             }
         }
-        if f.labels.iter().any(|l| *l == config.override_.label) {
+        if f.labels.contains(&config.override_.label) {
             match facts::override_finding(gh, &auth, current.number, &config.override_.label).await {
                 Ok(o) => f.override_finding = Some(o),
                 Err(e) => log.warning(&format!("who applied the override label could not be read: {e}")),
