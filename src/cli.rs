@@ -190,7 +190,13 @@ fn check(a: CheckArgs) -> Result<Outcome> {
     };
     let mut report = gate::check(&base, &head, &opts)?;
     if a.pr_body.is_some() || !a.labels.is_empty() {
-        crate::action::local_review(&mut report, &base, &opts.config_path, a.pr_body.as_deref(), &a.labels)?;
+        crate::action::local_review(
+            &mut report,
+            &base,
+            &opts.config_path,
+            a.pr_body.as_deref(),
+            &a.labels,
+        )?;
     }
     let override_tpl = template_override(base.tree.as_ref(), "report.md.j2")?;
     let md = || {

@@ -36,12 +36,17 @@ pub struct Justification {
 impl Justification {
     /// Every required field present and valid.
     pub fn is_complete(&self) -> bool {
-        self.missing.is_empty() && self.problems.is_empty() && self.expected_cost_delta_pct.is_some()
+        self.missing.is_empty()
+            && self.problems.is_empty()
+            && self.expected_cost_delta_pct.is_some()
     }
 
     /// True when any field's text names `needle` (used for override tickets, e.g. `COST-12`).
     pub fn mentions(&self, needle: &str) -> bool {
-        [&self.reason, &self.expected_cost_delta, &self.quality_delta].into_iter().flatten().any(|v| contains_word(v, needle))
+        [&self.reason, &self.expected_cost_delta, &self.quality_delta]
+            .into_iter()
+            .flatten()
+            .any(|v| contains_word(v, needle))
     }
 }
 
@@ -88,14 +93,26 @@ pub fn parse(body: &str, key: &str) -> Option<Justification> {
         let Some((name, value)) = rest.split_once(':') else {
             break;
         };
-        let name = name.trim().trim_start_matches("- ").trim().to_ascii_lowercase();
+        let name = name
+            .trim()
+            .trim_start_matches("- ")
+            .trim()
+            .to_ascii_lowercase();
         let value = clean_value(value);
         match name.as_str() {
             "reason" => set_once(&mut j.reason, value, "reason", &mut j.problems),
-            "expected-cost-delta" | "expected_cost_delta" => {
-                set_once(&mut j.expected_cost_delta, value, "expected-cost-delta", &mut j.problems)
-            }
-            "quality-delta" | "quality_delta" => set_once(&mut j.quality_delta, value, "quality-delta", &mut j.problems),
+            "expected-cost-delta" | "expected_cost_delta" => set_once(
+                &mut j.expected_cost_delta,
+                value,
+                "expected-cost-delta",
+                &mut j.problems,
+            ),
+            "quality-delta" | "quality_delta" => set_once(
+                &mut j.quality_delta,
+                value,
+                "quality-delta",
+                &mut j.problems,
+            ),
             other => {
                 if j.unknown_fields.len() < MAX_UNKNOWN {
                     j.unknown_fields.push(truncate(other, 40));
@@ -103,7 +120,11 @@ pub fn parse(body: &str, key: &str) -> Option<Justification> {
             }
         }
     }
-    for (name, v) in [("reason", &j.reason), ("expected-cost-delta", &j.expected_cost_delta), ("quality-delta", &j.quality_delta)] {
+    for (name, v) in [
+        ("reason", &j.reason),
+        ("expected-cost-delta", &j.expected_cost_delta),
+        ("quality-delta", &j.quality_delta),
+    ] {
         if v.as_deref().is_none_or(|s| s.is_empty()) {
             j.missing.push(name.to_string());
         }
@@ -111,7 +132,9 @@ pub fn parse(body: &str, key: &str) -> Option<Justification> {
     if let Some(raw) = j.expected_cost_delta.as_deref().filter(|s| !s.is_empty()) {
         match parse_pct(raw) {
             Ok(p) => j.expected_cost_delta_pct = Some(p),
-            Err(why) => j.problems.push(format!("expected-cost-delta `{raw}` {why}; write it as a percentage, e.g. `+18%`")),
+            Err(why) => j.problems.push(format!(
+                "expected-cost-delta `{raw}` {why}; write it as a percentage, e.g. `+18%`"
+            )),
         }
     }
     Some(j)
@@ -136,7 +159,11 @@ fn strip_prefixes(line: &str) -> (usize, &str) {
             None => break,
         }
     }
-    let ind = rest.chars().take_while(|c| *c == ' ' || *c == '\t').map(|c| if c == '\t' { 4 } else { 1 }).sum();
+    let ind = rest
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum();
     (ind, rest.trim_start_matches([' ', '\t']))
 }
 
@@ -190,7 +217,10 @@ mod tests {
         assert_eq!(j.line, 3);
         assert_eq!(j.expected_cost_delta_pct, Some(18.0));
         assert_eq!(j.reason.as_deref(), Some("Adds order history"));
-        assert_eq!(j.quality_delta.as_deref(), Some("hallucination rate -30% on the eval set"));
+        assert_eq!(
+            j.quality_delta.as_deref(),
+            Some("hallucination rate -30% on the eval set")
+        );
     }
 
     #[test]
@@ -200,7 +230,10 @@ mod tests {
         assert!(j.is_complete(), "{j:?}");
         assert_eq!(j.reason.as_deref(), Some("quoted: with colon"));
         assert_eq!(j.expected_cost_delta_pct, Some(12.5));
-        assert!(j.unknown_fields.is_empty(), "fence must end the block: {j:?}");
+        assert!(
+            j.unknown_fields.is_empty(),
+            "fence must end the block: {j:?}"
+        );
     }
 
     #[test]
@@ -215,7 +248,9 @@ mod tests {
     #[test]
     fn bad_delta_is_a_problem_not_a_crash() {
         for bad in ["lots", "-5%", "0%", "1e400", "NaN", "+∞%"] {
-            let body = format!("cost-regression-justification:\n  reason: r\n  expected-cost-delta: {bad}\n  quality-delta: q\n");
+            let body = format!(
+                "cost-regression-justification:\n  reason: r\n  expected-cost-delta: {bad}\n  quality-delta: q\n"
+            );
             let j = parse(&body, KEY).unwrap();
             assert!(!j.is_complete(), "{bad} accepted");
             assert_eq!(j.problems.len(), 1, "{bad}: {j:?}");
@@ -225,13 +260,18 @@ mod tests {
     #[test]
     fn no_block_or_key_in_prose_is_none() {
         assert!(parse("", KEY).is_none());
-        assert!(parse("We discussed the cost-regression-justification: process.", KEY).is_none());
+        assert!(
+            parse(
+                "We discussed the cost-regression-justification: process.",
+                KEY
+            )
+            .is_none()
+        );
     }
 
     #[test]
     fn block_ends_at_dedent_and_quote_markers_are_accepted() {
-        let body =
-            "> cost-regression-justification:\n>   reason: r\n>   expected-cost-delta: 3%\n>   quality-delta: q\nreason: not part of it\n";
+        let body = "> cost-regression-justification:\n>   reason: r\n>   expected-cost-delta: 3%\n>   quality-delta: q\nreason: not part of it\n";
         let j = parse(body, KEY).unwrap();
         assert!(j.is_complete(), "{j:?}");
         assert_eq!(j.reason.as_deref(), Some("r"));
@@ -250,14 +290,21 @@ mod tests {
         assert!(j.unknown_fields.len() <= MAX_UNKNOWN);
         assert!(!j.is_complete());
         // Deep quote nesting and control characters.
-        let weird = format!("{}cost-regression-justification:\n  reason: a\u{0}b\u{202e}c", ">".repeat(50_000));
+        let weird = format!(
+            "{}cost-regression-justification:\n  reason: a\u{0}b\u{202e}c",
+            ">".repeat(50_000)
+        );
         let j = parse(&weird, KEY).unwrap();
         assert_eq!(j.reason.as_deref(), Some("ab\u{202e}c"));
     }
 
     #[test]
     fn mentions_matches_whole_ticket_keys() {
-        let j = parse("cost-regression-justification:\n  reason: follow-up of COST-12\n", KEY).unwrap();
+        let j = parse(
+            "cost-regression-justification:\n  reason: follow-up of COST-12\n",
+            KEY,
+        )
+        .unwrap();
         assert!(j.mentions("COST-12"));
         assert!(!j.mentions("COST-1"));
     }

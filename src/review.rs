@@ -121,9 +121,14 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
     apply_streak(report, config, facts);
 
     let measured = report.summary.total_delta_pct;
-    if let Some(parsed) = facts.pr_body.as_deref().and_then(|b| justification::parse(b, &config.justification.key)) {
+    if let Some(parsed) = facts
+        .pr_body
+        .as_deref()
+        .and_then(|b| justification::parse(b, &config.justification.key))
+    {
         let complete = parsed.is_complete();
-        let covers = complete && measured.is_some_and(|m| parsed.expected_cost_delta_pct.is_some_and(|d| m <= d));
+        let covers = complete
+            && measured.is_some_and(|m| parsed.expected_cost_delta_pct.is_some_and(|d| m <= d));
         let consulted = report.verdict == Verdict::Fail;
         if consulted && complete {
             if covers {
@@ -149,29 +154,52 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
                 what.push(format!("missing {}", parsed.missing.join(", ")));
             }
             what.extend(parsed.problems.iter().cloned());
-            report.notes.push(format!("the justification (PR body line {}) is incomplete: {}", parsed.line, what.join("; ")));
+            report.notes.push(format!(
+                "the justification (PR body line {}) is incomplete: {}",
+                parsed.line,
+                what.join("; ")
+            ));
         }
         if report.verdict == Verdict::ReviewRequired {
-            let who = if facts.approvers.is_empty() { "an authorised approver".to_string() } else { facts.approvers.join(", ") };
+            let who = if facts.approvers.is_empty() {
+                "an authorised approver".to_string()
+            } else {
+                facts.approvers.join(", ")
+            };
             report.notes.push(match &facts.no_sign_off_reason {
-                Some(why) => format!("justified: needs an approving review on the head commit by {who} ({why})"),
+                Some(why) => format!(
+                    "justified: needs an approving review on the head commit by {who} ({why})"
+                ),
                 None => format!("justified: needs an approving review on the head commit by {who}"),
             });
         }
-        report.review.justification = Some(JustificationReport { parsed, complete, measured_total_delta_pct: measured, covers, consulted });
+        report.review.justification = Some(JustificationReport {
+            parsed,
+            complete,
+            measured_total_delta_pct: measured,
+            covers,
+            consulted,
+        });
     }
 
     let label = &config.override_.label;
     if facts.labels.iter().any(|l| l == label) || facts.override_finding.is_some() {
-        let mut finding = facts.override_finding.clone().unwrap_or_else(|| OverrideFinding {
-            label: label.clone(),
-            applied_by: None,
-            applied_at: None,
-            authorised: false,
-            why: "who applied the label cannot be checked outside GitHub, so it is not honoured".into(),
-        });
+        let mut finding = facts
+            .override_finding
+            .clone()
+            .unwrap_or_else(|| OverrideFinding {
+                label: label.clone(),
+                applied_by: None,
+                applied_at: None,
+                authorised: false,
+                why:
+                    "who applied the label cannot be checked outside GitHub, so it is not honoured"
+                        .into(),
+            });
         match report.verdict {
-            Verdict::Fail | Verdict::ReviewRequired if finding.authorised => report.verdict = Verdict::Overridden,
+            Verdict::Fail | Verdict::ReviewRequired if finding.authorised => {
+                report.verdict = Verdict::Overridden
+            }
             Verdict::Pass | Verdict::Warn | Verdict::Accepted => {
                 finding.authorised = false;
                 finding.why = format!(
@@ -192,16 +220,32 @@ fn apply_streak(report: &mut Report, config: &Config, facts: &Facts) {
     if report.verdict != Verdict::Warn {
         return;
     }
-    if need == 0 || (streak.previous.len() >= need && streak.previous.iter().take(need).all(|e| e.verdict == Verdict::Warn)) {
+    if need == 0
+        || (streak.previous.len() >= need
+            && streak
+                .previous
+                .iter()
+                .take(need)
+                .all(|e| e.verdict == Verdict::Warn))
+    {
         report.verdict = Verdict::Fail;
         report.fail_kinds.push(FailKind::WarnStreak);
-        let prs: Vec<String> = streak.previous.iter().take(need).map(|e| format!("#{}", e.pr)).collect();
+        let prs: Vec<String> = streak
+            .previous
+            .iter()
+            .take(need)
+            .map(|e| format!("#{}", e.pr))
+            .collect();
         report.reasons.insert(
             0,
             format!(
                 "warn streak: this is the {} warn in a row (previous merged: {})",
                 ordinal(need + 1),
-                if prs.is_empty() { "none needed".to_string() } else { prs.join(", ") }
+                if prs.is_empty() {
+                    "none needed".to_string()
+                } else {
+                    prs.join(", ")
+                }
             ),
         );
     }
@@ -225,20 +269,38 @@ mod tests {
     use crate::verdict::{Pair, decide};
 
     fn config() -> Config {
-        Config::parse("version: 1\nroutes: r.yaml\nthresholds:\n  warn_streak_fail: 3\n", "costgate.yaml").unwrap()
+        Config::parse(
+            "version: 1\nroutes: r.yaml\nthresholds:\n  warn_streak_fail: 3\n",
+            "costgate.yaml",
+        )
+        .unwrap()
     }
 
     /// A report whose one case moves from 1.0 to `head` USD.
     fn report(head: f64) -> Report {
-        let d = decide(&[Pair { id: "GD-1", base_usd: 1.0, head_usd: head, weight: 1.0 }], &config().thresholds);
+        let d = decide(
+            &[Pair {
+                id: "GD-1",
+                base_usd: 1.0,
+                head_usd: head,
+                weight: 1.0,
+            }],
+            &config().thresholds,
+        );
         Report {
             schema_version: 1,
             verdict: d.verdict,
             reasons: d.reasons,
             fail_kinds: d.fail_kinds,
             summary: d.summary,
-            base: SideInfo { label: "base".into(), commit: None },
-            head: SideInfo { label: "head".into(), commit: None },
+            base: SideInfo {
+                label: "base".into(),
+                commit: None,
+            },
+            head: SideInfo {
+                label: "head".into(),
+                commit: None,
+            },
             thresholds: config().thresholds,
             routing_changes: vec![],
             policy_changes: vec![],
@@ -249,17 +311,31 @@ mod tests {
     }
 
     fn body(delta: &str) -> String {
-        format!("cost-regression-justification:\n  reason: r\n  expected-cost-delta: {delta}\n  quality-delta: q\n")
+        format!(
+            "cost-regression-justification:\n  reason: r\n  expected-cost-delta: {delta}\n  quality-delta: q\n"
+        )
     }
 
     fn sign_off() -> SignOff {
-        SignOff { approver: "alice".into(), commit: "abc".into(), submitted_at: None, via: "users list".into() }
+        SignOff {
+            approver: "alice".into(),
+            commit: "abc".into(),
+            submitted_at: None,
+            via: "users list".into(),
+        }
     }
 
     #[test]
     fn justification_incomplete_keeps_fail_and_names_missing() {
         let mut r = report(1.5);
-        apply(&mut r, &config(), &Facts { pr_body: Some("cost-regression-justification:\n  reason: r\n".into()), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                pr_body: Some("cost-regression-justification:\n  reason: r\n".into()),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Fail);
         let j = r.review.justification.as_ref().unwrap();
         assert_eq!(j.parsed.missing, ["expected-cost-delta", "quality-delta"]);
@@ -270,13 +346,24 @@ mod tests {
     #[test]
     fn justification_complete_needs_review_then_accepted_on_sign_off() {
         let mut r = report(1.5);
-        let facts = Facts { pr_body: Some(body("+50%")), approvers: vec!["alice".into()], ..Default::default() };
+        let facts = Facts {
+            pr_body: Some(body("+50%")),
+            approvers: vec!["alice".into()],
+            ..Default::default()
+        };
         apply(&mut r, &config(), &facts);
         assert_eq!(r.verdict, Verdict::ReviewRequired);
         assert_eq!(r.verdict.exit_code(), 1);
         assert_eq!(r.review.approvers, ["alice"]);
         let mut r = report(1.5);
-        apply(&mut r, &config(), &Facts { sign_off: Some(sign_off()), ..facts });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                sign_off: Some(sign_off()),
+                ..facts
+            },
+        );
         assert_eq!(r.verdict, Verdict::Accepted);
         assert_eq!(r.review.sign_off.as_ref().unwrap().approver, "alice");
     }
@@ -284,9 +371,23 @@ mod tests {
     #[test]
     fn justification_exceeded_still_fails() {
         let mut r = report(1.5);
-        apply(&mut r, &config(), &Facts { pr_body: Some(body("+18%")), sign_off: Some(sign_off()), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                pr_body: Some(body("+18%")),
+                sign_off: Some(sign_off()),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Fail);
-        assert!(r.reasons.iter().any(|x| x.contains("exceeds the declared expected-cost-delta +18.0%")), "{:?}", r.reasons);
+        assert!(
+            r.reasons
+                .iter()
+                .any(|x| x.contains("exceeds the declared expected-cost-delta +18.0%")),
+            "{:?}",
+            r.reasons
+        );
         assert!(!r.review.justification.as_ref().unwrap().covers);
         assert!(r.review.sign_off.is_none());
     }
@@ -294,7 +395,14 @@ mod tests {
     #[test]
     fn justification_on_a_pass_is_recorded_but_not_consulted() {
         let mut r = report(1.0);
-        apply(&mut r, &config(), &Facts { pr_body: Some(body("+5%")), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                pr_body: Some(body("+5%")),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Pass);
         assert!(!r.review.justification.as_ref().unwrap().consulted);
     }
@@ -309,13 +417,34 @@ mod tests {
             why: "x".into(),
         };
         let mut r = report(1.5);
-        apply(&mut r, &config(), &Facts { override_finding: Some(found(true)), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                override_finding: Some(found(true)),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Overridden);
         let mut r = report(1.5);
-        apply(&mut r, &config(), &Facts { override_finding: Some(found(false)), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                override_finding: Some(found(false)),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Fail);
         let mut r = report(1.0);
-        apply(&mut r, &config(), &Facts { override_finding: Some(found(true)), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                override_finding: Some(found(true)),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Pass);
         let o = r.review.override_.as_ref().unwrap();
         assert!(!o.authorised && o.why.starts_with("not needed"), "{o:?}");
@@ -324,34 +453,86 @@ mod tests {
     #[test]
     fn local_label_without_identity_is_not_honoured() {
         let mut r = report(1.5);
-        apply(&mut r, &config(), &Facts { labels: vec!["emergency-override".into()], ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                labels: vec!["emergency-override".into()],
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Fail);
-        assert!(r.review.override_.as_ref().unwrap().why.contains("cannot be checked"));
+        assert!(
+            r.review
+                .override_
+                .as_ref()
+                .unwrap()
+                .why
+                .contains("cannot be checked")
+        );
     }
 
     #[test]
     fn warn_streak_fails_the_third_warn_in_a_row() {
         let entries = |v: &[Verdict]| Streak {
-            previous: v.iter().enumerate().map(|(i, v)| StreakEntry { pr: 10 - i as u64, verdict: *v }).collect(),
+            previous: v
+                .iter()
+                .enumerate()
+                .map(|(i, v)| StreakEntry {
+                    pr: 10 - i as u64,
+                    verdict: *v,
+                })
+                .collect(),
         };
         let mut r = report(1.2);
         assert_eq!(r.verdict, Verdict::Warn);
-        apply(&mut r, &config(), &Facts { streak: Some(entries(&[Verdict::Warn, Verdict::Warn])), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                streak: Some(entries(&[Verdict::Warn, Verdict::Warn])),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Fail);
         assert_eq!(r.fail_kinds, [FailKind::WarnStreak]);
-        assert!(r.reasons[0].starts_with("warn streak: this is the 3rd warn in a row (previous merged: #10, #9)"), "{:?}", r.reasons);
+        assert!(
+            r.reasons[0].starts_with(
+                "warn streak: this is the 3rd warn in a row (previous merged: #10, #9)"
+            ),
+            "{:?}",
+            r.reasons
+        );
         let mut r = report(1.2);
-        apply(&mut r, &config(), &Facts { streak: Some(entries(&[Verdict::Warn, Verdict::Pass])), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                streak: Some(entries(&[Verdict::Warn, Verdict::Pass])),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Warn);
         let mut r = report(1.2);
-        apply(&mut r, &config(), &Facts { streak: Some(entries(&[Verdict::Warn])), ..Default::default() });
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                streak: Some(entries(&[Verdict::Warn])),
+                ..Default::default()
+            },
+        );
         assert_eq!(r.verdict, Verdict::Warn, "too few merged PRs is no streak");
         // A streak fail can itself be justified.
         let mut r = report(1.2);
         apply(
             &mut r,
             &config(),
-            &Facts { streak: Some(entries(&[Verdict::Warn, Verdict::Warn])), pr_body: Some(body("+25%")), ..Default::default() },
+            &Facts {
+                streak: Some(entries(&[Verdict::Warn, Verdict::Warn])),
+                pr_body: Some(body("+25%")),
+                ..Default::default()
+            },
         );
         assert_eq!(r.verdict, Verdict::ReviewRequired);
     }

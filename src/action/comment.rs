@@ -52,15 +52,22 @@ pub struct MarkerRecord {
 impl MarkerRecord {
     /// The marker line: an HTML comment whose JSON cannot close it early.
     pub fn to_marker(&self) -> String {
-        let json = serde_json::to_string(self).unwrap_or_default().replace("--", "-\\u002d");
+        let json = serde_json::to_string(self)
+            .unwrap_or_default()
+            .replace("--", "-\\u002d");
         format!("{MARKER_PREFIX}{json} -->")
     }
 
     /// Reads the record from a comment body written by costgate; `None` when there is no marker.
     pub fn from_body(body: &str) -> Option<MarkerRecord> {
         let line = body.lines().find(|l| l.starts_with(MARKER_PREFIX))?;
-        let json = line.strip_prefix(MARKER_PREFIX)?.strip_suffix("-->")?.trim();
-        serde_json::from_str(json).ok().or(Some(MarkerRecord::default()))
+        let json = line
+            .strip_prefix(MARKER_PREFIX)?
+            .strip_suffix("-->")?
+            .trim();
+        serde_json::from_str(json)
+            .ok()
+            .or(Some(MarkerRecord::default()))
     }
 }
 
@@ -81,7 +88,9 @@ fn environment() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
-    env.add_filter("md", |s: Option<String>| crate::markdown::escape(&s.unwrap_or_default()));
+    env.add_filter("md", |s: Option<String>| {
+        crate::markdown::escape(&s.unwrap_or_default())
+    });
     env.add_filter("usd", |v: f64| usd(v));
     env.add_filter("pct", |v: Option<f64>| pct(v));
     env
@@ -103,7 +112,12 @@ pub fn chart(report: &Report) -> Chart {
         e.1 += c.head.as_ref().map_or(0.0, |h| h.cost_usd);
     }
     let mut v: Vec<(&str, (f64, f64))> = by.into_iter().collect();
-    v.sort_by(|a, b| b.1.1.max(b.1.0).total_cmp(&a.1.1.max(a.1.0)).then(a.0.cmp(b.0)));
+    v.sort_by(|a, b| {
+        b.1.1
+            .max(b.1.0)
+            .total_cmp(&a.1.1.max(a.1.0))
+            .then(a.0.cmp(b.0))
+    });
     v.truncate(MAX_CHART_INTENTS);
     Chart {
         intents: v.iter().map(|(i, _)| mermaid_label(i)).collect(),
@@ -114,14 +128,29 @@ pub fn chart(report: &Report) -> Chart {
 
 /// An intent name safe inside a quoted mermaid label: no quotes, brackets or markup survive.
 fn mermaid_label(s: &str) -> String {
-    let t: String = s.chars().take(30).map(|c| if c.is_alphanumeric() || " _-./".contains(c) { c } else { '_' }).collect();
+    let t: String = s
+        .chars()
+        .take(30)
+        .map(|c| {
+            if c.is_alphanumeric() || " _-./".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if t.is_empty() { "_".into() } else { t }
 }
 
 /// Regressed cases first (worst first), then the rest in dataset order.
 fn table_rows(report: &Report) -> Vec<&CaseReport> {
     let mut rows = report.regressions();
-    rows.extend(report.cases.iter().filter(|c| c.status != Status::Regressed));
+    rows.extend(
+        report
+            .cases
+            .iter()
+            .filter(|c| c.status != Status::Regressed),
+    );
     rows
 }
 
@@ -133,13 +162,19 @@ pub fn render(
     override_source: Option<&str>,
 ) -> Result<String, minijinja::Error> {
     let mut env = environment();
-    env.add_template_owned(TEMPLATE.to_string(), override_source.unwrap_or(BUILTIN).to_string())?;
+    env.add_template_owned(
+        TEMPLATE.to_string(),
+        override_source.unwrap_or(BUILTIN).to_string(),
+    )?;
     let tpl = env.get_template(TEMPLATE)?;
     let rows = table_rows(report);
     let regressions = report.regressions();
     let chart = chart(report);
     // A justification that would cover the measured total, rounded up, as a hint.
-    let suggest = report.summary.total_delta_pct.map_or(0.0, |p| p.max(0.0).ceil() + 1.0);
+    let suggest = report
+        .summary
+        .total_delta_pct
+        .map_or(0.0, |p| p.max(0.0).ceil() + 1.0);
     let marker = record.to_marker();
     let render_with = |n: usize| {
         tpl.render(minijinja::context! {
@@ -183,7 +218,9 @@ fn short(sha: &str) -> String {
 
 /// Escapes a workflow-command message (`::warning ...::MESSAGE`).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow-command property value (`file=...`).
@@ -193,11 +230,18 @@ fn escape_property(s: &str) -> String {
 
 /// `::warning file=…` lines for the prompt templates whose segment grew, one per file.
 /// `template_of(intent, segment)` names the head's template for that segment, if any.
-pub fn annotations(report: &Report, template_of: &dyn Fn(&str, &str) -> Option<String>) -> Vec<String> {
+pub fn annotations(
+    report: &Report,
+    template_of: &dyn Fn(&str, &str) -> Option<String>,
+) -> Vec<String> {
     let mut by_file: BTreeMap<String, (usize, &CaseReport)> = BTreeMap::new();
     for c in report.regressions() {
-        let Some(seg) = c.grew.as_deref() else { continue };
-        let Some(file) = template_of(&c.intent, seg) else { continue };
+        let Some(seg) = c.grew.as_deref() else {
+            continue;
+        };
+        let Some(file) = template_of(&c.intent, seg) else {
+            continue;
+        };
         let e = by_file.entry(file).or_insert((0, c));
         e.0 += 1;
     }

@@ -47,18 +47,29 @@ pub fn sanitise(body: &str) -> String {
     out
 }
 
-pub(super) async fn run(env: &RunnerEnv, inputs: &Inputs, event: Option<&Event>, mut log: super::run::Log) -> Result<Outcome> {
-    let run =
-        event.and_then(|e| e.workflow_run.as_ref()).ok_or_else(|| Error::Usage("workflow_run event without `workflow_run`".into()))?;
+pub(super) async fn run(
+    env: &RunnerEnv,
+    inputs: &Inputs,
+    event: Option<&Event>,
+    mut log: super::run::Log,
+) -> Result<Outcome> {
+    let run = event
+        .and_then(|e| e.workflow_run.as_ref())
+        .ok_or_else(|| Error::Usage("workflow_run event without `workflow_run`".into()))?;
     let dir = inputs.comment_from.as_deref().ok_or_else(|| {
         Error::Usage(
             "the workflow_run companion needs the `comment-from` input: the directory where the gate's artifact was downloaded".into(),
         )
     })?;
     let path = Path::new(dir).join("costgate-comment.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::Usage(format!("{}: {e}; did the gate job upload its .costgate-out artifact?", path.display())))?;
-    let a: Artifact = serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::Usage(format!(
+            "{}: {e}; did the gate job upload its .costgate-out artifact?",
+            path.display()
+        ))
+    })?;
+    let a: Artifact = serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     if a.head_sha != run.head_sha {
         return Err(Error::Usage(format!(
             "the artifact is for commit {} but the workflow run is for {}: refusing to post it",
@@ -66,9 +77,14 @@ pub(super) async fn run(env: &RunnerEnv, inputs: &Inputs, event: Option<&Event>,
         )));
     }
     let repo = env.require("GITHUB_REPOSITORY", "the runner sets it")?;
-    let api = env.var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
+    let api = env
+        .var("GITHUB_API_URL")
+        .unwrap_or_else(|| "https://api.github.com".into());
     let gh = GitHub::new(&api, inputs.github_token.as_deref(), &repo).map_err(Error::Usage)?;
-    let pr: PullRequest = gh.get(&gh.repo_path(&format!("/pulls/{}", a.pr))).await.map_err(|e| Error::Run(e.to_string()))?;
+    let pr: PullRequest = gh
+        .get(&gh.repo_path(&format!("/pulls/{}", a.pr)))
+        .await
+        .map_err(|e| Error::Run(e.to_string()))?;
     if pr.head.sha != run.head_sha {
         return Err(Error::Usage(format!(
             "PR #{} is at {} now, not the run's {}: a newer run will post its own comment",
@@ -76,18 +92,44 @@ pub(super) async fn run(env: &RunnerEnv, inputs: &Inputs, event: Option<&Event>,
         )));
     }
     let record = MarkerRecord::from_body(&a.body).unwrap_or_default();
-    let rest: String = a.body.lines().filter(|l| !l.starts_with(MARKER_PREFIX)).collect::<Vec<_>>().join("\n");
-    let mut body = format!("{}\n{}", MarkerRecord { v: 1, ..record.clone() }.to_marker(), sanitise(&rest));
+    let rest: String = a
+        .body
+        .lines()
+        .filter(|l| !l.starts_with(MARKER_PREFIX))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut body = format!(
+        "{}\n{}",
+        MarkerRecord {
+            v: 1,
+            ..record.clone()
+        }
+        .to_marker(),
+        sanitise(&rest)
+    );
     if body.chars().count() > MAX_BODY_CHARS {
         body = body.chars().take(MAX_BODY_CHARS - 100).collect::<String>() + "\n\n… (truncated)";
     }
     let identity = sticky::identity(&gh, inputs.comment_author.as_deref()).await;
     let verdict = record.verdict.unwrap_or(crate::verdict::Verdict::Fail);
-    let (o, _) = sticky::publish(&gh, a.pr, &identity, verdict, crate::config::OnPass::Silent, |_| body)
-        .await
-        .map_err(|e| Error::Run(e.to_string()))?;
-    log.line(format!("comment: {}", serde_json::to_string(&o).unwrap_or_default()));
-    Ok(Outcome { stdout: log.0, exit_code: 0 })
+    let (o, _) = sticky::publish(
+        &gh,
+        a.pr,
+        &identity,
+        verdict,
+        crate::config::OnPass::Silent,
+        |_| body,
+    )
+    .await
+    .map_err(|e| Error::Run(e.to_string()))?;
+    log.line(format!(
+        "comment: {}",
+        serde_json::to_string(&o).unwrap_or_default()
+    ));
+    Ok(Outcome {
+        stdout: log.0,
+        exit_code: 0,
+    })
 }
 
 #[cfg(test)]
@@ -96,7 +138,12 @@ mod tests {
 
     #[test]
     fn sanitise_keeps_our_tags_and_defuses_the_rest() {
-        let s = sanitise("<details><summary>x</summary> <img src=x> @team <!-- costgate:sticky {} --></details>");
-        assert_eq!(s, "<details><summary>x</summary> &lt;img src=x> @\u{200b}team &lt;!-- costgate:sticky {} --></details>");
+        let s = sanitise(
+            "<details><summary>x</summary> <img src=x> @team <!-- costgate:sticky {} --></details>",
+        );
+        assert_eq!(
+            s,
+            "<details><summary>x</summary> &lt;img src=x> @\u{200b}team &lt;!-- costgate:sticky {} --></details>"
+        );
     }
 }

@@ -16,36 +16,54 @@ pub struct RunnerEnv {
 
 impl RunnerEnv {
     pub fn from_process() -> Self {
-        RunnerEnv { vars: std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect() }
+        RunnerEnv {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
     }
 
     pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
-        RunnerEnv { vars: pairs.into_iter().collect() }
+        RunnerEnv {
+            vars: pairs.into_iter().collect(),
+        }
     }
 
     /// A non-empty variable.
     pub fn var(&self, name: &str) -> Option<String> {
-        self.vars.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
 
     /// An action input: `INPUT_GITHUB-TOKEN` (the runner keeps hyphens) or `INPUT_GITHUB_TOKEN`.
     pub fn input(&self, name: &str) -> Option<String> {
         let upper = name.to_ascii_uppercase();
-        self.var(&format!("INPUT_{upper}")).or_else(|| self.var(&format!("INPUT_{}", upper.replace('-', "_"))))
+        self.var(&format!("INPUT_{upper}"))
+            .or_else(|| self.var(&format!("INPUT_{}", upper.replace('-', "_"))))
     }
 
     /// A boolean input (`true`/`false`, YAML 1.2 core spellings); `default` when unset.
     pub fn flag(&self, name: &str, default: bool) -> Result<bool> {
-        match self.input(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .input(name)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None => Ok(default),
             Some("true" | "yes" | "on" | "1") => Ok(true),
             Some("false" | "no" | "off" | "0") => Ok(false),
-            Some(other) => Err(Error::Usage(format!("input `{name}`: expected true or false, got `{other}`"))),
+            Some(other) => Err(Error::Usage(format!(
+                "input `{name}`: expected true or false, got `{other}`"
+            ))),
         }
     }
 
     pub fn require(&self, name: &str, why: &str) -> Result<String> {
-        self.var(name).ok_or_else(|| Error::Usage(format!("{name} is not set; {why}")))
+        self.var(name)
+            .ok_or_else(|| Error::Usage(format!("{name} is not set; {why}")))
     }
 }
 
@@ -74,7 +92,9 @@ impl Inputs {
     pub fn read(env: &RunnerEnv) -> Result<Inputs> {
         Ok(Inputs {
             github_token: env.input("github-token"),
-            config: env.input("config").unwrap_or_else(|| crate::config::DEFAULT_PATH.to_string()),
+            config: env
+                .input("config")
+                .unwrap_or_else(|| crate::config::DEFAULT_PATH.to_string()),
             base_ref: env.input("base-ref"),
             head_ref: env.input("head-ref"),
             approver_token: env.input("approver-token"),
@@ -91,7 +111,11 @@ impl Inputs {
 
     /// Secrets to mask in the log before anything else is printed.
     pub fn secrets(&self) -> Vec<&str> {
-        [&self.github_token, &self.approver_token, &self.jira_token].into_iter().flatten().map(String::as_str).collect()
+        [&self.github_token, &self.approver_token, &self.jira_token]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
     }
 }
 
@@ -115,7 +139,10 @@ pub fn append(path: &Path, text: &str) -> Result<()> {
         .append(true)
         .open(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|source| Error::Write { path: path.display().to_string(), source })
+        .map_err(|source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 /// The directory the gate runs in: the workspace, or `working-directory` inside it.
@@ -144,7 +171,12 @@ mod tests {
 
     #[test]
     fn inputs_accept_hyphen_and_underscore_spellings() {
-        let e = env(&[("INPUT_GITHUB-TOKEN", "t1"), ("INPUT_APPROVER_TOKEN", "t2"), ("INPUT_BASE-REF", "  "), ("INPUT_COMMENT", "false")]);
+        let e = env(&[
+            ("INPUT_GITHUB-TOKEN", "t1"),
+            ("INPUT_APPROVER_TOKEN", "t2"),
+            ("INPUT_BASE-REF", "  "),
+            ("INPUT_COMMENT", "false"),
+        ]);
         let i = Inputs::read(&e).unwrap();
         assert_eq!(i.github_token.as_deref(), Some("t1"));
         assert_eq!(i.approver_token.as_deref(), Some("t2"));
@@ -160,6 +192,9 @@ mod tests {
         let p = dir.path().join("out");
         write_outputs(&p, &[("verdict", "fail".into()), ("notes", "a\nb".into())]).unwrap();
         write_outputs(&p, &[("x", "1".into())]).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "verdict=fail\nnotes<<costgate_3\na\nb\ncostgate_3\nx=1\n");
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "verdict=fail\nnotes<<costgate_3\na\nb\ncostgate_3\nx=1\n"
+        );
     }
 }

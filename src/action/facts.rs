@@ -9,7 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::comment::{MARKER_PREFIX, MarkerRecord};
 use crate::config::{Approvers, Permission};
-use crate::github::{CollaboratorPermission, Comment, GhError, GitHub, PullRequest, Review, TeamMembership, TimelineEvent};
+use crate::github::{
+    CollaboratorPermission, Comment, GhError, GitHub, PullRequest, Review, TeamMembership,
+    TimelineEvent,
+};
 use crate::review::{OverrideFinding, SignOff, Streak, StreakEntry};
 use crate::verdict::Verdict;
 
@@ -34,26 +37,50 @@ fn parse_permission(s: &str) -> Option<Permission> {
 }
 
 fn perm_name(p: Permission) -> String {
-    serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 impl Authoriser<'_> {
     pub async fn check(&self, login: &str) -> Authorisation {
-        if self.rules.users.iter().any(|u| u.eq_ignore_ascii_case(login)) {
-            return Authorisation { authorised: true, detail: "listed in approvers.users".into() };
+        if self
+            .rules
+            .users
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(login))
+        {
+            return Authorisation {
+                authorised: true,
+                detail: "listed in approvers.users".into(),
+            };
         }
         let mut why = vec![format!("{login} is not in approvers.users")];
-        let path = self.gh.repo_path(&format!("/collaborators/{login}/permission"));
+        let path = self
+            .gh
+            .repo_path(&format!("/collaborators/{login}/permission"));
         match self.gh.get::<CollaboratorPermission>(&path).await {
             Ok(p) => {
                 // role_name distinguishes maintain and triage, which `permission` folds into write/read.
-                let role = p.role_name.as_deref().and_then(parse_permission).or_else(|| parse_permission(&p.permission));
+                let role = p
+                    .role_name
+                    .as_deref()
+                    .and_then(parse_permission)
+                    .or_else(|| parse_permission(&p.permission));
                 let min = self.rules.min_permission;
                 match role {
                     Some(r) if r >= min => {
-                        return Authorisation { authorised: true, detail: format!("repository permission {}", perm_name(r)) };
+                        return Authorisation {
+                            authorised: true,
+                            detail: format!("repository permission {}", perm_name(r)),
+                        };
                     }
-                    Some(r) => why.push(format!("has {} permission, below {}", perm_name(r), perm_name(min))),
+                    Some(r) => why.push(format!(
+                        "has {} permission, below {}",
+                        perm_name(r),
+                        perm_name(min)
+                    )),
                     None => why.push(format!("has no repository permission ({})", p.permission)),
                 }
             }
@@ -71,24 +98,45 @@ impl Authoriser<'_> {
                 ));
                 continue;
             };
-            match gh.get::<TeamMembership>(&format!("/orgs/{org}/teams/{slug}/memberships/{login}")).await {
-                Ok(m) if m.state == "active" => return Authorisation { authorised: true, detail: format!("active member of {team}") },
+            match gh
+                .get::<TeamMembership>(&format!("/orgs/{org}/teams/{slug}/memberships/{login}"))
+                .await
+            {
+                Ok(m) if m.state == "active" => {
+                    return Authorisation {
+                        authorised: true,
+                        detail: format!("active member of {team}"),
+                    };
+                }
                 Ok(m) => why.push(format!("membership of {team} is {}", m.state)),
                 Err(e) if e.is_not_found() => why.push(format!("is not a member of {team}")),
                 Err(e) => why.push(format!("membership of {team} could not be read ({e})")),
             }
         }
-        Authorisation { authorised: false, detail: why.join("; ") }
+        Authorisation {
+            authorised: false,
+            detail: why.join("; "),
+        }
     }
 }
 
 /// The first authorised approval of `head_sha`, counting each reviewer's latest deciding review.
-pub async fn sign_off(gh: &GitHub, auth: &Authoriser<'_>, pr: u64, head_sha: &str) -> Result<(Option<SignOff>, Vec<String>), GhError> {
-    let reviews: Vec<Review> = gh.get_all(&gh.repo_path(&format!("/pulls/{pr}/reviews")), 10).await?;
+pub async fn sign_off(
+    gh: &GitHub,
+    auth: &Authoriser<'_>,
+    pr: u64,
+    head_sha: &str,
+) -> Result<(Option<SignOff>, Vec<String>), GhError> {
+    let reviews: Vec<Review> = gh
+        .get_all(&gh.repo_path(&format!("/pulls/{pr}/reviews")), 10)
+        .await?;
     // Reviews come oldest first; a later CHANGES_REQUESTED or DISMISSED cancels an approval.
     let mut latest: BTreeMap<String, &Review> = BTreeMap::new();
     for r in &reviews {
-        let deciding = matches!(r.state.as_str(), "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED");
+        let deciding = matches!(
+            r.state.as_str(),
+            "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED"
+        );
         if let (true, Some(u)) = (deciding, &r.user) {
             latest.insert(u.login.to_ascii_lowercase(), r);
         }
@@ -100,24 +148,41 @@ pub async fn sign_off(gh: &GitHub, auth: &Authoriser<'_>, pr: u64, head_sha: &st
             continue;
         }
         if r.commit_id.as_deref() != Some(head_sha) {
-            notes.push(format!("{login}'s approval is of an older commit; a new push needs a new approval"));
+            notes.push(format!(
+                "{login}'s approval is of an older commit; a new push needs a new approval"
+            ));
             continue;
         }
         let a = auth.check(&login).await;
         if a.authorised {
             return Ok((
-                Some(SignOff { approver: login, commit: head_sha.to_string(), submitted_at: r.submitted_at.clone(), via: a.detail }),
+                Some(SignOff {
+                    approver: login,
+                    commit: head_sha.to_string(),
+                    submitted_at: r.submitted_at.clone(),
+                    via: a.detail,
+                }),
                 notes,
             ));
         }
-        notes.push(format!("{login} approved but is not an authorised approver: {}", a.detail));
+        notes.push(format!(
+            "{login} approved but is not an authorised approver: {}",
+            a.detail
+        ));
     }
     Ok((None, notes))
 }
 
 /// Who applied `label` (latest `labeled` event with no later `unlabeled`) and whether it counts.
-pub async fn override_finding(gh: &GitHub, auth: &Authoriser<'_>, pr: u64, label: &str) -> Result<OverrideFinding, GhError> {
-    let events: Vec<TimelineEvent> = gh.get_all(&gh.repo_path(&format!("/issues/{pr}/timeline")), 10).await?;
+pub async fn override_finding(
+    gh: &GitHub,
+    auth: &Authoriser<'_>,
+    pr: u64,
+    label: &str,
+) -> Result<OverrideFinding, GhError> {
+    let events: Vec<TimelineEvent> = gh
+        .get_all(&gh.repo_path(&format!("/issues/{pr}/timeline")), 10)
+        .await?;
     let mut applied: Option<&TimelineEvent> = None;
     for e in &events {
         let is_label = e.label.as_ref().is_some_and(|l| l.name == label);
@@ -127,17 +192,33 @@ pub async fn override_finding(gh: &GitHub, auth: &Authoriser<'_>, pr: u64, label
             _ => {}
         }
     }
-    let mut f = OverrideFinding { label: label.to_string(), applied_by: None, applied_at: None, authorised: false, why: String::new() };
+    let mut f = OverrideFinding {
+        label: label.to_string(),
+        applied_by: None,
+        applied_at: None,
+        authorised: false,
+        why: String::new(),
+    };
     let Some(e) = applied else {
-        f.why = "the PR timeline shows no current `labeled` event for it, so who applied it is unknown".into();
+        f.why =
+            "the PR timeline shows no current `labeled` event for it, so who applied it is unknown"
+                .into();
         return Ok(f);
     };
-    let login = e.actor.as_ref().map(|a| a.login.clone()).unwrap_or_default();
+    let login = e
+        .actor
+        .as_ref()
+        .map(|a| a.login.clone())
+        .unwrap_or_default();
     f.applied_by = Some(login.clone());
     f.applied_at = e.created_at.clone();
     let a = auth.check(&login).await;
     f.authorised = a.authorised;
-    f.why = if a.authorised { format!("{login} is an authorised approver ({})", a.detail) } else { a.detail };
+    f.why = if a.authorised {
+        format!("{login} is an authorised approver ({})", a.detail)
+    } else {
+        a.detail
+    };
     Ok(f)
 }
 
@@ -160,26 +241,44 @@ pub async fn merged_records(
     limit: usize,
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<MergedRecord>, GhError> {
-    let path = gh.repo_path(&format!("/pulls?state=closed&base={}&sort=updated&direction=desc&per_page=100", urlencode(base_ref)));
+    let path = gh.repo_path(&format!(
+        "/pulls?state=closed&base={}&sort=updated&direction=desc&per_page=100",
+        urlencode(base_ref)
+    ));
     let prs: Vec<PullRequest> = gh.get(&path).await?;
     let mut merged: Vec<(DateTime<Utc>, u64)> = prs
         .iter()
         .filter(|p| p.number != current)
-        .filter_map(|p| Some((p.merged_at.as_deref()?.parse::<DateTime<Utc>>().ok()?, p.number)))
+        .filter_map(|p| {
+            Some((
+                p.merged_at.as_deref()?.parse::<DateTime<Utc>>().ok()?,
+                p.number,
+            ))
+        })
         .filter(|(at, _)| since.is_none_or(|s| *at >= s))
         .collect();
     merged.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     merged.truncate(limit);
     let mut out = Vec::new();
     for (merged_at, number) in merged {
-        let comments: Vec<Comment> = gh.get_all(&gh.repo_path(&format!("/issues/{number}/comments")), 5).await?;
+        let comments: Vec<Comment> = gh
+            .get_all(&gh.repo_path(&format!("/issues/{number}/comments")), 5)
+            .await?;
         let record = comments
             .iter()
-            .filter(|c| c.user.as_ref().is_some_and(|u| u.login.eq_ignore_ascii_case(identity)))
+            .filter(|c| {
+                c.user
+                    .as_ref()
+                    .is_some_and(|u| u.login.eq_ignore_ascii_case(identity))
+            })
             .filter_map(|c| c.body.as_deref())
             .find(|b| b.lines().any(|l| l.starts_with(MARKER_PREFIX)))
             .and_then(MarkerRecord::from_body);
-        out.push(MergedRecord { number, merged_at, record });
+        out.push(MergedRecord {
+            number,
+            merged_at,
+            record,
+        });
     }
     Ok(out)
 }
@@ -189,7 +288,14 @@ pub fn streak(records: &[MergedRecord]) -> Streak {
     Streak {
         previous: records
             .iter()
-            .map(|r| StreakEntry { pr: r.number, verdict: r.record.as_ref().and_then(|m| m.verdict).unwrap_or(Verdict::Pass) })
+            .map(|r| StreakEntry {
+                pr: r.number,
+                verdict: r
+                    .record
+                    .as_ref()
+                    .and_then(|m| m.verdict)
+                    .unwrap_or(Verdict::Pass),
+            })
             .collect(),
     }
 }
@@ -197,11 +303,22 @@ pub fn streak(records: &[MergedRecord]) -> Streak {
 /// Honoured overrides among merged PRs in the 30 days before `now`.
 pub fn overrides_in_30_days(records: &[MergedRecord], now: DateTime<Utc>) -> usize {
     let since = now - Duration::days(30);
-    records.iter().filter(|r| r.merged_at >= since && r.record.as_ref().is_some_and(|m| m.override_by.is_some())).count()
+    records
+        .iter()
+        .filter(|r| {
+            r.merged_at >= since && r.record.as_ref().is_some_and(|m| m.override_by.is_some())
+        })
+        .count()
 }
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }

@@ -8,7 +8,11 @@ use std::process::Command;
 use crate::error::{Error, Result};
 
 fn git(dir: &Path, args: &[&str]) -> std::io::Result<std::process::Output> {
-    Command::new("git").current_dir(dir).args(args).env("GIT_TERMINAL_PROMPT", "0").output()
+    Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
 }
 
 /// Marks `dir` as safe for git. The runner mounts the workspace owned by its own user, and git
@@ -16,15 +20,25 @@ fn git(dir: &Path, args: &[&str]) -> std::io::Result<std::process::Output> {
 pub fn trust(dir: &Path) -> Result<()> {
     let path = dir.display().to_string();
     let listed = git(dir, &["config", "--global", "--get-all", "safe.directory"])
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l == path || l == "*"))
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == path || l == "*")
+        })
         .unwrap_or(false);
     if listed {
         return Ok(());
     }
-    let out = git(dir, &["config", "--global", "--add", "safe.directory", &path])
-        .map_err(|e| Error::Run(format!("cannot run git: {e}; the image needs git")))?;
+    let out = git(
+        dir,
+        &["config", "--global", "--add", "safe.directory", &path],
+    )
+    .map_err(|e| Error::Run(format!("cannot run git: {e}; the image needs git")))?;
     if !out.status.success() {
-        return Err(Error::Run(format!("git config safe.directory failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(Error::Run(format!(
+            "git config safe.directory failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
     }
     Ok(())
 }
@@ -40,13 +54,27 @@ pub fn ensure_commit(dir: &Path, rev: &str, what: &str) -> Result<Option<String>
         return Ok(None);
     }
     let is_sha = rev.len() >= 7 && rev.chars().all(|c| c.is_ascii_hexdigit());
-    let refspec = if is_sha { rev.to_string() } else { format!("+{rev}:{rev}") };
-    let fetched = git(dir, &["fetch", "--no-tags", "--depth=1", "origin", &refspec]);
+    let refspec = if is_sha {
+        rev.to_string()
+    } else {
+        format!("+{rev}:{rev}")
+    };
+    let fetched = git(
+        dir,
+        &["fetch", "--no-tags", "--depth=1", "origin", &refspec],
+    );
     if has_commit(dir, rev) {
-        return Ok(Some(format!("fetched the {what} commit {rev} (depth 1): the checkout was shallow")));
+        return Ok(Some(format!(
+            "fetched the {what} commit {rev} (depth 1): the checkout was shallow"
+        )));
     }
     let why = match fetched {
-        Ok(o) => String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").trim().to_string(),
+        Ok(o) => String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string(),
         Err(e) => e.to_string(),
     };
     Err(Error::Run(format!(

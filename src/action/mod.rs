@@ -21,17 +21,30 @@ use crate::review::{self, Facts};
 
 /// Applies justification and labels given on the command line. There is no approver identity
 /// locally, so a justified fail is `review_required` and an override label is not honoured.
-pub fn local_review(report: &mut Report, base: &Side, config_path: &str, pr_body: Option<&Path>, labels: &[String]) -> Result<()> {
-    let config = Config::load(base.tree.as_ref(), config_path).map_err(|d| Error::config("base", d))?;
+pub fn local_review(
+    report: &mut Report,
+    base: &Side,
+    config_path: &str,
+    pr_body: Option<&Path>,
+    labels: &[String],
+) -> Result<()> {
+    let config =
+        Config::load(base.tree.as_ref(), config_path).map_err(|d| Error::config("base", d))?;
     let body = match pr_body {
         None => None,
         Some(p) => Some(read_body(p)?),
     };
     let facts = Facts {
         pr_body: body,
-        labels: labels.iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
+        labels: labels
+            .iter()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect(),
         approvers: approver_rules(&config),
-        no_sign_off_reason: Some("sign-off is read from GitHub reviews; a local run cannot see them".into()),
+        no_sign_off_reason: Some(
+            "sign-off is read from GitHub reviews; a local run cannot see them".into(),
+        ),
         ..Default::default()
     };
     review::apply(report, &config, &facts);
@@ -39,7 +52,8 @@ pub fn local_review(report: &mut Report, base: &Side, config_path: &str, pr_body
 }
 
 fn read_body(p: &Path) -> Result<String> {
-    let bytes = std::fs::read(p).map_err(|e| Error::Usage(format!("--pr-body {}: {e}", p.display())))?;
+    let bytes =
+        std::fs::read(p).map_err(|e| Error::Usage(format!("--pr-body {}: {e}", p.display())))?;
     // A PR body is user text: invalid UTF-8 is replaced rather than refused.
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
@@ -48,7 +62,10 @@ fn read_body(p: &Path) -> Result<String> {
 pub fn approver_rules(config: &Config) -> Vec<String> {
     let a = &config.approvers;
     let mut v: Vec<String> = a.users.clone();
-    let perm = serde_json::to_value(a.min_permission).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let perm = serde_json::to_value(a.min_permission)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     v.push(format!("anyone with {perm} permission or higher"));
     v.extend(a.teams.iter().map(|t| format!("members of {t}")));
     v

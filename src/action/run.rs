@@ -36,10 +36,16 @@ impl Log {
         self.0.push('\n');
     }
     fn notice(&mut self, s: &str) {
-        self.line(format!("::notice title=costgate::{}", s.replace('%', "%25").replace('\n', "%0A")));
+        self.line(format!(
+            "::notice title=costgate::{}",
+            s.replace('%', "%25").replace('\n', "%0A")
+        ));
     }
     fn warning(&mut self, s: &str) {
-        self.line(format!("::warning title=costgate::{}", s.replace('%', "%25").replace('\n', "%0A")));
+        self.line(format!(
+            "::warning title=costgate::{}",
+            s.replace('%', "%25").replace('\n', "%0A")
+        ));
     }
 }
 
@@ -61,8 +67,11 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
     let event_name = env.var("GITHUB_EVENT_NAME").unwrap_or_default();
     let event: Option<Event> = match env.var("GITHUB_EVENT_PATH") {
         Some(p) => {
-            let text = std::fs::read_to_string(&p).map_err(|e| Error::Usage(format!("GITHUB_EVENT_PATH {p}: {e}")))?;
-            Some(serde_json::from_str(&text).map_err(|e| Error::Usage(format!("GITHUB_EVENT_PATH {p}: not a webhook event: {e}")))?)
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| Error::Usage(format!("GITHUB_EVENT_PATH {p}: {e}")))?;
+            Some(serde_json::from_str(&text).map_err(|e| {
+                Error::Usage(format!("GITHUB_EVENT_PATH {p}: not a webhook event: {e}"))
+            })?)
         }
         None => None,
     };
@@ -88,19 +97,36 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         }
     }
     let side = |rev: &str, name: &'static str| -> Result<Side> {
-        let t = GitTree::open(&dir, rev, format!("{name} ({})", short(rev))).map_err(|source| Error::Tree { side: name.into(), source })?;
+        let t = GitTree::open(&dir, rev, format!("{name} ({})", short(rev))).map_err(|source| {
+            Error::Tree {
+                side: name.into(),
+                source,
+            }
+        })?;
         let commit = Some(t.commit().to_string());
-        Ok(Side { name, tree: Arc::new(t), commit })
+        Ok(Side {
+            name,
+            tree: Arc::new(t),
+            commit,
+        })
     };
     let (base, head) = (side(&base_rev, "base")?, side(&head_rev, "head")?);
-    let opts = Options { config_path: inputs.config.clone() };
-    let out_dir = inputs.out_dir.as_ref().map_or_else(|| dir.join(".costgate-out"), |o| dir.join(o));
+    let opts = Options {
+        config_path: inputs.config.clone(),
+    };
+    let out_dir = inputs
+        .out_dir
+        .as_ref()
+        .map_or_else(|| dir.join(".costgate-out"), |o| dir.join(o));
 
     let mut report = match gate::check(&base, &head, &opts) {
         Ok(r) => r,
         Err(e) => {
             // No verdict: say so where the reader looks, then fail with the error's exit code.
-            let text = format!("## ❗ costgate: no verdict\n\n{}\n", markdown::escape(&e.to_string()));
+            let text = format!(
+                "## ❗ costgate: no verdict\n\n{}\n",
+                markdown::escape(&e.to_string())
+            );
             if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
                 env::append(Path::new(&p), &text)?;
             }
@@ -110,29 +136,49 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             return Err(e);
         }
     };
-    let config = Config::load(base.tree.as_ref(), &opts.config_path).map_err(|d| Error::config("base", d))?;
+    let config = Config::load(base.tree.as_ref(), &opts.config_path)
+        .map_err(|d| Error::config("base", d))?;
     let mut exit_override = None;
-    let mut record = MarkerRecord { v: 1, base_sha: base.commit.clone(), head_sha: head.commit.clone(), ..Default::default() };
+    let mut record = MarkerRecord {
+        v: 1,
+        base_sha: base.commit.clone(),
+        head_sha: head.commit.clone(),
+        ..Default::default()
+    };
     let mut comment_url = None;
 
     let gh = match (&pr, env.var("GITHUB_REPOSITORY")) {
         (Some(_), Some(repo)) => {
-            let api = env.var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
+            let api = env
+                .var("GITHUB_API_URL")
+                .unwrap_or_else(|| "https://api.github.com".into());
             Some(GitHub::new(&api, inputs.github_token.as_deref(), &repo).map_err(Error::Usage)?)
         }
         _ => None,
     };
     let approver_gh = match (&gh, &inputs.approver_token) {
         (Some(_), Some(t)) => {
-            let api = env.var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
-            Some(GitHub::new(&api, Some(t), &env.var("GITHUB_REPOSITORY").unwrap_or_default()).map_err(Error::Usage)?)
+            let api = env
+                .var("GITHUB_API_URL")
+                .unwrap_or_else(|| "https://api.github.com".into());
+            Some(
+                GitHub::new(
+                    &api,
+                    Some(t),
+                    &env.var("GITHUB_REPOSITORY").unwrap_or_default(),
+                )
+                .map_err(Error::Usage)?,
+            )
         }
         _ => None,
     };
 
     if let (Some(gh), Some(event_pr)) = (&gh, &pr) {
         // The PR as it is now: a re-run or a review event may carry a stale body or labels.
-        let current: PullRequest = match gh.get(&gh.repo_path(&format!("/pulls/{}", event_pr.number))).await {
+        let current: PullRequest = match gh
+            .get(&gh.repo_path(&format!("/pulls/{}", event_pr.number)))
+            .await
+        {
             Ok(p) => p,
             Err(e) => {
                 log.warning(&format!("{e}; using the event's copy of the PR"));
@@ -141,7 +187,11 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         };
         record.pr = Some(current.number);
         let identity = sticky::identity(gh, inputs.comment_author.as_deref()).await;
-        let auth = Authoriser { gh, approver: approver_gh.as_ref(), rules: &config.approvers };
+        let auth = Authoriser {
+            gh,
+            approver: approver_gh.as_ref(),
+            rules: &config.approvers,
+        };
         let mut f = Facts {
             pr_body: current.body.clone(),
             labels: current.labels.iter().map(|l| l.name.clone()).collect(),
@@ -151,7 +201,16 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         let mut merged = None;
         if report.verdict == Verdict::Warn {
             let need = config.thresholds.warn_streak_fail.saturating_sub(1) as usize;
-            match facts::merged_records(gh, &identity, &current.base.ref_, current.number, need.max(1), None).await {
+            match facts::merged_records(
+                gh,
+                &identity,
+                &current.base.ref_,
+                current.number,
+                need.max(1),
+                None,
+            )
+            .await
+            {
                 Ok(m) => {
                     f.streak = Some(facts::streak(&m));
                     merged = Some(m);
@@ -175,22 +234,35 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             }
         }
         if f.labels.contains(&config.override_.label) {
-            match facts::override_finding(gh, &auth, current.number, &config.override_.label).await {
+            match facts::override_finding(gh, &auth, current.number, &config.override_.label).await
+            {
                 Ok(o) => f.override_finding = Some(o),
-                Err(e) => log.warning(&format!("who applied the override label could not be read: {e}")),
+                Err(e) => log.warning(&format!(
+                    "who applied the override label could not be read: {e}"
+                )),
             }
         }
         review::apply(&mut report, &config, &f);
         record.verdict = Some(report.verdict);
         record.cost_verdict = report.review.cost_verdict;
 
-        let previous =
-            sticky::find(gh, current.number, &identity).await.ok().flatten().and_then(|c| c.body).and_then(|b| MarkerRecord::from_body(&b));
+        let previous = sticky::find(gh, current.number, &identity)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|c| c.body)
+            .and_then(|b| MarkerRecord::from_body(&b));
         if report.verdict == Verdict::Overridden {
             let o = report.review.override_.clone();
             record.override_by = o.as_ref().and_then(|o| o.applied_by.clone());
             record.override_at = o.as_ref().and_then(|o| o.applied_at.clone());
-            let files: Vec<String> = match gh.get_all::<PrFile>(&gh.repo_path(&format!("/pulls/{}/files", current.number)), 30).await {
+            let files: Vec<String> = match gh
+                .get_all::<PrFile>(
+                    &gh.repo_path(&format!("/pulls/{}/files", current.number)),
+                    30,
+                )
+                .await
+            {
                 Ok(fs) => fs.into_iter().map(|f| f.filename).collect(),
                 Err(e) => {
                     log.warning(&format!("changed files not read: {e}"));
@@ -202,7 +274,17 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             let since = Utc::now() - chrono::Duration::days(30);
             let m = match merged.take() {
                 Some(m) => Ok(m),
-                None => facts::merged_records(gh, &identity, &current.base.ref_, current.number, 30, Some(since)).await,
+                None => {
+                    facts::merged_records(
+                        gh,
+                        &identity,
+                        &current.base.ref_,
+                        current.number,
+                        30,
+                        Some(since),
+                    )
+                    .await
+                }
             };
             match m {
                 Ok(m) => {
@@ -216,13 +298,24 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                 }
                 Err(e) => log.warning(&format!("override count not checked: {e}")),
             }
-            let t =
-                open_ticket(env, &inputs, &config, &report, &base, &current, &files, previous.as_ref().and_then(|p| p.ticket.as_deref()))
-                    .await;
+            let t = open_ticket(
+                env,
+                &inputs,
+                &config,
+                &report,
+                &base,
+                &current,
+                &files,
+                previous.as_ref().and_then(|p| p.ticket.as_deref()),
+            )
+            .await;
             match &t {
                 TicketRecord { key: Some(k), .. } => record.ticket = Some(k.clone()),
                 TicketRecord { error: Some(e), .. } => {
-                    log.line(format!("::error title=costgate::the override ticket could not be created: {}", e.replace('\n', " ")));
+                    log.line(format!(
+                        "::error title=costgate::the override ticket could not be created: {}",
+                        e.replace('\n', " ")
+                    ));
                     exit_override = Some(3);
                 }
                 _ => {}
@@ -243,8 +336,14 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                 },
                 _ => None,
             };
-            let prefix = inputs.working_directory.as_deref().map(|w| format!("{}/", w.trim_end_matches('/'))).unwrap_or_default();
-            for a in comment::annotations(&report, &|i, s| lookup(i, s).map(|p| format!("{prefix}{p}"))) {
+            let prefix = inputs
+                .working_directory
+                .as_deref()
+                .map(|w| format!("{}/", w.trim_end_matches('/')))
+                .unwrap_or_default();
+            for a in comment::annotations(&report, &|i, s| {
+                lookup(i, s).map(|p| format!("{prefix}{p}"))
+            }) {
                 log.line(a);
             }
         }
@@ -256,17 +355,29 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             justification_key: config.justification.key.clone(),
             previous: None,
         };
-        let template = base.tree.read_string(&format!("{}/{}", markdown::OVERRIDE_DIR, comment::TEMPLATE)).ok().flatten();
+        let template = base
+            .tree
+            .read_string(&format!("{}/{}", markdown::OVERRIDE_DIR, comment::TEMPLATE))
+            .ok()
+            .flatten();
         let render = |prev: Option<&MarkerRecord>| {
-            let m = CommentMeta { previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()), ..meta.clone() };
-            comment::render(&report, &m, &record, template.as_deref())
-                .unwrap_or_else(|e| format!("{}\ncostgate: the comment template failed: {e}", record.to_marker()))
+            let m = CommentMeta {
+                previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()),
+                ..meta.clone()
+            };
+            comment::render(&report, &m, &record, template.as_deref()).unwrap_or_else(|e| {
+                format!(
+                    "{}\ncostgate: the comment template failed: {e}",
+                    record.to_marker()
+                )
+            })
         };
         let body = render(previous.as_ref());
         write_file(
             &out_dir,
             "costgate-comment.json",
-            &serde_json::json!({"pr": current.number, "head_sha": current.head.sha, "body": body}).to_string(),
+            &serde_json::json!({"pr": current.number, "head_sha": current.head.sha, "body": body})
+                .to_string(),
         )?;
         if inputs.comment {
             match sticky::publish(gh, current.number, &identity, report.verdict, config.comment.on_pass, render).await {
@@ -289,8 +400,8 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         // No PR (push, schedule, dispatch with base-ref): report only.
         review::apply(&mut report, &config, &Facts::default());
         if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
-            let md =
-                markdown::render("report.md.j2", &report, None).map_err(|e| Error::Usage(format!("cannot render the summary: {e}")))?;
+            let md = markdown::render("report.md.j2", &report, None)
+                .map_err(|e| Error::Usage(format!("cannot render the summary: {e}")))?;
             env::append(Path::new(&p), &md)?;
         }
     }
@@ -305,10 +416,22 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                 ("verdict", report.verdict.as_str().to_string()),
                 ("report-json", json_path.display().to_string()),
                 ("comment-url", comment_url.unwrap_or_default()),
-                ("jira-key", report.review.ticket.as_ref().and_then(|t| t.key.clone()).unwrap_or_default()),
+                (
+                    "jira-key",
+                    report
+                        .review
+                        .ticket
+                        .as_ref()
+                        .and_then(|t| t.key.clone())
+                        .unwrap_or_default(),
+                ),
                 (
                     "max-regression-pct",
-                    if report.summary.max_regression_unbounded { "inf".into() } else { num(report.summary.max_regression_pct) },
+                    if report.summary.max_regression_unbounded {
+                        "inf".into()
+                    } else {
+                        num(report.summary.max_regression_pct)
+                    },
                 ),
                 ("p95-delta-pct", num(report.summary.p95_delta_pct)),
                 ("total-delta-pct", num(report.summary.total_delta_pct)),
@@ -316,7 +439,10 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         )?;
     }
     log.line(crate::terminal::check(&report, false));
-    Ok(Outcome { stdout: log.0, exit_code: exit_override.unwrap_or_else(|| report.verdict.exit_code()) })
+    Ok(Outcome {
+        stdout: log.0,
+        exit_code: exit_override.unwrap_or_else(|| report.verdict.exit_code()),
+    })
 }
 
 fn short(rev: &str) -> String {
@@ -327,16 +453,26 @@ fn write_file(dir: &Path, name: &str, text: &str) -> Result<PathBuf> {
     let path = dir.join(name);
     std::fs::create_dir_all(dir)
         .and_then(|_| std::fs::write(&path, text))
-        .map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+        .map_err(|source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
     Ok(path)
 }
 
 fn head_routes(head: &Side, config_path: &str, base: &Side) -> Result<Routes> {
-    let base_cfg = Config::load(base.tree.as_ref(), config_path).map_err(|d| Error::config("base", d))?;
-    let head_cfg = Config::load(head.tree.as_ref(), config_path).map_err(|d| Error::config("head", d))?;
-    let pricing = gate::load_pricing(base.tree.as_ref(), &base_cfg).map_err(|d| Error::config("base", d))?;
-    let spec = head_cfg.routes.as_ref().ok_or_else(|| Error::Usage("no routes".into()))?;
-    Routes::load(head.tree.as_ref(), spec, &head_cfg.file, &pricing).map_err(|d| Error::config("head", d))
+    let base_cfg =
+        Config::load(base.tree.as_ref(), config_path).map_err(|d| Error::config("base", d))?;
+    let head_cfg =
+        Config::load(head.tree.as_ref(), config_path).map_err(|d| Error::config("head", d))?;
+    let pricing =
+        gate::load_pricing(base.tree.as_ref(), &base_cfg).map_err(|d| Error::config("base", d))?;
+    let spec = head_cfg
+        .routes
+        .as_ref()
+        .ok_or_else(|| Error::Usage("no routes".into()))?;
+    Routes::load(head.tree.as_ref(), spec, &head_cfg.file, &pricing)
+        .map_err(|d| Error::config("head", d))
 }
 
 /// Finds or creates the override ticket. Never fails: an error is recorded in the ticket record.
@@ -351,7 +487,11 @@ async fn open_ticket(
     files: &[String],
     known: Option<&str>,
 ) -> TicketRecord {
-    let fail = |e: String| TicketRecord { key: None, url: None, error: Some(e) };
+    let fail = |e: String| TicketRecord {
+        key: None,
+        url: None,
+        error: Some(e),
+    };
     let Some(jc) = &config.jira else {
         return fail("no `jira` section in costgate.yaml on the base branch, so no follow-up ticket can be opened".into());
     };
@@ -360,7 +500,10 @@ async fn open_ticket(
         return fail("the `jira-token` input is not set".into());
     };
     let auth = match (&inputs.jira_user, jc.api) {
-        (Some(u), _) => jira::Auth::Basic { user: u.clone(), token },
+        (Some(u), _) => jira::Auth::Basic {
+            user: u.clone(),
+            token,
+        },
         (None, JiraApi::V2) => jira::Auth::Bearer(token),
         (None, JiraApi::V3) => {
             return fail("Jira Cloud (api: v3) needs the `jira-user` input (the account e-mail) with the API token".into());
@@ -371,29 +514,62 @@ async fn open_ticket(
         Err(e) => return fail(e),
     };
     let repository = env.var("GITHUB_REPOSITORY").unwrap_or_default();
-    let server = env.var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+    let server = env
+        .var("GITHUB_SERVER_URL")
+        .unwrap_or_else(|| "https://github.com".into());
     let o = report.review.override_.as_ref();
     let input = ticket::TicketInput {
         repository: repository.clone(),
         pr_number: pr.number,
         pr_title: pr.title.clone().unwrap_or_default(),
-        pr_url: pr.html_url.clone().unwrap_or_else(|| format!("{server}/{repository}/pull/{}", pr.number)),
+        pr_url: pr
+            .html_url
+            .clone()
+            .unwrap_or_else(|| format!("{server}/{repository}/pull/{}", pr.number)),
         applied_by: o.and_then(|o| o.applied_by.clone()).unwrap_or_default(),
         applied_at: o.and_then(|o| o.applied_at.clone()),
         paths: files.to_vec(),
-        due: (Utc::now().date_naive() + chrono::Duration::days(i64::from(config.override_.review_due_days))).format("%Y-%m-%d").to_string(),
+        due: (Utc::now().date_naive()
+            + chrono::Duration::days(i64::from(config.override_.review_due_days)))
+        .format("%Y-%m-%d")
+        .to_string(),
     };
-    let read = |name: &str| base.tree.read_string(&format!("{}/{name}", markdown::OVERRIDE_DIR)).ok().flatten();
-    let (summary, description) =
-        match ticket::render(report, &input, read(ticket::SUMMARY_TEMPLATE).as_deref(), read(ticket::DESCRIPTION_TEMPLATE).as_deref()) {
-            Ok(x) => x,
-            Err(e) => return fail(format!("ticket template: {e}")),
-        };
+    let read = |name: &str| {
+        base.tree
+            .read_string(&format!("{}/{name}", markdown::OVERRIDE_DIR))
+            .ok()
+            .flatten()
+    };
+    let (summary, description) = match ticket::render(
+        report,
+        &input,
+        read(ticket::SUMMARY_TEMPLATE).as_deref(),
+        read(ticket::DESCRIPTION_TEMPLATE).as_deref(),
+    ) {
+        Ok(x) => x,
+        Err(e) => return fail(format!("ticket template: {e}")),
+    };
     let label = ticket::pr_label(&repository, pr.number);
-    let labels = vec!["costgate".to_string(), "costgate-override".to_string(), label.clone()];
-    let body = ticket::create_body(jc.api, &jc.project, &jc.issue_type, &summary, &description, &labels, &input.due);
+    let labels = vec![
+        "costgate".to_string(),
+        "costgate-override".to_string(),
+        label.clone(),
+    ];
+    let body = ticket::create_body(
+        jc.api,
+        &jc.project,
+        &jc.issue_type,
+        &summary,
+        &description,
+        &labels,
+        &input.due,
+    );
     match client.ensure(known, &jc.project, &label, &body).await {
-        Ok(t) => TicketRecord { key: Some(t.key), url: Some(t.url), error: None },
+        Ok(t) => TicketRecord {
+            key: Some(t.key),
+            url: Some(t.url),
+            error: None,
+        },
         Err(e) => fail(e.to_string()),
     }
 }

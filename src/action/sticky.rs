@@ -26,10 +26,16 @@ pub async fn identity(gh: &GitHub, configured: Option<&str>) -> String {
 
 /// The sticky comment on PR `pr`, if costgate (as `identity`) wrote one.
 pub async fn find(gh: &GitHub, pr: u64, identity: &str) -> Result<Option<Comment>, GhError> {
-    let comments: Vec<Comment> = gh.get_all(&gh.repo_path(&format!("/issues/{pr}/comments")), 30).await?;
+    let comments: Vec<Comment> = gh
+        .get_all(&gh.repo_path(&format!("/issues/{pr}/comments")), 30)
+        .await?;
     Ok(comments.into_iter().find(|c| {
-        c.user.as_ref().is_some_and(|u| u.login.eq_ignore_ascii_case(identity))
-            && c.body.as_deref().is_some_and(|b| b.lines().any(|l| l.starts_with(MARKER_PREFIX)))
+        c.user
+            .as_ref()
+            .is_some_and(|u| u.login.eq_ignore_ascii_case(identity))
+            && c.body
+                .as_deref()
+                .is_some_and(|b| b.lines().any(|l| l.starts_with(MARKER_PREFIX)))
     }))
 }
 
@@ -74,7 +80,10 @@ pub fn wants(verdict: Verdict, on_pass: OnPass, existing: Option<&MarkerRecord>)
         OnPass::Always => (true, true),
         OnPass::UpdateExisting => (false, true),
         // Update only to say the earlier regression is gone.
-        OnPass::Silent => (false, existing.is_some_and(|r| r.verdict != Some(Verdict::Pass))),
+        OnPass::Silent => (
+            false,
+            existing.is_some_and(|r| r.verdict != Some(Verdict::Pass)),
+        ),
     }
 }
 
@@ -90,28 +99,49 @@ pub async fn upsert(
 ) -> Result<Outcome, GhError> {
     if let Some(c) = existing {
         if !update {
-            return Ok(Outcome::Skipped { why: "pass: the existing comment is left as it is".into() });
+            return Ok(Outcome::Skipped {
+                why: "pass: the existing comment is left as it is".into(),
+            });
         }
         let path = gh.repo_path(&format!("/issues/comments/{}", c.id));
         let updated: Comment = gh.patch(&path, &Body { body }).await?;
-        return Ok(Outcome::Updated { id: updated.id, url: updated.html_url.or(c.html_url) });
+        return Ok(Outcome::Updated {
+            id: updated.id,
+            url: updated.html_url.or(c.html_url),
+        });
     }
     if !create {
-        return Ok(Outcome::Skipped { why: "pass: no earlier costgate comment, so nothing is posted".into() });
+        return Ok(Outcome::Skipped {
+            why: "pass: no earlier costgate comment, so nothing is posted".into(),
+        });
     }
     let path = gh.repo_path(&format!("/issues/{pr}/comments"));
     match gh.post::<_, Comment>(&path, &Body { body }).await {
-        Ok(c) => Ok(Outcome::Created { id: c.id, url: c.html_url }),
+        Ok(c) => Ok(Outcome::Created {
+            id: c.id,
+            url: c.html_url,
+        }),
         Err(e) if e.is_transient() => {
             // The POST may have gone through before the error: look before posting again, so a
             // retry never leaves two comments.
             tracing::warn!("{e}; checking whether the comment was created");
             if let Some(c) = find(gh, pr, identity).await? {
-                let updated: Comment = gh.patch(&gh.repo_path(&format!("/issues/comments/{}", c.id)), &Body { body }).await?;
-                return Ok(Outcome::Updated { id: updated.id, url: updated.html_url });
+                let updated: Comment = gh
+                    .patch(
+                        &gh.repo_path(&format!("/issues/comments/{}", c.id)),
+                        &Body { body },
+                    )
+                    .await?;
+                return Ok(Outcome::Updated {
+                    id: updated.id,
+                    url: updated.html_url,
+                });
             }
             let c: Comment = gh.post(&path, &Body { body }).await?;
-            Ok(Outcome::Created { id: c.id, url: c.html_url })
+            Ok(Outcome::Created {
+                id: c.id,
+                url: c.html_url,
+            })
         }
         Err(e) => Err(e),
     }
@@ -128,7 +158,10 @@ pub async fn publish(
     render: impl FnOnce(Option<&MarkerRecord>) -> String,
 ) -> Result<(Outcome, Option<MarkerRecord>), GhError> {
     let existing = find(gh, pr, identity).await?;
-    let previous = existing.as_ref().and_then(|c| c.body.as_deref()).and_then(MarkerRecord::from_body);
+    let previous = existing
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .and_then(MarkerRecord::from_body);
     let (create, update) = wants(verdict, on_pass, previous.as_ref());
     let body = render(previous.as_ref());
     let outcome = upsert(gh, pr, identity, existing, &body, create, update).await?;

@@ -50,7 +50,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 4, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) }
+        RetryPolicy {
+            attempts: 4,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+        }
     }
 }
 
@@ -73,21 +77,42 @@ impl GitHub {
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
             .ok_or_else(|| format!("GITHUB_REPOSITORY `{repository}` is not `owner/name`"))?;
-        let url: http::Uri = api_url.trim_end_matches('/').parse().map_err(|e| format!("GITHUB_API_URL `{api_url}`: {e}"))?;
+        let url: http::Uri = api_url
+            .trim_end_matches('/')
+            .parse()
+            .map_err(|e| format!("GITHUB_API_URL `{api_url}`: {e}"))?;
         let prefix = url.path().trim_end_matches('/').to_string();
-        let root = format!("{}://{}", url.scheme_str().unwrap_or("https"), url.authority().map(|a| a.as_str()).unwrap_or_default());
+        let root = format!(
+            "{}://{}",
+            url.scheme_str().unwrap_or("https"),
+            url.authority().map(|a| a.as_str()).unwrap_or_default()
+        );
         let mut b = octocrab::Octocrab::builder()
             .base_uri(root)
             .map_err(|e| format!("GITHUB_API_URL `{api_url}`: {e}"))?
             .set_connect_timeout(Some(Duration::from_secs(10)))
             .set_read_timeout(Some(Duration::from_secs(30)))
-            .add_header(http::header::USER_AGENT, concat!("costgate/", env!("CARGO_PKG_VERSION")).to_string())
-            .add_header(http::HeaderName::from_static("x-github-api-version"), "2022-11-28".to_string());
+            .add_header(
+                http::header::USER_AGENT,
+                concat!("costgate/", env!("CARGO_PKG_VERSION")).to_string(),
+            )
+            .add_header(
+                http::HeaderName::from_static("x-github-api-version"),
+                "2022-11-28".to_string(),
+            );
         if let Some(t) = token.filter(|t| !t.is_empty()) {
             b = b.personal_token(t.to_string());
         }
-        let client = b.build().map_err(|e| format!("cannot build the GitHub client: {e}"))?;
-        Ok(GitHub { client, owner: owner.to_string(), repo: repo.to_string(), retry: RetryPolicy::default(), prefix })
+        let client = b
+            .build()
+            .map_err(|e| format!("cannot build the GitHub client: {e}"))?;
+        Ok(GitHub {
+            client,
+            owner: owner.to_string(),
+            repo: repo.to_string(),
+            retry: RetryPolicy::default(),
+            prefix,
+        })
     }
 
     /// `/repos/{owner}/{repo}` + `rest`.
@@ -102,7 +127,12 @@ impl GitHub {
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, HeaderMap, String), GhError> {
         let uri = format!("{}{path}", self.prefix);
-        let err = |status: Option<u16>, message: String| GhError { method, path: path.to_string(), status, message };
+        let err = |status: Option<u16>, message: String| GhError {
+            method,
+            path: path.to_string(),
+            status,
+            message,
+        };
         let res = match method {
             "GET" => self.client._get(uri.as_str()).await,
             "POST" => self.client._post(uri.as_str(), body).await,
@@ -113,12 +143,21 @@ impl GitHub {
         let res = res.map_err(|e| err(None, transport_message(&e)))?;
         let status = res.status();
         let headers = res.headers().clone();
-        let text = self.client.body_to_string(res).await.map_err(|e| err(Some(status.as_u16()), transport_message(&e)))?;
+        let text = self
+            .client
+            .body_to_string(res)
+            .await
+            .map_err(|e| err(Some(status.as_u16()), transport_message(&e)))?;
         Ok((status, headers, text))
     }
 
     /// One call; non-2xx becomes a [`GhError`] carrying GitHub's `message`. Idempotent calls retry.
-    async fn call(&self, method: &'static str, path: &str, body: Option<&serde_json::Value>) -> Result<String, GhError> {
+    async fn call(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<String, GhError> {
         let idempotent = method != "POST";
         let mut attempt = 0;
         loop {
@@ -127,13 +166,23 @@ impl GitHub {
             let (wait, error) = match outcome {
                 Ok((status, _, text)) if status.is_success() => return Ok(text),
                 Ok((status, headers, text)) => {
-                    let e = GhError { method, path: path.to_string(), status: Some(status.as_u16()), message: error_message(&text) };
-                    (retry_delay(status, &headers, &text, attempt, &self.retry), e)
+                    let e = GhError {
+                        method,
+                        path: path.to_string(),
+                        status: Some(status.as_u16()),
+                        message: error_message(&text),
+                    };
+                    (
+                        retry_delay(status, &headers, &text, attempt, &self.retry),
+                        e,
+                    )
                 }
                 Err(e) => (Some(backoff(attempt, &self.retry)), e),
             };
             match wait {
-                Some(w) if idempotent && attempt < self.retry.attempts && w <= self.retry.max_delay => {
+                Some(w)
+                    if idempotent && attempt < self.retry.attempts && w <= self.retry.max_delay =>
+                {
                     tracing::debug!(%method, %path, ?w, "retrying after {error}");
                     tokio::time::sleep(w).await;
                 }
@@ -148,7 +197,11 @@ impl GitHub {
     }
 
     /// All pages of a list endpoint (`per_page=100`), up to `max_pages`.
-    pub async fn get_all<T: DeserializeOwned>(&self, path: &str, max_pages: u32) -> Result<Vec<T>, GhError> {
+    pub async fn get_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        max_pages: u32,
+    ) -> Result<Vec<T>, GhError> {
         let mut out = Vec::new();
         let sep = if path.contains('?') { '&' } else { '?' };
         for page in 1..=max_pages {
@@ -165,13 +218,21 @@ impl GitHub {
 
     /// POST, never retried: a lost response may still have created the resource, so callers look
     /// for it before trying again.
-    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, GhError> {
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, GhError> {
         let v = serde_json::to_value(body).unwrap_or_default();
         let text = self.call("POST", path, Some(&v)).await?;
         parse(&text, "POST", path)
     }
 
-    pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, GhError> {
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, GhError> {
         let v = serde_json::to_value(body).unwrap_or_default();
         let text = self.call("PATCH", path, Some(&v)).await?;
         parse(&text, "PATCH", path)
@@ -201,17 +262,30 @@ fn transport_message(e: &octocrab::Error) -> String {
 fn error_message(text: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) => {
-            let mut m = v.get("message").and_then(|m| m.as_str()).unwrap_or("").to_string();
+            let mut m = v
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("")
+                .to_string();
             if let Some(errs) = v.get("errors").and_then(|e| e.as_array()) {
                 let parts: Vec<String> = errs
                     .iter()
-                    .map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_string).unwrap_or_else(|| e.to_string()))
+                    .map(|e| {
+                        e.get("message")
+                            .and_then(|m| m.as_str())
+                            .map(str::to_string)
+                            .unwrap_or_else(|| e.to_string())
+                    })
                     .collect();
                 if !parts.is_empty() {
                     m.push_str(&format!(" ({})", parts.join("; ")));
                 }
             }
-            if m.is_empty() { text.chars().take(200).collect() } else { m }
+            if m.is_empty() {
+                text.chars().take(200).collect()
+            } else {
+                m
+            }
         }
         Err(_) => text.chars().take(200).collect(),
     }
@@ -222,21 +296,39 @@ fn backoff(attempt: u32, p: &RetryPolicy) -> Duration {
 }
 
 /// How long to wait before retrying a response, or `None` if it must not be retried.
-pub fn retry_delay(status: StatusCode, headers: &HeaderMap, body: &str, attempt: u32, p: &RetryPolicy) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+pub fn retry_delay(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    attempt: u32,
+    p: &RetryPolicy,
+) -> Option<Duration> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(secs) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
         return Some(Duration::from_secs(secs));
     }
     let rate_limited = header("x-ratelimit-remaining") == Some("0");
-    if rate_limited && (status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS) {
+    if rate_limited && (status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS)
+    {
         let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok());
         let now = chrono::Utc::now().timestamp();
-        return Some(reset.map_or(Duration::from_secs(60), |r| Duration::from_secs((r - now).max(1) as u64)));
+        return Some(reset.map_or(Duration::from_secs(60), |r| {
+            Duration::from_secs((r - now).max(1) as u64)
+        }));
     }
     let secondary = body.to_ascii_lowercase().contains("secondary rate limit");
     if status == StatusCode::TOO_MANY_REQUESTS || (status == StatusCode::FORBIDDEN && secondary) {
         // GitHub asks for at least a minute when a secondary limit gives no retry-after.
-        return Some(backoff(attempt, p).max(Duration::from_secs(60)).min(p.max_delay));
+        return Some(
+            backoff(attempt, p)
+                .max(Duration::from_secs(60))
+                .min(p.max_delay),
+        );
     }
     status.is_server_error().then(|| backoff(attempt, p))
 }
@@ -256,20 +348,63 @@ mod tests {
     #[test]
     fn retry_after_wins_and_plain_403_is_final() {
         let p = RetryPolicy::default();
-        assert_eq!(retry_delay(StatusCode::FORBIDDEN, &h(&[("retry-after", "7")]), "", 1, &p), Some(Duration::from_secs(7)));
-        assert_eq!(retry_delay(StatusCode::FORBIDDEN, &h(&[]), r#"{"message":"Resource not accessible by integration"}"#, 1, &p), None);
+        assert_eq!(
+            retry_delay(
+                StatusCode::FORBIDDEN,
+                &h(&[("retry-after", "7")]),
+                "",
+                1,
+                &p
+            ),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_delay(
+                StatusCode::FORBIDDEN,
+                &h(&[]),
+                r#"{"message":"Resource not accessible by integration"}"#,
+                1,
+                &p
+            ),
+            None
+        );
         assert_eq!(retry_delay(StatusCode::NOT_FOUND, &h(&[]), "", 1, &p), None);
-        assert_eq!(retry_delay(StatusCode::BAD_GATEWAY, &h(&[]), "", 2, &p), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_delay(StatusCode::BAD_GATEWAY, &h(&[]), "", 2, &p),
+            Some(Duration::from_secs(2))
+        );
     }
 
     #[test]
     fn primary_limit_waits_for_reset_and_secondary_for_a_minute() {
-        let p = RetryPolicy { max_delay: Duration::from_secs(600), ..Default::default() };
+        let p = RetryPolicy {
+            max_delay: Duration::from_secs(600),
+            ..Default::default()
+        };
         let reset = (chrono::Utc::now().timestamp() + 30).to_string();
-        let d =
-            retry_delay(StatusCode::FORBIDDEN, &h(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)]), "", 1, &p).unwrap();
-        assert!(d >= Duration::from_secs(28) && d <= Duration::from_secs(31), "{d:?}");
-        let d = retry_delay(StatusCode::FORBIDDEN, &h(&[]), r#"{"message":"You have exceeded a secondary rate limit."}"#, 1, &p).unwrap();
+        let d = retry_delay(
+            StatusCode::FORBIDDEN,
+            &h(&[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", &reset),
+            ]),
+            "",
+            1,
+            &p,
+        )
+        .unwrap();
+        assert!(
+            d >= Duration::from_secs(28) && d <= Duration::from_secs(31),
+            "{d:?}"
+        );
+        let d = retry_delay(
+            StatusCode::FORBIDDEN,
+            &h(&[]),
+            r#"{"message":"You have exceeded a secondary rate limit."}"#,
+            1,
+            &p,
+        )
+        .unwrap();
         assert_eq!(d, Duration::from_secs(60));
     }
 
@@ -278,7 +413,10 @@ mod tests {
         let m = error_message(
             r#"{"message":"Validation Failed","errors":[{"resource":"IssueComment","code":"custom","field":"body","message":"body is too long (maximum is 65536 characters)"}]}"#,
         );
-        assert_eq!(m, "Validation Failed (body is too long (maximum is 65536 characters))");
+        assert_eq!(
+            m,
+            "Validation Failed (body is too long (maximum is 65536 characters))"
+        );
     }
 
     #[tokio::test]

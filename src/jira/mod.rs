@@ -104,7 +104,12 @@ impl Jira {
             .user_agent(concat!("costgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the JIRA client: {e}"))?;
-        Ok(Jira { http, base: base_url.trim_end_matches('/').to_string(), api, auth })
+        Ok(Jira {
+            http,
+            base: base_url.trim_end_matches('/').to_string(),
+            api,
+            auth,
+        })
     }
 
     fn version(&self) -> &'static str {
@@ -118,8 +123,18 @@ impl Jira {
         format!("{}/browse/{key}", self.base)
     }
 
-    async fn send(&self, method: &'static str, path: &str, body: Option<&Value>) -> Result<Value, JiraError> {
-        let err = |status: Option<u16>, message: String| JiraError { method, path: path.to_string(), status, message };
+    async fn send(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, JiraError> {
+        let err = |status: Option<u16>, message: String| JiraError {
+            method,
+            path: path.to_string(),
+            status,
+            message,
+        };
         let url = format!("{}{path}", self.base);
         let mut req = match method {
             "POST" => self.http.post(&url),
@@ -133,26 +148,53 @@ impl Jira {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let res = req.send().await.map_err(|e| err(None, if e.is_timeout() { "timed out".into() } else { error_chain(&e) }))?;
+        let res = req.send().await.map_err(|e| {
+            err(
+                None,
+                if e.is_timeout() {
+                    "timed out".into()
+                } else {
+                    error_chain(&e)
+                },
+            )
+        })?;
         let status = res.status();
-        let text = res.text().await.map_err(|e| err(Some(status.as_u16()), error_chain(&e)))?;
+        let text = res
+            .text()
+            .await
+            .map_err(|e| err(Some(status.as_u16()), error_chain(&e)))?;
         if !status.is_success() {
             return Err(err(Some(status.as_u16()), jira_message(&text)));
         }
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_str(&text).map_err(|e| err(Some(status.as_u16()), format!("unexpected response: {e}")))
+        serde_json::from_str(&text)
+            .map_err(|e| err(Some(status.as_u16()), format!("unexpected response: {e}")))
     }
 
     /// The newest ticket in `project` carrying `label`, if any.
-    pub async fn find_by_label(&self, project: &str, label: &str) -> Result<Option<Ticket>, JiraError> {
-        let jql = format!("project = \"{}\" AND labels = \"{}\" ORDER BY created DESC", jql_escape(project), jql_escape(label));
+    pub async fn find_by_label(
+        &self,
+        project: &str,
+        label: &str,
+    ) -> Result<Option<Ticket>, JiraError> {
+        let jql = format!(
+            "project = \"{}\" AND labels = \"{}\" ORDER BY created DESC",
+            jql_escape(project),
+            jql_escape(label)
+        );
         let fields = json!(["summary", "status", "labels", "duedate"]);
         let (path, body) = match self.api {
             // Cloud removed /rest/api/3/search; the enhanced search has no startAt/total.
-            JiraApi::V3 => ("/rest/api/3/search/jql".to_string(), json!({"jql": jql, "maxResults": 10, "fields": fields})),
-            JiraApi::V2 => ("/rest/api/2/search".to_string(), json!({"jql": jql, "startAt": 0, "maxResults": 10, "fields": fields})),
+            JiraApi::V3 => (
+                "/rest/api/3/search/jql".to_string(),
+                json!({"jql": jql, "maxResults": 10, "fields": fields}),
+            ),
+            JiraApi::V2 => (
+                "/rest/api/2/search".to_string(),
+                json!({"jql": jql, "startAt": 0, "maxResults": 10, "fields": fields}),
+            ),
         };
         let v = self.send("POST", &path, Some(&body)).await?;
         let r: SearchResult = serde_json::from_value(v).map_err(|e| JiraError {
@@ -161,7 +203,11 @@ impl Jira {
             status: None,
             message: format!("unexpected search response: {e}"),
         })?;
-        Ok(r.issues.into_iter().next().map(|i| Ticket { url: self.browse_url(&i.key), key: i.key, created: false }))
+        Ok(r.issues.into_iter().next().map(|i| Ticket {
+            url: self.browse_url(&i.key),
+            key: i.key,
+            created: false,
+        }))
     }
 
     /// Creates an issue from a prepared request body (see [`ticket::create_body`]).
@@ -174,21 +220,49 @@ impl Jira {
             status: None,
             message: format!("unexpected create response: {e}"),
         })?;
-        Ok(Ticket { url: self.browse_url(&c.key), key: c.key, created: true })
+        Ok(Ticket {
+            url: self.browse_url(&c.key),
+            key: c.key,
+            created: true,
+        })
     }
 
     /// Whether the issue is in a done status (status category `done`).
     pub async fn is_done(&self, key: &str) -> Result<bool, JiraError> {
-        let path = format!("/rest/api/{}/issue/{}?fields=status", self.version(), urlencode(key));
+        let path = format!(
+            "/rest/api/{}/issue/{}?fields=status",
+            self.version(),
+            urlencode(key)
+        );
         let v = self.send("GET", &path, None).await?;
-        let i: Issue = serde_json::from_value(v).map_err(|e| JiraError { method: "GET", path, status: None, message: e.to_string() })?;
-        Ok(i.fields.and_then(|f| f.status).and_then(|s| s.category).and_then(|c| c.key).as_deref() == Some("done"))
+        let i: Issue = serde_json::from_value(v).map_err(|e| JiraError {
+            method: "GET",
+            path,
+            status: None,
+            message: e.to_string(),
+        })?;
+        Ok(i.fields
+            .and_then(|f| f.status)
+            .and_then(|s| s.category)
+            .and_then(|c| c.key)
+            .as_deref()
+            == Some("done"))
     }
 
     /// Finds this PR's ticket (by `known` key from the marker, else by label), or creates it.
-    pub async fn ensure(&self, known: Option<&str>, project: &str, label: &str, body: &Value) -> Result<Ticket, JiraError> {
+    pub async fn ensure(
+        &self,
+        known: Option<&str>,
+        project: &str,
+        label: &str,
+        body: &Value,
+    ) -> Result<Ticket, JiraError> {
         if let Some(k) = known.filter(|k| !k.is_empty()) {
-            return Ok(Ticket { key: k.to_string(), url: self.browse_url(k), created: false });
+            return Ok(Ticket {
+                key: k.to_string(),
+                url: self.browse_url(k),
+                created: false,
+            });
         }
         if let Some(t) = self.find_by_label(project, label).await? {
             return Ok(t);
@@ -209,14 +283,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// JIRA's `errorMessages` and `errors` (field → message), else the start of the body.
 pub fn jira_message(text: &str) -> String {
-    let Ok(v) = serde_json::from_str::<Value>(text) else { return text.chars().take(200).collect() };
-    let mut parts: Vec<String> =
-        v.get("errorMessages").and_then(|m| m.as_array()).into_iter().flatten().filter_map(|m| m.as_str().map(str::to_string)).collect();
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return text.chars().take(200).collect();
+    };
+    let mut parts: Vec<String> = v
+        .get("errorMessages")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_str().map(str::to_string))
+        .collect();
     if let Some(errs) = v.get("errors").and_then(|e| e.as_object()) {
         // serde_json's map is ordered by key, so the message is deterministic.
-        parts.extend(errs.iter().map(|(k, m)| format!("{k}: {}", m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string()))));
+        parts.extend(errs.iter().map(|(k, m)| {
+            format!(
+                "{k}: {}",
+                m.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| m.to_string())
+            )
+        }));
     }
-    if parts.is_empty() { text.chars().take(200).collect() } else { parts.join("; ") }
+    if parts.is_empty() {
+        text.chars().take(200).collect()
+    } else {
+        parts.join("; ")
+    }
 }
 
 fn jql_escape(s: &str) -> String {
@@ -225,7 +317,13 @@ fn jql_escape(s: &str) -> String {
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -238,14 +336,20 @@ mod tests {
         let m = jira_message(
             r#"{"errorMessages": [], "errors": {"summary": "You must specify a summary of the issue.", "issuetype": "Specify an issue type"}}"#,
         );
-        assert_eq!(m, "issuetype: Specify an issue type; summary: You must specify a summary of the issue.");
+        assert_eq!(
+            m,
+            "issuetype: Specify an issue type; summary: You must specify a summary of the issue."
+        );
         let m = jira_message(r#"{"errorMessages": ["You are not authenticated."], "errors": {}}"#);
         assert_eq!(m, "You are not authenticated.");
     }
 
     #[test]
     fn tokens_never_show_in_debug_output() {
-        let a = Auth::Basic { user: "me@example.com".into(), token: "secret-token".into() };
+        let a = Auth::Basic {
+            user: "me@example.com".into(),
+            token: "secret-token".into(),
+        };
         assert!(!format!("{a:?}").contains("secret-token"));
         assert!(!format!("{:?}", Auth::Bearer("pat-123".into())).contains("pat-123"));
     }

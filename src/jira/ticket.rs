@@ -34,7 +34,16 @@ pub struct TicketInput {
 
 /// The label that finds this PR's ticket again (`costgate-pr-owner-repo-42`).
 pub fn pr_label(repository: &str, pr: u64) -> String {
-    let slug: String = repository.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let slug: String = repository
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
     format!("costgate-pr-{slug}-{pr}")
 }
 
@@ -49,8 +58,14 @@ pub fn render(
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
-    env.add_template_owned(SUMMARY_TEMPLATE, summary_override.unwrap_or(SUMMARY).to_string())?;
-    env.add_template_owned(DESCRIPTION_TEMPLATE, description_override.unwrap_or(DESCRIPTION).to_string())?;
+    env.add_template_owned(
+        SUMMARY_TEMPLATE,
+        summary_override.unwrap_or(SUMMARY).to_string(),
+    )?;
+    env.add_template_owned(
+        DESCRIPTION_TEMPLATE,
+        description_override.unwrap_or(DESCRIPTION).to_string(),
+    )?;
     let regressions = report.regressions();
     let rows: Vec<Value> = regressions
         .iter()
@@ -156,7 +171,11 @@ pub fn to_adf(description: &str) -> Value {
                 if !list.is_empty() {
                     flush(&mut content, &mut list, &mut Vec::new());
                 }
-                let kind = if rows.is_empty() { "tableHeader" } else { "tableCell" };
+                let kind = if rows.is_empty() {
+                    "tableHeader"
+                } else {
+                    "tableCell"
+                };
                 rows.push(json!({"type": "tableRow", "content": cells.iter().map(|c| json!({"type": kind, "content": [para(c)]})).collect::<Vec<_>>()}));
             }
             other => {
@@ -200,9 +219,20 @@ pub fn to_wiki(description: &str) -> String {
             Block::Row(cells) => {
                 let sep = if header_done { "|" } else { "||" };
                 header_done = true;
-                out.push(format!("{sep}{}{sep}", cells.iter().map(|c| wiki_escape(c)).collect::<Vec<_>>().join(sep)));
+                out.push(format!(
+                    "{sep}{}{sep}",
+                    cells
+                        .iter()
+                        .map(|c| wiki_escape(c))
+                        .collect::<Vec<_>>()
+                        .join(sep)
+                ));
             }
-            Block::Link(url, label) => out.push(format!("[{}|{}]", wiki_escape(label), url.replace(['|', ']', ' '], ""))),
+            Block::Link(url, label) => out.push(format!(
+                "[{}|{}]",
+                wiki_escape(label),
+                url.replace(['|', ']', ' '], "")
+            )),
             Block::Para(t) => out.push(wiki_escape(t)),
         }
         if !is_row {
@@ -213,7 +243,15 @@ pub fn to_wiki(description: &str) -> String {
 }
 
 /// The create-issue request body for `api`.
-pub fn create_body(api: JiraApi, project: &str, issue_type: &str, summary: &str, description: &str, labels: &[String], due: &str) -> Value {
+pub fn create_body(
+    api: JiraApi,
+    project: &str,
+    issue_type: &str,
+    summary: &str,
+    description: &str,
+    labels: &[String],
+    due: &str,
+) -> Value {
     let description = match api {
         JiraApi::V3 => to_adf(description),
         JiraApi::V2 => Value::String(to_wiki(description)),
@@ -235,20 +273,37 @@ mod tests {
     #[test]
     fn wiki_text_from_the_pr_is_inert() {
         let w = to_wiki("- {code}x[link|http://evil]*bold*\n| a | b |\n| c|d | e |");
-        assert_eq!(w, "* \\{code\\}x\\[link\\|http://evil\\]\\*bold\\*\n||a||b||\n|c|d|e|");
+        assert_eq!(
+            w,
+            "* \\{code\\}x\\[link\\|http://evil\\]\\*bold\\*\n||a||b||\n|c|d|e|"
+        );
     }
 
     #[test]
     fn adf_groups_bullets_and_tables() {
         let d = to_adf("# H\n- a\n- b\n| x | y |\n| 1 | 2 |\ntext");
-        let kinds: Vec<&str> = d["content"].as_array().unwrap().iter().map(|b| b["type"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = d["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["type"].as_str().unwrap())
+            .collect();
         assert_eq!(kinds, ["heading", "bulletList", "table", "paragraph"]);
-        assert_eq!(d["content"][2]["content"][0]["content"][0]["type"], "tableHeader");
-        assert_eq!(d["content"][2]["content"][1]["content"][1]["type"], "tableCell");
+        assert_eq!(
+            d["content"][2]["content"][0]["content"][0]["type"],
+            "tableHeader"
+        );
+        assert_eq!(
+            d["content"][2]["content"][1]["content"][1]["type"],
+            "tableCell"
+        );
     }
 
     #[test]
     fn pr_label_is_a_single_token() {
-        assert_eq!(pr_label("Acme/Manga.Assist", 42), "costgate-pr-acme-manga-assist-42");
+        assert_eq!(
+            pr_label("Acme/Manga.Assist", 42),
+            "costgate-pr-acme-manga-assist-42"
+        );
     }
 }

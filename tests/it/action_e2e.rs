@@ -34,8 +34,11 @@ impl Workspace {
         copy_dir(&root.join("golden"), &repo.join("golden"));
         copy_dir(&root.join("app"), &repo.join("app"));
         // The example's policy without its approvers and jira sections, which tests set themselves.
-        std::fs::write(repo.join("costgate.yaml"), format!("version: 1\ngolden: golden/\nroutes: app/routes.yaml\n{config_extra}"))
-            .unwrap();
+        std::fs::write(
+            repo.join("costgate.yaml"),
+            format!("version: 1\ngolden: golden/\nroutes: app/routes.yaml\n{config_extra}"),
+        )
+        .unwrap();
         let base = git_commit_all(&repo, "base");
         if head_dir != "." {
             std::fs::remove_dir_all(repo.join("app")).unwrap();
@@ -44,7 +47,12 @@ impl Workspace {
             std::fs::write(repo.join("README.md"), "docs only\n").unwrap();
         }
         let head = git_commit_all(&repo, "head");
-        Workspace { tmp, repo, base, head }
+        Workspace {
+            tmp,
+            repo,
+            base,
+            head,
+        }
     }
 
     pub fn home(&self) -> PathBuf {
@@ -72,12 +80,20 @@ impl Workspace {
     }
 
     pub fn report(&self) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(self.repo.join(".costgate-out/report.json")).unwrap()).unwrap()
+        serde_json::from_str(
+            &std::fs::read_to_string(self.repo.join(".costgate-out/report.json")).unwrap(),
+        )
+        .unwrap()
     }
 }
 
 /// Runs the built binary with the runner's environment; returns (exit code, stdout, stderr).
-pub async fn run_action(ws: &Workspace, fake: &FakeGitHub, event: &Path, extra: &[(&str, &str)]) -> (i32, String, String) {
+pub async fn run_action(
+    ws: &Workspace,
+    fake: &FakeGitHub,
+    event: &Path,
+    extra: &[(&str, &str)],
+) -> (i32, String, String) {
     std::fs::create_dir_all(ws.home()).unwrap();
     let mut cmd = costgate();
     cmd.arg("action")
@@ -102,28 +118,54 @@ pub async fn run_action(ws: &Workspace, fake: &FakeGitHub, event: &Path, extra: 
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn ours(fake: &FakeGitHub) -> Vec<Value> {
-    fake.comments(PR).into_iter().filter(|c| c["user"]["login"] == BOT).collect()
+    fake.comments(PR)
+        .into_iter()
+        .filter(|c| c["user"]["login"] == BOT)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_pr_comments_annotates_and_writes_outputs_summary_and_report() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", "");
-    let ev = ws.event(&fake, "pull_request.opened.1.json", "Adds brand voice to the system prompt.", &[]);
+    let ev = ws.event(
+        &fake,
+        "pull_request.opened.1.json",
+        "Adds brand voice to the system prompt.",
+        &[],
+    );
     let (code, out, err) = run_action(&ws, &fake, &ev, &[]).await;
     assert_eq!(code, 1, "{out}\n{err}");
-    assert!(out.starts_with(&format!("::add-mask::{TOKEN}\n")), "the token is masked first: {out}");
-    assert!(out.contains("::warning file=app/prompts/system.j2,title=costgate::system grew: "), "{out}");
+    assert!(
+        out.starts_with(&format!("::add-mask::{TOKEN}\n")),
+        "the token is masked first: {out}"
+    );
+    assert!(
+        out.contains("::warning file=app/prompts/system.j2,title=costgate::system grew: "),
+        "{out}"
+    );
     assert!(!err.contains(TOKEN));
     let outputs = ws.outputs();
     assert!(outputs.contains("verdict=fail\n"), "{outputs}");
-    assert!(outputs.contains("comment-url=https://github.com/octo/shop/pull/7#issuecomment-"), "{outputs}");
-    assert!(outputs.contains("report-json=") && outputs.contains("total-delta-pct=8."), "{outputs}");
+    assert!(
+        outputs.contains("comment-url=https://github.com/octo/shop/pull/7#issuecomment-"),
+        "{outputs}"
+    );
+    assert!(
+        outputs.contains("report-json=") && outputs.contains("total-delta-pct=8."),
+        "{outputs}"
+    );
     assert!(ws.summary().contains("costgate: **FAIL**"));
     let report = ws.report();
     assert_eq!(report["verdict"], "fail");
@@ -170,11 +212,18 @@ async fn read_only_token_still_writes_verdict_summary_and_outputs() {
     let ev = ws.event(&fake, "pull_request.opened.1.json", "", &[]);
     let (code, out, err) = run_action(&ws, &fake, &ev, &[]).await;
     assert_eq!(code, 1, "exit code follows the verdict: {out}\n{err}");
-    assert!(out.contains("::notice title=costgate::cannot comment on the PR"), "{out}");
+    assert!(
+        out.contains("::notice title=costgate::cannot comment on the PR"),
+        "{out}"
+    );
     assert!(out.contains("workflow_run companion"), "{out}");
     assert!(ws.outputs().contains("verdict=fail\n"));
     assert!(ws.summary().contains("costgate: **FAIL**"));
-    assert!(ws.repo.join(".costgate-out/costgate-comment.json").is_file());
+    assert!(
+        ws.repo
+            .join(".costgate-out/costgate-comment.json")
+            .is_file()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,7 +249,14 @@ async fn justification_approved_on_head_is_accepted_and_recorded() {
     assert_eq!(r["sign_off"]["commit"], json!(ws.head));
     let c = ours(&fake);
     assert_eq!(c.len(), 1);
-    assert!(c[0]["body"].as_str().unwrap().contains("Signed off by `alice`"), "{}", c[0]["body"]);
+    assert!(
+        c[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Signed off by `alice`"),
+        "{}",
+        c[0]["body"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,20 +271,40 @@ async fn approval_by_someone_below_min_permission_does_not_sign_off() {
     assert_eq!(code, 1);
     let r = ws.report();
     assert_eq!(r["verdict"], "review_required");
-    assert!(r["notes"].to_string().contains("dev approved but is not an authorised approver"), "{}", r["notes"]);
+    assert!(
+        r["notes"]
+            .to_string()
+            .contains("dev approved but is not an authorised approver"),
+        "{}",
+        r["notes"]
+    );
     // Promoted to maintain: the same approval now signs off.
     fake.set_role("dev", "maintain");
     let (code, _, _) = run_action(&ws, &fake, &ev, &[]).await;
     assert_eq!(code, 0);
-    assert_eq!(ws.report()["sign_off"]["via"], "repository permission maintain");
+    assert_eq!(
+        ws.report()["sign_off"]["via"],
+        "repository permission maintain"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn override_label_by_unauthorised_user_is_ignored() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", "approvers:\n  teams: [octo/cost-eng]\n");
-    let ev = ws.event(&fake, "pull_request.labeled.1.json", "", &["emergency-override"]);
-    fake.add_label_event(PR, "labeled", "emergency-override", "mallory", "2026-11-20T09:00:00Z");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "mallory",
+        "2026-11-20T09:00:00Z",
+    );
     fake.set_role("mallory", "write");
     let (code, out, err) = run_action(&ws, &fake, &ev, &[]).await;
     assert_eq!(code, 1, "{out}\n{err}");
@@ -236,26 +312,68 @@ async fn override_label_by_unauthorised_user_is_ignored() {
     assert_eq!(r["verdict"], "fail");
     assert_eq!(r["override"]["applied_by"], "mallory");
     let why = r["override"]["why"].as_str().unwrap();
-    assert!(why.contains("has write permission, below maintain"), "{why}");
-    assert!(why.contains("team octo/cost-eng not checked: set the `approver-token` input"), "{why}");
+    assert!(
+        why.contains("has write permission, below maintain"),
+        "{why}"
+    );
+    assert!(
+        why.contains("team octo/cost-eng not checked: set the `approver-token` input"),
+        "{why}"
+    );
     let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
-    assert!(body.contains("applied by `mallory` is **ignored**"), "{body}");
+    assert!(
+        body.contains("applied by `mallory` is **ignored**"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn label_removed_then_reapplied_counts_the_latest_application() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", "approvers:\n  teams: [octo/cost-eng]\n");
-    let ev = ws.event(&fake, "pull_request.labeled.1.json", "", &["emergency-override"]);
-    fake.add_label_event(PR, "labeled", "emergency-override", "lead", "2026-11-20T09:00:00Z");
-    fake.add_label_event(PR, "unlabeled", "emergency-override", "lead", "2026-11-20T09:05:00Z");
-    fake.add_label_event(PR, "labeled", "emergency-override", "intern", "2026-11-20T09:10:00Z");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
+    fake.add_label_event(
+        PR,
+        "unlabeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:05:00Z",
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "intern",
+        "2026-11-20T09:10:00Z",
+    );
     fake.state.lock().unwrap().approver_token = Some("ghp_approver".into());
-    fake.state.lock().unwrap().teams.insert(("octo/cost-eng".into(), "lead".into()), "active".into());
-    let (code, _, _) = run_action(&ws, &fake, &ev, &[("INPUT_APPROVER-TOKEN", "ghp_approver")]).await;
+    fake.state
+        .lock()
+        .unwrap()
+        .teams
+        .insert(("octo/cost-eng".into(), "lead".into()), "active".into());
+    let (code, _, _) =
+        run_action(&ws, &fake, &ev, &[("INPUT_APPROVER-TOKEN", "ghp_approver")]).await;
     assert_eq!(code, 1);
     assert_eq!(ws.report()["override"]["applied_by"], "intern");
-    assert!(ws.report()["override"]["why"].as_str().unwrap().contains("is not a member of octo/cost-eng"));
+    assert!(
+        ws.report()["override"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("is not a member of octo/cost-eng")
+    );
 }
 
 /// A mock JIRA Cloud answering search and create with the fixtures' shapes.
@@ -275,7 +393,10 @@ async fn jira(create_status: u16, create_body: Value, search: Value) -> MockServ
 }
 
 fn jira_fixture(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(repo_root().join("tests/fixtures/jira").join(name)).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("tests/fixtures/jira").join(name)).unwrap(),
+    )
+    .unwrap()
 }
 
 const JIRA_CFG: &str = "approvers:\n  teams: [octo/cost-eng]\njira:\n  url: https://example.atlassian.net\n  project: COST\n";
@@ -294,13 +415,37 @@ async fn jira_requests(server: &MockServer, p: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authorised_override_is_honoured_with_exactly_one_ticket_over_reruns() {
     let fake = FakeGitHub::start().await;
-    let jira = jira(201, jira_fixture("create-issue.201.json"), json!({"issues": [], "isLast": true})).await;
+    let jira = jira(
+        201,
+        jira_fixture("create-issue.201.json"),
+        json!({"issues": [], "isLast": true}),
+    )
+    .await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
-    let ev = ws.event(&fake, "pull_request.labeled.1.json", "", &["emergency-override"]);
-    fake.add_label_event(PR, "labeled", "emergency-override", "lead", "2026-11-20T09:00:00Z");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
     fake.state.lock().unwrap().approver_token = Some("ghp_approver".into());
-    fake.state.lock().unwrap().teams.insert(("octo/cost-eng".into(), "lead".into()), "active".into());
-    fake.state.lock().unwrap().files.insert(PR, vec!["app/prompts/system.j2".into()]);
+    fake.state
+        .lock()
+        .unwrap()
+        .teams
+        .insert(("octo/cost-eng".into(), "lead".into()), "active".into());
+    fake.state
+        .lock()
+        .unwrap()
+        .files
+        .insert(PR, vec!["app/prompts/system.j2".into()]);
     let extra = [
         ("INPUT_APPROVER-TOKEN", "ghp_approver"),
         ("INPUT_JIRA-URL", &jira.uri()),
@@ -310,7 +455,9 @@ async fn authorised_override_is_honoured_with_exactly_one_ticket_over_reruns() {
     for _ in 0..3 {
         let (code, out, err) = run_action(&ws, &fake, &ev, &extra).await;
         assert_eq!(code, 0, "{out}\n{err}");
-        assert!(out.contains("::add-mask::jira-secret") && out.contains("::add-mask::ghp_approver"));
+        assert!(
+            out.contains("::add-mask::jira-secret") && out.contains("::add-mask::ghp_approver")
+        );
     }
     let creates = jira_requests(&jira, "/rest/api/3/issue").await;
     assert_eq!(creates.len(), 1, "one ticket over three runs");
@@ -319,20 +466,37 @@ async fn authorised_override_is_honoured_with_exactly_one_ticket_over_reruns() {
         .await
         .unwrap()
         .iter()
-        .map(|r| r.headers.get("authorization").unwrap().to_str().unwrap().to_string())
+        .map(|r| {
+            r.headers
+                .get("authorization")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     // base64("bot@example.com:jira-secret")
-    assert!(auth.iter().all(|a| a == "Basic Ym90QGV4YW1wbGUuY29tOmppcmEtc2VjcmV0"), "{auth:?}");
+    assert!(
+        auth.iter()
+            .all(|a| a == "Basic Ym90QGV4YW1wbGUuY29tOmppcmEtc2VjcmV0"),
+        "{auth:?}"
+    );
     let r = ws.report();
     assert_eq!(r["verdict"], "overridden");
     assert_eq!(r["ticket"]["key"], "COST-17");
     assert!(ws.outputs().contains("jira-key=COST-17\n"));
     let f = &creates[0]["fields"];
     assert_eq!(f["project"]["key"], "COST");
-    assert_eq!(f["labels"], json!(["costgate", "costgate-override", "costgate-pr-octo-shop-7"]));
+    assert_eq!(
+        f["labels"],
+        json!(["costgate", "costgate-override", "costgate-pr-octo-shop-7"])
+    );
     assert_eq!(f["description"]["type"], "doc");
     let text = f["description"].to_string();
-    assert!(text.contains("applied by lead") && text.contains("app/prompts/system.j2"), "{text}");
+    assert!(
+        text.contains("applied by lead") && text.contains("app/prompts/system.j2"),
+        "{text}"
+    );
     // Snapshot of the ticket, with the due date (today + 7) filtered.
     let mut snap = creates[0].clone();
     snap["fields"]["duedate"] = json!("[due]");
@@ -340,46 +504,103 @@ async fn authorised_override_is_honoured_with_exactly_one_ticket_over_reruns() {
         insta::assert_json_snapshot!("override_ticket_v3", snap);
     });
     let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
-    assert!(body.contains("costgate: **OVERRIDDEN**") && body.contains("Follow-up ticket: [COST-17]"), "{body}");
+    assert!(
+        body.contains("costgate: **OVERRIDDEN**") && body.contains("Follow-up ticket: [COST-17]"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_marker_falls_back_to_jql_search_and_creates_nothing() {
     let fake = FakeGitHub::start().await;
-    let jira = jira(201, jira_fixture("create-issue.201.json"), jira_fixture("search-jql.v3.200.json")).await;
+    let jira = jira(
+        201,
+        jira_fixture("create-issue.201.json"),
+        jira_fixture("search-jql.v3.200.json"),
+    )
+    .await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
-    let ev = ws.event(&fake, "pull_request.labeled.1.json", "", &["emergency-override"]);
-    fake.add_label_event(PR, "labeled", "emergency-override", "lead", "2026-11-20T09:00:00Z");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
     fake.set_role("lead", "admin");
-    let extra = [("INPUT_JIRA-URL", jira.uri()), ("INPUT_JIRA-USER", "bot@example.com".into()), ("INPUT_JIRA-TOKEN", "jira-secret".into())];
+    let extra = [
+        ("INPUT_JIRA-URL", jira.uri()),
+        ("INPUT_JIRA-USER", "bot@example.com".into()),
+        ("INPUT_JIRA-TOKEN", "jira-secret".into()),
+    ];
     let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (code, out, err) = run_action(&ws, &fake, &ev, &extra).await;
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(jira_requests(&jira, "/rest/api/3/issue").await.is_empty());
     let search = jira_requests(&jira, "/rest/api/3/search/jql").await;
-    assert_eq!(search[0]["jql"], "project = \"COST\" AND labels = \"costgate-pr-octo-shop-7\" ORDER BY created DESC");
+    assert_eq!(
+        search[0]["jql"],
+        "project = \"COST\" AND labels = \"costgate-pr-octo-shop-7\" ORDER BY created DESC"
+    );
     assert_eq!(ws.report()["ticket"]["key"], "COST-17");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jira_400_is_surfaced_and_exits_3_without_losing_the_verdict() {
     let fake = FakeGitHub::start().await;
-    let jira = jira(400, jira_fixture("error.400.json"), json!({"issues": [], "isLast": true})).await;
+    let jira = jira(
+        400,
+        jira_fixture("error.400.json"),
+        json!({"issues": [], "isLast": true}),
+    )
+    .await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
-    let ev = ws.event(&fake, "pull_request.labeled.1.json", "", &["emergency-override"]);
-    fake.add_label_event(PR, "labeled", "emergency-override", "lead", "2026-11-20T09:00:00Z");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
     fake.set_role("lead", "admin");
     let uri = jira.uri();
-    let (code, out, err) =
-        run_action(&ws, &fake, &ev, &[("INPUT_JIRA-URL", &uri), ("INPUT_JIRA-USER", "bot@example.com"), ("INPUT_JIRA-TOKEN", "t")]).await;
+    let (code, out, err) = run_action(
+        &ws,
+        &fake,
+        &ev,
+        &[
+            ("INPUT_JIRA-URL", &uri),
+            ("INPUT_JIRA-USER", "bot@example.com"),
+            ("INPUT_JIRA-TOKEN", "t"),
+        ],
+    )
+    .await;
     assert_eq!(code, 3, "{out}\n{err}");
     let r = ws.report();
     assert_eq!(r["verdict"], "overridden");
     let e = r["ticket"]["error"].as_str().unwrap();
-    assert!(e.contains("400") && e.contains("summary: You must specify a summary of the issue."), "{e}");
+    assert!(
+        e.contains("400") && e.contains("summary: You must specify a summary of the issue."),
+        "{e}"
+    );
     assert!(out.contains("::error title=costgate::the override ticket could not be created"));
     let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
-    assert!(body.contains("The follow-up ticket could not be created"), "{body}");
+    assert!(
+        body.contains("The follow-up ticket could not be created"),
+        "{body}"
+    );
     assert!(ws.outputs().contains("verdict=overridden\n"));
 }
 
@@ -387,21 +608,64 @@ async fn jira_400_is_surfaced_and_exits_3_without_losing_the_verdict() {
 async fn jira_outage_exits_3_and_a_rerun_creates_the_ticket() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
-    let ev = ws.event(&fake, "pull_request.labeled.1.json", "", &["emergency-override"]);
-    fake.add_label_event(PR, "labeled", "emergency-override", "lead", "2026-11-20T09:00:00Z");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
     fake.set_role("lead", "admin");
     let down = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("<html>Service Unavailable</html>"))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_string("<html>Service Unavailable</html>"),
+        )
         .mount(&down)
         .await;
     let uri = down.uri();
-    let (code, _, _) = run_action(&ws, &fake, &ev, &[("INPUT_JIRA-URL", &uri), ("INPUT_JIRA-USER", "u"), ("INPUT_JIRA-TOKEN", "t")]).await;
+    let (code, _, _) = run_action(
+        &ws,
+        &fake,
+        &ev,
+        &[
+            ("INPUT_JIRA-URL", &uri),
+            ("INPUT_JIRA-USER", "u"),
+            ("INPUT_JIRA-TOKEN", "t"),
+        ],
+    )
+    .await;
     assert_eq!(code, 3);
-    assert!(ws.report()["ticket"]["error"].as_str().unwrap().contains("503"));
-    let up = jira(201, jira_fixture("create-issue.201.json"), json!({"issues": [], "isLast": true})).await;
+    assert!(
+        ws.report()["ticket"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("503")
+    );
+    let up = jira(
+        201,
+        jira_fixture("create-issue.201.json"),
+        json!({"issues": [], "isLast": true}),
+    )
+    .await;
     let uri = up.uri();
-    let (code, _, _) = run_action(&ws, &fake, &ev, &[("INPUT_JIRA-URL", &uri), ("INPUT_JIRA-USER", "u"), ("INPUT_JIRA-TOKEN", "t")]).await;
+    let (code, _, _) = run_action(
+        &ws,
+        &fake,
+        &ev,
+        &[
+            ("INPUT_JIRA-URL", &uri),
+            ("INPUT_JIRA-USER", "u"),
+            ("INPUT_JIRA-TOKEN", "t"),
+        ],
+    )
+    .await;
     assert_eq!(code, 0);
     assert_eq!(jira_requests(&up, "/rest/api/3/issue").await.len(), 1);
     assert_eq!(ours(&fake).len(), 1);
@@ -411,14 +675,30 @@ async fn jira_outage_exits_3_and_a_rerun_creates_the_ticket() {
 async fn override_on_a_passing_pr_changes_nothing_and_opens_no_ticket() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new(".", JIRA_CFG);
-    let ev = ws.event(&fake, "pull_request.labeled.1.json", "", &["emergency-override"]);
-    fake.add_label_event(PR, "labeled", "emergency-override", "lead", "2026-11-20T09:00:00Z");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
     fake.set_role("lead", "admin");
     let (code, _, _) = run_action(&ws, &fake, &ev, &[]).await;
     assert_eq!(code, 0);
     let r = ws.report();
     assert_eq!(r["verdict"], "pass");
-    assert!(r["override"]["why"].as_str().unwrap().starts_with("not needed"));
+    assert!(
+        r["override"]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("not needed")
+    );
     assert!(r.get("ticket").is_none());
 }
 
@@ -427,7 +707,12 @@ async fn fifth_warn_in_a_row_fails_with_warn_streak() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head-warn", "");
     let ev = ws.event(&fake, "pull_request.opened.1.json", "", &[]);
-    for (n, at) in [(6, "2026-11-19T10:00:00Z"), (5, "2026-11-18T10:00:00Z"), (4, "2026-11-17T10:00:00Z"), (3, "2026-11-16T10:00:00Z")] {
+    for (n, at) in [
+        (6, "2026-11-19T10:00:00Z"),
+        (5, "2026-11-18T10:00:00Z"),
+        (4, "2026-11-17T10:00:00Z"),
+        (3, "2026-11-16T10:00:00Z"),
+    ] {
         fake.add_merged(n, at, "warn", json!({}));
     }
     let (code, out, err) = run_action(&ws, &fake, &ev, &[]).await;
@@ -436,7 +721,9 @@ async fn fifth_warn_in_a_row_fails_with_warn_streak() {
     assert_eq!(r["verdict"], "fail");
     assert_eq!(r["fail_kinds"], json!(["warn-streak"]));
     assert!(
-        r["reasons"][0].as_str().unwrap().starts_with("warn streak: this is the 5th warn in a row (previous merged: #6, #5, #4, #3)"),
+        r["reasons"][0].as_str().unwrap().starts_with(
+            "warn streak: this is the 5th warn in a row (previous merged: #6, #5, #4, #3)"
+        ),
         "{}",
         r["reasons"]
     );
@@ -462,7 +749,16 @@ async fn shallow_checkout_fetches_the_base_commit() {
     let ws = Workspace::new("examples/head", "");
     // The runner's checkout: a depth-1 clone of the head, with the full repository as origin.
     let shallow = ws.tmp.path().join("shallow");
-    git(ws.tmp.path(), &["clone", "-q", "--depth=1", &format!("file://{}", ws.repo.display()), shallow.to_str().unwrap()]);
+    git(
+        ws.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth=1",
+            &format!("file://{}", ws.repo.display()),
+            shallow.to_str().unwrap(),
+        ],
+    );
     let missing = std::process::Command::new("git")
         .current_dir(&shallow)
         .args(["cat-file", "-e", &format!("{}^{{commit}}", ws.base)])
@@ -473,7 +769,10 @@ async fn shallow_checkout_fetches_the_base_commit() {
     let sh = shallow.to_str().unwrap().to_string();
     let (code, out, err) = run_action(&ws, &fake, &ev, &[("GITHUB_WORKSPACE", &sh)]).await;
     assert_eq!(code, 1, "{out}\n{err}");
-    assert!(out.contains(&format!("fetched the base commit {} (depth 1)", ws.base)), "{out}");
+    assert!(
+        out.contains(&format!("fetched the base commit {} (depth 1)", ws.base)),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -481,7 +780,13 @@ async fn missing_base_without_a_remote_names_the_checkout_option() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", "");
     let ev = ws.event(&fake, "pull_request.opened.1.json", "", &[]);
-    let (code, _, err) = run_action(&ws, &fake, &ev, &[("INPUT_BASE-REF", "0123456789abcdef0123456789abcdef01234567")]).await;
+    let (code, _, err) = run_action(
+        &ws,
+        &fake,
+        &ev,
+        &[("INPUT_BASE-REF", "0123456789abcdef0123456789abcdef01234567")],
+    )
+    .await;
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("fetch-depth: 0"), "{err}");
 }
@@ -492,31 +797,76 @@ async fn data_center_v2_uses_bearer_wiki_text_and_the_v2_search() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/rest/api/2/search"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"startAt": 0, "maxResults": 10, "total": 0, "issues": []})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"startAt": 0, "maxResults": 10, "total": 0, "issues": []})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/rest/api/2/issue"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(jira_fixture("create-issue.201.json")))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(jira_fixture("create-issue.201.json")),
+        )
         .mount(&server)
         .await;
     let cfg = "jira:\n  url: https://jira.example.internal\n  project: COST\n  api: v2\n";
     let ws = Workspace::new("examples/head", cfg);
-    let ev = ws.event(&fake, "pull_request.labeled.1.json", "", &["emergency-override"]);
-    fake.add_label_event(PR, "labeled", "emergency-override", "lead_[x]", "2026-11-20T09:00:00Z");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead_[x]",
+        "2026-11-20T09:00:00Z",
+    );
     fake.set_role("lead_[x]", "admin");
     let uri = server.uri();
-    let (code, out, err) = run_action(&ws, &fake, &ev, &[("INPUT_JIRA-URL", &uri), ("INPUT_JIRA-TOKEN", "pat-123")]).await;
+    let (code, out, err) = run_action(
+        &ws,
+        &fake,
+        &ev,
+        &[("INPUT_JIRA-URL", &uri), ("INPUT_JIRA-TOKEN", "pat-123")],
+    )
+    .await;
     assert_eq!(code, 0, "{out}\n{err}");
     let reqs = server.received_requests().await.unwrap();
-    assert!(reqs.iter().all(|r| r.headers.get("authorization").unwrap() == "Bearer pat-123"));
-    let search: Value = serde_json::from_slice(&reqs.iter().find(|r| r.url.path() == "/rest/api/2/search").unwrap().body).unwrap();
+    assert!(
+        reqs.iter()
+            .all(|r| r.headers.get("authorization").unwrap() == "Bearer pat-123")
+    );
+    let search: Value = serde_json::from_slice(
+        &reqs
+            .iter()
+            .find(|r| r.url.path() == "/rest/api/2/search")
+            .unwrap()
+            .body,
+    )
+    .unwrap();
     assert_eq!(search["startAt"], 0);
-    let create: Value = serde_json::from_slice(&reqs.iter().find(|r| r.url.path() == "/rest/api/2/issue").unwrap().body).unwrap();
+    let create: Value = serde_json::from_slice(
+        &reqs
+            .iter()
+            .find(|r| r.url.path() == "/rest/api/2/issue")
+            .unwrap()
+            .body,
+    )
+    .unwrap();
     let wiki = create["fields"]["description"].as_str().unwrap();
-    assert!(wiki.contains("applied by lead\\_\\[x\\]"), "wiki markup in a login is escaped: {wiki}");
+    assert!(
+        wiki.contains("applied by lead\\_\\[x\\]"),
+        "wiki markup in a login is escaped: {wiki}"
+    );
     insta::with_settings!({filters => vec![(r"by \d{4}\\-\d{2}\\-\d{2}", "by [due]")]}, {
         insta::assert_snapshot!("override_ticket_v2_wiki", wiki);
     });
-    assert_eq!(ws.report()["ticket"]["url"], format!("{uri}/browse/COST-17"));
+    assert_eq!(
+        ws.report()["ticket"]["url"],
+        format!("{uri}/browse/COST-17")
+    );
 }

@@ -19,7 +19,10 @@ pub const BOT: &str = "github-actions[bot]";
 
 pub fn fixture(rel: &str) -> Value {
     let p = repo_root().join("tests/fixtures/github").join(rel);
-    serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+    )
+    .unwrap()
 }
 
 fn first(rel: &str) -> Value {
@@ -74,9 +77,18 @@ struct Responder(Arc<Mutex<State>>);
 impl FakeGitHub {
     pub async fn start() -> FakeGitHub {
         let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State { next_id: 1000, ..Default::default() }));
-        Mock::given(any()).respond_with(Responder(state.clone())).mount(&server).await;
-        FakeGitHub { server: Arc::new(server), state }
+        let state = Arc::new(Mutex::new(State {
+            next_id: 1000,
+            ..Default::default()
+        }));
+        Mock::given(any())
+            .respond_with(Responder(state.clone()))
+            .mount(&server)
+            .await;
+        FakeGitHub {
+            server: Arc::new(server),
+            state,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -84,7 +96,14 @@ impl FakeGitHub {
     }
 
     /// Adds a PR (shape of the `pull_request` webhook object) and returns it.
-    pub fn add_pr(&self, number: u64, body: &str, head_sha: &str, base_sha: &str, labels: &[&str]) -> Value {
+    pub fn add_pr(
+        &self,
+        number: u64,
+        body: &str,
+        head_sha: &str,
+        base_sha: &str,
+        labels: &[&str],
+    ) -> Value {
         let mut pr = fixture("webhooks/pull_request.opened.1.json")["pull_request"].clone();
         pr["number"] = json!(number);
         pr["body"] = json!(body);
@@ -92,7 +111,12 @@ impl FakeGitHub {
         pr["base"]["sha"] = json!(base_sha);
         pr["base"]["ref"] = json!("main");
         pr["html_url"] = json!(format!("https://github.com/{OWNER}/{REPO}/pull/{number}"));
-        pr["labels"] = json!(labels.iter().map(|l| json!({"id": 1, "name": l, "color": "d73a4a", "default": false})).collect::<Vec<_>>());
+        pr["labels"] = json!(
+            labels
+                .iter()
+                .map(|l| json!({"id": 1, "name": l, "color": "d73a4a", "default": false}))
+                .collect::<Vec<_>>()
+        );
         self.state.lock().unwrap().prs.insert(number, pr.clone());
         pr
     }
@@ -108,7 +132,13 @@ impl FakeGitHub {
     }
 
     pub fn comments(&self, pr: u64) -> Vec<Value> {
-        self.state.lock().unwrap().comments.get(&pr).cloned().unwrap_or_default()
+        self.state
+            .lock()
+            .unwrap()
+            .comments
+            .get(&pr)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn add_review(&self, pr: u64, login: &str, state: &str, commit: &str) {
@@ -117,25 +147,54 @@ impl FakeGitHub {
         r["state"] = json!(state);
         r["commit_id"] = json!(commit);
         r["submitted_at"] = json!("2026-11-20T10:00:00Z");
-        self.state.lock().unwrap().reviews.entry(pr).or_default().push(r);
+        self.state
+            .lock()
+            .unwrap()
+            .reviews
+            .entry(pr)
+            .or_default()
+            .push(r);
     }
 
     /// A `labeled`/`unlabeled` timeline event, built from the fixture's labeled event.
     pub fn add_label_event(&self, pr: u64, event: &str, label: &str, actor: &str, at: &str) {
         let t = fixture("rest/issues.list-events-for-timeline.get.200.default.json");
-        let mut e = t.as_array().unwrap().iter().find(|e| e["event"] == "labeled").unwrap().clone();
+        let mut e = t
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event"] == "labeled")
+            .unwrap()
+            .clone();
         e["event"] = json!(event);
         e["actor"] = user(actor, "User");
         e["label"] = json!({"name": label, "color": "d73a4a"});
         e["created_at"] = json!(at);
-        self.state.lock().unwrap().timeline.entry(pr).or_default().push(e);
+        self.state
+            .lock()
+            .unwrap()
+            .timeline
+            .entry(pr)
+            .or_default()
+            .push(e);
     }
 
     pub fn set_role(&self, login: &str, role: &str) {
-        self.state.lock().unwrap().roles.insert(login.into(), role.into());
+        self.state
+            .lock()
+            .unwrap()
+            .roles
+            .insert(login.into(), role.into());
     }
 
-    pub fn fail_next(&self, method: &'static str, path: &str, status: u16, body: Value, headers: &[(&'static str, &str)]) {
+    pub fn fail_next(
+        &self,
+        method: &'static str,
+        path: &str,
+        status: u16,
+        body: Value,
+        headers: &[(&'static str, &str)],
+    ) {
         self.state.lock().unwrap().failures.push_back(Failure {
             method,
             path: path.into(),
@@ -163,7 +222,13 @@ impl FakeGitHub {
 
     /// Requests received, as "METHOD path".
     pub async fn requests(&self) -> Vec<String> {
-        self.server.received_requests().await.unwrap_or_default().iter().map(|r| format!("{} {}", r.method, r.url.path())).collect()
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect()
     }
 }
 
@@ -171,17 +236,31 @@ fn comment(id: u64, pr: u64, login: &str, body: &str) -> Value {
     let mut c = fixture("rest/issues.create-comment.post.201.default.json");
     c["id"] = json!(id);
     c["body"] = json!(body);
-    c["user"] = user(login, if login.ends_with("[bot]") { "Bot" } else { "User" });
-    c["html_url"] = json!(format!("https://github.com/{OWNER}/{REPO}/pull/{pr}#issuecomment-{id}"));
+    c["user"] = user(
+        login,
+        if login.ends_with("[bot]") {
+            "Bot"
+        } else {
+            "User"
+        },
+    );
+    c["html_url"] = json!(format!(
+        "https://github.com/{OWNER}/{REPO}/pull/{pr}#issuecomment-{id}"
+    ));
     c
 }
 
 fn json_response(status: u16, v: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).insert_header("content-type", "application/json").set_body_string(v.to_string())
+    ResponseTemplate::new(status)
+        .insert_header("content-type", "application/json")
+        .set_body_string(v.to_string())
 }
 
 fn not_found() -> ResponseTemplate {
-    json_response(404, &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}))
+    json_response(
+        404,
+        &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}),
+    )
 }
 
 impl Respond for Responder {
@@ -189,7 +268,11 @@ impl Respond for Responder {
         let mut s = self.0.lock().unwrap();
         let method = req.method.as_str().to_string();
         let path = req.url.path().to_string();
-        if let Some(i) = s.failures.iter().position(|f| f.method == method && path.contains(&f.path)) {
+        if let Some(i) = s
+            .failures
+            .iter()
+            .position(|f| f.method == method && path.contains(&f.path))
+        {
             let f = s.failures.remove(i).unwrap();
             let mut t = json_response(f.status, &f.body);
             for (k, v) in f.headers {
@@ -197,9 +280,20 @@ impl Respond for Responder {
             }
             return t;
         }
-        let page: u32 = req.url.query_pairs().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1);
-        let list = |v: Vec<Value>| json_response(200, &Value::Array(if page > 1 { vec![] } else { v }));
-        let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let page: u32 = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        let list =
+            |v: Vec<Value>| json_response(200, &Value::Array(if page > 1 { vec![] } else { v }));
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (method.as_str(), parts.as_slice()) {
             ("GET", ["user"]) => match &s.viewer {
@@ -209,7 +303,12 @@ impl Respond for Responder {
                     &json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest", "status": "403"}),
                 ),
             },
-            ("GET", ["repos", _, _, "issues", n, "comments"]) => list(s.comments.get(&n.parse().unwrap_or(0)).cloned().unwrap_or_default()),
+            ("GET", ["repos", _, _, "issues", n, "comments"]) => list(
+                s.comments
+                    .get(&n.parse().unwrap_or(0))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
             ("POST", ["repos", _, _, "issues", n, "comments"]) => {
                 let n: u64 = n.parse().unwrap_or(0);
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
@@ -238,11 +337,23 @@ impl Respond for Responder {
                 not_found()
             }
             ("GET", ["repos", _, _, "pulls"]) => list(s.closed.clone()),
-            ("GET", ["repos", _, _, "pulls", n]) => s.prs.get(&n.parse().unwrap_or(0)).map_or_else(not_found, |p| json_response(200, p)),
-            ("GET", ["repos", _, _, "pulls", n, "reviews"]) => list(s.reviews.get(&n.parse().unwrap_or(0)).cloned().unwrap_or_default()),
+            ("GET", ["repos", _, _, "pulls", n]) => s
+                .prs
+                .get(&n.parse().unwrap_or(0))
+                .map_or_else(not_found, |p| json_response(200, p)),
+            ("GET", ["repos", _, _, "pulls", n, "reviews"]) => list(
+                s.reviews
+                    .get(&n.parse().unwrap_or(0))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
             ("GET", ["repos", _, _, "pulls", n, "files"]) => {
                 let tpl = first("rest/pulls.list-files.get.200.default.json");
-                let files = s.files.get(&n.parse().unwrap_or(0)).cloned().unwrap_or_default();
+                let files = s
+                    .files
+                    .get(&n.parse().unwrap_or(0))
+                    .cloned()
+                    .unwrap_or_default();
                 list(
                     files
                         .iter()
@@ -254,25 +365,41 @@ impl Respond for Responder {
                         .collect(),
                 )
             }
-            ("GET", ["repos", _, _, "issues", n, "timeline"]) => list(s.timeline.get(&n.parse().unwrap_or(0)).cloned().unwrap_or_default()),
+            ("GET", ["repos", _, _, "issues", n, "timeline"]) => list(
+                s.timeline
+                    .get(&n.parse().unwrap_or(0))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
             ("GET", ["repos", _, _, "collaborators", login, "permission"]) => {
-                let role = s.roles.get(*login).cloned().unwrap_or_else(|| "read".into());
+                let role = s
+                    .roles
+                    .get(*login)
+                    .cloned()
+                    .unwrap_or_else(|| "read".into());
                 let permission = match role.as_str() {
                     "maintain" => "write",
                     "triage" => "read",
                     r => r,
                 };
-                let mut v = fixture("rest/repos.get-collaborator-permission-level.get.200.response-if-user-has-admin-permissions.json");
+                let mut v = fixture(
+                    "rest/repos.get-collaborator-permission-level.get.200.response-if-user-has-admin-permissions.json",
+                );
                 v["permission"] = json!(permission);
                 v["role_name"] = json!(role);
                 v["user"] = user(login, "User");
                 json_response(200, &v)
             }
             ("GET", ["orgs", org, "teams", team, "memberships", login]) => {
-                let allowed = s.approver_token.as_ref().is_some_and(|t| auth.ends_with(t.as_str()));
+                let allowed = s
+                    .approver_token
+                    .as_ref()
+                    .is_some_and(|t| auth.ends_with(t.as_str()));
                 match s.teams.get(&(format!("{org}/{team}"), login.to_string())) {
                     Some(state) if allowed => {
-                        let mut v = fixture("rest/teams.get-membership-for-user-in-org.get.200.response-if-user-is-a-team-maintainer.json");
+                        let mut v = fixture(
+                            "rest/teams.get-membership-for-user-in-org.get.200.response-if-user-is-a-team-maintainer.json",
+                        );
                         v["state"] = json!(state);
                         json_response(200, &v)
                     }

@@ -25,16 +25,28 @@ pub fn example_report(head: &str) -> Report {
     let cell = if head == "." { &PASS } else { &FAIL };
     cell.get_or_init(|| {
         let root = repo_root();
-        let side =
-            |name: &'static str, dir: std::path::PathBuf| Side { name, tree: std::sync::Arc::new(DirTree::new(&dir, name)), commit: None };
-        gate::check(&side("base", root.clone()), &side("head", root.join(head)), &Options::default()).unwrap()
+        let side = |name: &'static str, dir: std::path::PathBuf| Side {
+            name,
+            tree: std::sync::Arc::new(DirTree::new(&dir, name)),
+            commit: None,
+        };
+        gate::check(
+            &side("base", root.clone()),
+            &side("head", root.join(head)),
+            &Options::default(),
+        )
+        .unwrap()
     })
     .clone()
 }
 
 pub fn client(fake: &FakeGitHub) -> GitHub {
     let mut gh = GitHub::new(&fake.url(), Some("ghs_test"), &format!("{OWNER}/{REPO}")).unwrap();
-    gh.retry = RetryPolicy { attempts: 3, base_delay: Duration::from_millis(10), max_delay: Duration::from_secs(5) };
+    gh.retry = RetryPolicy {
+        attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(5),
+    };
     gh
 }
 
@@ -49,9 +61,17 @@ fn meta() -> CommentMeta {
 }
 
 async fn run_once(gh: &GitHub, report: &Report) -> Outcome {
-    let record = MarkerRecord { v: 1, verdict: Some(report.verdict), pr: Some(7), ..Default::default() };
+    let record = MarkerRecord {
+        v: 1,
+        verdict: Some(report.verdict),
+        pr: Some(7),
+        ..Default::default()
+    };
     let (outcome, _) = sticky::publish(gh, 7, BOT, report.verdict, OnPass::Silent, |prev| {
-        let m = CommentMeta { previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()), ..meta() };
+        let m = CommentMeta {
+            previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()),
+            ..meta()
+        };
         comment::render(report, &m, &record, None).unwrap()
     })
     .await
@@ -60,7 +80,10 @@ async fn run_once(gh: &GitHub, report: &Report) -> Outcome {
 }
 
 fn ours(fake: &FakeGitHub) -> Vec<serde_json::Value> {
-    fake.comments(7).into_iter().filter(|c| c["user"]["login"] == BOT).collect()
+    fake.comments(7)
+        .into_iter()
+        .filter(|c| c["user"]["login"] == BOT)
+        .collect()
 }
 
 #[tokio::test]
@@ -69,15 +92,36 @@ async fn first_run_creates_then_reruns_update_exactly_one_comment() {
     let gh = client(&fake);
     let report = example_report("examples/head");
     assert_eq!(report.verdict, Verdict::Fail);
-    assert!(matches!(run_once(&gh, &report).await, Outcome::Created { .. }));
-    assert!(matches!(run_once(&gh, &report).await, Outcome::Updated { .. }));
-    assert!(matches!(run_once(&gh, &report).await, Outcome::Updated { .. }));
+    assert!(matches!(
+        run_once(&gh, &report).await,
+        Outcome::Created { .. }
+    ));
+    assert!(matches!(
+        run_once(&gh, &report).await,
+        Outcome::Updated { .. }
+    ));
+    assert!(matches!(
+        run_once(&gh, &report).await,
+        Outcome::Updated { .. }
+    ));
     let c = ours(&fake);
     assert_eq!(c.len(), 1, "exactly one comment after three runs");
     let body = c[0]["body"].as_str().unwrap();
-    assert!(body.starts_with("<!-- costgate:sticky {"), "{}", &body[..100]);
-    assert_eq!(MarkerRecord::from_body(body).unwrap().verdict, Some(Verdict::Fail));
-    let posts = fake.requests().await.iter().filter(|r| r.starts_with("POST")).count();
+    assert!(
+        body.starts_with("<!-- costgate:sticky {"),
+        "{}",
+        &body[..100]
+    );
+    assert_eq!(
+        MarkerRecord::from_body(body).unwrap().verdict,
+        Some(Verdict::Fail)
+    );
+    let posts = fake
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.starts_with("POST"))
+        .count();
     assert_eq!(posts, 1);
 }
 
@@ -86,7 +130,10 @@ async fn pass_with_no_prior_comment_posts_nothing() {
     let fake = FakeGitHub::start().await;
     let report = example_report(".");
     assert_eq!(report.verdict, Verdict::Pass);
-    assert!(matches!(run_once(&client(&fake), &report).await, Outcome::Skipped { .. }));
+    assert!(matches!(
+        run_once(&client(&fake), &report).await,
+        Outcome::Skipped { .. }
+    ));
     assert!(fake.comments(7).is_empty());
     assert!(fake.requests().await.iter().all(|r| r.starts_with("GET")));
 }
@@ -96,38 +143,70 @@ async fn pass_after_a_fail_updates_the_comment_to_say_the_regression_is_gone() {
     let fake = FakeGitHub::start().await;
     let gh = client(&fake);
     run_once(&gh, &example_report("examples/head")).await;
-    assert!(matches!(run_once(&gh, &example_report(".")).await, Outcome::Updated { .. }));
+    assert!(matches!(
+        run_once(&gh, &example_report(".")).await,
+        Outcome::Updated { .. }
+    ));
     let c = ours(&fake);
     assert_eq!(c.len(), 1);
     let body = c[0]["body"].as_str().unwrap();
     assert!(body.contains("costgate: **PASS**"), "{body}");
-    assert!(body.contains("The cost regression reported earlier (fail) is gone."), "{body}");
+    assert!(
+        body.contains("The cost regression reported earlier (fail) is gone."),
+        "{body}"
+    );
     // A second pass leaves it alone.
-    assert!(matches!(run_once(&gh, &example_report(".")).await, Outcome::Skipped { .. }));
+    assert!(matches!(
+        run_once(&gh, &example_report(".")).await,
+        Outcome::Skipped { .. }
+    ));
 }
 
 #[tokio::test]
 async fn a_marker_in_a_humans_comment_is_ignored() {
     let fake = FakeGitHub::start().await;
-    let human = fake.add_comment(7, "mallory", "<!-- costgate:sticky {\"v\":1,\"verdict\":\"pass\"} -->\nlooks fine to me");
+    let human = fake.add_comment(
+        7,
+        "mallory",
+        "<!-- costgate:sticky {\"v\":1,\"verdict\":\"pass\"} -->\nlooks fine to me",
+    );
     run_once(&client(&fake), &example_report("examples/head")).await;
     let all = fake.comments(7);
     assert_eq!(all.len(), 2);
     let h = all.iter().find(|c| c["id"] == json!(human)).unwrap();
-    assert!(h["body"].as_str().unwrap().ends_with("looks fine to me"), "the human's comment is untouched");
+    assert!(
+        h["body"].as_str().unwrap().ends_with("looks fine to me"),
+        "the human's comment is untouched"
+    );
     assert_eq!(ours(&fake).len(), 1);
 }
 
 #[tokio::test]
 async fn server_error_on_post_then_success_leaves_one_comment() {
     let fake = FakeGitHub::start().await;
-    fake.fail_next("POST", "/comments", 500, json!({"message": "Server Error"}), &[]);
-    fake.fail_next("GET", "/comments", 502, json!({"message": "Bad Gateway"}), &[]);
+    fake.fail_next(
+        "POST",
+        "/comments",
+        500,
+        json!({"message": "Server Error"}),
+        &[],
+    );
+    fake.fail_next(
+        "GET",
+        "/comments",
+        502,
+        json!({"message": "Bad Gateway"}),
+        &[],
+    );
     let out = run_once(&client(&fake), &example_report("examples/head")).await;
     assert!(matches!(out, Outcome::Created { .. }), "{out:?}");
     assert_eq!(ours(&fake).len(), 1);
     let reqs = fake.requests().await;
-    assert_eq!(reqs.iter().filter(|r| r.starts_with("POST")).count(), 2, "{reqs:?}");
+    assert_eq!(
+        reqs.iter().filter(|r| r.starts_with("POST")).count(),
+        2,
+        "{reqs:?}"
+    );
 }
 
 #[tokio::test]
@@ -139,12 +218,27 @@ async fn rate_limited_reads_wait_and_retry() {
         "/comments",
         403,
         json!({"message": "API rate limit exceeded"}),
-        &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)],
+        &[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &reset),
+        ],
     );
-    fake.fail_next("GET", "/comments", 403, json!({"message": "You have exceeded a secondary rate limit"}), &[("retry-after", "0")]);
+    fake.fail_next(
+        "GET",
+        "/comments",
+        403,
+        json!({"message": "You have exceeded a secondary rate limit"}),
+        &[("retry-after", "0")],
+    );
     let started = std::time::Instant::now();
-    assert!(matches!(run_once(&client(&fake), &example_report("examples/head")).await, Outcome::Created { .. }));
-    assert!(started.elapsed() >= Duration::from_millis(500), "waited for the reset");
+    assert!(matches!(
+        run_once(&client(&fake), &example_report("examples/head")).await,
+        Outcome::Created { .. }
+    ));
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "waited for the reset"
+    );
 }
 
 #[tokio::test]
@@ -152,9 +246,22 @@ async fn forbidden_comment_is_a_forbidden_error() {
     let fake = FakeGitHub::start().await;
     fake.fail_next("POST", "/comments", 403, json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment", "status": "403"}), &[]);
     let report = example_report("examples/head");
-    let err = sticky::publish(&client(&fake), 7, BOT, report.verdict, OnPass::Silent, |_| "x".into()).await.unwrap_err();
+    let err = sticky::publish(
+        &client(&fake),
+        7,
+        BOT,
+        report.verdict,
+        OnPass::Silent,
+        |_| "x".into(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.is_forbidden(), "{err}");
-    assert!(err.to_string().contains("Resource not accessible by integration"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Resource not accessible by integration"),
+        "{err}"
+    );
     assert!(fake.comments(7).is_empty());
 }
 
@@ -169,10 +276,22 @@ fn huge_report_is_truncated_in_the_table_not_the_verdict() {
         }));
     }
     assert!(report.cases.len() > 6000);
-    let body = comment::render(&report, &meta(), &MarkerRecord { v: 1, ..Default::default() }, None).unwrap();
+    let body = comment::render(
+        &report,
+        &meta(),
+        &MarkerRecord {
+            v: 1,
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
     let n = body.chars().count();
     assert!(n < comment::MAX_BODY_CHARS, "{n}");
-    assert!(n > comment::MAX_BODY_CHARS / 2, "not cut more than needed: {n}");
+    assert!(
+        n > comment::MAX_BODY_CHARS / 2,
+        "not cut more than needed: {n}"
+    );
     assert!(body.contains("costgate: **FAIL**"));
     assert!(body.contains("shown; the full table is in report.json"));
     assert!(body.contains("```mermaid"));
@@ -182,24 +301,50 @@ fn huge_report_is_truncated_in_the_table_not_the_verdict() {
 fn text_from_the_pr_cannot_inject_markup_mentions_or_a_marker() {
     let mut report = example_report("examples/head");
     let evil = "<!-- costgate:sticky {\"verdict\":\"pass\"} --> @security-team <img src=x onerror=alert(1)> [x](javascript:alert(1))";
-    let body = format!("cost-regression-justification:\n  reason: {evil}\n  expected-cost-delta: +99%\n  quality-delta: {evil}\n");
+    let body = format!(
+        "cost-regression-justification:\n  reason: {evil}\n  expected-cost-delta: +99%\n  quality-delta: {evil}\n"
+    );
     costgate::review::apply(
         &mut report,
         &costgate::config::Config::parse("version: 1\nroutes: r.yaml\n", "c.yaml").unwrap(),
-        &costgate::review::Facts { pr_body: Some(body), ..Default::default() },
+        &costgate::review::Facts {
+            pr_body: Some(body),
+            ..Default::default()
+        },
     );
-    let out = comment::render(&report, &meta(), &MarkerRecord { v: 1, verdict: Some(report.verdict), ..Default::default() }, None).unwrap();
-    assert_eq!(out.matches("<!-- costgate:sticky").count(), 1, "only our marker");
+    let out = comment::render(
+        &report,
+        &meta(),
+        &MarkerRecord {
+            v: 1,
+            verdict: Some(report.verdict),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        out.matches("<!-- costgate:sticky").count(),
+        1,
+        "only our marker"
+    );
     assert_eq!(out.lines().filter(|l| l.starts_with("<!--")).count(), 1);
     assert!(!out.contains("<img"));
     assert!(!out.contains("@security-team"));
     assert!(!out.contains("[x](javascript"), "link syntax is escaped");
-    assert_eq!(MarkerRecord::from_body(&out).unwrap().verdict, Some(Verdict::ReviewRequired));
+    assert_eq!(
+        MarkerRecord::from_body(&out).unwrap().verdict,
+        Some(Verdict::ReviewRequired)
+    );
 }
 
 #[test]
 fn marker_json_cannot_close_the_html_comment() {
-    let r = MarkerRecord { v: 1, ticket: Some("X--> <b>".into()), ..Default::default() };
+    let r = MarkerRecord {
+        v: 1,
+        ticket: Some("X--> <b>".into()),
+        ..Default::default()
+    };
     let m = r.to_marker();
     assert_eq!(m.matches("-->").count(), 1, "{m}");
     assert!(m.ends_with(" -->"));
@@ -212,9 +357,11 @@ fn comment_body_snapshot() {
     let keep: Vec<_> = report.regressions().into_iter().take(6).cloned().collect();
     report.cases = keep;
     let body = "Adds brand voice.\n\ncost-regression-justification:\n  reason: Brand voice is required by <legal> @legal-team\n  expected-cost-delta: +10%\n  quality-delta: brand-consistency score +12%\n";
-    let config =
-        costgate::config::Config::parse("version: 1\nroutes: r.yaml\napprovers:\n  users: [alice]\n  teams: [octo/cost-eng]\n", "c.yaml")
-            .unwrap();
+    let config = costgate::config::Config::parse(
+        "version: 1\nroutes: r.yaml\napprovers:\n  users: [alice]\n  teams: [octo/cost-eng]\n",
+        "c.yaml",
+    )
+    .unwrap();
     let facts = costgate::review::Facts {
         pr_body: Some(body.into()),
         approvers: costgate::action::approver_rules(&config),
@@ -229,6 +376,12 @@ fn comment_body_snapshot() {
         ..Default::default()
     };
     costgate::review::apply(&mut report, &config, &facts);
-    let record = MarkerRecord { v: 1, verdict: Some(report.verdict), cost_verdict: Some(Verdict::Fail), pr: Some(7), ..Default::default() };
+    let record = MarkerRecord {
+        v: 1,
+        verdict: Some(report.verdict),
+        cost_verdict: Some(Verdict::Fail),
+        pr: Some(7),
+        ..Default::default()
+    };
     insta::assert_snapshot!(comment::render(&report, &meta(), &record, None).unwrap());
 }
