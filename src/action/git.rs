@@ -82,3 +82,17 @@ pub fn ensure_commit(dir: &Path, rev: &str, what: &str) -> Result<Option<String>
          add `fetch-depth: 0` to the actions/checkout step (with: fetch-depth: 0), or keep its default `persist-credentials: true` so costgate can fetch it"
     )))
 }
+
+/// The working directory's path inside its repository (`services/chat/`, or empty at the root).
+pub fn prefix(dir: &Path) -> Result<String> {
+    let out = git(dir, &["rev-parse", "--show-prefix"])
+        .map_err(|e| Error::Run(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Run(format!(
+            "{} is not inside a git checkout ({}); run actions/checkout before costgate",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

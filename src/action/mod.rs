@@ -8,6 +8,7 @@ pub mod facts;
 mod git;
 pub mod run;
 pub mod sticky;
+mod subtree;
 
 pub use companion::sanitise;
 

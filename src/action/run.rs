@@ -12,6 +12,7 @@ use chrono::Utc;
 use super::comment::{self, CommentMeta, MarkerRecord};
 use super::env::{self, Inputs, RunnerEnv};
 use super::facts::{self, Authoriser};
+use super::subtree::SubTree;
 use super::{git, sticky};
 use crate::cli::Outcome;
 use crate::config::{Config, JiraApi};
@@ -80,7 +81,13 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
     }
     let pr = event.as_ref().and_then(|e| e.pull_request.clone());
     let dir = env::working_dir(env, &inputs)?;
+    // git checks the owner of the repository root, which is the workspace unless a nested
+    // repository is the working directory.
+    if let Some(ws) = env.var("GITHUB_WORKSPACE") {
+        git::trust(Path::new(&ws))?;
+    }
     git::trust(&dir)?;
+    let prefix = git::prefix(&dir)?;
 
     let base_rev = inputs.base_ref.clone().or_else(|| pr.as_ref().map(|p| p.base.sha.clone())).ok_or_else(|| {
         Error::Usage(format!("event `{event_name}` has no pull request: set the `base-ref` input (for example the target branch's sha)"))
@@ -106,7 +113,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         let commit = Some(t.commit().to_string());
         Ok(Side {
             name,
-            tree: Arc::new(t),
+            tree: Arc::new(SubTree::new(Arc::new(t), &prefix)),
             commit,
         })
     };

@@ -870,3 +870,46 @@ async fn data_center_v2_uses_bearer_wiki_text_and_the_v2_search() {
         format!("{uri}/browse/COST-17")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn working_directory_in_a_monorepo_reads_the_subdirectory_of_each_commit() {
+    let fake = FakeGitHub::start().await;
+    let ws = Workspace::new("examples/head", "");
+    // Move the whole example under services/chat/ in a new repository with the same two changes.
+    let mono = ws.tmp.path().join("mono");
+    let sub = mono.join("services/chat");
+    std::fs::create_dir_all(&sub).unwrap();
+    git_init(&mono);
+    let root = repo_root();
+    copy_dir(&root.join("golden"), &sub.join("golden"));
+    copy_dir(&root.join("app"), &sub.join("app"));
+    std::fs::copy(ws.repo.join("costgate.yaml"), sub.join("costgate.yaml")).unwrap();
+    std::fs::write(mono.join("README.md"), "monorepo\n").unwrap();
+    let base = git_commit_all(&mono, "base");
+    std::fs::remove_dir_all(sub.join("app")).unwrap();
+    copy_dir(&root.join("examples/head/app"), &sub.join("app"));
+    let head = git_commit_all(&mono, "head");
+    let pr = fake.add_pr(PR, "", &head, &base, &[]);
+    let mut ev = fixture("webhooks/pull_request.opened.1.json");
+    ev["pull_request"] = pr;
+    let evp = ws.tmp.path().join("mono-event.json");
+    std::fs::write(&evp, ev.to_string()).unwrap();
+    let m = mono.to_str().unwrap().to_string();
+    let (code, out, err) = run_action(
+        &ws,
+        &fake,
+        &evp,
+        &[
+            ("GITHUB_WORKSPACE", &m),
+            ("GITHUB_SHA", &head),
+            ("INPUT_WORKING-DIRECTORY", "services/chat"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("::warning file=services/chat/app/prompts/system.j2,"),
+        "{out}"
+    );
+    assert!(sub.join(".costgate-out/report.json").is_file());
+}

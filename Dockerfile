@@ -1,0 +1,31 @@
+# costgate as a Docker container action. Multi-stage: a full Rust toolchain builds the binary; the final
+# image holds only the binary, git (costgate reads base and head commits from the checkout) and CA roots
+# (HTTPS to the GitHub and JIRA APIs). Releases publish this image so that a PR never waits for a compile
+# (see .github/workflows/release.yml and docs/action.md).
+
+FROM rust:1.85-slim-bookworm AS build
+WORKDIR /src
+# Dependencies first, so that a source-only change reuses the cached dependency layer.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir -p src benches \
+ && echo 'fn main() {}' > src/main.rs \
+ && echo '' > src/lib.rs \
+ && echo 'fn main() {}' > benches/tokenize.rs \
+ && cargo build --release --locked --bin costgate \
+ && rm -rf src benches
+COPY src src
+COPY templates templates
+COPY benches benches
+# Touch the sources so cargo rebuilds the crate itself over the placeholder.
+ENV CARGO_PROFILE_RELEASE_STRIP=symbols
+RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin costgate
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/target/release/costgate /usr/local/bin/costgate
+# The runner mounts the workspace owned by another user; costgate adds it to git's safe.directory
+# itself, and needs a writable HOME for that.
+ENV HOME=/tmp
+ENTRYPOINT ["costgate", "action"]
