@@ -43,6 +43,16 @@ pub struct Streak {
     pub previous: Vec<StreakEntry>,
 }
 
+/// An open override follow-up ticket whose recorded paths this PR touches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenTicket {
+    pub key: String,
+    /// The PR that was overridden.
+    pub pr: u64,
+    /// The paths both PRs touch.
+    pub paths: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StreakEntry {
     pub pr: u64,
@@ -62,6 +72,8 @@ pub struct Facts {
     /// Who may approve, for the comment (`@`-less names and rules).
     pub approvers: Vec<String>,
     pub streak: Option<Streak>,
+    /// Open override tickets whose paths this PR touches (SPEC 6).
+    pub open_tickets: Vec<OpenTicket>,
     /// Why sign-off cannot be had here (local runs), shown instead of "awaiting approval".
     pub no_sign_off_reason: Option<String>,
 }
@@ -100,6 +112,9 @@ pub struct ReviewFields {
     pub warn_streak: Option<Streak>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket: Option<TicketRecord>,
+    /// Open override tickets this PR touches.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub open_tickets: Vec<OpenTicket>,
     /// Warnings about the process (too many overrides, open override tickets).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub process_warnings: Vec<String>,
@@ -119,6 +134,7 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
     let cost = report.verdict;
     report.review.cost_verdict = Some(cost);
     apply_streak(report, config, facts);
+    apply_open_tickets(report, config, facts);
 
     let measured = report.summary.total_delta_pct;
     if let Some(parsed) = facts
@@ -248,6 +264,39 @@ fn apply_streak(report: &mut Report, config: &Config, facts: &Facts) {
                 }
             ),
         );
+    }
+}
+
+/// A PR touching the paths of an open override ticket must bring the cost back (total delta below
+/// zero) or carry a justification naming the ticket; otherwise it fails.
+fn apply_open_tickets(report: &mut Report, config: &Config, facts: &Facts) {
+    if facts.open_tickets.is_empty() {
+        return;
+    }
+    report.review.open_tickets = facts.open_tickets.clone();
+    let justification = facts
+        .pr_body
+        .as_deref()
+        .and_then(|b| justification::parse(b, &config.justification.key));
+    let brings_back = report.summary.total_delta_pct.is_some_and(|d| d < 0.0);
+    for t in &facts.open_tickets {
+        let named = justification.as_ref().is_some_and(|j| j.mentions(&t.key));
+        if brings_back || named {
+            continue;
+        }
+        report.reasons.push(format!(
+            "touches {} of open override ticket {} (PR #{}) without bringing the cost back: reduce the cost or add a justification naming {}",
+            t.paths.first().map(String::as_str).unwrap_or("paths"),
+            t.key,
+            t.pr,
+            t.key
+        ));
+        if !report.fail_kinds.contains(&FailKind::OpenOverrideTicket) {
+            report.fail_kinds.push(FailKind::OpenOverrideTicket);
+        }
+        if matches!(report.verdict, Verdict::Pass | Verdict::Warn) {
+            report.verdict = Verdict::Fail;
+        }
     }
 }
 
@@ -448,6 +497,56 @@ mod tests {
         assert_eq!(r.verdict, Verdict::Pass);
         let o = r.review.override_.as_ref().unwrap();
         assert!(!o.authorised && o.why.starts_with("not needed"), "{o:?}");
+    }
+
+    #[test]
+    fn open_override_ticket_requires_a_fix_or_a_justification_naming_it() {
+        let open = vec![OpenTicket {
+            key: "COST-17".into(),
+            pr: 3,
+            paths: vec!["app/prompts/system.j2".into()],
+        }];
+        let mut r = report(1.05);
+        assert_eq!(r.verdict, Verdict::Pass);
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                open_tickets: open.clone(),
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(r.fail_kinds, [FailKind::OpenOverrideTicket]);
+        assert!(
+            r.reasons[0].contains("open override ticket COST-17 (PR #3)"),
+            "{:?}",
+            r.reasons
+        );
+        // Naming the ticket in a complete justification that covers the delta: review, not fail.
+        let body = "cost-regression-justification:\n  reason: follow-up of COST-17\n  expected-cost-delta: +10%\n  quality-delta: q\n";
+        let mut r = report(1.05);
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                open_tickets: open.clone(),
+                pr_body: Some(body.into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.verdict, Verdict::Pass);
+        // Bringing the cost back passes.
+        let mut r = report(0.9);
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                open_tickets: open,
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.verdict, Verdict::Pass);
     }
 
     #[test]

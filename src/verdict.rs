@@ -48,6 +48,8 @@ pub enum FailKind {
     QueryRegression,
     WarnStreak,
     CumulativeDrift,
+    /// Touches paths of an open override follow-up ticket without bringing the cost back.
+    OpenOverrideTicket,
 }
 
 /// Percentage change under the rules of SPEC 5. `None` means unbounded: free before, paid now.

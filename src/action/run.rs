@@ -225,6 +225,28 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                 Err(e) => log.warning(&format!("warn streak not checked: {e}")),
             }
         }
+        // Files this PR touches: for the override ticket and open-ticket obligations.
+        let files: Vec<String> = match gh
+            .get_all::<PrFile>(
+                &gh.repo_path(&format!("/pulls/{}/files", current.number)),
+                30,
+            )
+            .await
+        {
+            Ok(fs) => fs.into_iter().map(|f| f.filename).collect(),
+            Err(e) => {
+                log.warning(&format!("changed files not read: {e}"));
+                Vec::new()
+            }
+        };
+        if let (Ok((client, _)), false) = (jira_client(&inputs, &config), files.is_empty()) {
+            match facts::merged_records(gh, &identity, &current.base.ref_, current.number, 30, None)
+                .await
+            {
+                Ok(m) => f.open_tickets = open_tickets(&client, &m, &files, &mut log).await,
+                Err(e) => log.warning(&format!("open override tickets not checked: {e}")),
+            }
+        }
         let justified = current
             .body
             .as_deref()
@@ -263,19 +285,6 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             let o = report.review.override_.clone();
             record.override_by = o.as_ref().and_then(|o| o.applied_by.clone());
             record.override_at = o.as_ref().and_then(|o| o.applied_at.clone());
-            let files: Vec<String> = match gh
-                .get_all::<PrFile>(
-                    &gh.repo_path(&format!("/pulls/{}/files", current.number)),
-                    30,
-                )
-                .await
-            {
-                Ok(fs) => fs.into_iter().map(|f| f.filename).collect(),
-                Err(e) => {
-                    log.warning(&format!("changed files not read: {e}"));
-                    Vec::new()
-                }
-            };
             record.paths = files.iter().take(100).cloned().collect();
             // Process warning: too many honoured overrides in 30 days.
             let since = Utc::now() - chrono::Duration::days(30);
@@ -482,6 +491,67 @@ fn head_routes(head: &Side, config_path: &str, base: &Side) -> Result<Routes> {
         .map_err(|d| Error::config("head", d))
 }
 
+/// The JIRA client the base's configuration and the inputs describe, or why there is none.
+fn jira_client<'c>(
+    inputs: &Inputs,
+    config: &'c Config,
+) -> std::result::Result<(Jira, &'c crate::config::Jira), String> {
+    let Some(jc) = &config.jira else {
+        return Err("no `jira` section in costgate.yaml on the base branch, so no follow-up ticket can be opened".into());
+    };
+    let url = inputs.jira_url.clone().unwrap_or_else(|| jc.url.clone());
+    let Some(token) = inputs.jira_token.clone() else {
+        return Err("the `jira-token` input is not set".into());
+    };
+    let auth = match (&inputs.jira_user, jc.api) {
+        (Some(u), _) => jira::Auth::Basic {
+            user: u.clone(),
+            token,
+        },
+        (None, JiraApi::V2) => jira::Auth::Bearer(token),
+        (None, JiraApi::V3) => {
+            return Err("Jira Cloud (api: v3) needs the `jira-user` input (the account e-mail) with the API token".into());
+        }
+    };
+    Ok((Jira::new(&url, jc.api, auth)?, jc))
+}
+
+/// Open override tickets (from merged PRs' markers) whose paths this PR touches.
+async fn open_tickets(
+    client: &Jira,
+    merged: &[facts::MergedRecord],
+    files: &[String],
+    log: &mut Log,
+) -> Vec<review::OpenTicket> {
+    let mut out: Vec<review::OpenTicket> = Vec::new();
+    for m in merged {
+        let Some(rec) = &m.record else { continue };
+        let Some(key) = &rec.ticket else { continue };
+        if out.iter().any(|t| &t.key == key) {
+            continue;
+        }
+        let paths: Vec<String> = rec
+            .paths
+            .iter()
+            .filter(|p| files.contains(p))
+            .cloned()
+            .collect();
+        if paths.is_empty() {
+            continue;
+        }
+        match client.is_done(key).await {
+            Ok(true) => {}
+            Ok(false) => out.push(review::OpenTicket {
+                key: key.clone(),
+                pr: m.number,
+                paths,
+            }),
+            Err(e) => log.warning(&format!("status of override ticket {key} not read: {e}")),
+        }
+    }
+    out
+}
+
 /// Finds or creates the override ticket. Never fails: an error is recorded in the ticket record.
 #[allow(clippy::too_many_arguments)]
 async fn open_ticket(
@@ -499,25 +569,8 @@ async fn open_ticket(
         url: None,
         error: Some(e),
     };
-    let Some(jc) = &config.jira else {
-        return fail("no `jira` section in costgate.yaml on the base branch, so no follow-up ticket can be opened".into());
-    };
-    let url = inputs.jira_url.clone().unwrap_or_else(|| jc.url.clone());
-    let Some(token) = inputs.jira_token.clone() else {
-        return fail("the `jira-token` input is not set".into());
-    };
-    let auth = match (&inputs.jira_user, jc.api) {
-        (Some(u), _) => jira::Auth::Basic {
-            user: u.clone(),
-            token,
-        },
-        (None, JiraApi::V2) => jira::Auth::Bearer(token),
-        (None, JiraApi::V3) => {
-            return fail("Jira Cloud (api: v3) needs the `jira-user` input (the account e-mail) with the API token".into());
-        }
-    };
-    let client = match Jira::new(&url, jc.api, auth) {
-        Ok(c) => c,
+    let (client, jc) = match jira_client(inputs, config) {
+        Ok(x) => x,
         Err(e) => return fail(e),
     };
     let repository = env.var("GITHUB_REPOSITORY").unwrap_or_default();

@@ -913,3 +913,196 @@ async fn working_directory_in_a_monorepo_reads_the_subdirectory_of_each_commit()
     );
     assert!(sub.join(".costgate-out/report.json").is_file());
 }
+
+async fn jira_with_status(category: &str) -> MockServer {
+    let server = jira(
+        201,
+        jira_fixture("create-issue.201.json"),
+        json!({"issues": [], "isLast": true}),
+    )
+    .await;
+    let mut issue = jira_fixture("search-jql.v3.200.json")["issues"][0].clone();
+    issue["fields"]["status"]["statusCategory"]["key"] = json!(category);
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/issue/COST-17"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(issue))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn touching_paths_of_an_open_override_ticket_needs_a_fix_or_a_justification_naming_it() {
+    for (category, body, expect, code) in [
+        ("new", "", "fail", 1),
+        (
+            "new",
+            "cost-regression-justification:\n  reason: follow-up of COST-17\n  expected-cost-delta: +6%\n  quality-delta: q\n",
+            "warn",
+            0,
+        ),
+        ("done", "", "warn", 0),
+    ] {
+        let fake = FakeGitHub::start().await;
+        let jira = jira_with_status(category).await;
+        let ws = Workspace::new("examples/head-warn", JIRA_CFG);
+        let ev = ws.event(&fake, "pull_request.opened.1.json", body, &[]);
+        fake.add_merged(3, "2026-11-10T10:00:00Z", "overridden", json!({"ticket": "COST-17", "override_by": "lead", "paths": ["app/prompts/escalation.j2", "README.md"]}));
+        fake.state.lock().unwrap().files.insert(
+            PR,
+            vec!["app/prompts/escalation.j2".into(), "app/routes.yaml".into()],
+        );
+        let uri = jira.uri();
+        let (c, out, err) = run_action(
+            &ws,
+            &fake,
+            &ev,
+            &[
+                ("INPUT_JIRA-URL", &uri),
+                ("INPUT_JIRA-USER", "u"),
+                ("INPUT_JIRA-TOKEN", "t"),
+            ],
+        )
+        .await;
+        assert_eq!(c, code, "{category} {body}: {out}\n{err}");
+        let r = ws.report();
+        assert_eq!(r["verdict"], expect, "{category} {body}");
+        if expect == "fail" {
+            assert_eq!(r["fail_kinds"], json!(["open-override-ticket"]));
+            assert_eq!(
+                r["open_tickets"][0]["paths"],
+                json!(["app/prompts/escalation.j2"])
+            );
+            assert!(
+                r["reasons"]
+                    .to_string()
+                    .contains("open override ticket COST-17 (PR #3)")
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_overrides_than_allowed_in_30_days_add_a_process_warning() {
+    let fake = FakeGitHub::start().await;
+    let jira = jira(
+        201,
+        jira_fixture("create-issue.201.json"),
+        json!({"issues": [], "isLast": true}),
+    )
+    .await;
+    let ws = Workspace::new("examples/head", JIRA_CFG);
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
+    fake.set_role("lead", "admin");
+    let recent = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
+    let old = (chrono::Utc::now() - chrono::Duration::days(45)).to_rfc3339();
+    fake.add_merged(5, &recent, "overridden", json!({"override_by": "lead"}));
+    fake.add_merged(4, &old, "overridden", json!({"override_by": "lead"}));
+    let uri = jira.uri();
+    let (code, out, err) = run_action(
+        &ws,
+        &fake,
+        &ev,
+        &[
+            ("INPUT_JIRA-URL", &uri),
+            ("INPUT_JIRA-USER", "u"),
+            ("INPUT_JIRA-TOKEN", "t"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let r = ws.report();
+    assert_eq!(
+        r["process_warnings"],
+        json!([
+            "2 emergency overrides in the last 30 days (this one included), more than override.max_per_30_days 1: review why the gate is being bypassed"
+        ])
+    );
+    assert!(
+        ours(&fake)[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("### Process warnings")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fork_companion_posts_the_artifact_only_for_the_prs_current_head() {
+    let fake = FakeGitHub::start().await;
+    let ws = Workspace::new("examples/head", "");
+    fake.add_pr(PR, "", &ws.head, &ws.base, &[]);
+    let artifact = ws.tmp.path().join("artifact");
+    std::fs::create_dir_all(&artifact).unwrap();
+    let body = "<!-- costgate:sticky {\"v\":1,\"verdict\":\"fail\",\"pr\":7} -->\n## ❌ costgate: **FAIL**\n<details><summary>x</summary>\n@everyone <img src=x>\n</details>";
+    std::fs::write(
+        artifact.join("costgate-comment.json"),
+        json!({"pr": PR, "head_sha": ws.head, "body": body}).to_string(),
+    )
+    .unwrap();
+    // The workflow_run event's shape (only the fields costgate reads are set).
+    let event = |sha: &str| {
+        let p = ws.tmp.path().join(format!("run-{sha}.json"));
+        std::fs::write(&p, json!({"action": "completed", "workflow_run": {"id": 42, "head_sha": sha, "event": "pull_request", "conclusion": "failure"}}).to_string()).unwrap();
+        p
+    };
+    let dir = artifact.to_str().unwrap().to_string();
+    let stale = event(&ws.base);
+    let (code, _, err) = run_action(
+        &ws,
+        &fake,
+        &stale,
+        &[
+            ("GITHUB_EVENT_NAME", "workflow_run"),
+            ("INPUT_COMMENT-FROM", &dir),
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("refusing to post it"), "{err}");
+    assert!(fake.comments(PR).is_empty());
+    let ok = event(&ws.head);
+    let (code, out, err) = run_action(
+        &ws,
+        &fake,
+        &ok,
+        &[
+            ("GITHUB_EVENT_NAME", "workflow_run"),
+            ("INPUT_COMMENT-FROM", &dir),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let c = ours(&fake);
+    assert_eq!(c.len(), 1);
+    let posted = c[0]["body"].as_str().unwrap();
+    assert!(
+        posted.contains("<details><summary>x</summary>")
+            && posted.contains("&lt;img")
+            && !posted.contains("@everyone"),
+        "{posted}"
+    );
+    // A second delivery updates the same comment.
+    run_action(
+        &ws,
+        &fake,
+        &ok,
+        &[
+            ("GITHUB_EVENT_NAME", "workflow_run"),
+            ("INPUT_COMMENT-FROM", &dir),
+        ],
+    )
+    .await;
+    assert_eq!(ours(&fake).len(), 1);
+}
