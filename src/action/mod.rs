@@ -9,6 +9,7 @@ mod git;
 pub mod run;
 pub mod sticky;
 mod subtree;
+mod ticket;
 
 pub use companion::sanitise;
 

@@ -13,15 +13,14 @@ use super::comment::{self, CommentMeta, MarkerRecord};
 use super::env::{self, Inputs, RunnerEnv};
 use super::facts::{self, Authoriser};
 use super::subtree::SubTree;
+use super::ticket::{jira_client, open_ticket, open_tickets};
 use super::{git, sticky};
 use crate::cli::Outcome;
-use crate::config::{Config, JiraApi};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::gate::{self, Options, Side};
 use crate::github::{Event, GitHub, PrFile, PullRequest};
-use crate::jira::{self, Jira, ticket};
 use crate::markdown;
-use crate::report::Report;
 use crate::review::{self, Facts, TicketRecord};
 use crate::routes::{Route, Routes};
 use crate::tree::GitTree;
@@ -42,7 +41,7 @@ impl Log {
             s.replace('%', "%25").replace('\n', "%0A")
         ));
     }
-    fn warning(&mut self, s: &str) {
+    pub(super) fn warning(&mut self, s: &str) {
         self.line(format!(
             "::warning title=costgate::{}",
             s.replace('%', "%25").replace('\n', "%0A")
@@ -489,147 +488,4 @@ fn head_routes(head: &Side, config_path: &str, base: &Side) -> Result<Routes> {
         .ok_or_else(|| Error::Usage("no routes".into()))?;
     Routes::load(head.tree.as_ref(), spec, &head_cfg.file, &pricing)
         .map_err(|d| Error::config("head", d))
-}
-
-/// The JIRA client the base's configuration and the inputs describe, or why there is none.
-fn jira_client<'c>(
-    inputs: &Inputs,
-    config: &'c Config,
-) -> std::result::Result<(Jira, &'c crate::config::Jira), String> {
-    let Some(jc) = &config.jira else {
-        return Err("no `jira` section in costgate.yaml on the base branch, so no follow-up ticket can be opened".into());
-    };
-    let url = inputs.jira_url.clone().unwrap_or_else(|| jc.url.clone());
-    let Some(token) = inputs.jira_token.clone() else {
-        return Err("the `jira-token` input is not set".into());
-    };
-    let auth = match (&inputs.jira_user, jc.api) {
-        (Some(u), _) => jira::Auth::Basic {
-            user: u.clone(),
-            token,
-        },
-        (None, JiraApi::V2) => jira::Auth::Bearer(token),
-        (None, JiraApi::V3) => {
-            return Err("Jira Cloud (api: v3) needs the `jira-user` input (the account e-mail) with the API token".into());
-        }
-    };
-    Ok((Jira::new(&url, jc.api, auth)?, jc))
-}
-
-/// Open override tickets (from merged PRs' markers) whose paths this PR touches.
-async fn open_tickets(
-    client: &Jira,
-    merged: &[facts::MergedRecord],
-    files: &[String],
-    log: &mut Log,
-) -> Vec<review::OpenTicket> {
-    let mut out: Vec<review::OpenTicket> = Vec::new();
-    for m in merged {
-        let Some(rec) = &m.record else { continue };
-        let Some(key) = &rec.ticket else { continue };
-        if out.iter().any(|t| &t.key == key) {
-            continue;
-        }
-        let paths: Vec<String> = rec
-            .paths
-            .iter()
-            .filter(|p| files.contains(p))
-            .cloned()
-            .collect();
-        if paths.is_empty() {
-            continue;
-        }
-        match client.is_done(key).await {
-            Ok(true) => {}
-            Ok(false) => out.push(review::OpenTicket {
-                key: key.clone(),
-                pr: m.number,
-                paths,
-            }),
-            Err(e) => log.warning(&format!("status of override ticket {key} not read: {e}")),
-        }
-    }
-    out
-}
-
-/// Finds or creates the override ticket. Never fails: an error is recorded in the ticket record.
-#[allow(clippy::too_many_arguments)]
-async fn open_ticket(
-    env: &RunnerEnv,
-    inputs: &Inputs,
-    config: &Config,
-    report: &Report,
-    base: &Side,
-    pr: &PullRequest,
-    files: &[String],
-    known: Option<&str>,
-) -> TicketRecord {
-    let fail = |e: String| TicketRecord {
-        key: None,
-        url: None,
-        error: Some(e),
-    };
-    let (client, jc) = match jira_client(inputs, config) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
-    let repository = env.var("GITHUB_REPOSITORY").unwrap_or_default();
-    let server = env
-        .var("GITHUB_SERVER_URL")
-        .unwrap_or_else(|| "https://github.com".into());
-    let o = report.review.override_.as_ref();
-    let input = ticket::TicketInput {
-        repository: repository.clone(),
-        pr_number: pr.number,
-        pr_title: pr.title.clone().unwrap_or_default(),
-        pr_url: pr
-            .html_url
-            .clone()
-            .unwrap_or_else(|| format!("{server}/{repository}/pull/{}", pr.number)),
-        applied_by: o.and_then(|o| o.applied_by.clone()).unwrap_or_default(),
-        applied_at: o.and_then(|o| o.applied_at.clone()),
-        paths: files.to_vec(),
-        due: (Utc::now().date_naive()
-            + chrono::Duration::days(i64::from(config.override_.review_due_days)))
-        .format("%Y-%m-%d")
-        .to_string(),
-    };
-    let read = |name: &str| {
-        base.tree
-            .read_string(&format!("{}/{name}", markdown::OVERRIDE_DIR))
-            .ok()
-            .flatten()
-    };
-    let (summary, description) = match ticket::render(
-        report,
-        &input,
-        read(ticket::SUMMARY_TEMPLATE).as_deref(),
-        read(ticket::DESCRIPTION_TEMPLATE).as_deref(),
-    ) {
-        Ok(x) => x,
-        Err(e) => return fail(format!("ticket template: {e}")),
-    };
-    let label = ticket::pr_label(&repository, pr.number);
-    let labels = vec![
-        "costgate".to_string(),
-        "costgate-override".to_string(),
-        label.clone(),
-    ];
-    let body = ticket::create_body(
-        jc.api,
-        &jc.project,
-        &jc.issue_type,
-        &summary,
-        &description,
-        &labels,
-        &input.due,
-    );
-    match client.ensure(known, &jc.project, &label, &body).await {
-        Ok(t) => TicketRecord {
-            key: Some(t.key),
-            url: Some(t.url),
-            error: None,
-        },
-        Err(e) => fail(e.to_string()),
-    }
 }

@@ -73,6 +73,16 @@ impl GitHub {
     /// `api_url` is `GITHUB_API_URL` (`https://api.github.com`, `https://ghe.example/api/v3`, or a
     /// loopback test server); `repository` is `owner/name`.
     pub fn new(api_url: &str, token: Option<&str>, repository: &str) -> Result<Self, String> {
+        Self::with_timeout(api_url, token, repository, Duration::from_secs(30))
+    }
+
+    /// As [`GitHub::new`], with the time a response may take (a timed-out GET is retried).
+    pub fn with_timeout(
+        api_url: &str,
+        token: Option<&str>,
+        repository: &str,
+        read_timeout: Duration,
+    ) -> Result<Self, String> {
         let (owner, repo) = repository
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
@@ -91,7 +101,7 @@ impl GitHub {
             .base_uri(root)
             .map_err(|e| format!("GITHUB_API_URL `{api_url}`: {e}"))?
             .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)))
+            .set_read_timeout(Some(read_timeout))
             .add_header(
                 http::header::USER_AGENT,
                 concat!("costgate/", env!("CARGO_PKG_VERSION")).to_string(),

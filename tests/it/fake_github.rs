@@ -44,6 +44,8 @@ pub struct Failure {
     pub status: u16,
     pub body: Value,
     pub headers: Vec<(&'static str, String)>,
+    /// Answer only after this long (a slow or hung server).
+    pub delay: Option<std::time::Duration>,
 }
 
 #[derive(Default)]
@@ -201,6 +203,19 @@ impl FakeGitHub {
             status,
             body,
             headers: headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            delay: None,
+        });
+    }
+
+    /// The next matching call answers normally, but only after `delay`.
+    pub fn delay_next(&self, method: &'static str, path: &str, delay: std::time::Duration) {
+        self.state.lock().unwrap().failures.push_back(Failure {
+            method,
+            path: path.into(),
+            status: 0,
+            body: Value::Null,
+            headers: vec![],
+            delay: Some(delay),
         });
     }
 
@@ -274,6 +289,10 @@ impl Respond for Responder {
             .position(|f| f.method == method && path.contains(&f.path))
         {
             let f = s.failures.remove(i).unwrap();
+            if let Some(d) = f.delay {
+                drop(s);
+                return self.respond(req).set_delay(d);
+            }
             let mut t = json_response(f.status, &f.body);
             for (k, v) in f.headers {
                 t = t.insert_header(k, v.as_str());
@@ -294,7 +313,12 @@ impl Respond for Responder {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        // GitHub Enterprise Server serves the API under /api/v3.
+        let parts: Vec<&str> = path
+            .trim_start_matches("/api/v3")
+            .trim_start_matches('/')
+            .split('/')
+            .collect();
         match (method.as_str(), parts.as_slice()) {
             ("GET", ["user"]) => match &s.viewer {
                 Some(l) => json_response(200, &user(l, "User")),

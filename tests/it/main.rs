@@ -1,6 +1,8 @@
 //! The one integration-test binary: each topic is a module (see `tests/it/*.rs`).
 
 mod action_e2e;
+mod action_jira;
+mod action_review;
 mod backtest;
 mod baseline;
 mod calibrate;

@@ -385,3 +385,48 @@ fn comment_body_snapshot() {
     };
     insta::assert_snapshot!(comment::render(&report, &meta(), &record, None).unwrap());
 }
+
+fn slow_client(fake: &FakeGitHub) -> GitHub {
+    let mut gh = GitHub::with_timeout(
+        &fake.url(),
+        Some("ghs_test"),
+        &format!("{OWNER}/{REPO}"),
+        Duration::from_millis(300),
+    )
+    .unwrap();
+    gh.retry = RetryPolicy {
+        attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(5),
+    };
+    gh
+}
+
+#[tokio::test]
+async fn a_timed_out_read_is_retried() {
+    let fake = FakeGitHub::start().await;
+    fake.delay_next("GET", "/comments", Duration::from_secs(2));
+    let out = run_once(&slow_client(&fake), &example_report("examples/head")).await;
+    assert!(matches!(out, Outcome::Created { .. }), "{out:?}");
+    assert_eq!(ours(&fake).len(), 1);
+}
+
+#[tokio::test]
+async fn a_post_whose_response_is_lost_is_not_posted_twice() {
+    let fake = FakeGitHub::start().await;
+    // The server creates the comment but answers after the client gave up.
+    fake.delay_next("POST", "/comments", Duration::from_secs(2));
+    let out = run_once(&slow_client(&fake), &example_report("examples/head")).await;
+    assert!(
+        matches!(out, Outcome::Updated { .. }),
+        "found and updated, not posted again: {out:?}"
+    );
+    assert_eq!(ours(&fake).len(), 1);
+    let posts = fake
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.starts_with("POST"))
+        .count();
+    assert_eq!(posts, 1);
+}
