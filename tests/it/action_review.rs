@@ -228,3 +228,49 @@ async fn a_pass_in_the_last_merges_breaks_the_streak() {
     assert_eq!(code, 0);
     assert_eq!(ws.report()["verdict"], "warn");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incomplete_or_exceeded_justifications_keep_the_fail_even_when_approved() {
+    for (body, needle) in [
+        (
+            "cost-regression-justification:\n  reason: brand voice\n",
+            "missing **expected-cost-delta, quality-delta**",
+        ),
+        (
+            "cost-regression-justification:\n  reason: brand voice\n  expected-cost-delta: +3%\n  quality-delta: q\n",
+            "(**exceeds the declaration**)",
+        ),
+    ] {
+        let fake = FakeGitHub::start().await;
+        let ws = Workspace::new("examples/head", "approvers:\n  users: [alice]\n");
+        let ev = ws.event(&fake, "pull_request.synchronize.1.json", body, &[]);
+        fake.add_review(PR, "alice", "APPROVED", &ws.head);
+        let (code, out, err) = run_action(&ws, &fake, &ev, &[]).await;
+        assert_eq!(code, 1, "{out}\n{err}");
+        let r = ws.report();
+        assert_eq!(r["verdict"], "fail", "{body}");
+        assert!(r.get("sign_off").is_none());
+        let c = ours(&fake);
+        assert!(
+            c[0]["body"].as_str().unwrap().contains(needle),
+            "{needle}: {}",
+            c[0]["body"]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dismissed_approval_no_longer_signs_off() {
+    let fake = FakeGitHub::start().await;
+    let ws = Workspace::new("examples/head", "approvers:\n  users: [alice]\n");
+    let body = "cost-regression-justification:\n  reason: r\n  expected-cost-delta: +10%\n  quality-delta: q\n";
+    let ev = ws.event(&fake, "pull_request_review.submitted.1.json", body, &[]);
+    fake.add_review(PR, "alice", "APPROVED", &ws.head);
+    let (code, _, _) = run_action(&ws, &fake, &ev, &[]).await;
+    assert_eq!(code, 0);
+    fake.add_review(PR, "alice", "DISMISSED", &ws.head);
+    let (code, _, _) = run_action(&ws, &fake, &ev, &[]).await;
+    assert_eq!(code, 1);
+    assert_eq!(ws.report()["verdict"], "review_required");
+    assert_eq!(ours(&fake).len(), 1);
+}
