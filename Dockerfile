@@ -3,7 +3,8 @@
 # (HTTPS to the GitHub and JIRA APIs). Releases publish this image so that a PR never waits for a compile
 # (see .github/workflows/release.yml and docs/action.md).
 
-FROM rust:1.85-slim-bookworm AS build
+# Any current stable toolchain builds it (Cargo.toml states the minimum, rust-version).
+FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that a source-only change reuses the cached dependency layer.
 COPY Cargo.toml Cargo.lock ./
