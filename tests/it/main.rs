@@ -10,6 +10,7 @@ mod check;
 mod cumulative;
 mod drift;
 mod fake_github;
+mod jira_client;
 mod justification;
 mod ratchet_snapshots;
 mod snapshots;
