@@ -265,9 +265,19 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             match facts::override_finding(gh, &auth, current.number, &config.override_.label).await
             {
                 Ok(o) => f.override_finding = Some(o),
-                Err(e) => log.warning(&format!(
-                    "who applied the override label could not be read: {e}"
-                )),
+                Err(e) => {
+                    let why = format!(
+                        "who applied it could not be read from the PR timeline ({e}), so it is not honoured; re-run the job"
+                    );
+                    log.warning(&why);
+                    f.override_finding = Some(review::OverrideFinding {
+                        label: config.override_.label.clone(),
+                        applied_by: None,
+                        applied_at: None,
+                        authorised: false,
+                        why,
+                    });
+                }
             }
         }
         review::apply(&mut report, &config, &f);

@@ -274,3 +274,43 @@ async fn a_dismissed_approval_no_longer_signs_off() {
     assert_eq!(ws.report()["verdict"], "review_required");
     assert_eq!(ours(&fake).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_timeline_does_not_honour_the_label() {
+    let fake = FakeGitHub::start().await;
+    let ws = Workspace::new("examples/head", "");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
+    fake.set_role("lead", "admin");
+    for _ in 0..4 {
+        fake.fail_next(
+            "GET",
+            "/timeline",
+            503,
+            serde_json::json!({"message": "Service Unavailable"}),
+            &[],
+        );
+    }
+    let (code, out, _) = run_action(&ws, &fake, &ev, &[]).await;
+    assert_eq!(code, 1);
+    let why = ws.report()["override"]["why"].as_str().unwrap().to_string();
+    assert!(
+        why.contains("could not be read from the PR timeline") && why.contains("503"),
+        "{why}"
+    );
+    assert!(
+        out.contains("::warning title=costgate::who applied it could not be read"),
+        "{out}"
+    );
+}
