@@ -225,17 +225,23 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             }
         }
         // Files this PR touches: for the override ticket and open-ticket obligations.
-        let files: Vec<String> = match gh
-            .get_all::<PrFile>(
-                &gh.repo_path(&format!("/pulls/{}/files", current.number)),
-                30,
-            )
-            .await
-        {
-            Ok(fs) => fs.into_iter().map(|f| f.filename).collect(),
-            Err(e) => {
-                log.warning(&format!("changed files not read: {e}"));
-                Vec::new()
+        let need_files =
+            jira_client(&inputs, &config).is_ok() || f.labels.contains(&config.override_.label);
+        let files: Vec<String> = if !need_files {
+            Vec::new()
+        } else {
+            match gh
+                .get_all::<PrFile>(
+                    &gh.repo_path(&format!("/pulls/{}/files", current.number)),
+                    30,
+                )
+                .await
+            {
+                Ok(fs) => fs.into_iter().map(|f| f.filename).collect(),
+                Err(e) => {
+                    log.warning(&format!("changed files not read: {e}"));
+                    Vec::new()
+                }
             }
         };
         if let (Ok((client, _)), false) = (jira_client(&inputs, &config), files.is_empty()) {
@@ -284,12 +290,13 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         record.verdict = Some(report.verdict);
         record.cost_verdict = report.review.cost_verdict;
 
-        let previous = sticky::find(gh, current.number, &identity)
-            .await
+        let existing = sticky::find(gh, current.number, &identity).await;
+        let previous = existing
+            .as_ref()
             .ok()
-            .flatten()
-            .and_then(|c| c.body)
-            .and_then(|b| MarkerRecord::from_body(&b));
+            .and_then(|c| c.as_ref())
+            .and_then(|c| c.body.as_deref())
+            .and_then(MarkerRecord::from_body);
         if report.verdict == Verdict::Overridden {
             let o = report.review.override_.clone();
             record.override_by = o.as_ref().and_then(|o| o.applied_by.clone());
@@ -405,7 +412,32 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                 .to_string(),
         )?;
         if inputs.comment {
-            match sticky::publish(gh, current.number, &identity, report.verdict, config.comment.on_pass, render).await {
+            let published = match existing {
+                Ok(c) => {
+                    sticky::publish_found(
+                        gh,
+                        current.number,
+                        &identity,
+                        c,
+                        report.verdict,
+                        config.comment.on_pass,
+                        render,
+                    )
+                    .await
+                }
+                Err(_) => {
+                    sticky::publish(
+                        gh,
+                        current.number,
+                        &identity,
+                        report.verdict,
+                        config.comment.on_pass,
+                        render,
+                    )
+                    .await
+                }
+            };
+            match published {
                 Ok((o, _)) => {
                     log.line(format!("comment: {}", serde_json::to_string(&o).unwrap_or_default()));
                     comment_url = o.url().map(str::to_string);

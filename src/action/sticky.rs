@@ -158,6 +158,19 @@ pub async fn publish(
     render: impl FnOnce(Option<&MarkerRecord>) -> String,
 ) -> Result<(Outcome, Option<MarkerRecord>), GhError> {
     let existing = find(gh, pr, identity).await?;
+    publish_found(gh, pr, identity, existing, verdict, on_pass, render).await
+}
+
+/// [`publish`] with the comment [`find`] already returned.
+pub async fn publish_found(
+    gh: &GitHub,
+    pr: u64,
+    identity: &str,
+    existing: Option<Comment>,
+    verdict: Verdict,
+    on_pass: OnPass,
+    render: impl FnOnce(Option<&MarkerRecord>) -> String,
+) -> Result<(Outcome, Option<MarkerRecord>), GhError> {
     let previous = existing
         .as_ref()
         .and_then(|c| c.body.as_deref())
