@@ -471,7 +471,9 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             Path::new(&p),
             &[
                 ("verdict", report.verdict.as_str().to_string()),
-                ("report-json", json_path.display().to_string()),
+                // Relative to the workspace: the container's /github/workspace is another path on
+                // the runner, where later steps read it.
+                ("report-json", workspace_relative(env, &json_path)),
                 ("comment-url", comment_url.unwrap_or_default()),
                 (
                     "jira-key",
@@ -500,6 +502,12 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         stdout: log.0,
         exit_code: exit_override.unwrap_or_else(|| report.verdict.exit_code()),
     })
+}
+
+fn workspace_relative(env: &RunnerEnv, path: &Path) -> String {
+    env.var("GITHUB_WORKSPACE")
+        .and_then(|ws| path.strip_prefix(&ws).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 fn short(rev: &str) -> String {

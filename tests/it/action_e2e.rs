@@ -162,7 +162,8 @@ async fn failing_pr_comments_annotates_and_writes_outputs_summary_and_report() {
         "{outputs}"
     );
     assert!(
-        outputs.contains("report-json=") && outputs.contains("total-delta-pct=8."),
+        outputs.contains("report-json=.costgate-out/report.json\n")
+            && outputs.contains("total-delta-pct=8."),
         "{outputs}"
     );
     assert!(ws.summary().contains("costgate: **FAIL**"));
@@ -413,4 +414,17 @@ async fn broken_config_reports_no_verdict_with_exit_2() {
         ws.summary()
     );
     assert!(fake.comments(PR).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comment_false_writes_no_comment_but_everything_else() {
+    let fake = FakeGitHub::start().await;
+    let ws = Workspace::new("examples/head", "");
+    let ev = ws.event(&fake, "pull_request.opened.1.json", "", &[]);
+    let (code, out, err) = run_action(&ws, &fake, &ev, &[("INPUT_COMMENT", "false")]).await;
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(fake.comments(PR).is_empty());
+    assert!(fake.requests().await.iter().all(|r| r.starts_with("GET")));
+    assert!(ws.outputs().contains("verdict=fail\n") && ws.outputs().contains("comment-url=\n"));
+    assert!(ws.summary().contains("costgate: **FAIL**"));
 }
