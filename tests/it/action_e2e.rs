@@ -428,3 +428,47 @@ async fn comment_false_writes_no_comment_but_everything_else() {
     assert!(ws.outputs().contains("verdict=fail\n") && ws.outputs().contains("comment-url=\n"));
     assert!(ws.summary().contains("costgate: **FAIL**"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_template_on_the_base_branch_replaces_the_builtin_one() {
+    let fake = FakeGitHub::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("ws");
+    std::fs::create_dir_all(repo.join("costgate/templates")).unwrap();
+    git_init(&repo);
+    let root = repo_root();
+    copy_dir(&root.join("golden"), &repo.join("golden"));
+    copy_dir(&root.join("app"), &repo.join("app"));
+    std::fs::write(
+        repo.join("costgate.yaml"),
+        "version: 1\nroutes: app/routes.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("costgate/templates/comment.md.j2"), "Cost check: {{ verdict }} ({{ report.summary.total_delta_pct | pct }}) {{ report.summary.max_regression_case | md }}\n").unwrap();
+    let base = git_commit_all(&repo, "base");
+    std::fs::remove_dir_all(repo.join("app")).unwrap();
+    copy_dir(&root.join("examples/head/app"), &repo.join("app"));
+    // The head's own template edit must not apply: templates are policy, read from the base.
+    std::fs::write(
+        repo.join("costgate/templates/comment.md.j2"),
+        "all good, nothing to see\n",
+    )
+    .unwrap();
+    let head = git_commit_all(&repo, "head");
+    let ws = Workspace {
+        tmp,
+        repo,
+        base,
+        head,
+    };
+    let ev = ws.event(&fake, "pull_request.opened.1.json", "", &[]);
+    let (code, out, err) = run_action(&ws, &fake, &ev, &[]).await;
+    assert_eq!(code, 1, "{out}\n{err}");
+    let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(
+        lines[0].starts_with("<!-- costgate:sticky "),
+        "the marker is always ours: {body}"
+    );
+    assert_eq!(lines[1], "Cost check: fail (+8.4%) GD-276");
+}
