@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// A snapshot of environment variables.
-#[derive(Debug, Clone, Default)]
+/// A snapshot of environment variables. No `Debug`: it holds tokens.
+#[derive(Clone, Default)]
 pub struct RunnerEnv {
     vars: BTreeMap<String, String>,
 }
@@ -67,8 +67,8 @@ impl RunnerEnv {
     }
 }
 
-/// The action's inputs (action.yml).
-#[derive(Debug, Clone)]
+/// The action's inputs (action.yml). No `Debug`: it holds tokens.
+#[derive(Clone)]
 pub struct Inputs {
     pub github_token: Option<String>,
     pub config: String,
