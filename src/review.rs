@@ -200,6 +200,7 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
 
     let label = &config.override_.label;
     if facts.labels.iter().any(|l| l == label) || facts.override_finding.is_some() {
+        let local = facts.override_finding.is_none();
         let mut finding = facts
             .override_finding
             .clone()
@@ -224,6 +225,12 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
                 );
             }
             _ => {}
+        }
+        if local {
+            // The PR comment has its own section; a local run has only the notes to say it.
+            report
+                .notes
+                .push(format!("label `{}`: {}", finding.label, finding.why));
         }
         report.review.override_ = Some(finding);
     }
