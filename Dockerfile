@@ -6,6 +6,8 @@
 # Any current stable toolchain builds it (Cargo.toml states the minimum, rust-version).
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
+# Set before the first build: the profile is part of every crate's fingerprint.
+ENV CARGO_PROFILE_RELEASE_STRIP=symbols
 # Dependencies first, so that a source-only change reuses the cached dependency layer.
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src benches \
@@ -18,7 +20,6 @@ COPY src src
 COPY templates templates
 COPY benches benches
 # Touch the sources so cargo rebuilds the crate itself over the placeholder.
-ENV CARGO_PROFILE_RELEASE_STRIP=symbols
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin costgate
 
 FROM debian:bookworm-slim
