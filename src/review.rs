@@ -157,11 +157,15 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
                 }
                 report.review.approvers = facts.approvers.clone();
             } else {
-                report.reasons.push(format!(
-                    "measured total {} exceeds the declared expected-cost-delta {}",
-                    crate::terminal::pct(measured),
-                    crate::terminal::pct(parsed.expected_cost_delta_pct)
-                ));
+                // First, so that a long list of case reasons cannot push it out of view.
+                report.reasons.insert(
+                    0,
+                    format!(
+                        "measured total {} exceeds the declared expected-cost-delta {}",
+                        crate::terminal::pct(measured),
+                        crate::terminal::pct(parsed.expected_cost_delta_pct)
+                    ),
+                );
             }
         }
         if consulted && !complete {
