@@ -299,6 +299,56 @@ mod tests {
     }
 
     #[test]
+    fn random_bodies_never_panic() {
+        // A deterministic xorshift over pieces that stress the scanner: keys, colons, fences,
+        // quotes, tabs, CRLF, multi-byte and right-to-left characters.
+        let pieces = [
+            "cost-regression-justification:",
+            "  reason:",
+            "expected-cost-delta: +",
+            "quality-delta:",
+            "```",
+            "~~~",
+            ">",
+            "\t",
+            "\r\n",
+            "\n",
+            ":",
+            "\"",
+            "'",
+            "%",
+            "+1e9%",
+            "ワンピース",
+            "\u{202e}",
+            "\u{0}",
+            "   ",
+            "-",
+            "é",
+            "💸",
+            "x",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let mut body = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                body.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            if let Some(j) = parse(&body, KEY) {
+                assert!(j.line >= 1);
+                assert!(
+                    j.reason
+                        .as_ref()
+                        .is_none_or(|r| r.chars().count() <= MAX_VALUE_CHARS + 1)
+                );
+                let _ = j.is_complete();
+            }
+        }
+    }
+
+    #[test]
     fn mentions_matches_whole_ticket_keys() {
         let j = parse(
             "cost-regression-justification:\n  reason: follow-up of COST-12\n",
