@@ -173,7 +173,9 @@ impl GitHub {
         loop {
             attempt += 1;
             let outcome = self.send(method, path, body).await;
-            let (wait, error) = match outcome {
+            // A rate-limited request was refused before it did anything, so even a POST may be
+            // sent again; a 5xx or a timeout may have taken effect, so only idempotent calls are.
+            let (wait, safe, error) = match outcome {
                 Ok((status, _, text)) if status.is_success() => return Ok(text),
                 Ok((status, headers, text)) => {
                     let e = GhError {
@@ -184,15 +186,14 @@ impl GitHub {
                     };
                     (
                         retry_delay(status, &headers, &text, attempt, &self.retry),
+                        idempotent || is_rate_limited(status, &headers, &text),
                         e,
                     )
                 }
-                Err(e) => (Some(backoff(attempt, &self.retry)), e),
+                Err(e) => (Some(backoff(attempt, &self.retry)), idempotent, e),
             };
             match wait {
-                Some(w)
-                    if idempotent && attempt < self.retry.attempts && w <= self.retry.max_delay =>
-                {
+                Some(w) if safe && attempt < self.retry.attempts && w <= self.retry.max_delay => {
                     tracing::debug!(%method, %path, ?w, "retrying after {error}");
                     tokio::time::sleep(w).await;
                 }
@@ -303,6 +304,18 @@ fn error_message(text: &str) -> String {
 
 fn backoff(attempt: u32, p: &RetryPolicy) -> Duration {
     p.base_delay.saturating_mul(1 << (attempt - 1).min(6))
+}
+
+/// A primary or secondary rate limit: GitHub refused the request without acting on it.
+pub fn is_rate_limited(status: StatusCode, headers: &HeaderMap, body: &str) -> bool {
+    let limited_status = status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::FORBIDDEN;
+    limited_status
+        && (status == StatusCode::TOO_MANY_REQUESTS
+            || headers.contains_key("retry-after")
+            || headers
+                .get("x-ratelimit-remaining")
+                .is_some_and(|v| v == "0")
+            || body.to_ascii_lowercase().contains("rate limit"))
 }
 
 /// How long to wait before retrying a response, or `None` if it must not be retried.

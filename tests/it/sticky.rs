@@ -430,3 +430,20 @@ async fn a_post_whose_response_is_lost_is_not_posted_twice() {
         .count();
     assert_eq!(posts, 1);
 }
+
+#[tokio::test]
+async fn a_rate_limited_post_is_sent_again_after_retry_after() {
+    let fake = FakeGitHub::start().await;
+    fake.fail_next(
+        "POST",
+        "/comments",
+        403,
+        json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
+        &[("retry-after", "1")],
+    );
+    let started = std::time::Instant::now();
+    let out = run_once(&client(&fake), &example_report("examples/head")).await;
+    assert!(matches!(out, Outcome::Created { .. }), "{out:?}");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(ours(&fake).len(), 1);
+}
