@@ -123,11 +123,56 @@ impl Jira {
         format!("{}/browse/{key}", self.base)
     }
 
+    /// [`Jira::send_once`] with retries: a 429 (refused, nothing happened) for any request, after
+    /// its `Retry-After` (at most 30 s); 5xx and transport errors only for reads (`retry_reads`),
+    /// since a create that timed out may have created the issue. Up to 3 attempts.
     async fn send(
         &self,
         method: &'static str,
         path: &str,
         body: Option<&Value>,
+        retry_reads: bool,
+    ) -> Result<Value, JiraError> {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let (result, retry_after) = self.send_once(method, path, body).await;
+            let e = match result {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let wait = match e.status {
+                Some(429) => Some(retry_after.unwrap_or(Duration::from_secs(5))),
+                Some(s) if s >= 500 && retry_reads => Some(Duration::from_secs(u64::from(attempt))),
+                None if retry_reads => Some(Duration::from_secs(u64::from(attempt))),
+                _ => None,
+            };
+            match wait {
+                Some(w) if attempt < 3 && w <= Duration::from_secs(30) => {
+                    tokio::time::sleep(w).await
+                }
+                _ => return Err(e),
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (Result<Value, JiraError>, Option<Duration>) {
+        let mut retry_after = None;
+        let r = self.send_inner(method, path, body, &mut retry_after).await;
+        (r, retry_after)
+    }
+
+    async fn send_inner(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&Value>,
+        retry_after: &mut Option<Duration>,
     ) -> Result<Value, JiraError> {
         let err = |status: Option<u16>, message: String| JiraError {
             method,
@@ -159,6 +204,12 @@ impl Jira {
             )
         })?;
         let status = res.status();
+        *retry_after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let text = res
             .text()
             .await
@@ -196,7 +247,7 @@ impl Jira {
                 json!({"jql": jql, "startAt": 0, "maxResults": 10, "fields": fields}),
             ),
         };
-        let v = self.send("POST", &path, Some(&body)).await?;
+        let v = self.send("POST", &path, Some(&body), true).await?;
         let r: SearchResult = serde_json::from_value(v).map_err(|e| JiraError {
             method: "POST",
             path,
@@ -213,7 +264,7 @@ impl Jira {
     /// Creates an issue from a prepared request body (see [`ticket::create_body`]).
     pub async fn create(&self, body: &Value) -> Result<Ticket, JiraError> {
         let path = format!("/rest/api/{}/issue", self.version());
-        let v = self.send("POST", &path, Some(body)).await?;
+        let v = self.send("POST", &path, Some(body), false).await?;
         let c: Created = serde_json::from_value(v).map_err(|e| JiraError {
             method: "POST",
             path,
@@ -234,7 +285,7 @@ impl Jira {
             self.version(),
             urlencode(key)
         );
-        let v = self.send("GET", &path, None).await?;
+        let v = self.send("GET", &path, None, true).await?;
         let i: Issue = serde_json::from_value(v).map_err(|e| JiraError {
             method: "GET",
             path,

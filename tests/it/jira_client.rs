@@ -125,3 +125,101 @@ async fn done_status_category_closes_a_ticket() {
         "404 is an error, not 'open'"
     );
 }
+
+#[tokio::test]
+async fn a_rate_limited_create_is_sent_again_and_a_failed_search_is_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_string("{}"),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(fixture("create-issue.201.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("bad gateway"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"issues": [], "isLast": true})),
+        )
+        .mount(&server)
+        .await;
+    let j = Jira::new(
+        &server.uri(),
+        JiraApi::V3,
+        Auth::Basic {
+            user: "u".into(),
+            token: "t".into(),
+        },
+    )
+    .unwrap();
+    let t = j
+        .ensure(
+            None,
+            "COST",
+            "costgate-pr-x-1",
+            &fixture("create-issue.v3.request.json"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((t.key.as_str(), t.created), ("COST-17", true));
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/rest/api/3/search/jql",
+            "/rest/api/3/search/jql",
+            "/rest/api/3/issue",
+            "/rest/api/3/issue"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_fails_with_5xx_is_not_repeated() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"errorMessages": ["Internal server error"], "errors": {}})),
+        )
+        .mount(&server)
+        .await;
+    let j = Jira::new(
+        &server.uri(),
+        JiraApi::V3,
+        Auth::Basic {
+            user: "u".into(),
+            token: "t".into(),
+        },
+    )
+    .unwrap();
+    let e = j
+        .create(&fixture("create-issue.v3.request.json"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status, Some(500));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
