@@ -27,6 +27,9 @@ pub const MARKER_PREFIX: &str = "<!-- costgate:sticky ";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct MarkerRecord {
     pub v: u32,
+    /// Which costgate step wrote it, when a repository runs several (working directory and config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -116,6 +116,7 @@ pub(super) async fn run(
         &gh,
         a.pr,
         &identity,
+        record.scope.as_deref(),
         verdict,
         crate::config::OnPass::Silent,
         |_| body,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::comment::{MARKER_PREFIX, MarkerRecord};
+use super::comment::MarkerRecord;
 use crate::config::{Approvers, Permission};
 use crate::github::{
     CollaboratorPermission, Comment, GhError, GitHub, PullRequest, Review, TeamMembership,
@@ -233,9 +233,11 @@ pub struct MergedRecord {
 
 /// The newest PRs merged into `base_ref` (excluding `current`), newest first, with their markers.
 /// Reads at most `limit` PRs' comments, and only those merged within `since` when given.
+#[allow(clippy::too_many_arguments)]
 pub async fn merged_records(
     gh: &GitHub,
     identity: &str,
+    scope: Option<&str>,
     base_ref: &str,
     current: u64,
     limit: usize,
@@ -266,13 +268,8 @@ pub async fn merged_records(
             .await?;
         let record = comments
             .iter()
-            .filter(|c| {
-                c.user
-                    .as_ref()
-                    .is_some_and(|u| u.login.eq_ignore_ascii_case(identity))
-            })
-            .filter_map(|c| c.body.as_deref())
-            .find(|b| b.lines().any(|l| l.starts_with(MARKER_PREFIX)))
+            .find(|c| super::sticky::is_ours(c, identity, scope))
+            .and_then(|c| c.body.as_deref())
             .and_then(MarkerRecord::from_body);
         out.push(MergedRecord {
             number,

@@ -145,8 +145,14 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
     let config = Config::load(base.tree.as_ref(), &opts.config_path)
         .map_err(|d| Error::config("base", d))?;
     let mut exit_override = None;
+    // Several costgate steps on one repository (a monorepo) keep one comment each.
+    let scope = match (&inputs.working_directory, inputs.config.as_str()) {
+        (None, crate::config::DEFAULT_PATH) => None,
+        (wd, cfg) => Some(format!("{}:{cfg}", wd.as_deref().unwrap_or("."))),
+    };
     let mut record = MarkerRecord {
         v: 1,
+        scope: scope.clone(),
         base_sha: base.commit.clone(),
         head_sha: head.commit.clone(),
         ..Default::default()
@@ -210,6 +216,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             match facts::merged_records(
                 gh,
                 &identity,
+                scope.as_deref(),
                 &current.base.ref_,
                 current.number,
                 need.max(1),
@@ -245,8 +252,16 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             }
         };
         if let (Ok((client, _)), false) = (jira_client(&inputs, &config), files.is_empty()) {
-            match facts::merged_records(gh, &identity, &current.base.ref_, current.number, 30, None)
-                .await
+            match facts::merged_records(
+                gh,
+                &identity,
+                scope.as_deref(),
+                &current.base.ref_,
+                current.number,
+                30,
+                None,
+            )
+            .await
             {
                 Ok(m) => f.open_tickets = open_tickets(&client, &m, &files, &mut log).await,
                 Err(e) => log.warning(&format!("open override tickets not checked: {e}")),
@@ -290,7 +305,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         record.verdict = Some(report.verdict);
         record.cost_verdict = report.review.cost_verdict;
 
-        let existing = sticky::find(gh, current.number, &identity).await;
+        let existing = sticky::find(gh, current.number, &identity, scope.as_deref()).await;
         let previous = existing
             .as_ref()
             .ok()
@@ -310,6 +325,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                     facts::merged_records(
                         gh,
                         &identity,
+                        scope.as_deref(),
                         &current.base.ref_,
                         current.number,
                         30,
@@ -418,6 +434,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                         gh,
                         current.number,
                         &identity,
+                        scope.as_deref(),
                         c,
                         report.verdict,
                         config.comment.on_pass,
@@ -430,6 +447,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                         gh,
                         current.number,
                         &identity,
+                        scope.as_deref(),
                         report.verdict,
                         config.comment.on_pass,
                         render,

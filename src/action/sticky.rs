@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::comment::{MARKER_PREFIX, MarkerRecord};
+use super::comment::MarkerRecord;
 use crate::config::OnPass;
 use crate::github::{Comment, GhError, GitHub, User};
 use crate::verdict::Verdict;
@@ -24,19 +24,29 @@ pub async fn identity(gh: &GitHub, configured: Option<&str>) -> String {
     }
 }
 
-/// The sticky comment on PR `pr`, if costgate (as `identity`) wrote one.
-pub async fn find(gh: &GitHub, pr: u64, identity: &str) -> Result<Option<Comment>, GhError> {
+/// The sticky comment on PR `pr`, if costgate (as `identity`) wrote one for `scope` (set when
+/// several costgate steps gate one repository, e.g. one per `working-directory` of a monorepo).
+pub async fn find(
+    gh: &GitHub,
+    pr: u64,
+    identity: &str,
+    scope: Option<&str>,
+) -> Result<Option<Comment>, GhError> {
     let comments: Vec<Comment> = gh
         .get_all(&gh.repo_path(&format!("/issues/{pr}/comments")), 30)
         .await?;
-    Ok(comments.into_iter().find(|c| {
-        c.user
-            .as_ref()
-            .is_some_and(|u| u.login.eq_ignore_ascii_case(identity))
-            && c.body
-                .as_deref()
-                .is_some_and(|b| b.lines().any(|l| l.starts_with(MARKER_PREFIX)))
-    }))
+    Ok(comments.into_iter().find(|c| is_ours(c, identity, scope)))
+}
+
+/// Written by `identity`, with a marker for `scope`.
+pub fn is_ours(c: &Comment, identity: &str, scope: Option<&str>) -> bool {
+    c.user
+        .as_ref()
+        .is_some_and(|u| u.login.eq_ignore_ascii_case(identity))
+        && c.body
+            .as_deref()
+            .and_then(MarkerRecord::from_body)
+            .is_some_and(|r| r.scope.as_deref() == scope)
 }
 
 /// What happened to the comment.
@@ -88,10 +98,12 @@ pub fn wants(verdict: Verdict, on_pass: OnPass, existing: Option<&MarkerRecord>)
 }
 
 /// Creates or updates the sticky comment with `body`. `existing` is the result of [`find`].
+#[allow(clippy::too_many_arguments)]
 pub async fn upsert(
     gh: &GitHub,
     pr: u64,
     identity: &str,
+    scope: Option<&str>,
     existing: Option<Comment>,
     body: &str,
     create: bool,
@@ -125,7 +137,7 @@ pub async fn upsert(
             // The POST may have gone through before the error: look before posting again, so a
             // retry never leaves two comments.
             tracing::warn!("{e}; checking whether the comment was created");
-            if let Some(c) = find(gh, pr, identity).await? {
+            if let Some(c) = find(gh, pr, identity, scope).await? {
                 let updated: Comment = gh
                     .patch(
                         &gh.repo_path(&format!("/issues/comments/{}", c.id)),
@@ -153,19 +165,22 @@ pub async fn publish(
     gh: &GitHub,
     pr: u64,
     identity: &str,
+    scope: Option<&str>,
     verdict: Verdict,
     on_pass: OnPass,
     render: impl FnOnce(Option<&MarkerRecord>) -> String,
 ) -> Result<(Outcome, Option<MarkerRecord>), GhError> {
-    let existing = find(gh, pr, identity).await?;
-    publish_found(gh, pr, identity, existing, verdict, on_pass, render).await
+    let existing = find(gh, pr, identity, scope).await?;
+    publish_found(gh, pr, identity, scope, existing, verdict, on_pass, render).await
 }
 
 /// [`publish`] with the comment [`find`] already returned.
+#[allow(clippy::too_many_arguments)]
 pub async fn publish_found(
     gh: &GitHub,
     pr: u64,
     identity: &str,
+    scope: Option<&str>,
     existing: Option<Comment>,
     verdict: Verdict,
     on_pass: OnPass,
@@ -177,6 +192,6 @@ pub async fn publish_found(
         .and_then(MarkerRecord::from_body);
     let (create, update) = wants(verdict, on_pass, previous.as_ref());
     let body = render(previous.as_ref());
-    let outcome = upsert(gh, pr, identity, existing, &body, create, update).await?;
+    let outcome = upsert(gh, pr, identity, scope, existing, &body, create, update).await?;
     Ok((outcome, previous))
 }

@@ -67,7 +67,7 @@ async fn run_once(gh: &GitHub, report: &Report) -> Outcome {
         pr: Some(7),
         ..Default::default()
     };
-    let (outcome, _) = sticky::publish(gh, 7, BOT, report.verdict, OnPass::Silent, |prev| {
+    let (outcome, _) = sticky::publish(gh, 7, BOT, None, report.verdict, OnPass::Silent, |prev| {
         let m = CommentMeta {
             previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()),
             ..meta()
@@ -250,6 +250,7 @@ async fn forbidden_comment_is_a_forbidden_error() {
         &client(&fake),
         7,
         BOT,
+        None,
         report.verdict,
         OnPass::Silent,
         |_| "x".into(),
@@ -446,4 +447,51 @@ async fn a_rate_limited_post_is_sent_again_after_retry_after() {
     assert!(matches!(out, Outcome::Created { .. }), "{out:?}");
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(ours(&fake).len(), 1);
+}
+
+#[tokio::test]
+async fn each_scope_keeps_its_own_comment() {
+    let fake = FakeGitHub::start().await;
+    let gh = client(&fake);
+    let report = example_report("examples/head");
+    for scope in [
+        "services/chat:costgate.yaml",
+        "services/search:costgate.yaml",
+        "services/chat:costgate.yaml",
+    ] {
+        let record = MarkerRecord {
+            v: 1,
+            scope: Some(scope.into()),
+            verdict: Some(report.verdict),
+            ..Default::default()
+        };
+        sticky::publish(
+            &gh,
+            7,
+            BOT,
+            Some(scope),
+            report.verdict,
+            OnPass::Silent,
+            |_| comment::render(&report, &meta(), &record, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    let c = ours(&fake);
+    assert_eq!(c.len(), 2, "one comment per scope");
+    let scopes: Vec<Option<String>> = c
+        .iter()
+        .map(|c| {
+            MarkerRecord::from_body(c["body"].as_str().unwrap())
+                .unwrap()
+                .scope
+        })
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            Some("services/chat:costgate.yaml".to_string()),
+            Some("services/search:costgate.yaml".to_string())
+        ]
+    );
 }
