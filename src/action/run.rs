@@ -428,6 +428,12 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                 .to_string(),
         )?;
         if inputs.comment {
+            // An override label on a passing PR gets an answer (SPEC 6: "not needed").
+            let on_pass = if report.review.override_.is_some() {
+                crate::config::OnPass::Always
+            } else {
+                config.comment.on_pass
+            };
             let published = match existing {
                 Ok(c) => {
                     sticky::publish_found(
@@ -437,7 +443,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                         scope.as_deref(),
                         c,
                         report.verdict,
-                        config.comment.on_pass,
+                        on_pass,
                         render,
                     )
                     .await
@@ -449,7 +455,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
                         &identity,
                         scope.as_deref(),
                         report.verdict,
-                        config.comment.on_pass,
+                        on_pass,
                         render,
                     )
                     .await

@@ -186,6 +186,12 @@ async fn override_on_a_passing_pr_changes_nothing_and_opens_no_ticket() {
             .starts_with("not needed")
     );
     assert!(r.get("ticket").is_none());
+    let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
+    assert!(
+        body.contains("costgate: **PASS**")
+            && body.contains("not needed: the verdict is pass without it"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
