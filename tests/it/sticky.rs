@@ -495,3 +495,40 @@ async fn each_scope_keeps_its_own_comment() {
         ]
     );
 }
+
+#[test]
+fn overridden_comment_snapshot() {
+    let mut report = example_report("examples/head");
+    let keep: Vec<_> = report.regressions().into_iter().take(3).cloned().collect();
+    report.cases = keep;
+    let config = costgate::config::Config::parse("version: 1\nroutes: r.yaml\n", "c.yaml").unwrap();
+    let facts = costgate::review::Facts {
+        override_finding: Some(costgate::review::OverrideFinding {
+            label: "emergency-override".into(),
+            applied_by: Some("lead".into()),
+            applied_at: Some("2026-11-20T09:00:00Z".into()),
+            authorised: true,
+            why: "lead is an authorised approver (repository permission admin)".into(),
+        }),
+        ..Default::default()
+    };
+    costgate::review::apply(&mut report, &config, &facts);
+    report.review.ticket = Some(costgate::review::TicketRecord {
+        key: Some("COST-17".into()),
+        url: Some("https://example.atlassian.net/browse/COST-17".into()),
+        error: None,
+    });
+    report.review.process_warnings.push("2 emergency overrides in the last 30 days (this one included), more than override.max_per_30_days 1: review why the gate is being bypassed".into());
+    let record = MarkerRecord {
+        v: 1,
+        verdict: Some(report.verdict),
+        cost_verdict: Some(Verdict::Fail),
+        pr: Some(7),
+        ticket: Some("COST-17".into()),
+        override_by: Some("lead".into()),
+        override_at: Some("2026-11-20T09:00:00Z".into()),
+        paths: vec!["app/prompts/system.j2".into()],
+        ..Default::default()
+    };
+    insta::assert_snapshot!(comment::render(&report, &meta(), &record, None).unwrap());
+}
