@@ -403,7 +403,8 @@ pub fn drift(a: DriftArgs) -> Result<Outcome> {
                 source,
             })?;
     }
-    // The ticket request is returned, not filed: the JIRA client is wired here (docs/ratchet.md).
+    // A baseline flag files one high-priority ticket per ISO week when JIRA credentials are set.
+    let filed = file_drift_ticket(&a, &o);
     let stdout = match a.format {
         OutFormat::Json => {
             let e = &o.entry;
@@ -415,6 +416,7 @@ pub fn drift(a: DriftArgs) -> Result<Outcome> {
                 "flags": e.flags,
                 "entry": e,
                 "ticket": o.ticket,
+                "ticket_filed": filed.as_ref().ok().and_then(|t| t.as_ref()).map(|t| serde_json::json!({"key": t.key, "url": t.url, "created": t.created})),
                 "notes": o.notes,
                 "history_file": history_path.display().to_string(),
                 "chart_file": chart_path.display().to_string(),
@@ -431,11 +433,48 @@ pub fn drift(a: DriftArgs) -> Result<Outcome> {
                 o.history.len(),
                 chart_path.display()
             ));
+            match &filed {
+                Ok(Some(t)) => s.push_str(&format!(
+                    "ticket: {} {} ({})\n",
+                    t.key,
+                    t.url,
+                    if t.created { "created" } else { "already open this week" }
+                )),
+                Ok(None) if o.ticket.is_some() => {
+                    s.push_str("ticket: not filed (set JIRA_TOKEN, and JIRA_USER for Jira Cloud, to file it)\n")
+                }
+                _ => {}
+            }
             s
         }
     };
+    // History, chart and summary are written; a ticket that could not be filed fails the job
+    // (exit 3) so a re-run files it, de-duplicated by the week's label.
+    if let Err(e) = filed {
+        return Err(Error::Run(format!(
+            "drift measured and recorded, but the JIRA ticket could not be filed: {e}"
+        )));
+    }
     Ok(Outcome {
         stdout,
         exit_code: 0,
     })
+}
+
+/// Files the drift ticket when there is one and credentials are set; `Ok(None)` otherwise.
+fn file_drift_ticket(
+    a: &DriftArgs,
+    o: &crate::drift::Outcome,
+) -> std::result::Result<Option<crate::jira::Ticket>, String> {
+    let Some(req) = &o.ticket else {
+        return Ok(None);
+    };
+    let Some(creds) = crate::drift::ticket::Credentials::from_env() else {
+        return Ok(None);
+    };
+    let tree = crate::tree::GitTree::open(&a.repo, &a.branch, a.branch.clone())
+        .map_err(|e| e.to_string())?;
+    let config = crate::config::Config::load(&tree, &a.config).map_err(|d| d.to_string())?;
+    let date = a.date.unwrap_or_else(today);
+    crate::drift::ticket::file(&config, creds, req, date).map(Some)
 }

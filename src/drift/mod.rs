@@ -8,6 +8,7 @@
 //! per-week de-duplication key, and the caller files it (see `docs/ratchet.md`).
 
 pub mod chart;
+pub mod ticket;
 
 use std::fmt::Write;
 use std::path::PathBuf;

@@ -198,3 +198,197 @@ fn drift_refuses_a_corrupt_history_line_naming_it() {
         "{err}"
     );
 }
+
+/// A repository whose main is far over its baseline (chit-chat moved to Sonnet), so drift raises
+/// the `baseline` flag and asks for a ticket.
+fn over_baseline_repo() -> tempfile::TempDir {
+    let dir = example_tree();
+    let r = dir.path();
+    git_init(r);
+    let (code, _, err) = run(costgate()
+        .args(["baseline", "--commit", "first", "--dir"])
+        .arg(r)
+        .env("COSTGATE_TODAY", "2026-10-01"));
+    assert_eq!(code, 0, "{err}");
+    let routes = r.join("app/routes.yaml");
+    let text = std::fs::read_to_string(&routes).unwrap();
+    std::fs::write(
+        &routes,
+        text.replace(
+            "chit_chat:\n  model: amazon.nova-micro-v1:0",
+            "chit_chat:\n  model: anthropic.claude-sonnet-4-20250514-v1:0",
+        ),
+    )
+    .unwrap();
+    git_commit_all(r, "over the baseline");
+    dir
+}
+
+fn drift_with_jira(repo: &Path, jira: &str) -> (i32, String, String) {
+    let summary = repo.join("summary.md");
+    run(costgate()
+        .args([
+            "drift",
+            "--format",
+            "json",
+            "--branch",
+            "main",
+            "--date",
+            "2026-11-22",
+            "--repo",
+        ])
+        .arg(repo)
+        .arg("--summary")
+        .arg(&summary)
+        .env("JIRA_URL", jira)
+        .env("JIRA_USER", "bot@example.com")
+        .env("JIRA_TOKEN", "secret-token-value"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_files_one_high_priority_ticket_per_week_in_jira() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let dir = over_baseline_repo();
+    let jira = MockServer::start().await;
+    // First run: no ticket with this week's label yet.
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"issues": [], "isLast": true})),
+        )
+        .up_to_n_times(1)
+        .mount(&jira)
+        .await;
+    // Later runs find the ticket the first run created.
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issues": [{"id": "10042", "key": "COST-17", "fields": {"status": {"statusCategory": {"key": "new"}}}}],
+            "isLast": true
+        })))
+        .mount(&jira)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({"id": "10042", "key": "COST-17"})),
+        )
+        .mount(&jira)
+        .await;
+
+    let repo = dir.path().to_path_buf();
+    let uri = jira.uri();
+    let (code, out, err) = tokio::task::spawn_blocking(move || drift_with_jira(&repo, &uri))
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("secret-token-value") && !out.contains("secret-token-value"));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ticket_filed"]["key"], "COST-17");
+    assert_eq!(v["ticket_filed"]["created"], true);
+
+    let repo = dir.path().to_path_buf();
+    let uri = jira.uri();
+    let (code, out, err) = tokio::task::spawn_blocking(move || drift_with_jira(&repo, &uri))
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["ticket_filed"]["created"], false,
+        "the week's ticket is reused"
+    );
+
+    let creates: Vec<serde_json::Value> = jira
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/rest/api/3/issue")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(creates.len(), 1, "exactly one ticket over two runs");
+    let f = &creates[0]["fields"];
+    assert_eq!(f["priority"]["name"], "High");
+    assert_eq!(f["project"]["key"], "COST");
+    assert_eq!(f["duedate"], "2026-11-29");
+    assert!(
+        f["labels"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("costgate-drift-baseline-2026-W47"))
+    );
+    assert_eq!(
+        f["description"]["type"], "doc",
+        "Cloud gets an ADF description"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_ticket_failure_keeps_the_history_and_exits_3() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let dir = over_baseline_repo();
+    let jira = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"issues": []})))
+        .mount(&jira)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "errorMessages": [], "errors": {"project": "valid project is required"}
+        })))
+        .mount(&jira)
+        .await;
+    let repo = dir.path().to_path_buf();
+    let uri = jira.uri();
+    let (code, _, err) = tokio::task::spawn_blocking(move || drift_with_jira(&repo, &uri))
+        .await
+        .unwrap();
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("valid project is required"), "{err}");
+    let history = std::fs::read_to_string(dir.path().join("costgate/drift-history.jsonl")).unwrap();
+    assert_eq!(history.lines().count(), 1, "the measurement is kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_ticket_is_filed_without_priority_when_the_project_refuses_the_field() {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let dir = over_baseline_repo();
+    let jira = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"issues": []})))
+        .mount(&jira)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .and(body_string_contains("\"priority\""))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "errorMessages": [], "errors": {"priority": "Field 'priority' cannot be set. It is not on the appropriate screen, or unknown."}
+        })))
+        .mount(&jira)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({"id": "1", "key": "COST-18"})),
+        )
+        .mount(&jira)
+        .await;
+    let repo = dir.path().to_path_buf();
+    let uri = jira.uri();
+    let (code, out, err) = tokio::task::spawn_blocking(move || drift_with_jira(&repo, &uri))
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ticket_filed"]["key"], "COST-18");
+}
