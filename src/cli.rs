@@ -45,6 +45,10 @@ pub enum Command {
     Drift(crate::cli_ratchet::DriftArgs),
     /// The GitHub Action entry point: reads the runner's environment (INPUT_*, GITHUB_*).
     Action,
+    /// The Bedrock Runtime stand-in: answers the AWS SDKs with exact token counts.
+    Mock(MockArgs),
+    /// Combine the partial reports of `check --shard I/N` runs into one verdict.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,6 +81,9 @@ pub struct CheckArgs {
     /// The PR's labels, comma-separated (an override label cannot be verified locally).
     #[arg(long, value_delimiter = ',')]
     pub labels: Vec<String>,
+    /// Price only the I-th of N slices of the dataset and write a partial report for `costgate merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::shard::Shard>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -124,6 +131,35 @@ pub struct TokensArgs {
     pub files: Vec<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Address to listen on; port 0 picks a free port (see --ready-file).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: String,
+    /// Written with the bound address (`127.0.0.1:PORT`) once listening.
+    #[arg(long)]
+    pub ready_file: Option<PathBuf>,
+    /// Append one JSONL line per call (the per-request audit trail).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// costgate.yaml whose pricing and golden cases to use (default: ./costgate.yaml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial report.json files, one per shard.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the merged report.json and report.md into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
 /// What a command produced: text for stdout and the process exit code.
 #[derive(Debug)]
 pub struct Outcome {
@@ -142,6 +178,8 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Backtest(a) => crate::cli_ratchet::backtest(a),
         Command::Drift(a) => crate::cli_ratchet::drift(a),
         Command::Action => crate::action::run::main(&crate::action::env::RunnerEnv::from_process()),
+        Command::Mock(a) => crate::mock::cli::run(a),
+        Command::Merge(a) => merge(a),
     }
 }
 
@@ -188,7 +226,14 @@ fn check(a: CheckArgs) -> Result<Outcome> {
     let opts = Options {
         config_path: a.common.config.clone(),
     };
-    let mut report = gate::check(&base, &head, &opts)?;
+    let ro = gate::RunOptions {
+        progress: true,
+        shard: None,
+    };
+    if let Some(shard) = a.shard {
+        return check_shard(&base, &head, &opts, ro, shard, &a.common);
+    }
+    let mut report = gate::check_with(&base, &head, &opts, ro)?;
     if a.pr_body.is_some() || !a.labels.is_empty() {
         crate::action::local_review(
             &mut report,
@@ -208,6 +253,75 @@ fn check(a: CheckArgs) -> Result<Outcome> {
         write_out(dir, "report.md", &md()?)?;
     }
     let stdout = match a.common.format {
+        Format::Json => report.to_json(),
+        Format::Markdown => md()?,
+        Format::Text => terminal::check(&report, true),
+    };
+    Ok(Outcome {
+        stdout,
+        exit_code: report.verdict.exit_code(),
+    })
+}
+
+/// `check --shard`: the slice's partial report; it gates nothing (exit 0), `merge` does.
+fn check_shard(
+    base: &Side,
+    head: &Side,
+    opts: &Options,
+    ro: gate::RunOptions,
+    shard: crate::shard::Shard,
+    common: &CommonArgs,
+) -> Result<Outcome> {
+    let partial = gate::check_partial(base, head, opts, ro, shard)?;
+    let override_tpl = template_override(base.tree.as_ref(), "report.md.j2")?;
+    let md = || {
+        markdown::render("report.md.j2", &partial.report, override_tpl.as_deref())
+            .map_err(|e| Error::Usage(format!("cannot render markdown report: {e:#}")))
+    };
+    if let Some(dir) = &common.out {
+        write_out(dir, "report.json", &partial.to_json())?;
+        write_out(dir, "report.md", &md()?)?;
+    }
+    let stdout = match common.format {
+        Format::Json => partial.to_json(),
+        Format::Markdown => md()?,
+        Format::Text => format!(
+            "partial report of shard {shard} ({} of {} cases); the verdict comes from `costgate merge`\n{}",
+            partial.report.cases.len(),
+            partial.shard.dataset_cases,
+            terminal::check(&partial.report, true)
+        ),
+    };
+    Ok(Outcome {
+        stdout,
+        exit_code: 0,
+    })
+}
+
+/// `costgate merge`: one verdict from every shard's partial report.
+fn merge(a: MergeArgs) -> Result<Outcome> {
+    let mut parts = Vec::new();
+    for path in &a.reports {
+        let name = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("{name}: {e}")))?;
+        let part: crate::shard::PartialReport = serde_json::from_str(&text).map_err(|e| {
+            Error::Usage(format!(
+                "{name}: not a partial report of `costgate check --shard` ({e})"
+            ))
+        })?;
+        parts.push((name, part));
+    }
+    let report = crate::shard::merge(parts)?;
+    let md = || {
+        markdown::render("report.md.j2", &report, None)
+            .map_err(|e| Error::Usage(format!("cannot render markdown report: {e:#}")))
+    };
+    if let Some(dir) = &a.out {
+        write_out(dir, "report.json", &report.to_json())?;
+        write_out(dir, "report.md", &md()?)?;
+    }
+    let stdout = match a.format {
         Format::Json => report.to_json(),
         Format::Markdown => md()?,
         Format::Text => terminal::check(&report, true),
@@ -255,10 +369,14 @@ fn run_one(a: RunArgs) -> Result<Outcome> {
             }
         }
     };
-    let report = gate::run(
+    let report = gate::run_with(
         &side,
         &Options {
             config_path: a.common.config.clone(),
+        },
+        gate::RunOptions {
+            progress: true,
+            shard: None,
         },
     )?;
     if let Some(dir) = &a.common.out {

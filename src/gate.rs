@@ -9,13 +9,16 @@ use crate::cumulative;
 use crate::dataset::{Dataset, LocatedCase};
 use crate::diag::Diagnostics;
 use crate::error::{Error, Result};
+use crate::harness;
 use crate::pricing::PricingTable;
+use crate::progress::{self, Progress};
 use crate::render::{Priced, Renderer};
 use crate::report::{
     CaseReport, Report, RoutingChange, RunCase, RunReport, RunSummary, SCHEMA_VERSION, SideCost,
     SideInfo, Status,
 };
 use crate::routes::{Route, Routes};
+use crate::shard::{PartialReport, Shard};
 use crate::tree::Tree;
 use crate::verdict::{self, Pair};
 
@@ -45,6 +48,15 @@ impl Side {
 pub struct Options {
     /// Path of `costgate.yaml` inside each tree.
     pub config_path: String,
+}
+
+/// How a `check` or `run` is carried out (not what it reads): progress display and sharding.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Show progress of harness runs on stderr (a bar on a terminal, plain lines otherwise).
+    pub progress: bool,
+    /// Price only this slice of the base dataset (`check --shard I/N`).
+    pub shard: Option<Shard>,
 }
 
 impl Default for Options {
@@ -89,31 +101,112 @@ fn load_price_file(
     }
 }
 
-fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) -> Result<Routes> {
+/// How a side's application is priced: its routes and templates, or its own code via a harness.
+enum App {
+    Render(Routes),
+    Harness(crate::config::Harness),
+}
+
+fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) -> Result<App> {
     if config.mode == Mode::Harness {
-        return Err(Error::Usage(format!(
-            "{}: `mode: harness` needs the Bedrock stand-in, which this build of costgate does not include yet; use `mode: render`",
-            config.file
-        )));
+        return config.harness.clone().map(App::Harness).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: `mode: harness` needs a `harness` section",
+                config.file
+            ))
+        });
     }
     let spec = config
         .routes
         .as_ref()
         .ok_or_else(|| Error::Usage(format!("{}: no `routes`", config.file)))?;
-    Routes::load(side.tree.as_ref(), spec, &config.file, pricing).map_err(side.cfg_err())
+    Routes::load(side.tree.as_ref(), spec, &config.file, pricing)
+        .map(App::Render)
+        .map_err(side.cfg_err())
 }
 
-/// `calibrated`: output length per intent from the base's `costgate/calibration.yaml` (policy).
+/// Prices `dataset` on one side. `calibrated`: output length per intent from the base's
+/// `costgate/calibration.yaml` (policy). Harness runs also return notes (unattributed calls…).
 fn price(
     side: &Side,
-    routes: &Routes,
+    app: &App,
     pricing: &PricingTable,
     dataset: &Dataset,
     calibrated: &BTreeMap<String, u64>,
-) -> Result<Vec<Priced>> {
-    let mut renderer = Renderer::new(side.tree.clone(), routes, pricing);
-    renderer.calibrated_output = calibrated.clone();
-    renderer.price_all(dataset).map_err(side.cfg_err())
+    progress: &dyn Progress,
+) -> Result<(Vec<Priced>, Vec<String>)> {
+    match app {
+        App::Render(routes) => {
+            let mut renderer = Renderer::new(side.tree.clone(), routes, pricing);
+            renderer.calibrated_output = calibrated.clone();
+            renderer
+                .price_all(dataset)
+                .map(|p| (p, Vec::new()))
+                .map_err(side.cfg_err())
+        }
+        App::Harness(h) => {
+            let r = harness::price(
+                side.name,
+                side.tree.as_ref(),
+                h,
+                pricing,
+                dataset,
+                calibrated,
+                progress,
+            )?;
+            Ok((r.priced, r.notes))
+        }
+    }
+}
+
+/// The routes a side used: its routes file, or for a harness the models each intent was seen
+/// calling (so routing changes are reported in harness mode too).
+fn observed_routes(app: &App, dataset: &Dataset, priced: &[Priced]) -> Routes {
+    match app {
+        App::Render(r) => r.clone(),
+        App::Harness(_) => {
+            let mut models: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for (c, p) in dataset.cases.iter().zip(priced) {
+                let set = models.entry(c.case.intent.clone()).or_default();
+                if let Some(m) = &p.model {
+                    set.extend(m.split(" + ").map(String::from));
+                }
+            }
+            let by_intent = models
+                .into_iter()
+                .map(|(intent, set)| {
+                    let route = if set.is_empty() {
+                        Route::Bypass
+                    } else {
+                        Route::Model {
+                            model: set.into_iter().collect::<Vec<_>>().join(" + "),
+                            system: None,
+                            prompt: None,
+                            max_output_tokens: None,
+                            output_tokens: None,
+                        }
+                    };
+                    (intent, route)
+                })
+                .collect();
+            Routes {
+                file: "harness".into(),
+                by_intent,
+            }
+        }
+    }
+}
+
+/// Progress for the harness runs among `apps` (render mode is too fast to need any): one phase of
+/// `cases` steps per harness side.
+fn harness_progress(ro: &RunOptions, apps: &[&App], cases: usize) -> Box<dyn Progress> {
+    let harnesses = apps.iter().filter(|a| matches!(a, App::Harness(_))).count();
+    if !ro.progress || harnesses == 0 {
+        return Box::new(progress::Silent);
+    }
+    let p = progress::for_stderr();
+    p.start("harness", (harnesses * cases) as u64);
+    p
 }
 
 fn side_cost(p: &Priced) -> SideCost {
@@ -132,7 +225,7 @@ struct BaseInputs {
     config: Config,
     pricing: PricingTable,
     dataset: Dataset,
-    routes: Routes,
+    routes: App,
 }
 
 /// Loads the base's inputs, reporting every problem in every file at once.
@@ -167,7 +260,7 @@ fn load_base(base: &Side, opts: &Options) -> Result<BaseInputs> {
 }
 
 /// Loads the head's configuration (for its application wiring and the policy diff) and routes.
-fn load_head(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<(Config, Routes)> {
+fn load_head(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<(Config, App)> {
     let (config, mut problems) =
         Config::load_lenient(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
     match load_routes(head, &config, pricing) {
@@ -183,6 +276,38 @@ fn load_head(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<(Con
 
 /// `costgate check`: the verdict of head against base.
 pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
+    check_with(base, head, opts, RunOptions::default())
+}
+
+/// `check` with progress display and/or a shard.
+pub fn check_with(base: &Side, head: &Side, opts: &Options, ro: RunOptions) -> Result<Report> {
+    check_sliced(base, head, opts, &ro).map(|(report, _, _)| report)
+}
+
+/// `costgate check --shard I/N`: the partial report of one slice, for `costgate merge`.
+pub fn check_partial(
+    base: &Side,
+    head: &Side,
+    opts: &Options,
+    ro: RunOptions,
+    shard: Shard,
+) -> Result<PartialReport> {
+    let ro = RunOptions {
+        shard: Some(shard),
+        ..ro
+    };
+    let (report, full, slice) = check_sliced(base, head, opts, &ro)?;
+    Ok(PartialReport::new(shard, &full, &slice, report))
+}
+
+/// The check, on `ro.shard`'s slice of the base dataset when set; also returns the full dataset
+/// and the slice.
+fn check_sliced(
+    base: &Side,
+    head: &Side,
+    opts: &Options,
+    ro: &RunOptions,
+) -> Result<(Report, Dataset, Dataset)> {
     // Policy (thresholds, dataset, prices) comes from the base only; application inputs (routes,
     // templates) from each side.
     let BaseInputs {
@@ -191,6 +316,11 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         dataset,
         routes: base_routes,
     } = load_base(base, opts)?;
+    let full = dataset;
+    let dataset = match ro.shard {
+        Some(s) => s.slice(&full),
+        None => full.clone(),
+    };
     let (head_cfg, head_routes) = load_head(head, opts, &pricing)?;
 
     let mut policy_changes = policy_diff(&base_cfg, &head_cfg);
@@ -220,11 +350,31 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         head = head.tree.label(),
         "pricing both sides"
     );
+    let progress = harness_progress(ro, &[&base_routes, &head_routes], dataset.len());
     let (base_priced, head_priced) = rayon::join(
-        || price(base, &base_routes, &pricing, &dataset, &calibrated),
-        || price(head, &head_routes, &pricing, &dataset, &calibrated),
+        || {
+            price(
+                base,
+                &base_routes,
+                &pricing,
+                &dataset,
+                &calibrated,
+                progress.as_ref(),
+            )
+        },
+        || {
+            price(
+                head,
+                &head_routes,
+                &pricing,
+                &dataset,
+                &calibrated,
+                progress.as_ref(),
+            )
+        },
     );
-    let (base_priced, head_priced) = (base_priced?, head_priced?);
+    progress.finish();
+    let ((base_priced, base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
 
     let pairs: Vec<Pair<'_>> = dataset
         .cases
@@ -254,6 +404,8 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         .iter()
         .flat_map(|d| d.cases.iter().map(|c| (c.case.id.as_str(), c)))
         .collect();
+    notes.extend(base_notes);
+    notes.extend(head_notes);
     let mut cases = Vec::with_capacity(dataset.len());
     let min = base_cfg.thresholds.min_cost_delta_usd;
     for (c, (b, h)) in dataset
@@ -304,7 +456,8 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
 
     // Cases only the head's dataset has: priced with the head's application, reported, not gated.
     if let Some(hd) = &head_dataset {
-        let base_ids: BTreeSet<&str> = dataset.ids().collect();
+        // Against the whole base dataset: a case in another shard is not "added".
+        let base_ids: BTreeSet<&str> = full.ids().collect();
         let added = Dataset {
             cases: hd
                 .cases
@@ -313,8 +466,23 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
                 .cloned()
                 .collect(),
         };
-        if !added.is_empty() {
-            let priced = price(head, &head_routes, &pricing, &added, &calibrated)?;
+        let first_shard = ro.shard.is_none_or(|s| s.index == 1);
+        if !added.is_empty() && !first_shard {
+            // Added cases are priced and reported by shard 1 only, so a merge counts them once.
+        } else if !added.is_empty() && matches!(head_routes, App::Harness(_)) {
+            policy_changes.push(format!(
+                "head adds {} golden case(s); harness mode runs the base's cases only, so they are not priced until merged",
+                added.len()
+            ));
+        } else if !added.is_empty() {
+            let (priced, _) = price(
+                head,
+                &head_routes,
+                &pricing,
+                &added,
+                &calibrated,
+                &progress::Silent,
+            )?;
             for (c, p) in added.cases.iter().zip(&priced) {
                 cases.push(CaseReport {
                     id: c.case.id.clone(),
@@ -375,7 +543,7 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         }
     }
 
-    Ok(Report {
+    let report = Report {
         schema_version: SCHEMA_VERSION,
         verdict: decision.verdict,
         reasons: decision.reasons,
@@ -384,16 +552,25 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
         base: base.info(),
         head: head.info(),
         thresholds: base_cfg.thresholds.clone(),
-        routing_changes: routing_diff(&base_routes, &head_routes),
+        routing_changes: routing_diff(
+            &observed_routes(&base_routes, &dataset, &base_priced),
+            &observed_routes(&head_routes, &dataset, &head_priced),
+        ),
         policy_changes,
         notes,
         cases,
         review: Default::default(),
-    })
+    };
+    Ok((report, full, dataset))
 }
 
 /// `costgate run`: prices one tree's dataset with its own configuration.
 pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
+    run_with(side, opts, RunOptions::default())
+}
+
+/// `run` with progress display.
+pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport> {
     let BaseInputs {
         pricing,
         dataset,
@@ -402,7 +579,16 @@ pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
     } = load_base(side, opts)?;
     let calibrated =
         crate::calibrate::output_lengths(side.tree.as_ref()).map_err(side.cfg_err())?;
-    let priced = price(side, &routes, &pricing, &dataset, &calibrated)?;
+    let progress = harness_progress(&ro, &[&routes], dataset.len());
+    let (priced, _notes) = price(
+        side,
+        &routes,
+        &pricing,
+        &dataset,
+        &calibrated,
+        progress.as_ref(),
+    )?;
+    progress.finish();
     let costs: Vec<f64> = priced.iter().map(|p| p.cost_usd).collect();
     let weights: f64 = dataset.cases.iter().map(|c| c.case.weight()).sum();
     let total: f64 = dataset

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, LocatedCase};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -20,7 +20,7 @@ use crate::tree::Tree;
 pub const DEFAULT_OUTPUT_TOKENS: u64 = 150;
 
 /// Input tokens by prompt segment, before `token_scale` (so exact encodings sum to the total).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segments {
     pub system: u64,
     pub history: u64,

@@ -19,7 +19,7 @@ pub enum Status {
 }
 
 /// One side of one case.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SideCost {
     pub model: Option<String>,
     pub input_tokens: u64,
@@ -29,7 +29,7 @@ pub struct SideCost {
     pub calls: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseReport {
     pub id: String,
     pub intent: String,
@@ -43,31 +43,31 @@ pub struct CaseReport {
     pub grew: Option<String>,
     pub model_changed: bool,
     /// The head's dataset dropped or edited this case; it is still gated with the base's version.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub removed_in_head: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub changed_in_head: bool,
     /// Head cost outside the case's `expected_cost_band`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outside_band: bool,
 }
 
 /// Where each side came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SideInfo {
     pub label: String,
     pub commit: Option<String>,
 }
 
 /// An intent whose route changed between base and head.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoutingChange {
     pub intent: String,
     pub base: Option<String>,
     pub head: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub verdict: Verdict,
@@ -84,7 +84,9 @@ pub struct Report {
     pub notes: Vec<String>,
     pub cases: Vec<CaseReport>,
     /// Justification, sign-off, override, warn streak and ticket (SPEC 6), when they apply.
-    #[serde(flatten)]
+    /// Not read back by `costgate merge`: partial reports carry none (`check --shard` and `merge`
+    /// give the cost verdict only).
+    #[serde(flatten, skip_deserializing)]
     pub review: crate::review::ReviewFields,
 }
 

@@ -44,6 +44,10 @@ pub trait Tree: Send + Sync {
     fn root(&self) -> Option<&Path> {
         None
     }
+    /// The repository and commit a git tree reads (harness mode materialises it with `git archive`).
+    fn git_source(&self) -> Option<(&Path, &str)> {
+        None
+    }
 
     fn read_string(&self, path: &str) -> Result<Option<String>, TreeError> {
         match self.read(path)? {
@@ -349,6 +353,10 @@ impl GitTree {
 impl Tree for GitTree {
     fn label(&self) -> &str {
         &self.label
+    }
+
+    fn git_source(&self) -> Option<(&Path, &str)> {
+        Some((&self.repo, &self.commit))
     }
 
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, TreeError> {

@@ -85,7 +85,7 @@ pub struct Pair<'a> {
 }
 
 /// Aggregates of a comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub cases: usize,
     pub base_total_usd: f64,

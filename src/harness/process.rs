@@ -1,0 +1,279 @@
+//! Running the harness command: materialising a git commit into a temporary directory, a clean
+//! environment (dummy AWS credentials, no secrets of the CI job: the head's harness is code from the
+//! pull request), a timeout that kills the harness's whole process group, and the tails of its
+//! output for error messages.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+use crate::error::{Error, Result};
+use crate::tree::Tree;
+
+/// Environment variables passed through to the harness; everything else is dropped, so tokens of
+/// the CI job (GitHub, JIRA, real AWS credentials) never reach code from a pull request.
+const PASSTHROUGH: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "TERM",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONDONTWRITEBYTECODE",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "PIP_CACHE_DIR",
+    "JAVA_HOME",
+    "NODE_PATH",
+    "GOPATH",
+    "GOCACHE",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CI",
+    "GITHUB_ACTIONS",
+];
+
+/// Lines of output kept for error messages.
+const TAIL_LINES: usize = 40;
+
+/// A directory holding a side's tree: the tree's own directory, or a temporary checkout.
+pub enum Checkout {
+    Dir(PathBuf),
+    Temp(tempfile::TempDir),
+}
+
+impl Checkout {
+    pub fn path(&self) -> &Path {
+        match self {
+            Checkout::Dir(p) => p,
+            Checkout::Temp(t) => t.path(),
+        }
+    }
+
+    /// The tree's directory; a git commit is extracted with `git archive` (file modes kept).
+    pub fn of(tree: &dyn Tree, side: &str) -> Result<Checkout> {
+        if let Some(root) = tree.root() {
+            return Ok(Checkout::Dir(root.to_path_buf()));
+        }
+        let Some((repo, commit)) = tree.git_source() else {
+            return Err(Error::Run(format!(
+                "the {side} tree is neither a directory nor a git commit; harness mode needs one"
+            )));
+        };
+        let fail = |what: String| {
+            Error::Run(format!(
+                "cannot check out {side} commit {commit} for the harness: {what}"
+            ))
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("costgate-harness-")
+            .tempdir()
+            .map_err(|e| fail(e.to_string()))?;
+        let mut git = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["archive", "--format=tar", commit])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail(format!("cannot run git: {e}")))?;
+        let tar_in = git
+            .stdout
+            .take()
+            .ok_or_else(|| fail("no pipe from git".into()))?;
+        let tar = std::process::Command::new("tar")
+            .arg("-x")
+            .arg("-C")
+            .arg(dir.path())
+            .stdin(tar_in)
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| fail(format!("cannot run tar: {e}")))?;
+        let git = git.wait_with_output().map_err(|e| fail(e.to_string()))?;
+        if !git.status.success() {
+            return Err(fail(format!(
+                "git archive: {}",
+                String::from_utf8_lossy(&git.stderr).trim()
+            )));
+        }
+        if !tar.status.success() {
+            return Err(fail(format!(
+                "tar: {}",
+                String::from_utf8_lossy(&tar.stderr).trim()
+            )));
+        }
+        Ok(Checkout::Temp(dir))
+    }
+}
+
+/// The last lines of a stream.
+#[derive(Clone, Default)]
+pub struct Tail(Arc<Mutex<VecDeque<String>>>);
+
+impl Tail {
+    fn push(&self, line: String) {
+        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if q.len() == TAIL_LINES {
+            q.pop_front();
+        }
+        q.push_back(line);
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+fn drain(
+    stream: impl AsyncRead + Unpin + Send + 'static,
+    tail: Tail,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        // Non-UTF-8 output ends the read; what was kept so far is enough for a message.
+        while let Ok(Some(line)) = lines.next_line().await {
+            tail.push(line);
+        }
+    })
+}
+
+/// How the harness ended.
+pub enum Ended {
+    Exited(ExitStatus),
+    TimedOut,
+}
+
+/// A running harness.
+pub struct Running {
+    child: tokio::process::Child,
+    /// The process group id (the harness's pid), kept because `Child::id` is gone once reaped.
+    pgid: Option<u32>,
+    pub stdout: Tail,
+    pub stderr: Tail,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts `command` in `dir` with only `env` and the pass-through variables set.
+pub fn spawn(command: &[String], dir: &Path, env: &[(&str, String)]) -> Result<Running> {
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| Error::Run("`harness.command` is empty".into()))?;
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.kill_on_drop(true);
+    for key in PASSTHROUGH {
+        if let Ok(v) = std::env::var(key) {
+            cmd.env(key, v);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::Run(format!(
+            "cannot start the harness `{}` in {}: {e}",
+            command.join(" "),
+            dir.display()
+        ))
+    })?;
+    let (stdout, stderr) = (Tail::default(), Tail::default());
+    let mut readers = Vec::new();
+    if let Some(s) = child.stdout.take() {
+        readers.push(drain(s, stdout.clone()));
+    }
+    if let Some(s) = child.stderr.take() {
+        readers.push(drain(s, stderr.clone()));
+    }
+    let pgid = child.id();
+    Ok(Running {
+        child,
+        pgid,
+        stdout,
+        stderr,
+        readers,
+    })
+}
+
+impl Running {
+    /// Waits for the exit, or kills it when `timeout` passes; `tick` runs every 250 ms meanwhile.
+    pub async fn wait(&mut self, timeout: Duration, mut tick: impl FnMut()) -> Result<Ended> {
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let mut every = tokio::time::interval(Duration::from_millis(250));
+        let ended = loop {
+            tokio::select! {
+                status = self.child.wait() => {
+                    break Ended::Exited(status.map_err(|e| Error::Run(format!("lost the harness process: {e}")))?);
+                }
+                _ = &mut deadline => break Ended::TimedOut,
+                _ = every.tick() => tick(),
+            }
+        };
+        // Whatever it left behind (background children holding its pipes) goes too.
+        self.kill_group();
+        if matches!(ended, Ended::TimedOut) {
+            let _ = self.child.wait().await;
+        }
+        for r in self.readers.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), r).await;
+        }
+        Ok(ended)
+    }
+
+    fn kill_group(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.pgid {
+            // SAFETY: kill(2) with a negative pid signals the process group we created with
+            // process_group(0); it has no memory-safety preconditions.
+            unsafe {
+                libc::kill(-(pid as i32), libc::SIGKILL);
+            }
+        }
+        let _ = self.child.start_kill();
+    }
+
+    /// The harness's last output lines, stderr first, for an error message.
+    pub fn tail(&self) -> String {
+        let (err, out) = (self.stderr.lines(), self.stdout.lines());
+        let (name, lines) = if !err.is_empty() {
+            ("stderr", err)
+        } else {
+            ("stdout", out)
+        };
+        if lines.is_empty() {
+            return "(the harness printed nothing)".into();
+        }
+        let mut s = format!("last {} line(s) of the harness's {name}:", lines.len());
+        for l in lines {
+            s.push_str("\n  | ");
+            s.push_str(&l);
+        }
+        s
+    }
+}

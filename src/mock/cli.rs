@@ -1,0 +1,73 @@
+//! `costgate mock`: runs the stand-in in the foreground until SIGTERM or SIGINT, then shuts down
+//! gracefully (in-flight requests finish, the record file is flushed).
+
+use std::io::Write;
+use std::path::Path;
+
+use super::{Server, setup};
+use crate::cli::{MockArgs, Outcome};
+use crate::error::{Error, Result};
+
+pub fn run(a: MockArgs) -> Result<Outcome> {
+    let mut settings = setup::from_config(a.config.as_deref())?;
+    settings.record = a.record.clone();
+    let cases = settings.cases.len();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(async {
+        let server = Server::start(&a.addr, settings).await.map_err(|e| match &a.record {
+            Some(r) if e.kind() != std::io::ErrorKind::AddrInUse && e.kind() != std::io::ErrorKind::AddrNotAvailable => {
+                Error::Usage(format!("cannot start the stand-in on {} with --record {}: {e}", a.addr, r.display()))
+            }
+            _ => Error::Usage(format!("cannot listen on {}: {e}", a.addr)),
+        })?;
+        if let Some(f) = &a.ready_file {
+            write_ready(f, &server.addr().to_string())?;
+        }
+        // The one line a person starting the stand-in by hand needs; stdout is the command's result.
+        let url = server.url();
+        let _ = writeln!(
+            std::io::stderr(),
+            "costgate mock: Bedrock Runtime stand-in on {url} ({cases} golden cases for attribution); set AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url}"
+        );
+        shutdown_signal().await;
+        let served = server.state().progress().1;
+        server.shutdown().await.map_err(|e| Error::Run(format!("stand-in stopped with an error: {e}")))?;
+        Ok(Outcome { stdout: format!("costgate mock: served {served} calls\n"), exit_code: 0 })
+    })
+}
+
+/// Writes the ready file atomically, so a poller never reads half an address.
+fn write_ready(path: &Path, addr: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp-costgate");
+    std::fs::write(&tmp, format!("{addr}\n"))
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

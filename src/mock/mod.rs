@@ -1,0 +1,227 @@
+//! The Bedrock Runtime stand-in (`costgate mock`, SPEC section 4): an HTTP server that answers
+//! Converse, ConverseStream, InvokeModel (every body family), InvokeModelWithResponseStream and
+//! CountTokens the way Bedrock does, with usage counted by [`crate::tokenize`] and priced by
+//! [`crate::pricing`], the same code render mode uses. Harness mode runs one in-process per side.
+
+pub mod answer;
+pub mod attribution;
+pub mod cli;
+pub mod error;
+pub mod eventstream;
+mod handler;
+pub mod record;
+pub mod request;
+pub mod response;
+pub mod setup;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+
+use crate::dataset::Case;
+use crate::pricing::PricingTable;
+use attribution::CaseIndex;
+use error::BedrockError;
+use record::{CallRecord, Recorder};
+
+/// Default request-body cap: Bedrock's own limit for InvokeModel bodies is of this order.
+pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
+
+/// Header a harness can set to attribute a call to a case.
+pub const CASE_HEADER: &str = "x-costgate-case";
+
+/// How the stand-in is set up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub pricing: PricingTable,
+    /// Golden cases, for attribution by query and for each case's output length.
+    pub cases: Vec<Case>,
+    /// Calibrated answer length per intent (`costgate calibrate`); SPEC 3's default otherwise.
+    pub output_by_intent: BTreeMap<String, u64>,
+    /// Append one JSONL line per call here.
+    pub record: Option<PathBuf>,
+    /// Keep every call in memory (harness mode reads them back); off for a long-running server.
+    pub keep_calls: bool,
+    pub max_body: usize,
+}
+
+impl Settings {
+    pub fn new(pricing: PricingTable) -> Self {
+        Settings {
+            pricing,
+            cases: Vec::new(),
+            output_by_intent: BTreeMap::new(),
+            record: None,
+            keep_calls: false,
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+/// The server's shared state.
+#[derive(Debug)]
+pub struct State {
+    pub(crate) pricing: PricingTable,
+    pub(crate) cases: CaseIndex,
+    pub(crate) output_by_intent: BTreeMap<String, u64>,
+    pub(crate) max_body: usize,
+    pub(crate) recorder: Option<Recorder>,
+    pub(crate) keep_calls: bool,
+    pub(crate) calls: Mutex<Vec<CallRecord>>,
+    /// The case set by `POST /_costgate/case/{id}`.
+    pub(crate) current: Mutex<Option<String>>,
+    /// Cases the harness announced through the control endpoint (a case answered without any
+    /// model call, like a template bypass, is announced and costs $0).
+    pub(crate) announced: Mutex<BTreeSet<String>>,
+    /// Cases with at least one call or announcement, for progress.
+    pub(crate) seen: Mutex<BTreeSet<String>>,
+    pub(crate) served: AtomicU64,
+}
+
+impl State {
+    fn new(s: Settings) -> std::io::Result<State> {
+        let recorder = s.record.as_deref().map(Recorder::create).transpose()?;
+        Ok(State {
+            cases: CaseIndex::new(&s.cases),
+            pricing: s.pricing,
+            output_by_intent: s.output_by_intent,
+            max_body: s.max_body,
+            recorder,
+            keep_calls: s.keep_calls,
+            calls: Mutex::new(Vec::new()),
+            current: Mutex::new(None),
+            announced: Mutex::new(BTreeSet::new()),
+            seen: Mutex::new(BTreeSet::new()),
+            served: AtomicU64::new(0),
+        })
+    }
+
+    /// Every call so far (when `keep_calls`), in arrival order.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        lock(&self.calls).clone()
+    }
+
+    pub fn announced(&self) -> BTreeSet<String> {
+        lock(&self.announced).clone()
+    }
+
+    /// (cases seen, calls served) so far.
+    pub fn progress(&self) -> (usize, u64) {
+        (lock(&self.seen).len(), self.served.load(Ordering::Relaxed))
+    }
+
+    fn flush(&self) {
+        if let Some(r) = &self.recorder {
+            r.flush();
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another request panicked mid-update of plain data.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A running stand-in.
+pub struct Server {
+    addr: SocketAddr,
+    state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Binds `addr` (port 0 for an ephemeral port) and serves until [`Server::shutdown`].
+    pub async fn start(addr: &str, settings: Settings) -> std::io::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let state = Arc::new(State::new(settings)?);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(serve(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Ok(Server {
+            addr,
+            state,
+            stop: Some(tx),
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// Stops accepting, lets in-flight requests finish, flushes the record file.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Serves on `listener` until `signal` completes, then shuts down gracefully.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await;
+    state.flush();
+    result
+}
+
+/// The stand-in's routes.
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route(
+            "/model/{model_id}/{operation}",
+            post(handler::model_operation),
+        )
+        .route("/_costgate/case/{id}", post(set_case))
+        .route("/_costgate/case", delete(clear_case))
+        .route("/_costgate/health", get(|| async { "ok" }))
+        .fallback(|uri: axum::http::Uri| async move {
+            BedrockError::UnknownOperation(uri.path().to_string())
+        })
+        .with_state(state)
+}
+
+async fn set_case(AxState(st): AxState<Arc<State>>, Path(id): Path<String>) -> Response {
+    if !st.cases.is_empty() && !st.cases.contains(&id) {
+        return BedrockError::UnknownCase(id).into_response();
+    }
+    lock(&st.announced).insert(id.clone());
+    lock(&st.seen).insert(id.clone());
+    *lock(&st.current) = Some(id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn clear_case(AxState(st): AxState<Arc<State>>) -> Response {
+    *lock(&st.current) = None;
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,446 @@
+//! Request bodies: Converse and every InvokeModel body family, parsed into one normalised
+//! [`Prompt`] (system text, messages, output cap, case tag) whose tokens are counted the same way
+//! render mode counts a rendered prompt. Malformed bodies become `ValidationException`s that name
+//! the offending field.
+
+use serde_json::Value;
+
+use super::error::BedrockError;
+use crate::pricing::ModelPrice;
+use crate::render::Segments;
+use crate::tokenize;
+
+/// The request/response shape of an InvokeModel body, chosen by the model id's provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Anthropic Messages API (`anthropic_version: bedrock-2023-05-31`).
+    Anthropic,
+    /// Amazon Nova (`messages-v1`).
+    Nova,
+    /// Amazon Titan Text (`inputText`).
+    Titan,
+    /// Meta Llama (`prompt`, `max_gen_len`).
+    Llama,
+    /// Mistral text completion (`prompt`) or chat (`messages`).
+    Mistral,
+    /// OpenAI chat completions (gpt-oss).
+    OpenAi,
+}
+
+impl Family {
+    /// The family of a resolved base model id (profile prefix and ARN already stripped).
+    pub fn of(base_id: &str) -> Option<Family> {
+        let f = if base_id.starts_with("anthropic.") {
+            Family::Anthropic
+        } else if base_id.starts_with("amazon.nova") {
+            Family::Nova
+        } else if base_id.starts_with("amazon.titan-text") || base_id.starts_with("amazon.titan-tg")
+        {
+            Family::Titan
+        } else if base_id.starts_with("meta.") {
+            Family::Llama
+        } else if base_id.starts_with("mistral.") {
+            Family::Mistral
+        } else if base_id.starts_with("openai.") {
+            Family::OpenAi
+        } else {
+            return None;
+        };
+        Some(f)
+    }
+}
+
+/// One message of a request: its role and its text parts (content blocks), each counted alone.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Msg {
+    pub role: String,
+    pub parts: Vec<String>,
+}
+
+/// A request reduced to what pricing and attribution need.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Prompt {
+    pub system: Vec<String>,
+    pub messages: Vec<Msg>,
+    /// The request's output cap (`maxTokens`, `max_tokens`, `maxTokenCount`, `max_gen_len`…).
+    pub max_tokens: Option<u64>,
+    /// `requestMetadata.costgate_case` (Converse only).
+    pub case_tag: Option<String>,
+    /// Mistral chat bodies are answered in the chat shape, prompt bodies in the completion shape.
+    pub chat: bool,
+}
+
+/// Input tokens of a request, by segment and in total after `token_scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub segments: Segments,
+    pub input_tokens: u64,
+}
+
+impl Prompt {
+    /// Counts input tokens with the formula of SPEC section 3: system, history (every message but
+    /// the last) and prompt (the last message), plus per-message and per-request overheads, then
+    /// `token_scale` once.
+    pub fn count(&self, price: &ModelPrice) -> Counted {
+        let enc = price.tokenizer;
+        let sum = |parts: &[String]| parts.iter().map(|p| enc.count(p)).sum::<u64>();
+        let mut segments = Segments {
+            system: sum(&self.system),
+            ..Segments::default()
+        };
+        let mut messages = u64::from(!self.system.is_empty()) + self.messages.len() as u64;
+        if let Some((last, history)) = self.messages.split_last() {
+            segments.prompt = sum(&last.parts);
+            segments.history = history.iter().map(|m| sum(&m.parts)).sum();
+        } else {
+            messages = messages.max(1);
+        }
+        segments.overhead =
+            price.message_overhead_tokens * messages + price.request_overhead_tokens;
+        Counted {
+            segments,
+            input_tokens: tokenize::scale(segments.total(), price.token_scale),
+        }
+    }
+
+    /// Every text of the request, for finding a case's query in it.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.system
+            .iter()
+            .chain(self.messages.iter().flat_map(|m| m.parts.iter()))
+            .map(String::as_str)
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> BedrockError {
+    BedrockError::Validation(msg.into())
+}
+
+/// Parses a JSON body, or says where it is malformed.
+pub fn json(body: &[u8]) -> Result<Value, BedrockError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        invalid(format!(
+            "Malformed input request: {e}. The body must be a JSON object."
+        ))
+    })?;
+    if !v.is_object() {
+        return Err(invalid(
+            "Malformed input request: the body must be a JSON object.",
+        ));
+    }
+    Ok(v)
+}
+
+fn uint(v: &Value, path: &str) -> Result<Option<u64>, BedrockError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n.as_u64().map(Some).ok_or_else(|| {
+            invalid(format!(
+                "Malformed input request: `{path}` must be a non-negative integer, got {n}."
+            ))
+        }),
+        other => Err(invalid(format!(
+            "Malformed input request: `{path}` must be an integer, got {other}."
+        ))),
+    }
+}
+
+fn array<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>, BedrockError> {
+    v.as_array().ok_or_else(|| {
+        if v.is_null() {
+            invalid(format!(
+                "Malformed input request: required field `{path}` is missing."
+            ))
+        } else {
+            invalid(format!(
+                "Malformed input request: `{path}` must be an array."
+            ))
+        }
+    })
+}
+
+fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str, BedrockError> {
+    v.as_str().ok_or_else(|| {
+        if v.is_null() {
+            invalid(format!(
+                "Malformed input request: required field `{path}` is missing."
+            ))
+        } else {
+            invalid(format!(
+                "Malformed input request: `{path}` must be a string."
+            ))
+        }
+    })
+}
+
+fn role(m: &Value, path: &str) -> Result<String, BedrockError> {
+    Ok(string(&m["role"], &format!("{path}.role"))?.to_string())
+}
+
+/// Text of one Converse/Nova content block: text, tool use (name and input), tool results; images,
+/// documents and cache points carry no countable text here.
+fn converse_block(b: &Value, out: &mut Vec<String>) {
+    if let Some(t) = b["text"].as_str() {
+        out.push(t.to_string());
+    } else if let Some(tu) = b.get("toolUse") {
+        out.push(format!(
+            "{}{}",
+            tu["name"].as_str().unwrap_or(""),
+            tu["input"]
+        ));
+    } else if let Some(tr) = b.get("toolResult") {
+        for c in tr["content"].as_array().into_iter().flatten() {
+            match (c["text"].as_str(), c.get("json")) {
+                (Some(t), _) => out.push(t.to_string()),
+                (None, Some(j)) => out.push(j.to_string()),
+                _ => {}
+            }
+        }
+    } else if let Some(r) = b["reasoningContent"]["reasoningText"]["text"].as_str() {
+        out.push(r.to_string());
+    }
+}
+
+fn converse_messages(v: &Value, path: &str) -> Result<Vec<Msg>, BedrockError> {
+    let mut out = Vec::new();
+    for (i, m) in array(v, path)?.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let mut parts = Vec::new();
+        for b in array(&m["content"], &format!("{p}.content"))? {
+            converse_block(b, &mut parts);
+        }
+        out.push(Msg {
+            role: role(m, &p)?,
+            parts,
+        });
+    }
+    Ok(out)
+}
+
+fn converse_system(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in v.as_array().into_iter().flatten() {
+        converse_block(b, &mut out);
+    }
+    out
+}
+
+/// A Converse (or ConverseStream, or CountTokens `converse`) body.
+pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
+    let mut system = converse_system(&v["system"]);
+    if let Some(tools) = v.get("toolConfig").filter(|t| !t.is_null()) {
+        // Tool definitions are sent to the model as part of its instructions.
+        system.push(tools.to_string());
+    }
+    let case_tag = match &v["requestMetadata"]["costgate_case"] {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    };
+    Ok(Prompt {
+        system,
+        messages: converse_messages(&v["messages"], "messages")?,
+        max_tokens: uint(
+            &v["inferenceConfig"]["maxTokens"],
+            "inferenceConfig.maxTokens",
+        )?,
+        case_tag,
+        chat: true,
+    })
+}
+
+/// Anthropic / OpenAI content: a string, or an array of `{type: text, text}` (and tool) blocks.
+fn chat_content(v: &Value, path: &str) -> Result<Vec<String>, BedrockError> {
+    match v {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(blocks) => {
+            let mut out = Vec::new();
+            for b in blocks {
+                match b["type"].as_str() {
+                    Some("text") => out.push(b["text"].as_str().unwrap_or("").to_string()),
+                    Some("tool_use") => out.push(format!(
+                        "{}{}",
+                        b["name"].as_str().unwrap_or(""),
+                        b["input"]
+                    )),
+                    Some("tool_result") => out.extend(chat_content(&b["content"], path)?),
+                    _ => {}
+                }
+            }
+            Ok(out)
+        }
+        Value::Null => Ok(Vec::new()),
+        _ => Err(invalid(format!(
+            "Malformed input request: `{path}` must be a string or an array of content blocks."
+        ))),
+    }
+}
+
+fn chat_messages(v: &Value, system: &mut Vec<String>) -> Result<Vec<Msg>, BedrockError> {
+    let mut out = Vec::new();
+    for (i, m) in array(v, "messages")?.iter().enumerate() {
+        let p = format!("messages[{i}]");
+        let role = role(m, &p)?;
+        let parts = chat_content(&m["content"], &format!("{p}.content"))?;
+        if role == "system" || role == "developer" {
+            system.extend(parts);
+        } else {
+            out.push(Msg { role, parts });
+        }
+    }
+    Ok(out)
+}
+
+fn single(prompt: &str) -> Vec<Msg> {
+    vec![Msg {
+        role: "user".into(),
+        parts: vec![prompt.to_string()],
+    }]
+}
+
+/// An InvokeModel body of `family`.
+pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
+    let mut p = Prompt::default();
+    match family {
+        Family::Anthropic => {
+            string(&v["anthropic_version"], "anthropic_version")?;
+            p.max_tokens = uint(&v["max_tokens"], "max_tokens")?;
+            if p.max_tokens.is_none() {
+                return Err(invalid(
+                    "Malformed input request: required field `max_tokens` is missing.",
+                ));
+            }
+            p.system = chat_content(&v["system"], "system")?;
+            p.messages = chat_messages(&v["messages"], &mut p.system)?;
+            p.chat = true;
+        }
+        Family::Nova => {
+            p.system = converse_system(&v["system"]);
+            p.messages = converse_messages(&v["messages"], "messages")?;
+            let ic = &v["inferenceConfig"];
+            p.max_tokens = match uint(&ic["max_new_tokens"], "inferenceConfig.max_new_tokens")? {
+                Some(n) => Some(n),
+                None => uint(&ic["maxTokens"], "inferenceConfig.maxTokens")?,
+            };
+            p.chat = true;
+        }
+        Family::Titan => {
+            p.messages = single(string(&v["inputText"], "inputText")?);
+            p.max_tokens = uint(
+                &v["textGenerationConfig"]["maxTokenCount"],
+                "textGenerationConfig.maxTokenCount",
+            )?;
+        }
+        Family::Llama => {
+            p.messages = single(string(&v["prompt"], "prompt")?);
+            p.max_tokens = uint(&v["max_gen_len"], "max_gen_len")?;
+        }
+        Family::Mistral => {
+            if v.get("messages").is_some() {
+                p.messages = chat_messages(&v["messages"], &mut p.system)?;
+                p.chat = true;
+            } else {
+                p.messages = single(string(&v["prompt"], "prompt")?);
+            }
+            p.max_tokens = uint(&v["max_tokens"], "max_tokens")?;
+        }
+        Family::OpenAi => {
+            p.messages = chat_messages(&v["messages"], &mut p.system)?;
+            p.max_tokens = match uint(&v["max_completion_tokens"], "max_completion_tokens")? {
+                Some(n) => Some(n),
+                None => uint(&v["max_tokens"], "max_tokens")?,
+            };
+            p.chat = true;
+        }
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::PricingTable;
+    use serde_json::json;
+
+    #[test]
+    fn families_follow_the_provider_prefix() {
+        assert_eq!(
+            Family::of("anthropic.claude-3-haiku-20240307-v1:0"),
+            Some(Family::Anthropic)
+        );
+        assert_eq!(Family::of("amazon.nova-micro-v1:0"), Some(Family::Nova));
+        assert_eq!(
+            Family::of("amazon.titan-text-express-v1"),
+            Some(Family::Titan)
+        );
+        assert_eq!(
+            Family::of("meta.llama3-3-70b-instruct-v1:0"),
+            Some(Family::Llama)
+        );
+        assert_eq!(Family::of("openai.gpt-oss-20b-1:0"), Some(Family::OpenAi));
+        assert_eq!(Family::of("cohere.command-r-v1:0"), None);
+    }
+
+    #[test]
+    fn converse_segments_are_system_history_and_last_message() {
+        let body = json!({
+            "system": [{"text": "You are MangaAssist."}],
+            "messages": [
+                {"role": "user", "content": [{"text": "hello world"}]},
+                {"role": "assistant", "content": [{"text": "hi"}]},
+                {"role": "user", "content": [{"text": "recommend a manga"}, {"text": "like One Piece"}]}
+            ],
+            "inferenceConfig": {"maxTokens": 300},
+            "requestMetadata": {"costgate_case": "GD-1"}
+        });
+        let p = converse(&body).unwrap();
+        assert_eq!(p.case_tag.as_deref(), Some("GD-1"));
+        assert_eq!(p.max_tokens, Some(300));
+        let t = PricingTable::builtin();
+        let price = t.resolve("openai.gpt-oss-20b-1:0").unwrap().price;
+        let c = p.count(&price);
+        let e = price.tokenizer;
+        assert_eq!(c.segments.system, e.count("You are MangaAssist."));
+        assert_eq!(c.segments.history, e.count("hello world") + e.count("hi"));
+        assert_eq!(
+            c.segments.prompt,
+            e.count("recommend a manga") + e.count("like One Piece")
+        );
+        assert_eq!(c.input_tokens, c.segments.total());
+    }
+
+    #[test]
+    fn anthropic_requires_version_and_max_tokens() {
+        let e = invoke(Family::Anthropic, &json!({"messages": []})).unwrap_err();
+        assert!(e.message().contains("anthropic_version"), "{e:?}");
+        let e = invoke(
+            Family::Anthropic,
+            &json!({"anthropic_version": "bedrock-2023-05-31", "messages": []}),
+        )
+        .unwrap_err();
+        assert!(e.message().contains("max_tokens"), "{e:?}");
+    }
+
+    #[test]
+    fn openai_system_messages_count_as_system() {
+        let body = json!({"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}], "max_completion_tokens": 5});
+        let p = invoke(Family::OpenAi, &body).unwrap();
+        assert_eq!(p.system, vec!["be brief".to_string()]);
+        assert_eq!(p.messages.len(), 1);
+        assert_eq!(p.max_tokens, Some(5));
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let e = invoke(Family::Llama, &json!({"prompt": 3})).unwrap_err();
+        assert!(e.message().contains("`prompt` must be a string"), "{e:?}");
+        let e = converse(&json!({"messages": [{"role": "user", "content": [{"text": "x"}]}], "inferenceConfig": {"maxTokens": -1}})).unwrap_err();
+        assert!(e.message().contains("inferenceConfig.maxTokens"), "{e:?}");
+        assert!(json(b"[1]").is_err());
+        assert!(
+            json(b"{nope")
+                .unwrap_err()
+                .message()
+                .starts_with("Malformed input request")
+        );
+    }
+}

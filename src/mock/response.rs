@@ -1,0 +1,234 @@
+//! Response bodies: Converse's, and each InvokeModel family's own shape (usage field names differ by
+//! family), both whole and as the stream events of ConverseStream / InvokeModelWithResponseStream.
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::answer;
+use super::eventstream::write_event;
+use super::request::{Family, Prompt};
+
+/// Words per stream delta.
+const DELTA_WORDS: usize = 8;
+
+/// A synthetic answer and its usage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// The request's cap cut the answer short.
+    pub capped: bool,
+    /// The model id as requested (echoed by families that echo it).
+    pub model: String,
+    pub latency_ms: u64,
+    pub request_id: String,
+}
+
+impl Answer {
+    /// The stop reason in Converse's vocabulary (also Anthropic's and Nova's).
+    pub fn converse_stop(&self) -> &'static str {
+        if self.capped {
+            "max_tokens"
+        } else {
+            "end_turn"
+        }
+    }
+
+    /// The stop reason in `family`'s vocabulary.
+    pub fn stop(&self, family: Family) -> &'static str {
+        match (family, self.capped) {
+            (Family::Anthropic | Family::Nova, _) => self.converse_stop(),
+            (Family::Titan, false) => "FINISH",
+            (Family::Titan, true) => "LENGTH",
+            (Family::Llama | Family::Mistral | Family::OpenAi, false) => "stop",
+            (Family::Llama | Family::Mistral | Family::OpenAi, true) => "length",
+        }
+    }
+
+    fn usage(&self) -> Value {
+        json!({"inputTokens": self.input_tokens, "outputTokens": self.output_tokens, "totalTokens": self.input_tokens + self.output_tokens})
+    }
+
+    fn metrics(&self) -> Value {
+        json!({"inputTokenCount": self.input_tokens, "outputTokenCount": self.output_tokens,
+               "invocationLatency": self.latency_ms, "firstByteLatency": self.latency_ms})
+    }
+}
+
+/// The Converse response body.
+pub fn converse(a: &Answer) -> Value {
+    json!({
+        "output": {"message": {"role": "assistant", "content": [{"text": a.text}]}},
+        "stopReason": a.converse_stop(),
+        "usage": a.usage(),
+        "metrics": {"latencyMs": a.latency_ms},
+    })
+}
+
+/// The ConverseStream event-stream body.
+pub fn converse_stream(a: &Answer) -> Vec<u8> {
+    let mut out = Vec::with_capacity(a.text.len() * 2 + 512);
+    write_event(&mut out, "messageStart", &json!({"role": "assistant"}));
+    for delta in answer::chunks(&a.text, DELTA_WORDS) {
+        write_event(
+            &mut out,
+            "contentBlockDelta",
+            &json!({"contentBlockIndex": 0, "delta": {"text": delta}}),
+        );
+    }
+    write_event(
+        &mut out,
+        "contentBlockStop",
+        &json!({"contentBlockIndex": 0}),
+    );
+    write_event(
+        &mut out,
+        "messageStop",
+        &json!({"stopReason": a.converse_stop()}),
+    );
+    write_event(
+        &mut out,
+        "metadata",
+        &json!({"usage": a.usage(), "metrics": {"latencyMs": a.latency_ms}}),
+    );
+    out
+}
+
+/// The InvokeModel response body of `family`.
+pub fn invoke(family: Family, prompt: &Prompt, a: &Answer) -> Value {
+    let stop = a.stop(family);
+    match family {
+        Family::Anthropic => json!({
+            "id": format!("msg_bdrk_{}", a.request_id.replace('-', "")),
+            "type": "message",
+            "role": "assistant",
+            "model": a.model,
+            "content": [{"type": "text", "text": a.text}],
+            "stop_reason": stop,
+            "stop_sequence": null,
+            "usage": {"input_tokens": a.input_tokens, "output_tokens": a.output_tokens},
+        }),
+        Family::Nova => json!({
+            "output": {"message": {"role": "assistant", "content": [{"text": a.text}]}},
+            "stopReason": stop,
+            "usage": {"inputTokens": a.input_tokens, "outputTokens": a.output_tokens, "totalTokens": a.input_tokens + a.output_tokens,
+                      "cacheReadInputTokenCount": 0, "cacheWriteInputTokenCount": 0},
+        }),
+        Family::Titan => json!({
+            "inputTextTokenCount": a.input_tokens,
+            "results": [{"tokenCount": a.output_tokens, "outputText": a.text, "completionReason": stop}],
+        }),
+        Family::Llama => json!({
+            "generation": a.text,
+            "prompt_token_count": a.input_tokens,
+            "generation_token_count": a.output_tokens,
+            "stop_reason": stop,
+        }),
+        Family::Mistral if !prompt.chat => {
+            json!({"outputs": [{"text": a.text, "stop_reason": stop}]})
+        }
+        Family::Mistral => json!({
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": a.text}, "stop_reason": stop}],
+        }),
+        Family::OpenAi => json!({
+            "id": format!("chatcmpl-{}", a.request_id),
+            "object": "chat.completion",
+            // Fixed, so answers are byte-identical run to run.
+            "created": 0,
+            "model": a.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": a.text}, "finish_reason": stop}],
+            "usage": {"prompt_tokens": a.input_tokens, "completion_tokens": a.output_tokens, "total_tokens": a.input_tokens + a.output_tokens},
+        }),
+    }
+}
+
+/// The chunks (each one model-family JSON document) of an InvokeModelWithResponseStream answer.
+pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> {
+    let deltas = answer::chunks(&a.text, DELTA_WORDS);
+    let stop = a.stop(family);
+    let mut out = Vec::with_capacity(deltas.len() + 6);
+    match family {
+        Family::Anthropic => {
+            out.push(json!({"type": "message_start", "message": {
+                "id": format!("msg_bdrk_{}", a.request_id.replace('-', "")), "type": "message", "role": "assistant",
+                "model": a.model, "content": [], "stop_reason": null, "stop_sequence": null,
+                "usage": {"input_tokens": a.input_tokens, "output_tokens": 1}}}));
+            out.push(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}));
+            for d in &deltas {
+                out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": d}}));
+            }
+            out.push(json!({"type": "content_block_stop", "index": 0}));
+            out.push(json!({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": null}, "usage": {"output_tokens": a.output_tokens}}));
+            out.push(json!({"type": "message_stop"}));
+        }
+        Family::Nova => {
+            out.push(json!({"messageStart": {"role": "assistant"}}));
+            for d in &deltas {
+                out.push(
+                    json!({"contentBlockDelta": {"delta": {"text": d}, "contentBlockIndex": 0}}),
+                );
+            }
+            out.push(json!({"contentBlockStop": {"contentBlockIndex": 0}}));
+            out.push(json!({"messageStop": {"stopReason": stop}}));
+            out.push(json!({"metadata": {"usage": {"inputTokens": a.input_tokens, "outputTokens": a.output_tokens}, "metrics": {}, "trace": {}}}));
+        }
+        Family::Titan => {
+            let n = deltas.len().max(1);
+            for (i, d) in deltas.iter().enumerate() {
+                let last = i + 1 == n;
+                out.push(json!({"outputText": d, "index": 0,
+                    "totalOutputTextTokenCount": if last { Some(a.output_tokens) } else { None },
+                    "completionReason": if last { Some(stop) } else { None },
+                    "inputTextTokenCount": if i == 0 { Some(a.input_tokens) } else { None }}));
+            }
+            if deltas.is_empty() {
+                out.push(json!({"outputText": "", "index": 0, "totalOutputTextTokenCount": 0, "completionReason": stop, "inputTextTokenCount": a.input_tokens}));
+            }
+        }
+        Family::Llama => {
+            for (i, d) in deltas.iter().enumerate() {
+                out.push(json!({"generation": d, "prompt_token_count": if i == 0 { Some(a.input_tokens) } else { None },
+                    "generation_token_count": null, "stop_reason": null}));
+            }
+            out.push(json!({"generation": "", "prompt_token_count": null, "generation_token_count": a.output_tokens, "stop_reason": stop}));
+        }
+        Family::Mistral if !prompt.chat => {
+            for d in &deltas {
+                out.push(json!({"outputs": [{"text": d, "stop_reason": null}]}));
+            }
+            out.push(json!({"outputs": [{"text": "", "stop_reason": stop}]}));
+        }
+        Family::Mistral | Family::OpenAi => {
+            let id = format!("chatcmpl-{}", a.request_id);
+            for (i, d) in deltas.iter().enumerate() {
+                let delta = if i == 0 {
+                    json!({"role": "assistant", "content": d})
+                } else {
+                    json!({"content": d})
+                };
+                out.push(json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": a.model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": null}]}));
+            }
+            out.push(json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": a.model,
+                "choices": [{"index": 0, "delta": {}, "finish_reason": stop}],
+                "usage": {"prompt_tokens": a.input_tokens, "completion_tokens": a.output_tokens, "total_tokens": a.input_tokens + a.output_tokens}}));
+        }
+    }
+    // Bedrock appends its own invocation metrics to the last chunk of every family.
+    if let Some(Value::Object(last)) = out.last_mut() {
+        last.insert("amazon-bedrock-invocationMetrics".into(), a.metrics());
+    }
+    out
+}
+
+/// The InvokeModelWithResponseStream event-stream body: each chunk base64-encoded in a `chunk` event.
+pub fn invoke_stream(family: Family, prompt: &Prompt, a: &Answer) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in invoke_chunks(family, prompt, a) {
+        let bytes = serde_json::to_vec(&c).unwrap_or_default();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+        write_event(&mut out, "chunk", &json!({"bytes": b64}));
+    }
+    out
+}

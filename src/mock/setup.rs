@@ -1,0 +1,45 @@
+//! Builds the stand-in's [`Settings`] from a `costgate.yaml`: its pricing (built-in table plus the
+//! repository's overrides) and its golden cases (for attribution by query and per-case lengths).
+
+use std::path::Path;
+
+use super::Settings;
+use crate::config::Config;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::gate::load_pricing;
+use crate::pricing::PricingTable;
+use crate::tree::DirTree;
+
+/// Settings for `costgate mock --config PATH`; with no path, `./costgate.yaml` when it exists, else
+/// the built-in price table and no cases.
+pub fn from_config(path: Option<&Path>) -> Result<Settings> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None if Path::new(crate::config::DEFAULT_PATH).is_file() => {
+            crate::config::DEFAULT_PATH.into()
+        }
+        None => return Ok(Settings::new(PricingTable::builtin())),
+    };
+    if !path.is_file() {
+        return Err(Error::Usage(format!(
+            "--config {}: no such file",
+            path.display()
+        )));
+    }
+    let root = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tree = DirTree::new(root, root.display().to_string());
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cfg = Config::load(&tree, &file).map_err(|d| Error::config("config", d))?;
+    let pricing = load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?;
+    let dataset = Dataset::load(&tree, &cfg.golden).map_err(|d| Error::config("config", d))?;
+    let mut s = Settings::new(pricing);
+    s.cases = dataset.cases.into_iter().map(|c| c.case).collect();
+    Ok(s)
+}

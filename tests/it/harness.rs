@@ -1,0 +1,216 @@
+//! Harness mode end to end with small harnesses: a stdlib-Python application calling the stand-in
+//! over HTTP (several calls per case, summed), git commits materialised for the harness, and the
+//! failures that must never pass: a crash, a hang, and cases left without a call.
+
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// A tiny application: for each case, one routing call with a short prompt, then one answer call
+/// whose prompt stuffs `TOP_K` catalogue entries; `order_status` is answered without a model and
+/// announced through the control endpoint. Attributed with the `x-costgate-case` header.
+const APP: &str = r#"
+import json, os, urllib.request
+TOP_K = int(open("topk.txt").read())
+URL = os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
+assert os.environ["AWS_ACCESS_KEY_ID"] and os.environ["AWS_REGION"]
+assert "SECRET_OF_THE_CI_JOB" not in os.environ, "secrets must not reach the harness"
+CATALOGUE = ["Entry %d: a long manga description with plot, author and volume count." % i for i in range(20)]
+
+def call(model, case, text, max_tokens):
+    body = json.dumps({"messages": [{"role": "user", "content": [{"text": text}]}],
+                       "inferenceConfig": {"maxTokens": max_tokens}}).encode()
+    req = urllib.request.Request(URL + "/model/" + model + "/converse", data=body,
+                                 headers={"content-type": "application/json", "x-costgate-case": case})
+    return json.load(urllib.request.urlopen(req))
+
+for line in open(os.environ["COSTGATE_CASES"]):
+    case = json.loads(line)
+    if case["intent"] == "order_status":
+        urllib.request.urlopen(urllib.request.Request(URL + "/_costgate/case/" + case["id"], data=b"", method="POST"))
+        continue
+    call("amazon.nova-micro-v1:0", case["id"], "Classify: " + case["query"], 5)
+    docs = "\n".join(CATALOGUE[:TOP_K])
+    call("openai.gpt-oss-20b-1:0", case["id"], docs + "\nUser: " + case["query"], 100)
+"#;
+
+const CONFIG: &str = "version: 1\ngolden: golden/\nmode: harness\nharness:\n  command: [\"python3\", \"app.py\"]\n  timeout_s: 60\n";
+
+const GOLDEN: &str = "- {id: H-1, intent: recommendation, query: manga like Frieren}\n- {id: H-2, intent: recommendation, query: something like Berserk, output_tokens: 30}\n- {id: H-3, intent: order_status, query: where is my order}\n";
+
+fn tree(root: &std::path::Path, topk: &str, config: &str) {
+    write_tree(
+        root,
+        &[
+            ("costgate.yaml", config),
+            ("golden/cases.yaml", GOLDEN),
+            ("app.py", APP),
+            ("topk.txt", topk),
+        ],
+    );
+}
+
+#[test]
+fn harness_prices_each_case_as_the_sum_of_its_calls_and_gates_a_code_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    tree(&base, "3", CONFIG);
+    tree(&head, "8", CONFIG);
+    let (code, out, err) = run(costgate()
+        .args(["check", "--format", "json", "--base-dir"])
+        .arg(&base)
+        .arg("--head-dir")
+        .arg(&head)
+        .env("SECRET_OF_THE_CI_JOB", "s3cr3t"));
+    assert_eq!(code, 1, "{err}\n{out}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "fail");
+    let case = |id: &str| {
+        r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let h1 = case("H-1");
+    assert_eq!(
+        (h1["base"]["calls"].as_u64(), h1["head"]["calls"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        h1["base"]["model"],
+        "amazon.nova-micro-v1:0 + openai.gpt-oss-20b-1:0"
+    );
+    assert_eq!(h1["status"], "regressed");
+    assert_eq!(h1["grew"], "prompt");
+    // Exact: the head's input grows by the five extra catalogue lines' tokens (o200k), no more.
+    let enc = costgate::tokenize::Encoding::O200kHarmony;
+    let entries: Vec<String> = (0..8)
+        .map(|i| format!("Entry {i}: a long manga description with plot, author and volume count."))
+        .collect();
+    let grown = enc.count(&format!("{}\nUser: manga like Frieren", entries.join("\n")))
+        - enc.count(&format!(
+            "{}\nUser: manga like Frieren",
+            entries[..3].join("\n")
+        ));
+    assert_eq!(
+        h1["head"]["input_tokens"].as_u64().unwrap() - h1["base"]["input_tokens"].as_u64().unwrap(),
+        grown
+    );
+    // Output: 5 (routing call capped) + 100 (answer call capped) for H-1; 5 + 30 for H-2.
+    assert_eq!(h1["base"]["output_tokens"], 105);
+    assert_eq!(case("H-2")["base"]["output_tokens"], 35);
+    let h3 = case("H-3");
+    assert_eq!(
+        (
+            h3["base"]["calls"].as_u64(),
+            h3["base"]["cost_usd"].as_f64()
+        ),
+        (Some(0), Some(0.0))
+    );
+    assert!(
+        err.contains("costgate: harness: 6/6 done in"),
+        "plain progress lines on a non-terminal: {err}"
+    );
+}
+
+#[test]
+fn harness_runs_git_commits_materialised_in_a_temporary_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    git_init(dir.path());
+    tree(dir.path(), "3", CONFIG);
+    let base = git_commit_all(dir.path(), "base");
+    std::fs::write(dir.path().join("topk.txt"), "3").unwrap();
+    std::fs::write(dir.path().join("README"), "docs only").unwrap();
+    let head = git_commit_all(dir.path(), "head: docs");
+    let (code, out, err) = run(costgate()
+        .args([
+            "check", "--format", "json", "--base", &base, "--head", &head, "--repo",
+        ])
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{err}\n{out}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "pass");
+    assert!(
+        r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "unchanged")
+    );
+}
+
+fn failing(command: &str, timeout_s: u64) -> (i32, String, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "version: 1\ngolden: golden/\nmode: harness\nharness:\n  command: [\"sh\", \"-c\", {command:?}]\n  timeout_s: {timeout_s}\n"
+    );
+    tree(dir.path(), "3", &config);
+    let t = Instant::now();
+    let (code, out, err) = run(costgate().args(["run", "--dir"]).arg(dir.path()));
+    assert!(!out.contains("pass"), "{out}");
+    (code, err, t.elapsed())
+}
+
+#[test]
+fn crashing_harness_is_exit_3_with_its_stderr_tail() {
+    let (code, err, _) = failing("echo 'Traceback: KeyError: catalogue' >&2; exit 7", 60);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("exit code 7"), "{err}");
+    assert!(err.contains("| Traceback: KeyError: catalogue"), "{err}");
+}
+
+#[test]
+fn hanging_harness_is_stopped_at_its_timeout_with_exit_3() {
+    // A child of the shell keeps the pipes open: the whole process group must be killed.
+    let (code, err, took) = failing("echo started >&2; sleep 600 & sleep 600", 2);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("did not finish within harness.timeout_s = 2 s"),
+        "{err}"
+    );
+    assert!(err.contains("| started"), "{err}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+#[test]
+fn harness_that_leaves_cases_without_calls_is_exit_3() {
+    let (code, err, _) = failing("echo did nothing", 60);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("made no Bedrock call for 3 of 3 cases (H-1, H-2, H-3)"),
+        "{err}"
+    );
+    assert!(err.contains("| did nothing"), "{err}");
+}
+
+#[test]
+fn missing_harness_program_is_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "version: 1\ngolden: golden/\nmode: harness\nharness:\n  command: [\"costgate-no-such-program\"]\n";
+    tree(dir.path(), "3", config);
+    let (code, _, err) = run(costgate().args(["run", "--dir"]).arg(dir.path()));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("costgate-no-such-program"), "{err}");
+}
+
+#[test]
+fn run_in_harness_mode_reports_calls_per_case() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "3", CONFIG);
+    let (code, out, err) = run(costgate()
+        .args(["run", "--format", "json", "--dir"])
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let calls: Vec<u64> = r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["calls"].as_u64().unwrap())
+        .collect();
+    assert_eq!(calls, [2, 2, 0]);
+    assert_eq!(r["summary"]["bypass_rate"].as_f64().unwrap(), 1.0 / 3.0);
+}

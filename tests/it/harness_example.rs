@@ -1,0 +1,86 @@
+//! The shipped boto3 example (`examples/harness/`): base against head, run through the real
+//! application code with boto3 against the stand-in. The head raises retrieval top-k from 3 to 8,
+//! a code-level regression render mode cannot see.
+
+use crate::support::*;
+
+fn trees() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    // Copies, so Python's bytecode caches never land in the repository.
+    let dir = tempfile::tempdir().unwrap();
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    copy_dir(&repo_root().join("examples/harness/base"), &base);
+    copy_dir(&repo_root().join("examples/harness/head"), &head);
+    (dir, base, head)
+}
+
+fn check(base: &std::path::Path, head: &std::path::Path) -> (i32, serde_json::Value, String) {
+    let (code, out, err) = run(costgate()
+        .args(["check", "--format", "json", "--base-dir"])
+        .arg(base)
+        .arg("--head-dir")
+        .arg(head));
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    (code, v, err)
+}
+
+#[test]
+fn boto3_example_top_k_regression_fails_the_gate() {
+    let (_dir, base, head) = trees();
+    let (code, r, err) = check(&base, &head);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(r["verdict"], "fail", "{err}");
+    let cases = r["cases"].as_array().unwrap();
+    let by = |id: &str| cases.iter().find(|c| c["id"] == id).unwrap();
+    for c in cases {
+        let intent = c["intent"].as_str().unwrap();
+        let want = if intent == "recommendation" {
+            "regressed"
+        } else {
+            "unchanged"
+        };
+        assert_eq!(c["status"], want, "{}", c["id"]);
+        if intent == "recommendation" {
+            assert_eq!(c["grew"], "prompt", "{}", c["id"]);
+            assert_eq!(c["base"]["output_tokens"], c["head"]["output_tokens"]);
+        }
+    }
+    // Template bypass: no call, $0. Escalation: triage + answer, two calls, two models.
+    assert_eq!(
+        (
+            by("HX-16")["base"]["calls"].as_u64(),
+            by("HX-16")["base"]["cost_usd"].as_f64()
+        ),
+        (Some(0), Some(0.0))
+    );
+    assert_eq!(by("HX-18")["head"]["calls"], 2);
+    assert_eq!(
+        by("HX-18")["head"]["model"],
+        "amazon.nova-micro-v1:0 + anthropic.claude-sonnet-4-20250514-v1:0"
+    );
+    // Product questions use InvokeModel with an Anthropic body, attributed through the control endpoint.
+    assert_eq!(by("HX-09")["base"]["calls"], 1);
+    assert_eq!(
+        by("HX-09")["base"]["model"],
+        "anthropic.claude-3-5-haiku-20241022-v1:0"
+    );
+    assert!(
+        r["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().contains("> 25%"))
+    );
+}
+
+#[test]
+fn boto3_example_against_itself_passes_with_identical_costs() {
+    let (_dir, base, _) = trees();
+    let (code, r, err) = check(&base, &base);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r["verdict"], "pass");
+    assert_eq!(
+        r["summary"]["base_total_usd"],
+        r["summary"]["head_total_usd"]
+    );
+    assert!(r["summary"]["base_total_usd"].as_f64().unwrap() > 0.0);
+}
