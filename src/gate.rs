@@ -281,7 +281,7 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
 
 /// `check` with progress display and/or a shard.
 pub fn check_with(base: &Side, head: &Side, opts: &Options, ro: RunOptions) -> Result<Report> {
-    check_sliced(base, head, opts, &ro).map(|(report, _, _)| report)
+    check_sliced(base, head, opts, &ro).map(|(report, ..)| report)
 }
 
 /// `costgate check --shard I/N`: the partial report of one slice, for `costgate merge`.
@@ -296,8 +296,15 @@ pub fn check_partial(
         shard: Some(shard),
         ..ro
     };
-    let (report, full, slice) = check_sliced(base, head, opts, &ro)?;
-    Ok(PartialReport::new(shard, &full, &slice, report))
+    let (report, full, slice, baseline_path) = check_sliced(base, head, opts, &ro)?;
+    let cumulative = crate::shard::CumulativeInputs::read(
+        base.tree.as_ref(),
+        head.tree.as_ref(),
+        &baseline_path,
+        &full,
+    )
+    .map_err(base.cfg_err())?;
+    Ok(PartialReport::new(shard, &full, &slice, cumulative, report))
 }
 
 /// The check, on `ro.shard`'s slice of the base dataset when set; also returns the full dataset
@@ -307,7 +314,7 @@ fn check_sliced(
     head: &Side,
     opts: &Options,
     ro: &RunOptions,
-) -> Result<(Report, Dataset, Dataset)> {
+) -> Result<(Report, Dataset, Dataset, String)> {
     // Policy (thresholds, dataset, prices) comes from the base only; application inputs (routes,
     // templates) from each side.
     let BaseInputs {
@@ -390,15 +397,19 @@ fn check_sliced(
     let mut decision = verdict::decide(&pairs, &base_cfg.thresholds);
     // Cumulative drift against the base's `.cost-baseline.yaml` (SPEC 5). `justified` is to be
     // wired to the PR-body justification parser; until then a baseline update alone waives nothing.
-    let mut notes = cumulative::check_trees(
-        base.tree.as_ref(),
-        head.tree.as_ref(),
-        &base_cfg,
-        &dataset,
-        false,
-        &mut decision,
-    )
-    .map_err(base.cfg_err())?;
+    // A shard's mean is not the run's: `merge` applies the rule once, on all cases.
+    let mut notes = match ro.shard {
+        Some(_) => Vec::new(),
+        None => cumulative::check_trees(
+            base.tree.as_ref(),
+            head.tree.as_ref(),
+            &base_cfg,
+            &dataset,
+            false,
+            &mut decision,
+        )
+        .map_err(base.cfg_err())?,
+    };
 
     let head_by_id: BTreeMap<&str, &LocatedCase> = head_dataset
         .iter()
@@ -561,7 +572,7 @@ fn check_sliced(
         cases,
         review: Default::default(),
     };
-    Ok((report, full, dataset))
+    Ok((report, full, dataset, base_cfg.baseline))
 }
 
 /// `costgate run`: prices one tree's dataset with its own configuration.

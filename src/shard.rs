@@ -9,9 +9,15 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::baseline::{self, Baseline};
+use crate::config::Thresholds;
+use crate::cumulative;
 use crate::dataset::Dataset;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
 use crate::report::{Report, SCHEMA_VERSION, Status};
+use crate::tree::Tree;
+use crate::verdict::Decision;
 use crate::verdict::{self, Pair};
 
 /// One slice of N, 1-based.
@@ -64,6 +70,60 @@ impl Shard {
     }
 }
 
+/// What the cumulative-drift rule (SPEC 5) needs, read from the trees by each shard so `merge`
+/// can apply it once to the whole run's mean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CumulativeInputs {
+    /// `baseline:` of the base's costgate.yaml.
+    pub baseline_path: String,
+    /// The base's baseline file, when it has one.
+    pub baseline_text: Option<String>,
+    pub head_updates_baseline: bool,
+    /// Hash of the whole base dataset (not the slice).
+    pub dataset_version: String,
+}
+
+impl CumulativeInputs {
+    pub fn read(
+        base: &dyn Tree,
+        head: &dyn Tree,
+        path: &str,
+        full: &Dataset,
+    ) -> std::result::Result<Self, Diagnostics> {
+        let read = |t: &dyn Tree| {
+            t.read(path)
+                .map_err(|e| Diagnostics(vec![Diagnostic::new(path, e.to_string())]))
+        };
+        let (b, h) = (read(base)?, read(head)?);
+        Ok(CumulativeInputs {
+            baseline_path: path.to_string(),
+            baseline_text: b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
+            head_updates_baseline: h.is_some() && h != b,
+            dataset_version: baseline::dataset_hash(full),
+        })
+    }
+
+    /// Applies the rule to the merged decision; returns its notes.
+    fn apply(&self, decision: &mut Decision, thresholds: &Thresholds) -> Result<Vec<String>> {
+        let parsed = match &self.baseline_text {
+            Some(t) => Some(
+                Baseline::parse(t, &self.baseline_path).map_err(|d| Error::config("base", d))?,
+            ),
+            None => None,
+        };
+        let input = cumulative::Input {
+            baseline: parsed.as_ref(),
+            path: &self.baseline_path,
+            head_updates_baseline: self.head_updates_baseline,
+            justified: false,
+            dataset_version: &self.dataset_version,
+            cumulative_fail_pct: thresholds.cumulative_fail_pct,
+            today: baseline::today(),
+        };
+        Ok(cumulative::apply(decision, &input))
+    }
+}
+
 /// What a partial report adds to a report: which slice it is, and what merging needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardInfo {
@@ -74,6 +134,7 @@ pub struct ShardInfo {
     /// Weights other than 1 of this slice's cases (the verdict weighs cases).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub weights: BTreeMap<String, f64>,
+    pub cumulative: CumulativeInputs,
 }
 
 /// `report.json` of one shard: the slice's report plus `shard`.
@@ -85,7 +146,13 @@ pub struct PartialReport {
 }
 
 impl PartialReport {
-    pub fn new(shard: Shard, full: &Dataset, slice: &Dataset, report: Report) -> Self {
+    pub fn new(
+        shard: Shard,
+        full: &Dataset,
+        slice: &Dataset,
+        cumulative: CumulativeInputs,
+        report: Report,
+    ) -> Self {
         let weights = slice
             .cases
             .iter()
@@ -102,6 +169,7 @@ impl PartialReport {
                 count: shard.count,
                 dataset_cases: full.len(),
                 weights,
+                cumulative,
             },
             report,
         }
@@ -157,6 +225,9 @@ pub fn merge(parts: Vec<(String, PartialReport)>) -> Result<Report> {
         }
         if p.report.thresholds != first.report.thresholds {
             return Err(mismatch("thresholds"));
+        }
+        if p.shard.cumulative != first.shard.cumulative {
+            return Err(mismatch("datasets or cost baselines"));
         }
         if let Some((other, _)) = by_index.insert(p.shard.index, part) {
             return Err(Error::Usage(format!(
@@ -224,8 +295,15 @@ pub fn merge(parts: Vec<(String, PartialReport)>) -> Result<Report> {
             weight: weights.get(&c.id).copied().unwrap_or(1.0),
         })
         .collect();
-    let decision = verdict::decide(&pairs, &first.report.thresholds);
+    let mut decision = verdict::decide(&pairs, &first.report.thresholds);
     drop(pairs);
+    // As `check` does: the cumulative rule's notes come first.
+    let mut all_notes = first
+        .shard
+        .cumulative
+        .apply(&mut decision, &first.report.thresholds)?;
+    all_notes.extend(notes);
+    let mut notes = all_notes;
     cases.extend(added);
     notes.push(format!("merged from {n} shard reports"));
     Ok(Report {

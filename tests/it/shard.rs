@@ -12,7 +12,8 @@ fn check_json(base: &Path, head: &Path, extra: &[&str]) -> (i32, serde_json::Val
         .arg(base)
         .arg("--head-dir")
         .arg(head)
-        .args(extra));
+        .args(extra)
+        .env("COSTGATE_TODAY", "2026-10-01"));
     (
         code,
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}")),
@@ -41,7 +42,10 @@ fn shards(base: &Path, head: &Path, n: usize, dir: &Path) -> Vec<PathBuf> {
 }
 
 fn merge(parts: &[PathBuf]) -> (i32, serde_json::Value, String) {
-    let (code, out, err) = run(costgate().args(["merge", "--format", "json"]).args(parts));
+    let (code, out, err) = run(costgate()
+        .args(["merge", "--format", "json"])
+        .args(parts)
+        .env("COSTGATE_TODAY", "2026-10-01"));
     (
         code,
         serde_json::from_str(&out).unwrap_or(serde_json::Value::Null),
@@ -127,4 +131,48 @@ fn bad_shard_spec_is_a_usage_error() {
         .arg(&root));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("expected I/N"), "{err}");
+}
+
+#[test]
+fn merge_applies_the_cumulative_rule_once_on_the_whole_run() {
+    // The base's baseline claims a mean 1/1.3 of today's: a flat PR still drifts +30% overall.
+    let dir = crate::baseline::example_tree();
+    let (code, _, err) = run(costgate()
+        .args(["baseline", "--commit", "old", "--dir"])
+        .arg(dir.path())
+        .env("COSTGATE_TODAY", "2026-09-01"));
+    assert_eq!(code, 0, "{err}");
+    let p = dir.path().join(".cost-baseline.yaml");
+    let text: String = std::fs::read_to_string(&p)
+        .unwrap()
+        .lines()
+        .map(|l| match l.strip_prefix("  dollars_per_session_mean: ") {
+            Some(v) => format!(
+                "  dollars_per_session_mean: {}\n",
+                v.parse::<f64>().unwrap() / 1.3
+            ),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&p, text).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, single, _) = check_json(dir.path(), dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        single["fail_kinds"],
+        serde_json::json!(["cumulative-drift"])
+    );
+    let parts = shards(dir.path(), dir.path(), 4, tmp.path());
+    let (mcode, merged, err) = merge(&parts);
+    assert_eq!(mcode, 1, "{err}");
+    assert_same(&single, &merged);
+    let notes = merged["notes"].as_array().unwrap();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| n.as_str().unwrap().starts_with("cumulative drift"))
+            .count(),
+        1,
+        "{notes:?}"
+    );
 }
