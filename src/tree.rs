@@ -44,7 +44,7 @@ pub trait Tree: Send + Sync {
     fn root(&self) -> Option<&Path> {
         None
     }
-    /// The repository and commit a git tree reads (harness mode materialises it with `git archive`).
+    /// The repository and commit a git tree reads (harness mode checks it out into a temporary directory).
     fn git_source(&self) -> Option<(&Path, &str)> {
         None
     }

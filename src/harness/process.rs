@@ -53,18 +53,22 @@ const TAIL_LINES: usize = 40;
 /// A directory holding a side's tree: the tree's own directory, or a temporary checkout.
 pub enum Checkout {
     Dir(PathBuf),
-    Temp(tempfile::TempDir),
+    /// `tree` inside the temporary `dir`, which also holds the private index.
+    Temp {
+        dir: tempfile::TempDir,
+        tree: PathBuf,
+    },
 }
 
 impl Checkout {
     pub fn path(&self) -> &Path {
         match self {
             Checkout::Dir(p) => p,
-            Checkout::Temp(t) => t.path(),
+            Checkout::Temp { tree, .. } => tree,
         }
     }
 
-    /// The tree's directory; a git commit is extracted with `git archive` (file modes kept).
+    /// The tree's directory; a git commit is checked out into a temporary directory.
     pub fn of(tree: &dyn Tree, side: &str) -> Result<Checkout> {
         if let Some(root) = tree.root() {
             return Ok(Checkout::Dir(root.to_path_buf()));
@@ -83,40 +87,39 @@ impl Checkout {
             .prefix("costgate-harness-")
             .tempdir()
             .map_err(|e| fail(e.to_string()))?;
-        let mut git = std::process::Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .args(["archive", "--format=tar", commit])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| fail(format!("cannot run git: {e}")))?;
-        let tar_in = git
-            .stdout
-            .take()
-            .ok_or_else(|| fail("no pipe from git".into()))?;
-        let tar = std::process::Command::new("tar")
-            .arg("-x")
-            .arg("-C")
-            .arg(dir.path())
-            .stdin(tar_in)
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| fail(format!("cannot run tar: {e}")))?;
-        let git = git.wait_with_output().map_err(|e| fail(e.to_string()))?;
-        if !git.status.success() {
-            return Err(fail(format!(
-                "git archive: {}",
-                String::from_utf8_lossy(&git.stderr).trim()
-            )));
-        }
-        if !tar.status.success() {
-            return Err(fail(format!(
-                "tar: {}",
-                String::from_utf8_lossy(&tar.stderr).trim()
-            )));
-        }
-        Ok(Checkout::Temp(dir))
+        // A private index: read-tree + checkout-index write the commit exactly as a checkout would
+        // (modes, symlinks, filters) without touching the repository's own index or worktrees, and
+        // unlike `git archive` without dropping `export-ignore` paths the harness may need.
+        let index = dir.path().join(".costgate-index");
+        let tree = dir.path().join("tree");
+        let run = |args: &[&str]| -> Result<()> {
+            let out = std::process::Command::new("git")
+                .arg("-C")
+                .arg(repo)
+                .args(args)
+                .env("GIT_INDEX_FILE", &index)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| fail(format!("cannot run git: {e}")))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(fail(format!(
+                    "git {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )))
+            }
+        };
+        run(&["read-tree", commit])?;
+        let prefix = format!("{}/", tree.display());
+        run(&[
+            "checkout-index",
+            "--all",
+            "--force",
+            &format!("--prefix={prefix}"),
+        ])?;
+        Ok(Checkout::Temp { dir, tree })
     }
 }
 

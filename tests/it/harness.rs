@@ -121,6 +121,8 @@ fn harness_runs_git_commits_materialised_in_a_temporary_directory() {
     let dir = tempfile::tempdir().unwrap();
     git_init(dir.path());
     tree(dir.path(), "3", CONFIG);
+    // Regression: `git archive` dropped export-ignore paths, and the harness lost its own code.
+    write_tree(dir.path(), &[(".gitattributes", "app.py export-ignore\n")]);
     let base = git_commit_all(dir.path(), "base");
     std::fs::write(dir.path().join("topk.txt"), "3").unwrap();
     std::fs::write(dir.path().join("README"), "docs only").unwrap();
@@ -213,4 +215,58 @@ fn run_in_harness_mode_reports_calls_per_case() {
         .collect();
     assert_eq!(calls, [2, 2, 0]);
     assert_eq!(r["summary"]["bypass_rate"].as_f64().unwrap(), 1.0 / 3.0);
+}
+
+#[test]
+fn unattributed_calls_are_reported_on_their_own_line_with_their_cost() {
+    let warmup = r#"
+import json, os, urllib.request
+URL = os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
+def call(text, headers):
+    body = json.dumps({"messages": [{"role": "user", "content": [{"text": text}]}]}).encode()
+    h = {"content-type": "application/json"}
+    h.update(headers)
+    urllib.request.urlopen(urllib.request.Request(URL + "/model/amazon.nova-micro-v1:0/converse", data=body, headers=h)).read()
+call("warm-up: is the model there?", {})
+call("a stray retry", {"x-costgate-case": "NOT-A-CASE"})
+for line in open(os.environ["COSTGATE_CASES"]):
+    case = json.loads(line)
+    call(case["query"], {})
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "3", CONFIG);
+    write_tree(dir.path(), &[("app.py", warmup)]);
+    let (code, out, err) = run(costgate()
+        .args(["check", "--format", "json", "--base-dir"])
+        .arg(dir.path())
+        .arg("--head-dir")
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let notes: Vec<&str> = r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let nova = costgate::pricing::PricingTable::builtin()
+        .resolve("amazon.nova-micro-v1:0")
+        .unwrap()
+        .price;
+    let input = nova.tokenizer.count("warm-up: is the model there?")
+        + nova.tokenizer.count("a stray retry");
+    let cost = nova.cost(input, 300);
+    let line = format!(
+        "base: 2 unattributed Bedrock call(s) cost {} ({input} input / 300 output tokens); not part of any case, not gated; tagged with ids not in the dataset: NOT-A-CASE",
+        costgate::terminal::usd(cost)
+    );
+    assert!(notes.contains(&line.as_str()), "{notes:#?}\nwanted: {line}");
+    // Each case found by its query, one call each.
+    assert!(
+        r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["base"]["calls"] == 1)
+    );
 }
