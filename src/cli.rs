@@ -229,6 +229,7 @@ fn check(a: CheckArgs) -> Result<Outcome> {
     let ro = gate::RunOptions {
         progress: true,
         shard: None,
+        record_dir: a.common.out.clone(),
     };
     if let Some(shard) = a.shard {
         return check_shard(&base, &head, &opts, ro, shard, &a.common);
@@ -377,6 +378,7 @@ fn run_one(a: RunArgs) -> Result<Outcome> {
         gate::RunOptions {
             progress: true,
             shard: None,
+            record_dir: a.common.out.clone(),
         },
     )?;
     if let Some(dir) = &a.common.out {

@@ -50,13 +50,16 @@ pub struct Options {
     pub config_path: String,
 }
 
-/// How a `check` or `run` is carried out (not what it reads): progress display and sharding.
-#[derive(Debug, Clone, Copy, Default)]
+/// How a `check` or `run` is carried out (not what it reads): progress display, sharding, and
+/// where harness runs write their per-call audit trail.
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Show progress of harness runs on stderr (a bar on a terminal, plain lines otherwise).
     pub progress: bool,
     /// Price only this slice of the base dataset (`check --shard I/N`).
     pub shard: Option<Shard>,
+    /// Harness mode: write each side's calls to `calls-{side}.jsonl` in this directory.
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -130,30 +133,20 @@ fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) -> Result<A
 fn price(
     side: &Side,
     app: &App,
-    pricing: &PricingTable,
     dataset: &Dataset,
-    calibrated: &BTreeMap<String, u64>,
-    progress: &dyn Progress,
+    ctx: &harness::Context<'_>,
 ) -> Result<(Vec<Priced>, Vec<String>)> {
     match app {
         App::Render(routes) => {
-            let mut renderer = Renderer::new(side.tree.clone(), routes, pricing);
-            renderer.calibrated_output = calibrated.clone();
+            let mut renderer = Renderer::new(side.tree.clone(), routes, ctx.pricing);
+            renderer.calibrated_output = ctx.calibrated.clone();
             renderer
                 .price_all(dataset)
                 .map(|p| (p, Vec::new()))
                 .map_err(side.cfg_err())
         }
         App::Harness(h) => {
-            let r = harness::price(
-                side.name,
-                side.tree.as_ref(),
-                h,
-                pricing,
-                dataset,
-                calibrated,
-                progress,
-            )?;
+            let r = harness::price(side.name, side.tree.as_ref(), h, dataset, ctx)?;
             Ok((r.priced, r.notes))
         }
     }
@@ -358,27 +351,15 @@ fn check_sliced(
         "pricing both sides"
     );
     let progress = harness_progress(ro, &[&base_routes, &head_routes], dataset.len());
+    let ctx = harness::Context {
+        pricing: &pricing,
+        calibrated: &calibrated,
+        progress: progress.as_ref(),
+        record_dir: ro.record_dir.as_deref(),
+    };
     let (base_priced, head_priced) = rayon::join(
-        || {
-            price(
-                base,
-                &base_routes,
-                &pricing,
-                &dataset,
-                &calibrated,
-                progress.as_ref(),
-            )
-        },
-        || {
-            price(
-                head,
-                &head_routes,
-                &pricing,
-                &dataset,
-                &calibrated,
-                progress.as_ref(),
-            )
-        },
+        || price(base, &base_routes, &dataset, &ctx),
+        || price(head, &head_routes, &dataset, &ctx),
     );
     progress.finish();
     let ((base_priced, base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
@@ -486,14 +467,11 @@ fn check_sliced(
                 added.len()
             ));
         } else if !added.is_empty() {
-            let (priced, _) = price(
-                head,
-                &head_routes,
-                &pricing,
-                &added,
-                &calibrated,
-                &progress::Silent,
-            )?;
+            let ctx = harness::Context {
+                progress: &progress::Silent,
+                ..ctx
+            };
+            let (priced, _) = price(head, &head_routes, &added, &ctx)?;
             for (c, p) in added.cases.iter().zip(&priced) {
                 cases.push(CaseReport {
                     id: c.case.id.clone(),
@@ -591,14 +569,13 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
     let calibrated =
         crate::calibrate::output_lengths(side.tree.as_ref()).map_err(side.cfg_err())?;
     let progress = harness_progress(&ro, &[&routes], dataset.len());
-    let (priced, _notes) = price(
-        side,
-        &routes,
-        &pricing,
-        &dataset,
-        &calibrated,
-        progress.as_ref(),
-    )?;
+    let ctx = harness::Context {
+        pricing: &pricing,
+        calibrated: &calibrated,
+        progress: progress.as_ref(),
+        record_dir: ro.record_dir.as_deref(),
+    };
+    let (priced, _notes) = price(side, &routes, &dataset, &ctx)?;
     progress.finish();
     let costs: Vec<f64> = priced.iter().map(|p| p.cost_usd).collect();
     let weights: f64 = dataset.cases.iter().map(|c| c.case.weight()).sum();

@@ -27,6 +27,17 @@ pub const DUMMY_ACCESS_KEY: &str = "AKIDCOSTGATEHARNESS0";
 pub const DUMMY_SECRET_KEY: &str = "costgate-harness-dummy-secret-key";
 pub const DUMMY_REGION: &str = "us-east-1";
 
+/// What every side's run shares.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub pricing: &'a PricingTable,
+    /// Calibrated answer length per intent (the base's calibration file).
+    pub calibrated: &'a BTreeMap<String, u64>,
+    pub progress: &'a dyn Progress,
+    /// Write each side's calls to `calls-{side}.jsonl` in this directory.
+    pub record_dir: Option<&'a std::path::Path>,
+}
+
 /// One side priced by its harness.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HarnessPriced {
@@ -41,11 +52,10 @@ pub fn price(
     side: &str,
     tree: &dyn Tree,
     harness: &Harness,
-    pricing: &PricingTable,
     dataset: &Dataset,
-    calibrated: &BTreeMap<String, u64>,
-    progress: &dyn Progress,
+    ctx: &Context<'_>,
 ) -> Result<HarnessPriced> {
+    let progress = ctx.progress;
     let checkout = Checkout::of(tree, side)?;
     let cases_file = write_cases(dataset)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -55,10 +65,19 @@ pub fn price(
         .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
     let cmd = harness.command.join(" ");
     let (calls, announced) = rt.block_on(async {
-        let mut settings = Settings::new(pricing.clone());
+        let mut settings = Settings::new(ctx.pricing.clone());
         settings.cases = dataset.cases.iter().map(|c| c.case.clone()).collect();
         settings.keep_calls = true;
-        settings.output_by_intent = calibrated.clone();
+        settings.output_by_intent = ctx.calibrated.clone();
+        if let Some(dir) = ctx.record_dir {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Run(format!("cannot create {} for the call records: {e}", dir.display()))
+            })?;
+            let path = dir.join(format!("calls-{side}.jsonl"));
+            // A fresh trail per run (the recorder appends).
+            let _ = std::fs::remove_file(&path);
+            settings.record = Some(path);
+        }
         let server = Server::start("127.0.0.1:0", settings)
             .await
             .map_err(|e| Error::Run(format!("cannot start the Bedrock stand-in for the {side} harness: {e}")))?;

@@ -61,6 +61,8 @@ fn harness_prices_each_case_as_the_sum_of_its_calls_and_gates_a_code_regression(
         .arg(&base)
         .arg("--head-dir")
         .arg(&head)
+        .arg("--out")
+        .arg(dir.path().join("out"))
         .env("SECRET_OF_THE_CI_JOB", "s3cr3t"));
     assert_eq!(code, 1, "{err}\n{out}");
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -110,6 +112,26 @@ fn harness_prices_each_case_as_the_sum_of_its_calls_and_gates_a_code_regression(
         ),
         (Some(0), Some(0.0))
     );
+    // --out also holds each side's per-call audit trail.
+    for side in ["base", "head"] {
+        let text =
+            std::fs::read_to_string(dir.path().join(format!("out/calls-{side}.jsonl"))).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 4, "{side}");
+        let total: f64 = lines.iter().map(|l| l["cost_usd"].as_f64().unwrap()).sum();
+        let reported: f64 = ["H-1", "H-2"]
+            .iter()
+            .map(|id| case(id)[side]["cost_usd"].as_f64().unwrap())
+            .sum();
+        assert!(
+            (total - reported).abs() < 1e-15,
+            "{side}: {total} vs {reported}"
+        );
+        assert!(lines.iter().all(|l| l["attribution"] == "header"));
+    }
     assert!(
         err.contains("costgate: harness: 6/6 done in"),
         "plain progress lines on a non-terminal: {err}"
