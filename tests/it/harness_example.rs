@@ -63,12 +63,54 @@ fn boto3_example_top_k_regression_fails_the_gate() {
         by("HX-09")["base"]["model"],
         "anthropic.claude-3-5-haiku-20241022-v1:0"
     );
+    // Chit-chat is streamed (ConverseStream), capped by its maxTokens of 100: boto3 decoded the
+    // stand-in's event-stream frames (botocore checks both CRCs of every frame).
+    assert_eq!(
+        (
+            by("HX-13")["base"]["calls"].as_u64(),
+            by("HX-13")["base"]["output_tokens"].as_u64()
+        ),
+        (Some(1), Some(100))
+    );
     assert!(
         r["reasons"]
             .as_array()
             .unwrap()
             .iter()
             .any(|x| x.as_str().unwrap().contains("> 25%"))
+    );
+}
+
+#[test]
+fn boto3_example_uses_converse_stream_and_invoke_model_as_recorded() {
+    let (dir, base, _) = trees();
+    let out = dir.path().join("out");
+    let (code, _, err) = run(costgate()
+        .args(["run", "--dir"])
+        .arg(&base)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(out.join("calls-tree.jsonl")).unwrap();
+    let mut ops: Vec<(String, String)> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["operation"].as_str().unwrap().to_string(),
+                v["attribution"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    ops.sort();
+    ops.dedup();
+    assert_eq!(
+        ops,
+        [
+            ("Converse".to_string(), "request_metadata".to_string()),
+            ("ConverseStream".to_string(), "request_metadata".to_string()),
+            ("InvokeModel".to_string(), "control".to_string()),
+        ]
     );
 }
 

@@ -56,7 +56,23 @@ def product_question(query, case_id=None):
 
 
 def chit_chat(query, case_id=None):
-    return _converse(MICRO, [_user(query)], 100, case_id=case_id)
+    # Small talk is streamed to the chat widget token by token.
+    kwargs = {
+        "modelId": MICRO,
+        "system": [{"text": SYSTEM}],
+        "messages": [_user(query)],
+        "inferenceConfig": {"maxTokens": 100},
+    }
+    if case_id:
+        kwargs["requestMetadata"] = {"costgate_case": case_id}
+    out = client().converse_stream(**kwargs)
+    text = []
+    for event in out["stream"]:
+        if "contentBlockDelta" in event:
+            text.append(event["contentBlockDelta"]["delta"]["text"])
+        elif "metadata" in event and event["metadata"]["usage"]["outputTokens"] <= 0:
+            raise RuntimeError("stream ended without usage")
+    return "".join(text)
 
 
 def order_status(query, order=None):
