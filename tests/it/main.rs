@@ -14,6 +14,7 @@ mod harness;
 mod harness_example;
 mod jira_client;
 mod justification;
+mod mock_boto3;
 mod mock_cli;
 mod mock_http;
 mod mock_sdk;
