@@ -1,5 +1,6 @@
 //! Builds the stand-in's [`Settings`] from a `costgate.yaml`: its pricing (built-in table plus the
-//! repository's overrides) and its golden cases (for attribution by query and per-case lengths).
+//! repository's overrides and calibrated token scales), its calibrated answer length per intent, and
+//! its golden cases (for attribution by query and per-case lengths).
 
 use std::path::Path;
 
@@ -39,7 +40,10 @@ pub fn from_config(path: Option<&Path>) -> Result<Settings> {
     let cfg = Config::load(&tree, &file).map_err(|d| Error::config("config", d))?;
     let pricing = load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?;
     let dataset = Dataset::load(&tree, &cfg.golden).map_err(|d| Error::config("config", d))?;
+    let output_by_intent =
+        crate::calibrate::output_lengths(&tree).map_err(|d| Error::config("config", d))?;
     let mut s = Settings::new(pricing);
+    s.output_by_intent = output_by_intent;
     s.cases = dataset.cases.into_iter().map(|c| c.case).collect();
     Ok(s)
 }

@@ -292,3 +292,32 @@ for line in open(os.environ["COSTGATE_CASES"]):
             .all(|c| c["base"]["calls"] == 1)
     );
 }
+
+#[test]
+fn harness_answers_are_the_calibrated_length_and_scales_apply() {
+    // costgate/calibration.yaml (from `costgate calibrate`): recommendation answers run 90 tokens,
+    // and gpt-oss counts are scaled 1.5× (a deliberately odd scale to see it applied).
+    let calibration = "calibrated_on: \"2026-10-01\"\nrecords: 10\nmodels:\n  openai.gpt-oss-20b-1:0: {token_scale: 1.5, ratio_p90: 1.0, samples: 10}\nintents:\n  recommendation: {output_tokens: 90, ratio_median: 1.0, samples: 10}\n";
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), "3", CONFIG);
+    write_tree(dir.path(), &[("costgate/calibration.yaml", calibration)]);
+    let (code, out, err) = run(costgate()
+        .args(["run", "--format", "json", "--out"])
+        .arg(dir.path().join("out"))
+        .arg("--dir")
+        .arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // H-1: routing call capped at 5, answer call 90 (calibrated, under its cap of 100).
+    assert_eq!(r["cases"][0]["output_tokens"], 95);
+    // H-2 has its own output_tokens (30), which beats calibration.
+    assert_eq!(r["cases"][1]["output_tokens"], 35);
+    let calls = std::fs::read_to_string(dir.path().join("out/calls-tree.jsonl")).unwrap();
+    let answer: serde_json::Value = serde_json::from_str(calls.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(answer["model_id"], "openai.gpt-oss-20b-1:0");
+    let raw = answer["segments"]["prompt"].as_u64().unwrap();
+    assert_eq!(
+        answer["input_tokens"].as_u64().unwrap(),
+        costgate::tokenize::scale(raw, 1.5)
+    );
+}
