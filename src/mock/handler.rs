@@ -237,8 +237,11 @@ impl State {
         if let Some(r) = &self.recorder {
             r.write(&rec);
         }
+        // Progress counts dataset cases only: a tag naming no case is not progress.
         if let (Some(case), true) = (&rec.case, rec.is_billable()) {
-            lock(&self.seen).insert(case.clone());
+            if self.cases.is_empty() || self.cases.contains(case) {
+                lock(&self.seen).insert(case.clone());
+            }
         }
         if self.keep_calls {
             lock(&self.calls).push(rec);
