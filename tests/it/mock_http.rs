@@ -387,3 +387,22 @@ async fn attribution_by_header_control_endpoint_and_query() {
     );
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn percent_encoded_model_ids_are_decoded() {
+    let server = start(settings()).await;
+    let body =
+        serde_json::to_vec(&json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}))
+            .unwrap();
+    let encoded = format!(
+        "{}/model/us.anthropic.claude-3-haiku-20240307-v1%3A0/converse",
+        server.url()
+    );
+    let (status, h, b) = post(&encoded, body, &[]).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(usage_headers(&h).0, count(HAIKU, &["hi"]));
+    let calls = server.state().calls();
+    assert_eq!(calls[0].model, "us.anthropic.claude-3-haiku-20240307-v1:0");
+    assert_eq!(calls[0].model_id, HAIKU);
+    server.shutdown().await.unwrap();
+}
