@@ -126,3 +126,18 @@ fn boto3_example_against_itself_passes_with_identical_costs() {
     );
     assert!(r["summary"]["base_total_usd"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn boto3_example_terminal_report_snapshot() {
+    let (_dir, base, head) = trees();
+    let (code, out, err) = run(costgate()
+        .args(["check", "--base-dir"])
+        .arg(&base)
+        .arg("--head-dir")
+        .arg(&head));
+    assert_eq!(code, 1, "{err}");
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
+    s.set_prepend_module_to_snapshot(false);
+    s.bind(|| insta::assert_snapshot!("harness_example_text", out));
+}
