@@ -406,3 +406,73 @@ async fn percent_encoded_model_ids_are_decoded() {
     assert_eq!(calls[0].model_id, HAIKU);
     server.shutdown().await.unwrap();
 }
+
+/// A small deterministic generator (xorshift), so the garbage below is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_bodies_get_client_errors_and_never_take_the_server_down() {
+    let server = start(settings()).await;
+    let valid = [
+        json!({"messages": [{"role": "user", "content": [{"text": "hello there"}]}], "inferenceConfig": {"maxTokens": 5}}),
+        json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}),
+        json!({"inputText": "hi", "textGenerationConfig": {"maxTokenCount": 5}}),
+        json!({"input": {"invokeModel": {"body": "eyJwcm9tcHQiOiJoaSJ9"}}}),
+    ];
+    let models = [OPENAI, HAIKU, NOVA, TITAN, LLAMA, MISTRAL];
+    let ops = [
+        "converse",
+        "converse-stream",
+        "invoke",
+        "invoke-with-response-stream",
+        "count-tokens",
+    ];
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let client = reqwest::Client::new();
+    for i in 0..400 {
+        let mut body = serde_json::to_vec(&valid[i % valid.len()]).unwrap();
+        // Flip, drop or duplicate a few bytes: broken JSON, wrong types, odd unicode.
+        for _ in 0..(rng.next() % 4) {
+            let at = (rng.next() as usize) % body.len();
+            match rng.next() % 3 {
+                0 => body[at] = (rng.next() % 256) as u8,
+                1 => {
+                    body.remove(at);
+                }
+                _ => body.insert(at, body[at]),
+            }
+        }
+        let model = models[(rng.next() as usize) % models.len()];
+        let op = ops[(rng.next() as usize) % ops.len()];
+        let resp = client
+            .post(url(&server, model, op))
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = resp.status().as_u16();
+        assert!(
+            [200, 400, 404, 413].contains(&status),
+            "{model}/{op}: {status}"
+        );
+        if status != 200 {
+            assert!(!header(resp.headers(), "x-amzn-errortype").is_empty());
+        }
+    }
+    let health = client
+        .get(format!("{}/_costgate/health", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    server.shutdown().await.unwrap();
+}
