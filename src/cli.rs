@@ -82,7 +82,7 @@ pub struct CheckArgs {
     #[arg(long, value_delimiter = ',')]
     pub labels: Vec<String>,
     /// Price only the I-th of N slices of the dataset and write a partial report for `costgate merge`.
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", conflicts_with_all = ["pr_body", "labels"])]
     pub shard: Option<crate::shard::Shard>,
     #[command(flatten)]
     pub common: CommonArgs,
