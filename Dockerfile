@@ -13,7 +13,7 @@ COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src benches \
  && echo 'fn main() {}' > src/main.rs \
  && echo '' > src/lib.rs \
- && echo 'fn main() {}' > benches/tokenize.rs \
+ && for b in tokenize mock_load; do echo 'fn main() {}' > benches/$b.rs; done \
  && cargo build --release --locked --bin costgate \
  && rm -rf src benches
 COPY src src
