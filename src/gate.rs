@@ -376,8 +376,8 @@ fn check_sliced(
         })
         .collect();
     let mut decision = verdict::decide(&pairs, &base_cfg.thresholds);
-    // Cumulative drift against the base's `.cost-baseline.yaml` (SPEC 5). `justified` is to be
-    // wired to the PR-body justification parser; until then a baseline update alone waives nothing.
+    // Cumulative drift against the base's `.cost-baseline.yaml` (SPEC 5); its formal exception
+    // (re-baseline plus signed-off justification) is applied by `review::apply`.
     // A shard's mean is not the run's: `merge` applies the rule once, on all cases.
     let mut notes = match ro.shard {
         Some(_) => Vec::new(),
@@ -386,7 +386,6 @@ fn check_sliced(
             head.tree.as_ref(),
             &base_cfg,
             &dataset,
-            false,
             &mut decision,
         )
         .map_err(base.cfg_err())?,

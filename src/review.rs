@@ -146,7 +146,19 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
         let covers = complete
             && measured.is_some_and(|m| parsed.expected_cost_delta_pct.is_some_and(|d| m <= d));
         let consulted = report.verdict == Verdict::Fail;
-        if consulted && complete {
+        // Cumulative drift over the baseline is the savings contract itself: a justification
+        // changes it only together with a re-baseline in the same PR (SPEC 5, docs/ratchet.md).
+        let needs_rebaseline = report.fail_kinds.contains(&FailKind::CumulativeDrift)
+            && !report.summary.head_updates_baseline;
+        if consulted && complete && needs_rebaseline {
+            report.reasons.insert(
+                0,
+                format!(
+                    "cumulative drift over the baseline: a justification is accepted only with a re-baseline in this PR (`costgate baseline` updates `{}`)",
+                    config.baseline
+                ),
+            );
+        } else if consulted && complete {
             if covers {
                 match &facts.sign_off {
                     Some(s) => {

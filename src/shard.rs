@@ -115,7 +115,6 @@ impl CumulativeInputs {
             baseline: parsed.as_ref(),
             path: &self.baseline_path,
             head_updates_baseline: self.head_updates_baseline,
-            justified: false,
             dataset_version: &self.dataset_version,
             cumulative_fail_pct: thresholds.cumulative_fail_pct,
             today: baseline::today(),

@@ -100,6 +100,10 @@ pub struct Summary {
     pub max_regression_case: Option<String>,
     /// True when the largest regression is a case that was free and now costs money.
     pub max_regression_unbounded: bool,
+    /// The head changes the cost baseline file: a re-baseline, which with a signed-off
+    /// justification formally changes the cumulative contract (SPEC 5).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub head_updates_baseline: bool,
 }
 
 /// The cost verdict before justification, override, streak and baseline rules.
@@ -205,6 +209,7 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
         max_regression_pct: max_pct,
         max_regression_case: max_case,
         max_regression_unbounded: max_unbounded,
+        head_updates_baseline: false,
     };
 
     if !fails.is_empty() {
