@@ -134,8 +134,24 @@ pub fn check(report: &Report, color: bool) -> String {
             .map(String::from)
             .to_vec(),
         ];
+        // Several model calls per case happen only in harness mode (retries, routing, tool
+        // loops); the column is shown then, so render-mode tables stay narrow.
+        let show_calls = report
+            .cases
+            .iter()
+            .flat_map(|c| [c.base.as_ref(), c.head.as_ref()])
+            .flatten()
+            .any(|s| s.calls > 1);
+        if show_calls {
+            rows[0].push("calls".into());
+        }
         for c in regressions.iter().take(TOP) {
             let (b, h) = (c.base.as_ref(), c.head.as_ref());
+            let calls = format!(
+                "{} → {}",
+                b.map_or(0, |x| x.calls),
+                h.map_or(0, |x| x.calls)
+            );
             rows.push(vec![
                 c.id.clone(),
                 c.intent.clone(),
@@ -163,6 +179,9 @@ pub fn check(report: &Report, color: bool) -> String {
                     "-".into()
                 },
             ]);
+            if let (true, Some(row)) = (show_calls, rows.last_mut()) {
+                row.push(calls);
+            }
         }
         out.push_str(&table(&rows));
     }
