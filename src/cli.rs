@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::gate::{self, Options, Side};
 use crate::markdown;
@@ -405,16 +404,7 @@ fn tokens(a: TokensArgs, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
             let table = match &a.config {
                 None => PricingTable::builtin(),
                 Some(path) => {
-                    let root = path
-                        .parent()
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .unwrap_or(Path::new("."));
-                    let tree = DirTree::new(root, root.display().to_string());
-                    let file = path
-                        .file_name()
-                        .map(|f| f.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    let cfg = Config::load(&tree, &file).map_err(|d| Error::config("config", d))?;
+                    let (tree, cfg) = gate::load_config_file(path)?;
                     gate::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?
                 }
             };

@@ -70,6 +70,22 @@ impl Default for Options {
     }
 }
 
+/// Opens a `costgate.yaml` given as a file path (`tokens --config`, `mock --config`): the tree
+/// is the file's directory, against which its other paths resolve.
+pub fn load_config_file(path: &std::path::Path) -> Result<(crate::tree::DirTree, Config)> {
+    let root = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tree = crate::tree::DirTree::new(root, root.display().to_string());
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cfg = Config::load(&tree, &file).map_err(|d| Error::config("config", d))?;
+    Ok((tree, cfg))
+}
+
 /// The price table a side's configuration asks for.
 pub fn load_pricing(
     tree: &dyn Tree,

@@ -5,12 +5,10 @@
 use std::path::Path;
 
 use super::Settings;
-use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::gate::load_pricing;
 use crate::pricing::PricingTable;
-use crate::tree::DirTree;
 
 /// Settings for `costgate mock --config PATH`; with no path, `./costgate.yaml` when it exists, else
 /// the built-in price table and no cases.
@@ -28,16 +26,7 @@ pub fn from_config(path: Option<&Path>) -> Result<Settings> {
             path.display()
         )));
     }
-    let root = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tree = DirTree::new(root, root.display().to_string());
-    let file = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let cfg = Config::load(&tree, &file).map_err(|d| Error::config("config", d))?;
+    let (tree, cfg) = crate::gate::load_config_file(&path)?;
     let pricing = load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?;
     let dataset = Dataset::load(&tree, &cfg.golden).map_err(|d| Error::config("config", d))?;
     let output_by_intent =
