@@ -8,14 +8,14 @@ use crate::config::{Config, Mode};
 use crate::cumulative;
 use crate::dataset::{Dataset, LocatedCase};
 use crate::diag::Diagnostics;
+use crate::diff;
 use crate::error::{Error, Result};
 use crate::harness;
 use crate::pricing::PricingTable;
 use crate::progress::{self, Progress};
 use crate::render::{Priced, Renderer};
 use crate::report::{
-    CaseReport, Report, RoutingChange, RunCase, RunReport, RunSummary, SCHEMA_VERSION, SideCost,
-    SideInfo, Status,
+    CaseReport, Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION, SideCost, SideInfo, Status,
 };
 use crate::routes::{Route, Routes};
 use crate::shard::{PartialReport, Shard};
@@ -339,7 +339,7 @@ fn check_sliced(
     };
     let (head_cfg, head_routes) = load_head(head, opts, &pricing)?;
 
-    let mut policy_changes = policy_diff(&base_cfg, &head_cfg);
+    let mut policy_changes = diff::policy_diff(&base_cfg, &head_cfg);
     let head_dataset = match Dataset::load(head.tree.as_ref(), &head_cfg.golden) {
         Ok(d) => Some(d),
         Err(d) => {
@@ -351,7 +351,7 @@ fn check_sliced(
         }
     };
     match load_pricing(head.tree.as_ref(), &head_cfg) {
-        Ok(head_pricing) => policy_changes.extend(pricing_diff(&pricing, &head_pricing)),
+        Ok(head_pricing) => policy_changes.extend(diff::pricing_diff(&pricing, &head_pricing)),
         Err(d) => policy_changes.push(format!(
             "head's pricing file does not load ({} problems); the base prices were used",
             d.0.len()
@@ -556,7 +556,7 @@ fn check_sliced(
         base: base.info(),
         head: head.info(),
         thresholds: base_cfg.thresholds.clone(),
-        routing_changes: routing_diff(
+        routing_changes: diff::routing_diff(
             &observed_routes(&base_routes, &dataset, &base_priced),
             &observed_routes(&head_routes, &dataset, &head_priced),
         ),
@@ -653,94 +653,4 @@ fn grown_segment(b: &Priced, h: &Priced) -> Option<String> {
     .filter(|(_, d)| *d > 0)
     .max_by_key(|(_, d)| *d)
     .map(|(n, _)| n.to_string())
-}
-
-fn route_label(r: Option<&Route>) -> Option<String> {
-    r.map(|r| match r {
-        Route::Bypass => "bypass".to_string(),
-        Route::Model { model, .. } => model.clone(),
-    })
-}
-
-fn routing_diff(base: &Routes, head: &Routes) -> Vec<RoutingChange> {
-    let intents: BTreeSet<&String> = base.by_intent.keys().chain(head.by_intent.keys()).collect();
-    intents
-        .into_iter()
-        .filter_map(|i| {
-            let b = route_label(base.by_intent.get(i));
-            let h = route_label(head.by_intent.get(i));
-            (b != h).then(|| RoutingChange {
-                intent: i.clone(),
-                base: b,
-                head: h,
-            })
-        })
-        .collect()
-}
-
-/// Dotted-path differences between the base's and the head's policy settings.
-fn policy_diff(base: &Config, head: &Config) -> Vec<String> {
-    let b = serde_json::to_value(base.policy()).unwrap_or_default();
-    let h = serde_json::to_value(head.policy()).unwrap_or_default();
-    let (mut bf, mut hf) = (BTreeMap::new(), BTreeMap::new());
-    flatten("", &b, &mut bf);
-    flatten("", &h, &mut hf);
-    let keys: BTreeSet<&String> = bf.keys().chain(hf.keys()).collect();
-    keys.into_iter()
-        .filter_map(|k| {
-            let (x, y) = (bf.get(k), hf.get(k));
-            (x != y).then(|| {
-                let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "(unset)".into());
-                format!(
-                    "{k}: {} → {} (ignored: policy comes from the base)",
-                    show(x),
-                    show(y)
-                )
-            })
-        })
-        .collect()
-}
-
-fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, String>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                let p = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&p, v, out);
-            }
-        }
-        other => {
-            out.insert(prefix.to_string(), other.to_string());
-        }
-    }
-}
-
-fn pricing_diff(base: &PricingTable, head: &PricingTable) -> Vec<String> {
-    let mut out = Vec::new();
-    let ids: BTreeSet<&String> = base.models().keys().chain(head.models().keys()).collect();
-    for id in ids {
-        match (base.models().get(id), head.models().get(id)) {
-            (Some(b), Some(h))
-                if b.input_per_mtok != h.input_per_mtok
-                    || b.output_per_mtok != h.output_per_mtok
-                    || b.token_scale != h.token_scale
-                    || b.tokenizer != h.tokenizer =>
-            {
-                out.push(format!(
-                    "pricing for {id}: input {} → {}, output {} → {} USD/Mtok, scale {} → {} (ignored: prices come from the base)",
-                    b.input_per_mtok, h.input_per_mtok, b.output_per_mtok, h.output_per_mtok, b.token_scale, h.token_scale
-                ));
-            }
-            (None, Some(_)) => out.push(format!("pricing adds {id} (ignored until merged)")),
-            (Some(_), None) => out.push(format!(
-                "pricing removes {id} (ignored: prices come from the base)"
-            )),
-            _ => {}
-        }
-    }
-    out
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod cumulative;
 pub mod dataset;
 pub mod diag;
+pub mod diff;
 pub mod drift;
 pub mod error;
 pub mod gate;
