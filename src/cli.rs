@@ -13,7 +13,7 @@ use crate::pricing::PricingTable;
 use crate::report::Report;
 use crate::terminal;
 use crate::tokenize::{self, Encoding};
-use crate::tree::{DirTree, GitTree, Tree};
+use crate::tree::{DirTree, Tree};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -182,20 +182,6 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
     }
 }
 
-fn git_side(repo: &Path, rev: &str, name: &'static str) -> Result<Side> {
-    let tree =
-        GitTree::open(repo, rev, format!("{name} ({rev})")).map_err(|source| Error::Tree {
-            side: name.into(),
-            source,
-        })?;
-    let commit = Some(tree.commit().to_string());
-    Ok(Side {
-        name,
-        tree: Arc::new(tree),
-        commit,
-    })
-}
-
 fn dir_side(dir: &Path, name: &'static str) -> Result<Side> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!(
@@ -212,9 +198,10 @@ fn dir_side(dir: &Path, name: &'static str) -> Result<Side> {
 
 fn check(a: CheckArgs) -> Result<Outcome> {
     let (base, head) = match (&a.base, &a.head, &a.base_dir, &a.head_dir) {
-        (Some(b), Some(h), None, None) => {
-            (git_side(&a.repo, b, "base")?, git_side(&a.repo, h, "head")?)
-        }
+        (Some(b), Some(h), None, None) => (
+            Side::git(&a.repo, b, "base")?,
+            Side::git(&a.repo, h, "head")?,
+        ),
         (None, None, Some(b), Some(h)) => (dir_side(b, "base")?, dir_side(h, "head")?),
         _ => {
             return Err(Error::Usage(
@@ -353,7 +340,7 @@ fn write_out(dir: &Path, name: &str, text: &str) -> Result<()> {
 
 fn run_one(a: RunArgs) -> Result<Outcome> {
     let side = match (&a.rev, &a.dir) {
-        (Some(rev), _) => git_side(&a.repo, rev, "tree")?,
+        (Some(rev), _) => Side::git(&a.repo, rev, "tree")?,
         (None, dir) => {
             let dir = dir.clone().unwrap_or_else(|| PathBuf::from("."));
             if !dir.is_dir() {

@@ -31,6 +31,23 @@ pub struct Side {
 }
 
 impl Side {
+    /// The commit `rev` of the repository at `repo`, read from git objects (no checkout).
+    pub fn git(repo: &std::path::Path, rev: &str, name: &'static str) -> Result<Side> {
+        let tree =
+            crate::tree::GitTree::open(repo, rev, format!("{name} ({rev})")).map_err(|source| {
+                Error::Tree {
+                    side: name.into(),
+                    source,
+                }
+            })?;
+        let commit = Some(tree.commit().to_string());
+        Ok(Side {
+            name,
+            tree: Arc::new(tree),
+            commit,
+        })
+    }
+
     fn info(&self) -> SideInfo {
         SideInfo {
             label: self.tree.label().to_string(),

@@ -12,7 +12,6 @@ pub mod ticket;
 
 use std::fmt::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -22,7 +21,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::gate::{self, Options, Side};
 use crate::progress::Progress;
-use crate::tree::{self, GitTree};
+use crate::tree;
 
 /// Week over week compares with the newest entry at least this many days old (SPEC 9).
 pub const WOW_MIN_AGE_DAYS: i64 = 6;
@@ -110,19 +109,6 @@ pub fn history_jsonl(entries: &[Entry]) -> String {
         .collect()
 }
 
-fn git_side(repo: &std::path::Path, rev: &str, name: &'static str) -> Result<Side> {
-    let t = GitTree::open(repo, rev, format!("{name} ({rev})")).map_err(|source| Error::Tree {
-        side: name.into(),
-        source,
-    })?;
-    let commit = Some(t.commit().to_string());
-    Ok(Side {
-        name,
-        tree: Arc::new(t),
-        commit,
-    })
-}
-
 /// The newest `v*` tag reachable from `branch`, by version order.
 pub fn newest_release_tag(repo: &std::path::Path, branch: &str) -> Result<Option<String>> {
     let spec = format!("{branch}^{{commit}}");
@@ -160,7 +146,7 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         None => newest_release_tag(&req.repo, &req.branch)?,
     };
     progress.start("drift", if tag.is_some() { 2 } else { 1 });
-    let main = git_side(&req.repo, &req.branch, "main")?;
+    let main = Side::git(&req.repo, &req.branch, "main")?;
     let cfg = Config::load(main.tree.as_ref(), &req.options.config_path)
         .map_err(|d| Error::config("main", d))?;
     let now = gate::run(&main, &req.options)?;
@@ -170,7 +156,7 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
     // Release: a PR from the tag to main, on the tag's dataset (what merging main would show).
     let (mut release_mean, mut release_delta) = (None, None);
     if let Some(t) = &tag {
-        let base = git_side(&req.repo, t, "release")?;
+        let base = Side::git(&req.repo, t, "release")?;
         match gate::check(&base, &main, &req.options) {
             Ok(r) => {
                 release_mean = Some(r.summary.base_mean_usd);
