@@ -164,17 +164,38 @@ fn parse_yaml(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Sin
     if text.trim().is_empty() {
         return;
     }
-    match serde_saphyr::from_str::<Vec<Spanned<Case>>>(text) {
-        Ok(list) => out.extend(list.into_iter().map(|s| LocatedCase {
-            at: Location {
-                file: file.to_string(),
-                line: s.referenced.line() as usize,
-            },
-            case: s.value,
-        })),
-        Err(e) => sink.push(diag::from_yaml_error(file, &e).help(
-            "a golden YAML file is a list of cases: `- id: GD-1\\n  intent: …\\n  query: …`",
-        )),
+    let err = match serde_saphyr::from_str::<Vec<Spanned<Case>>>(text) {
+        Ok(list) => {
+            out.extend(list.into_iter().map(|s| LocatedCase {
+                at: Location {
+                    file: file.to_string(),
+                    line: s.referenced.line() as usize,
+                },
+                case: s.value,
+            }));
+            return;
+        }
+        Err(e) => e,
+    };
+    // serde stops at the first bad case. Its error is exact (the key's own line and column), so it
+    // is kept; the file is then read again case by case so that every other bad case is reported
+    // too (at the line where that case starts), and a large dataset is fixed in one round.
+    sink.push(
+        diag::from_yaml_error(file, &err)
+            .help("a golden YAML file is a list of cases: `- id: GD-1\n  intent: …\n  query: …`"),
+    );
+    let Ok(items) = serde_saphyr::from_str::<Vec<Spanned<serde_json::Value>>>(text) else {
+        return; // not even a list of mappings: the first error says why
+    };
+    let mut first_bad_seen = false;
+    for item in items {
+        let line = item.referenced.line() as usize;
+        if let Err(e) = serde_json::from_value::<Case>(item.value) {
+            if first_bad_seen {
+                sink.push(Diagnostic::new(file, format!("case starting here: {e}")).at(line, 0));
+            }
+            first_bad_seen = true;
+        }
     }
 }
 
@@ -315,6 +336,30 @@ mod tests {
         );
         assert!(text.contains("empty `query`"), "{text}");
         assert!(text.contains("golden/b.jsonl:2:"), "{text}");
+    }
+
+    #[test]
+    fn every_bad_case_in_a_yaml_file_is_reported_not_just_the_first() {
+        let (_d, t) = tree(&[(
+            "g.yaml",
+            "- id: A1\n  intent: x\n  query: q\n  qeury: typo\n- id: A2\n  intent: x\n  query: q\n- id: A3\n  intent: x\n  query: q\n  wieght: 2\n- id: A4\n  intent: x\n",
+        )]);
+        let err = Dataset::load(&t, "g.yaml").unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 3, "{text}");
+        assert_eq!(
+            (err.0[0].line, err.0[0].message.contains("qeury")),
+            (4, true),
+            "{text}"
+        );
+        assert!(
+            text.contains("g.yaml:8: case starting here: unknown field `wieght`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("g.yaml:12: case starting here: missing field `query`"),
+            "{text}"
+        );
     }
 
     #[test]
