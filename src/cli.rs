@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::gate::{self, Options, Side};
 use crate::markdown;
 use crate::pricing::PricingTable;
-use crate::report::Report;
 use crate::terminal;
 use crate::tokenize::{self, Encoding};
 use crate::tree::{DirTree, Tree};
@@ -438,9 +437,4 @@ fn tokens(a: TokensArgs, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         stdout,
         exit_code: 0,
     })
-}
-
-/// Used by main.rs: the report of a `check` for callers embedding costgate.
-pub fn check_report(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
-    gate::check(base, head, opts)
 }

@@ -121,10 +121,8 @@ impl Tree for DirTree {
         match std::fs::read(&full) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) if full.is_dir() => {
-                let _ = e;
-                Ok(None)
-            }
+            // Reading a directory as a file: it is not a file of the tree.
+            Err(_) if full.is_dir() => Ok(None),
             Err(source) => Err(TreeError::Io {
                 path: full.display().to_string(),
                 source,
