@@ -20,6 +20,7 @@ pub mod error;
 pub mod gate;
 pub mod github;
 pub mod harness;
+pub mod http;
 pub mod jira;
 pub mod justification;
 pub mod markdown;

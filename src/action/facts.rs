@@ -245,7 +245,7 @@ pub async fn merged_records(
 ) -> Result<Vec<MergedRecord>, GhError> {
     let path = gh.repo_path(&format!(
         "/pulls?state=closed&base={}&sort=updated&direction=desc&per_page=100",
-        urlencode(base_ref)
+        crate::http::encode_component(base_ref)
     ));
     let prs: Vec<PullRequest> = gh.get(&path).await?;
     let mut merged: Vec<(DateTime<Utc>, u64)> = prs
@@ -306,16 +306,4 @@ pub fn overrides_in_30_days(records: &[MergedRecord], now: DateTime<Utc>) -> usi
             r.merged_at >= since && r.record.as_ref().is_some_and(|m| m.override_by.is_some())
         })
         .count()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

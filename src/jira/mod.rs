@@ -283,7 +283,7 @@ impl Jira {
         let path = format!(
             "/rest/api/{}/issue/{}?fields=status",
             self.version(),
-            urlencode(key)
+            crate::http::encode_component(key)
         );
         let v = self.send("GET", &path, None, true).await?;
         let i: Issue = serde_json::from_value(v).map_err(|e| JiraError {
@@ -364,18 +364,6 @@ pub fn jira_message(text: &str) -> String {
 
 fn jql_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
