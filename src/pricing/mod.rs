@@ -3,6 +3,7 @@
 //! never $0.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
@@ -116,17 +117,22 @@ struct RawModel {
 }
 
 impl PricingTable {
-    /// The built-in table alone.
+    /// The built-in table alone. Parsed once per process: `backtest`, `drift` and the stand-in
+    /// ask for it per side and per commit.
     pub fn builtin() -> Self {
-        let mut table = PricingTable {
-            models: BTreeMap::new(),
-            profiles: BTreeMap::new(),
-        };
-        // The built-in file is part of the binary and covered by tests; failing here is a build bug.
-        table
-            .merge_str(BUILTIN, BUILTIN_NAME, "built-in")
-            .unwrap_or_else(|d| panic!("built-in pricing table is invalid: {d}"));
-        table
+        static TABLE: LazyLock<PricingTable> = LazyLock::new(|| {
+            let mut table = PricingTable {
+                models: BTreeMap::new(),
+                profiles: BTreeMap::new(),
+            };
+            // The built-in file is part of the binary and covered by tests; failing here is a
+            // build bug.
+            table
+                .merge_str(BUILTIN, BUILTIN_NAME, "built-in")
+                .unwrap_or_else(|d| panic!("built-in pricing table is invalid: {d}"));
+            table
+        });
+        TABLE.clone()
     }
 
     /// The built-in table with a repository pricing file's entries added or overriding.
