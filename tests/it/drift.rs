@@ -4,6 +4,10 @@
 
 use std::path::Path;
 
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
 use crate::baseline::example_tree;
 use crate::support::*;
 
@@ -224,77 +228,95 @@ fn over_baseline_repo() -> tempfile::TempDir {
     dir
 }
 
-fn drift_with_jira(repo: &Path, jira: &str) -> (i32, String, String) {
-    let summary = repo.join("summary.md");
-    run(costgate()
-        .args([
-            "drift",
-            "--format",
-            "json",
-            "--branch",
-            "main",
-            "--date",
-            "2026-11-22",
-            "--repo",
-        ])
-        .arg(repo)
-        .arg("--summary")
-        .arg(&summary)
-        .env("JIRA_URL", jira)
-        .env("JIRA_USER", "bot@example.com")
-        .env("JIRA_TOKEN", "secret-token-value"))
+/// Runs `costgate drift` (a blocking process) with JIRA credentials pointing at `jira`.
+async fn drift_with_jira(repo: &Path, jira: &MockServer) -> (i32, String, String) {
+    let (repo, uri) = (repo.to_path_buf(), jira.uri());
+    tokio::task::spawn_blocking(move || {
+        let summary = repo.join("summary.md");
+        run(costgate()
+            .args([
+                "drift",
+                "--format",
+                "json",
+                "--branch",
+                "main",
+                "--date",
+                "2026-11-22",
+                "--repo",
+            ])
+            .arg(&repo)
+            .arg("--summary")
+            .arg(&summary)
+            .env("JIRA_URL", uri)
+            .env("JIRA_USER", "bot@example.com")
+            .env("JIRA_TOKEN", "secret-token-value"))
+    })
+    .await
+    .unwrap()
 }
+
+/// Answers `POST path` with `status` and `body`, at most `times` times when given.
+async fn answer(
+    jira: &MockServer,
+    p: &str,
+    status: u16,
+    body: serde_json::Value,
+    times: Option<u64>,
+) {
+    let mock = Mock::given(method("POST"))
+        .and(path(p))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body));
+    let mock = match times {
+        Some(n) => mock.up_to_n_times(n),
+        None => mock,
+    };
+    mock.mount(jira).await;
+}
+
+const SEARCH: &str = "/rest/api/3/search/jql";
+const CREATE: &str = "/rest/api/3/issue";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_files_one_high_priority_ticket_per_week_in_jira() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
     let dir = over_baseline_repo();
     let jira = MockServer::start().await;
-    // First run: no ticket with this week's label yet.
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/search/jql"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"issues": [], "isLast": true})),
-        )
-        .up_to_n_times(1)
-        .mount(&jira)
-        .await;
-    // Later runs find the ticket the first run created.
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/search/jql"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+    // First run: no ticket with this week's label yet; later runs find the one it created.
+    answer(
+        &jira,
+        SEARCH,
+        200,
+        json!({"issues": [], "isLast": true}),
+        Some(1),
+    )
+    .await;
+    answer(
+        &jira,
+        SEARCH,
+        200,
+        json!({
             "issues": [{"id": "10042", "key": "COST-17", "fields": {"status": {"statusCategory": {"key": "new"}}}}],
             "isLast": true
-        })))
-        .mount(&jira)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/issue"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(serde_json::json!({"id": "10042", "key": "COST-17"})),
-        )
-        .mount(&jira)
-        .await;
+        }),
+        None,
+    )
+    .await;
+    answer(
+        &jira,
+        CREATE,
+        201,
+        json!({"id": "10042", "key": "COST-17"}),
+        None,
+    )
+    .await;
 
-    let repo = dir.path().to_path_buf();
-    let uri = jira.uri();
-    let (code, out, err) = tokio::task::spawn_blocking(move || drift_with_jira(&repo, &uri))
-        .await
-        .unwrap();
+    let (code, out, err) = drift_with_jira(dir.path(), &jira).await;
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("secret-token-value") && !out.contains("secret-token-value"));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ticket_filed"]["key"], "COST-17");
     assert_eq!(v["ticket_filed"]["created"], true);
 
-    let repo = dir.path().to_path_buf();
-    let uri = jira.uri();
-    let (code, out, err) = tokio::task::spawn_blocking(move || drift_with_jira(&repo, &uri))
-        .await
-        .unwrap();
+    let (code, out, err) = drift_with_jira(dir.path(), &jira).await;
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
@@ -307,7 +329,7 @@ async fn drift_files_one_high_priority_ticket_per_week_in_jira() {
         .await
         .unwrap()
         .iter()
-        .filter(|r| r.url.path() == "/rest/api/3/issue")
+        .filter(|r| r.url.path() == CREATE)
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect();
     assert_eq!(creates.len(), 1, "exactly one ticket over two runs");
@@ -319,7 +341,7 @@ async fn drift_files_one_high_priority_ticket_per_week_in_jira() {
         f["labels"]
             .as_array()
             .unwrap()
-            .contains(&serde_json::json!("costgate-drift-baseline-2026-W47"))
+            .contains(&json!("costgate-drift-baseline-2026-W47"))
     );
     assert_eq!(
         f["description"]["type"], "doc",
@@ -329,27 +351,12 @@ async fn drift_files_one_high_priority_ticket_per_week_in_jira() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_ticket_failure_keeps_the_history_and_exits_3() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
     let dir = over_baseline_repo();
     let jira = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/search/jql"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"issues": []})))
-        .mount(&jira)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/issue"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
-            "errorMessages": [], "errors": {"project": "valid project is required"}
-        })))
-        .mount(&jira)
-        .await;
-    let repo = dir.path().to_path_buf();
-    let uri = jira.uri();
-    let (code, _, err) = tokio::task::spawn_blocking(move || drift_with_jira(&repo, &uri))
-        .await
-        .unwrap();
+    answer(&jira, SEARCH, 200, json!({"issues": []}), None).await;
+    let refused = json!({"errorMessages": [], "errors": {"project": "valid project is required"}});
+    answer(&jira, CREATE, 400, refused, None).await;
+    let (code, _, err) = drift_with_jira(dir.path(), &jira).await;
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("valid project is required"), "{err}");
     let history = std::fs::read_to_string(dir.path().join("costgate/drift-history.jsonl")).unwrap();
@@ -358,36 +365,27 @@ async fn drift_ticket_failure_keeps_the_history_and_exits_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_ticket_is_filed_without_priority_when_the_project_refuses_the_field() {
-    use wiremock::matchers::{body_string_contains, method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
     let dir = over_baseline_repo();
     let jira = MockServer::start().await;
+    answer(&jira, SEARCH, 200, json!({"issues": []}), None).await;
+    // Mounted first, so it wins for a body that still carries `priority`.
     Mock::given(method("POST"))
-        .and(path("/rest/api/3/search/jql"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"issues": []})))
-        .mount(&jira)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/issue"))
+        .and(path(CREATE))
         .and(body_string_contains("\"priority\""))
-        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "errorMessages": [], "errors": {"priority": "Field 'priority' cannot be set. It is not on the appropriate screen, or unknown."}
         })))
         .mount(&jira)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/issue"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(serde_json::json!({"id": "1", "key": "COST-18"})),
-        )
-        .mount(&jira)
-        .await;
-    let repo = dir.path().to_path_buf();
-    let uri = jira.uri();
-    let (code, out, err) = tokio::task::spawn_blocking(move || drift_with_jira(&repo, &uri))
-        .await
-        .unwrap();
+    answer(
+        &jira,
+        CREATE,
+        201,
+        json!({"id": "1", "key": "COST-18"}),
+        None,
+    )
+    .await;
+    let (code, out, err) = drift_with_jira(dir.path(), &jira).await;
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ticket_filed"]["key"], "COST-18");
