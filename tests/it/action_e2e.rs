@@ -472,3 +472,23 @@ async fn a_comment_template_on_the_base_branch_replaces_the_builtin_one() {
     );
     assert_eq!(lines[1], "Cost check: fail (+8.4%) GD-276");
 }
+
+/// A `labeled` event for the override label, applied (per the PR timeline) by `lead`, a repository
+/// admin: the authorised override most JIRA and review tests start from.
+pub fn labeled_by_an_admin(ws: &Workspace, fake: &FakeGitHub) -> PathBuf {
+    let ev = ws.event(
+        fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "lead",
+        "2026-11-20T09:00:00Z",
+    );
+    fake.set_role("lead", "admin");
+    ev
+}

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::action_e2e::{PR, Workspace, ours, run_action};
+use crate::action_e2e::{PR, Workspace, labeled_by_an_admin, ours, run_action};
 use crate::fake_github::FakeGitHub;
 use crate::support::repo_root;
 
@@ -154,20 +154,7 @@ async fn lost_marker_falls_back_to_jql_search_and_creates_nothing() {
     )
     .await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
-    let ev = ws.event(
-        &fake,
-        "pull_request.labeled.1.json",
-        "",
-        &["emergency-override"],
-    );
-    fake.add_label_event(
-        PR,
-        "labeled",
-        "emergency-override",
-        "lead",
-        "2026-11-20T09:00:00Z",
-    );
-    fake.set_role("lead", "admin");
+    let ev = labeled_by_an_admin(&ws, &fake);
     let extra = [
         ("INPUT_JIRA-URL", jira.uri()),
         ("INPUT_JIRA-USER", "bot@example.com".into()),
@@ -195,20 +182,7 @@ async fn jira_400_is_surfaced_and_exits_3_without_losing_the_verdict() {
     )
     .await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
-    let ev = ws.event(
-        &fake,
-        "pull_request.labeled.1.json",
-        "",
-        &["emergency-override"],
-    );
-    fake.add_label_event(
-        PR,
-        "labeled",
-        "emergency-override",
-        "lead",
-        "2026-11-20T09:00:00Z",
-    );
-    fake.set_role("lead", "admin");
+    let ev = labeled_by_an_admin(&ws, &fake);
     let uri = jira.uri();
     let (code, out, err) = run_action(
         &ws,
@@ -242,20 +216,7 @@ async fn jira_400_is_surfaced_and_exits_3_without_losing_the_verdict() {
 async fn jira_outage_exits_3_and_a_rerun_creates_the_ticket() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
-    let ev = ws.event(
-        &fake,
-        "pull_request.labeled.1.json",
-        "",
-        &["emergency-override"],
-    );
-    fake.add_label_event(
-        PR,
-        "labeled",
-        "emergency-override",
-        "lead",
-        "2026-11-20T09:00:00Z",
-    );
-    fake.set_role("lead", "admin");
+    let ev = labeled_by_an_admin(&ws, &fake);
     let down = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(
@@ -463,20 +424,7 @@ async fn more_overrides_than_allowed_in_30_days_add_a_process_warning() {
     )
     .await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
-    let ev = ws.event(
-        &fake,
-        "pull_request.labeled.1.json",
-        "",
-        &["emergency-override"],
-    );
-    fake.add_label_event(
-        PR,
-        "labeled",
-        "emergency-override",
-        "lead",
-        "2026-11-20T09:00:00Z",
-    );
-    fake.set_role("lead", "admin");
+    let ev = labeled_by_an_admin(&ws, &fake);
     let recent = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
     let old = (chrono::Utc::now() - chrono::Duration::days(45)).to_rfc3339();
     fake.add_merged(5, &recent, "overridden", json!({"override_by": "lead"}));

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::action_e2e::{PR, Workspace, ours, run_action};
+use crate::action_e2e::{PR, Workspace, labeled_by_an_admin, ours, run_action};
 use crate::action_jira::JIRA_CFG;
 use crate::fake_github::FakeGitHub;
 
@@ -161,20 +161,7 @@ async fn label_removed_then_reapplied_counts_the_latest_application() {
 async fn override_on_a_passing_pr_changes_nothing_and_opens_no_ticket() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new(".", JIRA_CFG);
-    let ev = ws.event(
-        &fake,
-        "pull_request.labeled.1.json",
-        "",
-        &["emergency-override"],
-    );
-    fake.add_label_event(
-        PR,
-        "labeled",
-        "emergency-override",
-        "lead",
-        "2026-11-20T09:00:00Z",
-    );
-    fake.set_role("lead", "admin");
+    let ev = labeled_by_an_admin(&ws, &fake);
     let (code, _, _) = run_action(&ws, &fake, &ev, &[]).await;
     assert_eq!(code, 0);
     let r = ws.report();
@@ -285,20 +272,7 @@ async fn a_dismissed_approval_no_longer_signs_off() {
 async fn unreadable_timeline_does_not_honour_the_label() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", "");
-    let ev = ws.event(
-        &fake,
-        "pull_request.labeled.1.json",
-        "",
-        &["emergency-override"],
-    );
-    fake.add_label_event(
-        PR,
-        "labeled",
-        "emergency-override",
-        "lead",
-        "2026-11-20T09:00:00Z",
-    );
-    fake.set_role("lead", "admin");
+    let ev = labeled_by_an_admin(&ws, &fake);
     for _ in 0..4 {
         fake.fail_next(
             "GET",
