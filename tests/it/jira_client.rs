@@ -24,15 +24,7 @@ async fn v3_search_request_has_the_documented_shape() {
         .respond_with(ResponseTemplate::new(200).set_body_json(fixture("search-jql.v3.200.json")))
         .mount(&server)
         .await;
-    let j = Jira::new(
-        &server.uri(),
-        JiraApi::V3,
-        Auth::Basic {
-            user: "u@example.com".into(),
-            token: "t".into(),
-        },
-    )
-    .unwrap();
+    let j = cloud(&server, "u@example.com", "t");
     let t = j
         .find_by_label("COST", "costgate-pr-acme-manga-assist-42")
         .await
@@ -80,15 +72,7 @@ async fn unauthenticated_is_surfaced_with_jiras_message() {
         .respond_with(ResponseTemplate::new(401).set_body_json(fixture("error.401.json")))
         .mount(&server)
         .await;
-    let j = Jira::new(
-        &server.uri(),
-        JiraApi::V3,
-        Auth::Basic {
-            user: "u".into(),
-            token: "wrong".into(),
-        },
-    )
-    .unwrap();
+    let j = cloud(&server, "u", "wrong");
     let e = j
         .create(&fixture("create-issue.v3.request.json"))
         .await
@@ -110,15 +94,7 @@ async fn done_status_category_closes_a_ticket() {
         .respond_with(ResponseTemplate::new(200).set_body_json(issue))
         .mount(&server)
         .await;
-    let j = Jira::new(
-        &server.uri(),
-        JiraApi::V3,
-        Auth::Basic {
-            user: "u".into(),
-            token: "t".into(),
-        },
-    )
-    .unwrap();
+    let j = cloud(&server, "u", "t");
     assert!(j.is_done("COST-17").await.unwrap());
     assert!(
         j.is_done("COST-18").await.is_err(),
@@ -159,15 +135,7 @@ async fn a_rate_limited_create_is_sent_again_and_a_failed_search_is_retried() {
         )
         .mount(&server)
         .await;
-    let j = Jira::new(
-        &server.uri(),
-        JiraApi::V3,
-        Auth::Basic {
-            user: "u".into(),
-            token: "t".into(),
-        },
-    )
-    .unwrap();
+    let j = cloud(&server, "u", "t");
     let t = j
         .ensure(
             None,
@@ -207,19 +175,24 @@ async fn a_create_that_fails_with_5xx_is_not_repeated() {
         )
         .mount(&server)
         .await;
-    let j = Jira::new(
-        &server.uri(),
-        JiraApi::V3,
-        Auth::Basic {
-            user: "u".into(),
-            token: "t".into(),
-        },
-    )
-    .unwrap();
+    let j = cloud(&server, "u", "t");
     let e = j
         .create(&fixture("create-issue.v3.request.json"))
         .await
         .unwrap_err();
     assert_eq!(e.status, Some(500));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+/// A Jira Cloud (v3, Basic e-mail:token) client for `server`.
+fn cloud(server: &MockServer, user: &str, token: &str) -> Jira {
+    Jira::new(
+        &server.uri(),
+        JiraApi::V3,
+        Auth::Basic {
+            user: user.into(),
+            token: token.into(),
+        },
+    )
+    .unwrap()
 }
