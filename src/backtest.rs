@@ -343,7 +343,7 @@ pub fn suggest(merges: &[&MergeResult], target: f64, current_fail: f64) -> Sugge
 /// The human report.
 pub fn render_text(o: &Outcome) -> String {
     use std::fmt::Write;
-    let pct = crate::terminal::pct;
+    let pct = crate::fmt::pct;
     let mut s = String::new();
     let _ = writeln!(
         s,

@@ -62,17 +62,7 @@ pub struct Input<'a> {
     pub today: NaiveDate,
 }
 
-fn pct(p: Option<f64>) -> String {
-    crate::terminal::pct(p)
-}
 
-fn threshold(t: f64) -> String {
-    if t.fract() == 0.0 {
-        format!("{t:.0}%")
-    } else {
-        format!("{t}%")
-    }
-}
 
 /// Applies the rule to `decision` (adding a fail reason and kind when it fires) and returns the
 /// notes for the report.
@@ -93,8 +83,8 @@ pub fn apply(decision: &mut Decision, input: &Input<'_>) -> Vec<String> {
         Some((head_mean - base_mean) / base_mean * 100.0)
     };
     let exceeded = delta.is_none_or(|d| d > input.cumulative_fail_pct);
-    let limit = threshold(input.cumulative_fail_pct);
-    let measured = format!("mean $/session {} over baseline", pct(delta));
+    let limit = crate::fmt::threshold(input.cumulative_fail_pct);
+    let measured = format!("mean $/session {} over baseline", crate::fmt::pct(delta));
     decision.summary.head_updates_baseline = input.head_updates_baseline;
     if exceeded {
         {

@@ -474,7 +474,7 @@ fn check_sliced(
         notes.push(format!(
             "{} case(s) cost outside their expected_cost_band at head: {}",
             outside.len(),
-            list(&outside)
+            crate::fmt::id_list(&outside)
         ));
     }
 
@@ -533,7 +533,7 @@ fn check_sliced(
             policy_changes.push(format!(
                 "head removes {} golden case(s), still gated: {}",
                 removed.len(),
-                list(&removed)
+                crate::fmt::id_list(&removed)
             ));
         }
         let rebanded = dataset
@@ -559,7 +559,7 @@ fn check_sliced(
             policy_changes.push(format!(
                 "head edits {} golden case(s), gated with the base's version: {}",
                 changed.len(),
-                list(&changed)
+                crate::fmt::id_list(&changed)
             ));
         }
     }
@@ -643,19 +643,6 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
     })
 }
 
-fn list(ids: &[&str]) -> String {
-    const SHOWN: usize = 10;
-    let mut s = ids
-        .iter()
-        .take(SHOWN)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if ids.len() > SHOWN {
-        s.push_str(&format!(" and {} more", ids.len() - SHOWN));
-    }
-    s
-}
 
 /// The prompt segment that grew most, by tokens.
 fn grown_segment(b: &Priced, h: &Priced) -> Option<String> {

@@ -17,6 +17,7 @@ pub mod diag;
 pub mod diff;
 pub mod drift;
 pub mod error;
+pub mod fmt;
 pub mod gate;
 pub mod github;
 pub mod harness;

@@ -6,7 +6,7 @@
 use minijinja::{Environment, UndefinedBehavior, Value};
 
 use crate::report::Report;
-use crate::terminal::{pct, usd};
+use crate::fmt::{pct, usd};
 
 /// The built-in templates, by name.
 pub const BUILTIN: &[(&str, &str)] = &[("report.md.j2", include_str!("../templates/report.md.j2"))];

@@ -174,8 +174,8 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
                     0,
                     format!(
                         "measured total {} exceeds the declared expected-cost-delta {}",
-                        crate::terminal::pct(measured),
-                        crate::terminal::pct(parsed.expected_cost_delta_pct)
+                        crate::fmt::pct(measured),
+                        crate::fmt::pct(parsed.expected_cost_delta_pct)
                     ),
                 );
             }

@@ -12,22 +12,7 @@ use crate::verdict::Verdict;
 /// How many regressed cases the table shows.
 pub const TOP: usize = 15;
 
-/// Display form of a dollar amount. Per-query costs are fractions of a cent, so small amounts keep
-/// seven decimals (a tenth of a micro-dollar); the report's JSON keeps full precision.
-pub fn usd(v: f64) -> String {
-    if v.abs() >= 1.0 {
-        format!("${v:.4}")
-    } else {
-        format!("${v:.7}")
-    }
-}
-
-pub fn pct(p: Option<f64>) -> String {
-    match p {
-        None => "+∞%".into(),
-        Some(p) => format!("{p:+.1}%"),
-    }
-}
+use crate::fmt::{pct, usd};
 
 fn paint(color: bool, style: Style, text: &str) -> String {
     if color {

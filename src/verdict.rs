@@ -115,22 +115,6 @@ pub struct Decision {
     pub summary: Summary,
 }
 
-fn fmt_pct(p: Option<f64>) -> String {
-    match p {
-        None => "+∞%".to_string(),
-        Some(p) => format!("{p:+.1}%"),
-    }
-}
-
-fn fmt_threshold(t: f64) -> String {
-    // "25%" rather than "25.0%", but keep decimals a user wrote ("12.5%").
-    if t.fract() == 0.0 {
-        format!("{t:.0}%")
-    } else {
-        format!("{t}%")
-    }
-}
-
 /// Applies SPEC 5 to the base dataset's cases.
 pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let min = t.min_cost_delta_usd;
@@ -174,8 +158,8 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
                 d,
                 format!(
                     "{id} {} > {}",
-                    fmt_pct(d),
-                    fmt_threshold(t.fail_query_regression_pct)
+                    crate::fmt::pct(d),
+                    crate::fmt::threshold(t.fail_query_regression_pct)
                 ),
             )
         })
@@ -224,15 +208,15 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     if p95_delta.is_none_or(|x| x > t.warn_p95_regression_pct) {
         warns.push(format!(
             "p95 {} > {}",
-            fmt_pct(p95_delta),
-            fmt_threshold(t.warn_p95_regression_pct)
+            crate::fmt::pct(p95_delta),
+            crate::fmt::threshold(t.warn_p95_regression_pct)
         ));
     }
     if total_delta.is_none_or(|x| x > t.pass_band_pct) {
         warns.push(format!(
             "total {} > {} pass band",
-            fmt_pct(total_delta),
-            fmt_threshold(t.pass_band_pct)
+            crate::fmt::pct(total_delta),
+            crate::fmt::threshold(t.pass_band_pct)
         ));
     }
     let mut band: Vec<(f64, String)> = deltas
@@ -243,8 +227,8 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
                     x,
                     format!(
                         "{id} {} > {} pass band",
-                        fmt_pct(Some(x)),
-                        fmt_threshold(t.pass_band_pct)
+                        crate::fmt::pct(Some(x)),
+                        crate::fmt::threshold(t.pass_band_pct)
                     ),
                 )
             })

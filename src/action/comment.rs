@@ -10,7 +10,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::report::{CaseReport, Report, Status};
-use crate::terminal::{pct, usd};
+use crate::fmt::{pct, usd};
 use crate::verdict::Verdict;
 
 pub const TEMPLATE: &str = "comment.md.j2";
@@ -187,8 +187,8 @@ pub fn render(
             rows => Value::from_serialize(&rows[..n.min(rows.len())]),
             rows_total => rows.len(),
             chart => Value::from_serialize(&chart),
-            base_sha => short(&meta.base_sha),
-            head_sha => short(&meta.head_sha),
+            base_sha => crate::fmt::short_sha(&meta.base_sha),
+            head_sha => crate::fmt::short_sha(&meta.head_sha),
             pr_head_sha => meta.pr_head_sha.clone(),
             previous => meta.previous.clone(),
             justification_key => meta.justification_key.clone(),
@@ -215,9 +215,6 @@ pub fn render(
     Ok(body)
 }
 
-fn short(sha: &str) -> String {
-    sha.chars().take(12).collect()
-}
 
 /// Escapes a workflow-command message (`::warning ...::MESSAGE`).
 fn escape_data(s: &str) -> String {

@@ -103,7 +103,7 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         }
     }
     let side = |rev: &str, name: &'static str| -> Result<Side> {
-        let t = GitTree::open(&dir, rev, format!("{name} ({})", short(rev))).map_err(|source| {
+        let t = GitTree::open(&dir, rev, format!("{name} ({})", crate::fmt::short_sha(rev))).map_err(|source| {
             Error::Tree {
                 side: name.into(),
                 source,
@@ -534,9 +534,6 @@ fn workspace_relative(env: &RunnerEnv, path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn short(rev: &str) -> String {
-    rev.chars().take(12).collect()
-}
 
 fn write_file(dir: &Path, name: &str, text: &str) -> Result<PathBuf> {
     let path = dir.join(name);

@@ -291,7 +291,7 @@ pub fn render_text(o: &Outcome) -> String {
         let change = before.map_or(String::new(), |b| {
             format!(
                 "  (was {b:.6}, {})",
-                crate::terminal::pct(verdict::delta_pct(b, now, 0.0))
+                crate::fmt::pct(verdict::delta_pct(b, now, 0.0))
             )
         });
         let _ = writeln!(s, "  {name:<26} {now:.6}{change}");
@@ -356,7 +356,7 @@ pub fn render_text(o: &Outcome) -> String {
             s,
             "  {:<12} {:>8}  {}:{}  {tag}",
             c.id,
-            crate::terminal::pct(c.drift_pct),
+            crate::fmt::pct(c.drift_pct),
             c.file,
             c.line
         );

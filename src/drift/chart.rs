@@ -15,10 +15,6 @@ const RIGHT: f64 = 110.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 60.0;
 
-fn fmt_usd(v: f64) -> String {
-    format!("${v:.6}")
-}
-
 /// Renders `entries` (oldest first).
 pub fn render(entries: &[Entry]) -> String {
     let mut doc = Document::new()
@@ -96,7 +92,7 @@ pub fn render(entries: &[Entry]) -> String {
                     .set("stroke", "#eee"),
             )
             .add(
-                Text::new(fmt_usd(v))
+                Text::new(crate::fmt::usd6(v))
                     .set("x", LEFT - 6.0)
                     .set("y", y(v) + 4.0)
                     .set("text-anchor", "end"),
@@ -248,7 +244,7 @@ pub fn render(entries: &[Entry]) -> String {
             "{} {}: {} per session{}",
             e.date,
             &e.commit[..e.commit.len().min(10)],
-            fmt_usd(e.mean_usd),
+            crate::fmt::usd6(e.mean_usd),
             if flagged {
                 format!(" (flags: {})", e.flags.join(", "))
             } else {

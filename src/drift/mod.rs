@@ -224,13 +224,13 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         TicketRequest {
             dedup_key: format!("costgate-drift-baseline-{}-W{:02}", week.year(), week.week()),
             priority: "High".into(),
-            summary: format!("Cost drift: mean $/session {} over the baseline (> {limit}%)", crate::terminal::pct(baseline_delta)),
+            summary: format!("Cost drift: mean $/session {} over the baseline (> {limit}%)", crate::fmt::pct(baseline_delta)),
             description: format!(
                 "The weekly drift job measured {} per session on {} ({}), against {} in the baseline of {} ({}). The savings claim no longer holds: find the PRs that added cost (`costgate backtest`), bring the cost back, or re-baseline with a justification (docs/ratchet.md).",
-                crate::terminal::usd(mean),
+                crate::fmt::usd(mean),
                 req.branch,
                 entry.commit,
-                b.map_or("-".into(), |b| crate::terminal::usd(b.metrics.dollars_per_session_mean)),
+                b.map_or("-".into(), |b| crate::fmt::usd(b.metrics.dollars_per_session_mean)),
                 b.map_or("-".into(), |b| b.date.to_string()),
                 b.map_or("-".into(), |b| b.commit.clone()),
             ),
@@ -248,9 +248,6 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
     })
 }
 
-fn pct(p: Option<f64>) -> String {
-    p.map_or("–".to_string(), |p| crate::terminal::pct(Some(p)))
-}
 
 /// The text report.
 pub fn render_text(o: &Outcome) -> String {
@@ -261,25 +258,25 @@ pub fn render_text(o: &Outcome) -> String {
         "{} {}: {} per session",
         e.date,
         &e.commit[..e.commit.len().min(12)],
-        crate::terminal::usd(e.mean_usd)
+        crate::fmt::usd(e.mean_usd)
     );
     let _ = writeln!(
         s,
         "  vs release {}: {}",
         e.release_tag.as_deref().unwrap_or("(no v* tag)"),
-        pct(e.release_delta_pct)
+        crate::fmt::pct_or_dash(e.release_delta_pct)
     );
     let _ = writeln!(
         s,
         "  vs baseline {}: {} (flag above {}%)",
         e.baseline_date.as_deref().unwrap_or("(none)"),
-        pct(e.baseline_delta_pct),
+        crate::fmt::pct_or_dash(e.baseline_delta_pct),
         o.baseline_limit_pct
     );
     let _ = writeln!(
         s,
         "  week over week: {} (flag above {}%)",
-        pct(e.week_over_week_pct),
+        crate::fmt::pct_or_dash(e.week_over_week_pct),
         o.wow_limit_pct
     );
     if e.flags.is_empty() {
@@ -330,25 +327,25 @@ pub fn render_markdown(o: &Outcome) -> String {
         s,
         "| mean $/session ({}) | {} |",
         escape(&e.commit[..e.commit.len().min(12)]),
-        crate::terminal::usd(e.mean_usd)
+        crate::fmt::usd(e.mean_usd)
     );
     let _ = writeln!(
         s,
         "| vs release {} | {} |",
         escape(e.release_tag.as_deref().unwrap_or("(no v* tag)")),
-        pct(e.release_delta_pct)
+        crate::fmt::pct_or_dash(e.release_delta_pct)
     );
     let _ = writeln!(
         s,
         "| vs baseline of {} | {} (flag > {}%) |",
         escape(e.baseline_date.as_deref().unwrap_or("(none)")),
-        pct(e.baseline_delta_pct),
+        crate::fmt::pct_or_dash(e.baseline_delta_pct),
         o.baseline_limit_pct
     );
     let _ = writeln!(
         s,
         "| week over week | {} (warn > {}%) |",
-        pct(e.week_over_week_pct),
+        crate::fmt::pct_or_dash(e.week_over_week_pct),
         o.wow_limit_pct
     );
     if let Some(t) = &o.ticket {
@@ -377,10 +374,10 @@ pub fn render_markdown(o: &Outcome) -> String {
             "| {} | {} | {} | {} | {} | {} | {} |",
             escape(&h.date),
             escape(&h.commit[..h.commit.len().min(10)]),
-            crate::terminal::usd(h.mean_usd),
-            pct(h.release_delta_pct),
-            pct(h.baseline_delta_pct),
-            pct(h.week_over_week_pct),
+            crate::fmt::usd(h.mean_usd),
+            crate::fmt::pct_or_dash(h.release_delta_pct),
+            crate::fmt::pct_or_dash(h.baseline_delta_pct),
+            crate::fmt::pct_or_dash(h.week_over_week_pct),
             escape(&h.flags.join(", "))
         );
     }

@@ -18,7 +18,7 @@ use crate::mock::{Server, Settings};
 use crate::pricing::PricingTable;
 use crate::progress::Progress;
 use crate::render::{Priced, Segments};
-use crate::terminal::usd;
+use crate::fmt::usd;
 use crate::tree::Tree;
 use process::{Checkout, Ended};
 
@@ -138,7 +138,7 @@ pub fn price(
                         "the {side} harness `{cmd}` made no Bedrock call for {} of {} cases ({}); attribute each call to its case (docs/harness.md), or announce a case answered without a model with POST /_costgate/case/{{id}}\n{}",
                         missing.len(),
                         dataset.len(),
-                        short_list(&missing),
+                        crate::fmt::id_list(&missing),
                         running.tail()
                     )))
                 }
@@ -195,19 +195,6 @@ fn missing_cases(
         .collect()
 }
 
-fn short_list(ids: &[String]) -> String {
-    const SHOWN: usize = 10;
-    let mut s = ids
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if ids.len() > SHOWN {
-        s.push_str(&format!(" and {} more", ids.len() - SHOWN));
-    }
-    s
-}
 
 #[derive(Default)]
 struct Acc {
@@ -290,7 +277,7 @@ pub fn aggregate(
             let ids: Vec<String> = unknown_ids.into_iter().collect();
             line.push_str(&format!(
                 "; tagged with ids not in the dataset: {}",
-                short_list(&ids)
+                crate::fmt::id_list(&ids)
             ));
         }
         notes.push(line);

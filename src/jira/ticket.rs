@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::config::JiraApi;
 use crate::report::Report;
-use crate::terminal::{pct, usd};
+use crate::fmt::{pct, usd};
 
 pub const SUMMARY_TEMPLATE: &str = "jira-summary.j2";
 pub const DESCRIPTION_TEMPLATE: &str = "jira-description.j2";

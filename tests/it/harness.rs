@@ -280,7 +280,7 @@ for line in open(os.environ["COSTGATE_CASES"]):
     let cost = nova.cost(input, 300);
     let line = format!(
         "base: 2 unattributed Bedrock call(s) cost {} ({input} input / 300 output tokens); not part of any case, not gated; tagged with ids not in the dataset: NOT-A-CASE",
-        costgate::terminal::usd(cost)
+        costgate::fmt::usd(cost)
     );
     assert!(notes.contains(&line.as_str()), "{notes:#?}\nwanted: {line}");
     // Each case found by its query, one call each.

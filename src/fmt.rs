@@ -1,0 +1,83 @@
+//! Human-readable forms of numbers, money, percentages, commit ids and id lists, shared by every
+//! output (terminal, markdown, comment, tickets, notes). A leaf: it imports nothing from the crate,
+//! so any module may use it. Reports keep full precision; only these display forms round.
+
+/// Display form of a dollar amount. Per-query costs are fractions of a cent, so small amounts keep
+/// seven decimals (a tenth of a micro-dollar); amounts of a dollar or more keep four.
+pub fn usd(v: f64) -> String {
+    if v.abs() >= 1.0 {
+        format!("${v:.4}")
+    } else {
+        format!("${v:.7}")
+    }
+}
+
+/// Dollar amount with six decimals, for chart axes where the scale is fixed.
+pub fn usd6(v: f64) -> String {
+    format!("${v:.6}")
+}
+
+/// A signed percentage change with one decimal; `None` is an unbounded increase (free before).
+pub fn pct(p: Option<f64>) -> String {
+    match p {
+        None => "+∞%".into(),
+        Some(p) => format!("{p:+.1}%"),
+    }
+}
+
+/// A percentage change where `None` means "nothing to compare with" (a dash, not infinity).
+pub fn pct_or_dash(p: Option<f64>) -> String {
+    p.map_or_else(|| "–".to_string(), |p| pct(Some(p)))
+}
+
+/// A threshold as the user wrote it: "25%" rather than "25.0%", but "12.5%" keeps its decimals.
+pub fn threshold(t: f64) -> String {
+    if t.fract() == 0.0 {
+        format!("{t:.0}%")
+    } else {
+        format!("{t}%")
+    }
+}
+
+/// The first 12 characters of a commit sha (or any revision name).
+pub fn short_sha(rev: &str) -> String {
+    rev.chars().take(12).collect()
+}
+
+/// A comma-separated list of ids, the first ten shown and the rest counted.
+pub fn id_list<S: AsRef<str>>(ids: &[S]) -> String {
+    const SHOWN: usize = 10;
+    let mut s = ids
+        .iter()
+        .take(SHOWN)
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        s.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        assert_eq!(usd(0.00012345678), "$0.0001235");
+        assert_eq!(usd(12.5), "$12.5000");
+        assert_eq!(pct(None), "+∞%");
+        assert_eq!(pct(Some(-3.04)), "-3.0%");
+        assert_eq!(pct_or_dash(None), "–");
+        assert_eq!(threshold(25.0), "25%");
+        assert_eq!(threshold(12.5), "12.5%");
+        assert_eq!(short_sha("0123456789abcdef"), "0123456789ab");
+        let ids: Vec<String> = (0..12).map(|i| format!("C{i}")).collect();
+        assert_eq!(
+            id_list(&ids),
+            "C0, C1, C2, C3, C4, C5, C6, C7, C8, C9 and 2 more"
+        );
+        assert_eq!(id_list(&["a", "b"]), "a, b");
+    }
+}
