@@ -28,6 +28,8 @@ pub struct Request {
     pub all_commits: bool,
     pub target_fire_rate: f64,
     pub options: Options,
+    /// "Today" for the date rules of each replayed check.
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +90,7 @@ fn git_lines(repo: &Path, args: &[&str]) -> Result<Vec<String>> {
         .collect())
 }
 
-fn replay(repo: &Path, commit: &str, opts: &Options) -> Result<Report> {
+fn replay(repo: &Path, commit: &str, opts: &Options, clock: crate::clock::Clock) -> Result<Report> {
     let open = |rev: String, name: &'static str| -> Result<Side> {
         let t = GitTree::open(
             repo,
@@ -108,7 +110,11 @@ fn replay(repo: &Path, commit: &str, opts: &Options) -> Result<Report> {
     };
     let base = open(format!("{commit}^1"), "base")?;
     let head = open(commit.to_string(), "head")?;
-    gate::check(&base, &head, opts)
+    let ro = gate::RunOptions {
+        clock,
+        ..Default::default()
+    };
+    gate::check_with(&base, &head, opts, ro)
 }
 
 fn result_of(
@@ -230,7 +236,11 @@ pub fn backtest(req: &Request, progress: &dyn Progress) -> Result<Outcome> {
             .into_iter()
             .next()
             .unwrap_or_default();
-        let (m, t) = result_of(c.clone(), subject, replay(&req.repo, &c, &req.options));
+        let (m, t) = result_of(
+            c.clone(),
+            subject,
+            replay(&req.repo, &c, &req.options, req.clock),
+        );
         // The newest merge's thresholds are the ones in force now.
         if current.is_none() {
             current = t;

@@ -25,6 +25,7 @@ pub fn check_trees(
     base_cfg: &Config,
     dataset: &Dataset,
     decision: &mut Decision,
+    today: NaiveDate,
 ) -> Result<Vec<String>, Diagnostics> {
     let path = base_cfg.baseline.as_str();
     let read = |t: &dyn Tree| {
@@ -42,7 +43,7 @@ pub fn check_trees(
         head_updates_baseline: head_bytes.is_some() && head_bytes != base_bytes,
         dataset_version: &baseline::dataset_hash(dataset),
         cumulative_fail_pct: base_cfg.thresholds.cumulative_fail_pct,
-        today: baseline::today(),
+        today,
     };
     Ok(apply(decision, &input))
 }
@@ -61,8 +62,6 @@ pub struct Input<'a> {
     pub cumulative_fail_pct: f64,
     pub today: NaiveDate,
 }
-
-
 
 /// Applies the rule to `decision` (adding a fail reason and kind when it fires) and returns the
 /// notes for the report.

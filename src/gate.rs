@@ -1,71 +1,24 @@
 //! The gate's orchestration: load policy from the base, application inputs from each side, price
 //! the base dataset on both, compare, and assemble the [`Report`]. Also `run` (one side alone).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
-use crate::config::{Config, Mode};
 use crate::cumulative;
 use crate::dataset::{Dataset, LocatedCase};
-use crate::diag::Diagnostics;
 use crate::diff;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::harness;
-use crate::pricing::PricingTable;
+use crate::inputs::BaseInputs;
+pub use crate::inputs::{App, Inputs, Options, Side};
 use crate::progress::{self, Progress};
 use crate::render::{Priced, Renderer};
 use crate::report::{
-    CaseReport, Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION, SideCost, SideInfo, Status,
+    CaseReport, Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION, SideCost, Status,
 };
 use crate::routes::{Route, Routes};
 use crate::shard::{PartialReport, Shard};
-use crate::tree::Tree;
 use crate::verdict::{self, Pair};
-
-/// One side of a comparison: a tree and, for git trees, its commit.
-#[derive(Clone)]
-pub struct Side {
-    pub name: &'static str,
-    pub tree: Arc<dyn Tree>,
-    pub commit: Option<String>,
-}
-
-impl Side {
-    /// The commit `rev` of the repository at `repo`, read from git objects (no checkout).
-    pub fn git(repo: &std::path::Path, rev: &str, name: &'static str) -> Result<Side> {
-        let tree =
-            crate::tree::GitTree::open(repo, rev, format!("{name} ({rev})")).map_err(|source| {
-                Error::Tree {
-                    side: name.into(),
-                    source,
-                }
-            })?;
-        let commit = Some(tree.commit().to_string());
-        Ok(Side {
-            name,
-            tree: Arc::new(tree),
-            commit,
-        })
-    }
-
-    fn info(&self) -> SideInfo {
-        SideInfo {
-            label: self.tree.label().to_string(),
-            commit: self.commit.clone(),
-        }
-    }
-
-    fn cfg_err(&self) -> impl Fn(Diagnostics) -> Error + '_ {
-        move |d| Error::config(self.name, d)
-    }
-}
-
-/// Options shared by `check` and `run`.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Path of `costgate.yaml` inside each tree.
-    pub config_path: String,
-}
 
 /// How a `check` or `run` is carried out (not what it reads): progress display, sharding, and
 /// where harness runs write their per-call audit trail.
@@ -77,88 +30,8 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Harness mode: write each side's calls to `calls-{side}.jsonl` in this directory.
     pub record_dir: Option<std::path::PathBuf>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            config_path: crate::config::DEFAULT_PATH.to_string(),
-        }
-    }
-}
-
-/// Opens a `costgate.yaml` given as a file path (`tokens --config`, `mock --config`): the tree
-/// is the file's directory, against which its other paths resolve.
-pub fn load_config_file(path: &std::path::Path) -> Result<(crate::tree::DirTree, Config)> {
-    let root = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tree = crate::tree::DirTree::new(root, root.display().to_string());
-    let file = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let cfg = Config::load(&tree, &file).map_err(|d| Error::config("config", d))?;
-    Ok((tree, cfg))
-}
-
-/// The price table a side's configuration asks for.
-pub fn load_pricing(
-    tree: &dyn Tree,
-    config: &Config,
-) -> std::result::Result<PricingTable, Diagnostics> {
-    // Learned `token_scale`s (`costgate calibrate`) apply on top of the price file.
-    let mut table = load_price_file(tree, config)?;
-    crate::calibrate::apply_scales(tree, &mut table)?;
-    Ok(table)
-}
-
-fn load_price_file(
-    tree: &dyn Tree,
-    config: &Config,
-) -> std::result::Result<PricingTable, Diagnostics> {
-    let Some(path) = &config.pricing else {
-        return Ok(PricingTable::builtin());
-    };
-    match tree.read_string(path) {
-        Ok(Some(text)) => PricingTable::with_overrides(&text, path),
-        Ok(None) => Err(Diagnostics(vec![
-            crate::diag::Diagnostic::new(
-                config.file.as_str(),
-                format!("pricing file `{path}` not found in {}", tree.label()),
-            )
-            .help("fix `pricing:` in costgate.yaml or remove it to use the built-in table"),
-        ])),
-        Err(e) => Err(Diagnostics(vec![crate::diag::Diagnostic::new(
-            path.as_str(),
-            e.to_string(),
-        )])),
-    }
-}
-
-/// How a side's application is priced: its routes and templates, or its own code via a harness.
-enum App {
-    Render(Routes),
-    Harness(crate::config::Harness),
-}
-
-fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) -> Result<App> {
-    if config.mode == Mode::Harness {
-        return config.harness.clone().map(App::Harness).ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: `mode: harness` needs a `harness` section",
-                config.file
-            ))
-        });
-    }
-    let spec = config
-        .routes
-        .as_ref()
-        .ok_or_else(|| Error::Usage(format!("{}: no `routes`", config.file)))?;
-    Routes::load(side.tree.as_ref(), spec, &config.file, pricing)
-        .map(App::Render)
-        .map_err(side.cfg_err())
+    /// "Today" for date rules (an overdue re-baseline).
+    pub clock: crate::clock::Clock,
 }
 
 /// Prices `dataset` on one side. `calibrated`: output length per intent from the base's
@@ -246,60 +119,6 @@ fn side_cost(p: &Priced) -> SideCost {
     }
 }
 
-/// Everything read from the base: its configuration (policy), prices, dataset and its own routes.
-struct BaseInputs {
-    config: Config,
-    pricing: PricingTable,
-    dataset: Dataset,
-    routes: App,
-}
-
-/// Loads the base's inputs, reporting every problem in every file at once.
-fn load_base(base: &Side, opts: &Options) -> Result<BaseInputs> {
-    let (config, mut problems) =
-        Config::load_lenient(base.tree.as_ref(), &opts.config_path).map_err(base.cfg_err())?;
-    let pricing = load_pricing(base.tree.as_ref(), &config).unwrap_or_else(|d| {
-        problems.extend(d.0);
-        PricingTable::builtin()
-    });
-    let dataset = Dataset::load(base.tree.as_ref(), &config.golden).unwrap_or_else(|d| {
-        problems.extend(d.0);
-        Dataset::default()
-    });
-    let routes = match load_routes(base, &config, &pricing) {
-        Ok(r) => Some(r),
-        Err(Error::Config { diagnostics, .. }) => {
-            problems.extend(diagnostics.0);
-            None
-        }
-        Err(other) => return Err(other),
-    };
-    match routes {
-        Some(routes) if problems.is_empty() => Ok(BaseInputs {
-            config,
-            pricing,
-            dataset,
-            routes,
-        }),
-        _ => Err(Error::config(base.name, Diagnostics::sorted(problems))),
-    }
-}
-
-/// Loads the head's configuration (for its application wiring and the policy diff) and routes.
-fn load_head(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<(Config, App)> {
-    let (config, mut problems) =
-        Config::load_lenient(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
-    match load_routes(head, &config, pricing) {
-        Ok(routes) if problems.is_empty() => Ok((config, routes)),
-        Ok(_) => Err(Error::config(head.name, Diagnostics::sorted(problems))),
-        Err(Error::Config { diagnostics, .. }) => {
-            problems.extend(diagnostics.0);
-            Err(Error::config(head.name, Diagnostics::sorted(problems)))
-        }
-        Err(other) => Err(other),
-    }
-}
-
 /// `costgate check`: the verdict of head against base.
 pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
     check_with(base, head, opts, RunOptions::default())
@@ -307,57 +126,53 @@ pub fn check(base: &Side, head: &Side, opts: &Options) -> Result<Report> {
 
 /// `check` with progress display and/or a shard.
 pub fn check_with(base: &Side, head: &Side, opts: &Options, ro: RunOptions) -> Result<Report> {
-    check_sliced(base, head, opts, &ro).map(|(report, ..)| report)
+    check_inputs(&Inputs::load(base, head, opts)?, &ro)
+}
+
+/// The check on inputs already loaded (the Action loads once and shares them with its layers).
+pub fn check_inputs(inputs: &Inputs, ro: &RunOptions) -> Result<Report> {
+    check_sliced(inputs, ro).map(|(report, _)| report)
 }
 
 /// `costgate check --shard I/N`: the partial report of one slice, for `costgate merge`.
-pub fn check_partial(
-    base: &Side,
-    head: &Side,
-    opts: &Options,
-    ro: RunOptions,
-    shard: Shard,
-) -> Result<PartialReport> {
+pub fn check_partial(inputs: &Inputs, ro: RunOptions, shard: Shard) -> Result<PartialReport> {
     let ro = RunOptions {
         shard: Some(shard),
         ..ro
     };
-    let (report, full, slice, baseline_path) = check_sliced(base, head, opts, &ro)?;
+    let (report, slice) = check_sliced(inputs, &ro)?;
+    let (base, full) = (&inputs.base_side, &inputs.base.dataset);
     let cumulative = crate::shard::CumulativeInputs::read(
         base.tree.as_ref(),
-        head.tree.as_ref(),
-        &baseline_path,
-        &full,
+        inputs.head_side.tree.as_ref(),
+        &inputs.base.config.baseline,
+        full,
     )
     .map_err(base.cfg_err())?;
-    Ok(PartialReport::new(shard, &full, &slice, cumulative, report))
+    Ok(PartialReport::new(shard, full, &slice, cumulative, report))
 }
 
-/// The check, on `ro.shard`'s slice of the base dataset when set; also returns the full dataset
-/// and the slice.
-fn check_sliced(
-    base: &Side,
-    head: &Side,
-    opts: &Options,
-    ro: &RunOptions,
-) -> Result<(Report, Dataset, Dataset, String)> {
+/// The check, on `ro.shard`'s slice of the base dataset when set; also returns the slice.
+fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<'a, Dataset>)> {
     // Policy (thresholds, dataset, prices) comes from the base only; application inputs (routes,
     // templates) from each side.
+    let (base, head) = (&inputs.base_side, &inputs.head_side);
     let BaseInputs {
         config: base_cfg,
         pricing,
-        dataset,
-        routes: base_routes,
-    } = load_base(base, opts)?;
-    let full = dataset;
-    let dataset = match ro.shard {
-        Some(s) => s.slice(&full),
-        None => full.clone(),
+        dataset: full,
+        app: base_routes,
+        calibrated,
+    } = &inputs.base;
+    // Borrowed unless sharded: the whole dataset is not copied for an unsharded run.
+    let dataset: Cow<'_, Dataset> = match ro.shard {
+        Some(s) => Cow::Owned(s.slice(full)),
+        None => Cow::Borrowed(full),
     };
-    let (head_cfg, head_routes) = load_head(head, opts, &pricing)?;
+    let (head_cfg, head_routes) = (&inputs.head.config, &inputs.head.app);
 
-    let mut policy_changes = diff::policy_diff(&base_cfg, &head_cfg);
-    let head_dataset = match Dataset::load(head.tree.as_ref(), &head_cfg.golden) {
+    let mut policy_changes = diff::policy_diff(base_cfg, head_cfg);
+    let head_dataset = match &inputs.head.dataset {
         Ok(d) => Some(d),
         Err(d) => {
             policy_changes.push(format!(
@@ -367,32 +182,30 @@ fn check_sliced(
             None
         }
     };
-    match load_pricing(head.tree.as_ref(), &head_cfg) {
-        Ok(head_pricing) => policy_changes.extend(diff::pricing_diff(&pricing, &head_pricing)),
+    match &inputs.head.pricing {
+        Ok(head_pricing) => policy_changes.extend(diff::pricing_diff(pricing, head_pricing)),
         Err(d) => policy_changes.push(format!(
             "head's pricing file does not load ({} problems); the base prices were used",
             d.0.len()
         )),
     }
 
-    let calibrated =
-        crate::calibrate::output_lengths(base.tree.as_ref()).map_err(base.cfg_err())?;
     tracing::debug!(
         cases = dataset.len(),
         base = base.tree.label(),
         head = head.tree.label(),
         "pricing both sides"
     );
-    let progress = harness_progress(ro, &[&base_routes, &head_routes], dataset.len());
+    let progress = harness_progress(ro, &[base_routes, head_routes], dataset.len());
     let ctx = harness::Context {
-        pricing: &pricing,
-        calibrated: &calibrated,
+        pricing,
+        calibrated,
         progress: progress.as_ref(),
         record_dir: ro.record_dir.as_deref(),
     };
     let (base_priced, head_priced) = rayon::join(
-        || price(base, &base_routes, &dataset, &ctx),
-        || price(head, &head_routes, &dataset, &ctx),
+        || price(base, base_routes, &dataset, &ctx),
+        || price(head, head_routes, &dataset, &ctx),
     );
     progress.finish();
     let ((base_priced, base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
@@ -417,9 +230,10 @@ fn check_sliced(
         None => cumulative::check_trees(
             base.tree.as_ref(),
             head.tree.as_ref(),
-            &base_cfg,
+            base_cfg,
             &dataset,
             &mut decision,
+            ro.clock.today(),
         )
         .map_err(base.cfg_err())?,
     };
@@ -503,7 +317,7 @@ fn check_sliced(
                 progress: &progress::Silent,
                 ..ctx
             };
-            let (priced, _) = price(head, &head_routes, &added, &ctx)?;
+            let (priced, _) = price(head, head_routes, &added, &ctx)?;
             for (c, p) in added.cases.iter().zip(&priced) {
                 cases.push(CaseReport {
                     id: c.case.id.clone(),
@@ -574,15 +388,15 @@ fn check_sliced(
         head: head.info(),
         thresholds: base_cfg.thresholds.clone(),
         routing_changes: diff::routing_diff(
-            &observed_routes(&base_routes, &dataset, &base_priced),
-            &observed_routes(&head_routes, &dataset, &head_priced),
+            &observed_routes(base_routes, &dataset, &base_priced),
+            &observed_routes(head_routes, &dataset, &head_priced),
         ),
         policy_changes,
         notes,
         cases,
         review: Default::default(),
     };
-    Ok((report, full, dataset, base_cfg.baseline))
+    Ok((report, dataset))
 }
 
 /// `costgate run`: prices one tree's dataset with its own configuration.
@@ -595,11 +409,10 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
     let BaseInputs {
         pricing,
         dataset,
-        routes,
+        app: routes,
+        calibrated,
         ..
-    } = load_base(side, opts)?;
-    let calibrated =
-        crate::calibrate::output_lengths(side.tree.as_ref()).map_err(side.cfg_err())?;
+    } = BaseInputs::load(side, opts)?;
     let progress = harness_progress(&ro, &[&routes], dataset.len());
     let ctx = harness::Context {
         pricing: &pricing,
@@ -642,7 +455,6 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
             .collect(),
     })
 }
-
 
 /// The prompt segment that grew most, by tokens.
 fn grown_segment(b: &Priced, h: &Priced) -> Option<String> {

@@ -11,8 +11,8 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("COSTGATE_LOG"))
         .with_writer(std::io::stderr)
         .init();
-    let cli = costgate::cli::Cli::parse();
-    match costgate::cli::run(cli, &mut std::io::stdin().lock()) {
+    let cli = costgate::cmd::Cli::parse();
+    match costgate::cmd::run(cli, &mut std::io::stdin().lock()) {
         Ok(outcome) => {
             let mut out = anstream::stdout();
             if out

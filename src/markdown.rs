@@ -1,18 +1,11 @@
-//! Markdown reports rendered from `templates/` with minijinja. The built-in templates are compiled
-//! into the binary; a repository can override one by placing a file of the same name under
-//! `costgate/templates/` on its base branch. Every string that may come from a pull request goes
-//! through the `md` filter, which makes it inert (no HTML, no mentions, no table breaks).
+//! The markdown report, rendered through the template service ([`crate::templates`]), and the
+//! escaper behind its `md` filter: every string that may come from a pull request goes through it,
+//! which makes it inert (no HTML, no mentions, no table breaks).
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::Value;
 
 use crate::report::Report;
-use crate::fmt::{pct, usd};
-
-/// The built-in templates, by name.
-pub const BUILTIN: &[(&str, &str)] = &[("report.md.j2", include_str!("../templates/report.md.j2"))];
-
-/// Where a repository may override a built-in template.
-pub const OVERRIDE_DIR: &str = "costgate/templates";
+use crate::templates::{TemplateError, Templates};
 
 /// Escapes text for markdown and HTML so that it renders literally: `<tag>` stays text, `@user`
 /// does not notify, `|` does not split a table cell, and `<!--` cannot open a fake marker.
@@ -38,29 +31,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.add_filter("md", |s: String| escape(&s));
-    env.add_filter("usd", |v: f64| usd(v));
-    env.add_filter("pct", |v: Option<f64>| pct(v));
-    env
-}
-
-/// Renders a report with the named template (`override_source` replaces the built-in one).
-pub fn render(
-    name: &str,
-    report: &Report,
-    override_source: Option<&str>,
-) -> Result<String, minijinja::Error> {
-    let mut env = environment();
-    let builtin = BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
-    let source = override_source.or(builtin).ok_or_else(|| {
-        minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, name.to_string())
-    })?;
-    env.add_template_owned(name.to_string(), source.to_string())?;
+/// Renders the markdown report (`report.md`, the job summary outside pull requests).
+pub fn render(templates: &Templates, report: &Report) -> Result<String, TemplateError> {
     let regressions: Vec<&crate::report::CaseReport> = report.regressions();
     let ctx = minijinja::context! {
         report => Value::from_serialize(report),
@@ -68,7 +40,7 @@ pub fn render(
         regressions => Value::from_serialize(&regressions),
         top => Value::from_serialize(regressions.iter().take(crate::terminal::TOP).collect::<Vec<_>>()),
     };
-    env.get_template(name)?.render(ctx)
+    templates.render(crate::templates::REPORT, ctx)
 }
 
 #[cfg(test)]

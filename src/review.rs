@@ -7,57 +7,10 @@
 //! GitHub API in `costgate action`, from `--pr-body`/`--labels` in a local `costgate check`, where
 //! there is no approver identity and so a justified fail stays `review_required`.
 
-use serde::Serialize;
-
 use crate::config::Config;
-use crate::justification::{self, Justification};
-use crate::report::Report;
+use crate::justification;
+use crate::report::{JustificationReport, OpenTicket, OverrideFinding, Report, SignOff, Streak};
 use crate::verdict::{FailKind, Verdict};
-
-/// An approving review by an authorised approver on the head commit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SignOff {
-    pub approver: String,
-    pub commit: String,
-    pub submitted_at: Option<String>,
-    /// Which approver rule the person satisfies (`users list`, `permission admin`, `team org/x`).
-    pub via: String,
-}
-
-/// The override label as found on the PR.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OverrideFinding {
-    pub label: String,
-    /// Who applied it (latest `labeled` event with no later `unlabeled`), when known.
-    pub applied_by: Option<String>,
-    pub applied_at: Option<String>,
-    pub authorised: bool,
-    /// Why the label was or was not honoured, for the comment.
-    pub why: String,
-}
-
-/// The last merged PRs into the same base, newest first, as read from their comment markers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Streak {
-    /// Verdicts of the previous merged PRs considered (newest first).
-    pub previous: Vec<StreakEntry>,
-}
-
-/// An open override follow-up ticket whose recorded paths this PR touches.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OpenTicket {
-    pub key: String,
-    /// The PR that was overridden.
-    pub pr: u64,
-    /// The paths both PRs touch.
-    pub paths: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StreakEntry {
-    pub pr: u64,
-    pub verdict: Verdict,
-}
 
 /// Facts about the PR that the layers consult.
 #[derive(Debug, Clone, Default)]
@@ -76,57 +29,6 @@ pub struct Facts {
     pub open_tickets: Vec<OpenTicket>,
     /// Why sign-off cannot be had here (local runs), shown instead of "awaiting approval".
     pub no_sign_off_reason: Option<String>,
-}
-
-/// The justification as judged against the measurement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct JustificationReport {
-    #[serde(flatten)]
-    pub parsed: Justification,
-    pub complete: bool,
-    /// The measured total delta the declared one must cover (`null` = unbounded).
-    pub measured_total_delta_pct: Option<f64>,
-    /// Declared ≥ measured.
-    pub covers: bool,
-    /// Whether the verdict consulted it (only when it would fail).
-    pub consulted: bool,
-}
-
-/// Optional report fields written by the layers and by `costgate action`. Flattened into
-/// `report.json`; each is omitted when absent.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct ReviewFields {
-    /// The verdict of the cost rules alone, before these layers changed it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost_verdict: Option<Verdict>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub justification: Option<JustificationReport>,
-    /// Approvers who may sign off (shown when review is required).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub approvers: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sign_off: Option<SignOff>,
-    #[serde(rename = "override", skip_serializing_if = "Option::is_none")]
-    pub override_: Option<OverrideFinding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warn_streak: Option<Streak>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<TicketRecord>,
-    /// Open override tickets this PR touches.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub open_tickets: Vec<OpenTicket>,
-    /// Warnings about the process (too many overrides, open override tickets).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub process_warnings: Vec<String>,
-}
-
-/// The JIRA ticket of an honoured override.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TicketRecord {
-    pub key: Option<String>,
-    pub url: Option<String>,
-    /// Set when creating it failed; the run then exits 3 so a re-run creates it.
-    pub error: Option<String>,
 }
 
 /// Applies the layers in order: warn streak, justification, override.
@@ -600,7 +502,7 @@ mod tests {
             previous: v
                 .iter()
                 .enumerate()
-                .map(|(i, v)| StreakEntry {
+                .map(|(i, v)| crate::report::StreakEntry {
                     pr: 10 - i as u64,
                     verdict: *v,
                 })

@@ -4,10 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::config::RoutesSpec;
 use crate::diag::{self, Diagnostic, Diagnostics, Sink};
 use crate::pricing::PricingTable;
 use crate::tree::Tree;
@@ -24,6 +26,35 @@ pub struct RawRoute {
     output_tokens: Option<u64>,
     #[serde(default)]
     bypass: bool,
+}
+
+/// Where the routes come from: a file in the tree, or a mapping inline in `costgate.yaml`.
+#[derive(Debug, Clone)]
+pub enum RoutesSpec {
+    Path(String),
+    Inline(BTreeMap<String, Spanned<RawRoute>>),
+}
+
+impl<'de> Deserialize<'de> for RoutesSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A hand-written visitor instead of `#[serde(untagged)]`, which would buffer the value and
+        // lose the line numbers of inline routes.
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RoutesSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a path to a routes file, or a mapping of intent to route")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RoutesSpec, E> {
+                Ok(RoutesSpec::Path(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RoutesSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RoutesSpec::Inline)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A validated route.

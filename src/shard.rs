@@ -104,7 +104,12 @@ impl CumulativeInputs {
     }
 
     /// Applies the rule to the merged decision; returns its notes.
-    fn apply(&self, decision: &mut Decision, thresholds: &Thresholds) -> Result<Vec<String>> {
+    fn apply(
+        &self,
+        decision: &mut Decision,
+        thresholds: &Thresholds,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<String>> {
         let parsed = match &self.baseline_text {
             Some(t) => Some(
                 Baseline::parse(t, &self.baseline_path).map_err(|d| Error::config("base", d))?,
@@ -117,7 +122,7 @@ impl CumulativeInputs {
             head_updates_baseline: self.head_updates_baseline,
             dataset_version: &self.dataset_version,
             cumulative_fail_pct: thresholds.cumulative_fail_pct,
-            today: baseline::today(),
+            today,
         };
         Ok(cumulative::apply(decision, &input))
     }
@@ -190,7 +195,7 @@ fn push_unique(out: &mut Vec<String>, items: &[String]) {
 }
 
 /// Combines the partial reports of all N shards (each named by its file) into one report.
-pub fn merge(parts: Vec<(String, PartialReport)>) -> Result<Report> {
+pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> Result<Report> {
     let Some((first_file, first)) = parts.first() else {
         return Err(Error::Usage(
             "costgate merge needs at least one partial report".into(),
@@ -297,10 +302,11 @@ pub fn merge(parts: Vec<(String, PartialReport)>) -> Result<Report> {
     let mut decision = verdict::decide(&pairs, &first.report.thresholds);
     drop(pairs);
     // As `check` does: the cumulative rule's notes come first.
-    let mut all_notes = first
-        .shard
-        .cumulative
-        .apply(&mut decision, &first.report.thresholds)?;
+    let mut all_notes =
+        first
+            .shard
+            .cumulative
+            .apply(&mut decision, &first.report.thresholds, today)?;
     all_notes.extend(notes);
     let mut notes = all_notes;
     cases.extend(added);

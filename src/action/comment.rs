@@ -6,15 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
+use crate::fmt::pct;
 use crate::report::{CaseReport, Report, Status};
-use crate::fmt::{pct, usd};
+use crate::templates::{TemplateError, Templates};
 use crate::verdict::Verdict;
 
-pub const TEMPLATE: &str = "comment.md.j2";
-const BUILTIN: &str = include_str!("../../templates/comment.md.j2");
 /// GitHub rejects longer comment bodies with a 422; the summary has a similar limit (1 MiB).
 pub const MAX_BODY_CHARS: usize = 65_536;
 /// Safety margin under the limit.
@@ -86,19 +85,6 @@ pub struct CommentMeta {
     pub previous: Option<String>,
 }
 
-fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Chainable);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.add_filter("md", |s: Option<String>| {
-        crate::markdown::escape(&s.unwrap_or_default())
-    });
-    env.add_filter("usd", |v: f64| usd(v));
-    env.add_filter("pct", |v: Option<f64>| pct(v));
-    env
-}
-
 /// Cost per intent, base vs head (sums of per-case cost), the costliest intents first.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Chart {
@@ -162,14 +148,9 @@ pub fn render(
     report: &Report,
     meta: &CommentMeta,
     record: &MarkerRecord,
-    override_source: Option<&str>,
-) -> Result<String, minijinja::Error> {
-    let mut env = environment();
-    env.add_template_owned(
-        TEMPLATE.to_string(),
-        override_source.unwrap_or(BUILTIN).to_string(),
-    )?;
-    let tpl = env.get_template(TEMPLATE)?;
+    templates: &Templates,
+) -> Result<String, TemplateError> {
+    let tpl = templates.renderer(crate::templates::COMMENT)?;
     let rows = table_rows(report);
     let regressions = report.regressions();
     let chart = chart(report);
@@ -215,25 +196,19 @@ pub fn render(
     Ok(body)
 }
 
-
-/// Escapes a workflow-command message (`::warning ...::MESSAGE`).
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+/// A warning annotation on a head template, written to the log by [`super::log::Log`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Annotation {
+    pub file: String,
+    pub message: String,
 }
 
-/// Escapes a workflow-command property value (`file=...`).
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// `::warning file=…` lines for the prompt templates whose segment grew, one per file.
+/// Annotations for the prompt templates whose segment grew, one per file.
 /// `template_of(intent, segment)` names the head's template for that segment, if any.
 pub fn annotations(
     report: &Report,
     template_of: &dyn Fn(&str, &str) -> Option<String>,
-) -> Vec<String> {
+) -> Vec<Annotation> {
     let mut by_file: BTreeMap<String, (usize, &CaseReport)> = BTreeMap::new();
     for c in report.regressions() {
         let Some(seg) = c.grew.as_deref() else {
@@ -257,7 +232,7 @@ pub fn annotations(
                 tokens(&worst.base),
                 tokens(&worst.head)
             );
-            format!("::warning file={},title=costgate::{}", escape_property(&file), escape_data(&msg))
+            Annotation { file, message: msg }
         })
         .collect()
 }

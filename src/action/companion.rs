@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::comment::{MARKER_PREFIX, MAX_BODY_CHARS, MarkerRecord};
 use super::env::{Inputs, RunnerEnv};
-use super::sticky;
-use crate::cli::Outcome;
+use super::log::Log;
+use super::{Finished, sticky};
 use crate::error::{Error, Result};
 use crate::github::{Event, GitHub, PullRequest};
 
@@ -51,8 +51,8 @@ pub(super) async fn run(
     env: &RunnerEnv,
     inputs: &Inputs,
     event: Option<&Event>,
-    mut log: super::run::Log,
-) -> Result<Outcome> {
+    mut log: Log,
+) -> Result<Finished> {
     let run = event
         .and_then(|e| e.workflow_run.as_ref())
         .ok_or_else(|| Error::Usage("workflow_run event without `workflow_run`".into()))?;
@@ -127,8 +127,8 @@ pub(super) async fn run(
         "comment: {}",
         serde_json::to_string(&o).unwrap_or_default()
     ));
-    Ok(Outcome {
-        stdout: log.0,
+    Ok(Finished {
+        log: log.into_string(),
         exit_code: 0,
     })
 }

@@ -3,7 +3,6 @@
 //! reads back (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`). Read from a map so tests need no process env.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -133,17 +132,7 @@ pub fn write_outputs(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
     append(path, &text)
 }
 
-pub fn append(path: &Path, text: &str) -> Result<()> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|source| Error::Write {
-            path: path.display().to_string(),
-            source,
-        })
-}
+pub use crate::files::append_file as append;
 
 /// The directory the gate runs in: the workspace, or `working-directory` inside it.
 pub fn working_dir(env: &RunnerEnv, inputs: &Inputs) -> Result<PathBuf> {

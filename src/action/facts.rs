@@ -13,7 +13,7 @@ use crate::github::{
     CollaboratorPermission, Comment, GhError, GitHub, PullRequest, Review, TeamMembership,
     TimelineEvent,
 };
-use crate::review::{OverrideFinding, SignOff, Streak, StreakEntry};
+use crate::report::{OverrideFinding, SignOff, Streak, StreakEntry};
 use crate::verdict::Verdict;
 
 /// The answer for one user.

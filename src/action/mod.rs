@@ -6,6 +6,7 @@ mod companion;
 pub mod env;
 pub mod facts;
 mod git;
+pub mod log;
 pub mod run;
 pub mod sticky;
 mod subtree;
@@ -17,21 +18,25 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::gate::Side;
 use crate::report::Report;
 use crate::review::{self, Facts};
+
+/// What a run of the Action leaves for `main.rs`: the runner log (workflow commands and plain
+/// text, printed on stdout) and the exit code.
+#[derive(Debug)]
+pub struct Finished {
+    pub log: String,
+    pub exit_code: i32,
+}
 
 /// Applies justification and labels given on the command line. There is no approver identity
 /// locally, so a justified fail is `review_required` and an override label is not honoured.
 pub fn local_review(
     report: &mut Report,
-    base: &Side,
-    config_path: &str,
+    config: &Config,
     pr_body: Option<&Path>,
     labels: &[String],
 ) -> Result<()> {
-    let config =
-        Config::load(base.tree.as_ref(), config_path).map_err(|d| Error::config("base", d))?;
     let body = match pr_body {
         None => None,
         Some(p) => Some(read_body(p)?),
@@ -43,13 +48,13 @@ pub fn local_review(
             .map(|l| l.trim().to_string())
             .filter(|l| !l.is_empty())
             .collect(),
-        approvers: approver_rules(&config),
+        approvers: approver_rules(config),
         no_sign_off_reason: Some(
             "sign-off is read from GitHub reviews; a local run cannot see them".into(),
         ),
         ..Default::default()
     };
-    review::apply(report, &config, &facts);
+    review::apply(report, config, &facts);
     Ok(())
 }
 

@@ -1,71 +1,139 @@
-//! The action's run: gate the PR, layer in GitHub facts (sign-off, override, warn streak), open the
-//! override ticket, then report through the sticky comment, annotations, job summary, step outputs
-//! and report.json. A failure to talk to GitHub or JIRA never loses the verdict: it is still written
-//! to the summary and outputs, and the exit code follows the verdict (3 when an honoured override's
-//! ticket could not be created, so that a re-run creates it).
+//! The action's run, in phases: read the runner's facts and resolve the two sides ([`prepare`]),
+//! load both sides once and price them ([`price`]), gather the PR's facts from GitHub
+//! ([`gather_facts`]), apply the review layers, open the override ticket ([`tickets`]), and publish
+//! through the sticky comment, annotations and job summary ([`publish`]), then report.json and the
+//! step outputs ([`write_outputs`]). A failure to talk to GitHub or JIRA never loses the verdict:
+//! it is still written to the summary and outputs, and the exit code follows the verdict (3 when an
+//! honoured override's ticket could not be created, so that a re-run creates it).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::Utc;
-
 use super::comment::{self, CommentMeta, MarkerRecord};
 use super::env::{self, Inputs, RunnerEnv};
-use super::facts::{self, Authoriser};
+use super::facts::{self, Authoriser, MergedRecord};
+use super::log::Log;
 use super::subtree::SubTree;
-use super::ticket::{jira_client, open_ticket, open_tickets};
-use super::{git, sticky};
-use crate::cli::Outcome;
-use crate::config::Config;
+use super::ticket::{TicketContext, jira_client, open_ticket, open_tickets};
+use super::{Finished, git, sticky};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::gate::{self, Options, Side};
+use crate::gate::{self, Inputs as Loaded, Options, RunOptions, Side};
 use crate::github::{Event, GitHub, PrFile, PullRequest};
 use crate::markdown;
-use crate::review::{self, Facts, TicketRecord};
-use crate::routes::{Route, Routes};
+use crate::report::{OverrideFinding, Report, TicketRecord};
+use crate::review::{self, Facts};
+use crate::routes::Route;
+use crate::templates::Templates;
 use crate::tree::GitTree;
 use crate::verdict::Verdict;
 
-/// Log lines for the runner (workflow commands and plain text), printed by `main.rs`.
-#[derive(Default)]
-pub(super) struct Log(pub(super) String);
-
-impl Log {
-    pub(super) fn line(&mut self, s: impl AsRef<str>) {
-        self.0.push_str(s.as_ref());
-        self.0.push('\n');
-    }
-    fn notice(&mut self, s: &str) {
-        self.line(format!(
-            "::notice title=costgate::{}",
-            s.replace('%', "%25").replace('\n', "%0A")
-        ));
-    }
-    pub(super) fn warning(&mut self, s: &str) {
-        self.line(format!(
-            "::warning title=costgate::{}",
-            s.replace('%', "%25").replace('\n', "%0A")
-        ));
-    }
-}
-
 /// Entry point of `costgate action`.
-pub fn main(env: &RunnerEnv) -> Result<Outcome> {
+pub fn main(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(run(env))
+    rt.block_on(run(env, clock))
 }
 
-async fn run(env: &RunnerEnv) -> Result<Outcome> {
+async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
     let inputs = Inputs::read(env)?;
     let mut log = Log::default();
     for s in inputs.secrets() {
-        log.line(format!("::add-mask::{s}"));
+        log.add_mask(s);
     }
+    let (event_name, event) = read_event(env)?;
+    if event_name == "workflow_run" {
+        return super::companion::run(env, &inputs, event.as_ref(), log).await;
+    }
+    let pr = event.as_ref().and_then(|e| e.pull_request.clone());
+    let prepared = prepare(env, &inputs, pr.as_ref(), &event_name, &mut log)?;
+    let (loaded, templates, report) = price(env, &inputs, &prepared)?;
+    let mut run = Run {
+        env,
+        inputs: &inputs,
+        clock,
+        record: MarkerRecord {
+            v: 1,
+            scope: prepared.scope.clone(),
+            base_sha: loaded.base_side.commit.clone(),
+            head_sha: loaded.head_side.commit.clone(),
+            ..Default::default()
+        },
+        loaded,
+        templates,
+        report,
+        scope: prepared.scope,
+        out_dir: prepared.out_dir,
+        log,
+        comment_url: None,
+        exit_override: None,
+    };
+    match connect(env, &inputs, pr.as_ref(), &mut run.log).await? {
+        Some(thread) => {
+            run.record.pr = Some(thread.pr.number);
+            let gathered = gather_facts(&mut run, &thread).await;
+            let config = &run.loaded.base.config;
+            review::apply(&mut run.report, config, &gathered.facts);
+            run.record.verdict = Some(run.report.verdict);
+            run.record.cost_verdict = run.report.review.cost_verdict;
+            let (gh, n, id) = (&thread.gh, thread.pr.number, thread.identity.as_str());
+            let existing = sticky::find(gh, n, id, run.scope.as_deref()).await;
+            let previous = existing
+                .as_ref()
+                .ok()
+                .and_then(|c| c.as_ref())
+                .and_then(|c| c.body.as_deref())
+                .and_then(MarkerRecord::from_body);
+            tickets(&mut run, &thread, gathered, previous.as_ref()).await;
+            publish(&mut run, &thread, existing).await?;
+        }
+        None => {
+            // No PR (push, schedule, dispatch with base-ref): report only.
+            review::apply(&mut run.report, &run.loaded.base.config, &Facts::default());
+            if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
+                let md = markdown::render(&run.templates, &run.report)
+                    .map_err(|e| Error::Usage(format!("cannot render the summary: {e}")))?;
+                env::append(Path::new(&p), &md)?;
+            }
+        }
+    }
+    write_outputs(run)
+}
+
+/// The state of one run, passed from phase to phase.
+struct Run<'a> {
+    env: &'a RunnerEnv,
+    inputs: &'a Inputs,
+    clock: Clock,
+    /// Both sides, loaded once: the gate, the review layers and the annotations share them.
+    loaded: Loaded,
+    templates: Templates,
+    report: Report,
+    /// What the comment's marker records for later runs.
+    record: MarkerRecord,
+    /// Several costgate steps on one repository (a monorepo) keep one comment each.
+    scope: Option<String>,
+    out_dir: PathBuf,
+    log: Log,
+    comment_url: Option<String>,
+    /// Exit 3 instead of the verdict's code (an honoured override whose ticket failed).
+    exit_override: Option<i32>,
+}
+
+/// The pull request as GitHub has it now, and the clients and identity to talk about it.
+struct Thread {
+    gh: GitHub,
+    approver: Option<GitHub>,
+    /// The login costgate's comments are written as.
+    identity: String,
+    pr: PullRequest,
+}
+
+fn read_event(env: &RunnerEnv) -> Result<(String, Option<Event>)> {
     let event_name = env.var("GITHUB_EVENT_NAME").unwrap_or_default();
-    let event: Option<Event> = match env.var("GITHUB_EVENT_PATH") {
+    let event = match env.var("GITHUB_EVENT_PATH") {
         Some(p) => {
             let text = std::fs::read_to_string(&p)
                 .map_err(|e| Error::Usage(format!("GITHUB_EVENT_PATH {p}: {e}")))?;
@@ -75,11 +143,26 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         }
         None => None,
     };
-    if event_name == "workflow_run" {
-        return super::companion::run(env, &inputs, event.as_ref(), log).await;
-    }
-    let pr = event.as_ref().and_then(|e| e.pull_request.clone());
-    let dir = env::working_dir(env, &inputs)?;
+    Ok((event_name, event))
+}
+
+/// The two sides and where results go, resolved from the inputs, the event and git.
+struct Prepared {
+    base: Side,
+    head: Side,
+    scope: Option<String>,
+    out_dir: PathBuf,
+}
+
+/// Phase 1: trust the checkout, find base and head, fetch them if the clone is shallow.
+fn prepare(
+    env: &RunnerEnv,
+    inputs: &Inputs,
+    pr: Option<&PullRequest>,
+    event_name: &str,
+    log: &mut Log,
+) -> Result<Prepared> {
+    let dir = env::working_dir(env, inputs)?;
     // git checks the owner of the repository root, which is the workspace unless a nested
     // repository is the working directory.
     if let Some(ws) = env.var("GITHUB_WORKSPACE") {
@@ -87,15 +170,14 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
     }
     git::trust(&dir)?;
     let prefix = git::prefix(&dir)?;
-
-    let base_rev = inputs.base_ref.clone().or_else(|| pr.as_ref().map(|p| p.base.sha.clone())).ok_or_else(|| {
+    let base_rev = inputs.base_ref.clone().or_else(|| pr.map(|p| p.base.sha.clone())).ok_or_else(|| {
         Error::Usage(format!("event `{event_name}` has no pull request: set the `base-ref` input (for example the target branch's sha)"))
     })?;
     let head_rev = inputs
         .head_ref
         .clone()
         .or_else(|| env.var("GITHUB_SHA"))
-        .or_else(|| pr.as_ref().map(|p| p.head.sha.clone()))
+        .or_else(|| pr.map(|p| p.head.sha.clone()))
         .ok_or_else(|| Error::Usage("no head: set the `head-ref` input".into()))?;
     for (rev, what) in [(&base_rev, "base"), (&head_rev, "head")] {
         if let Some(note) = git::ensure_commit(&dir, rev, what)? {
@@ -103,11 +185,10 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
         }
     }
     let side = |rev: &str, name: &'static str| -> Result<Side> {
-        let t = GitTree::open(&dir, rev, format!("{name} ({})", crate::fmt::short_sha(rev))).map_err(|source| {
-            Error::Tree {
-                side: name.into(),
-                source,
-            }
+        let label = format!("{name} ({})", crate::fmt::short_sha(rev));
+        let t = GitTree::open(&dir, rev, label).map_err(|source| Error::Tree {
+            side: name.into(),
+            source,
         })?;
         let commit = Some(t.commit().to_string());
         Ok(Side {
@@ -116,415 +197,403 @@ async fn run(env: &RunnerEnv) -> Result<Outcome> {
             commit,
         })
     };
-    let (base, head) = (side(&base_rev, "base")?, side(&head_rev, "head")?);
-    let opts = Options {
-        config_path: inputs.config.clone(),
+    let scope = match (&inputs.working_directory, inputs.config.as_str()) {
+        (None, crate::config::DEFAULT_PATH) => None,
+        (wd, cfg) => Some(format!("{}:{cfg}", wd.as_deref().unwrap_or("."))),
     };
     let out_dir = inputs
         .out_dir
         .as_ref()
         .map_or_else(|| dir.join(".costgate-out"), |o| dir.join(o));
+    Ok(Prepared {
+        base: side(&base_rev, "base")?,
+        head: side(&head_rev, "head")?,
+        scope,
+        out_dir,
+    })
+}
 
-    let mut report = match gate::check(&base, &head, &opts) {
-        Ok(r) => r,
+/// Phase 2: load both sides once and price them. Without a verdict, say so where the reader
+/// looks (summary, `verdict=error`), then fail with the error's exit code.
+fn price(env: &RunnerEnv, inputs: &Inputs, p: &Prepared) -> Result<(Loaded, Templates, Report)> {
+    let opts = Options {
+        config_path: inputs.config.clone(),
+    };
+    let priced = Loaded::load(&p.base, &p.head, &opts).and_then(|loaded| {
+        let templates =
+            Templates::from_tree(p.base.tree.as_ref()).map_err(|e| Error::Usage(e.to_string()))?;
+        let report = gate::check_inputs(&loaded, &RunOptions::default())?;
+        Ok((loaded, templates, report))
+    });
+    priced.inspect_err(|e| {
+        let text = format!(
+            "## ❗ costgate: no verdict\n\n{}\n",
+            markdown::escape(&e.to_string())
+        );
+        if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
+            let _ = env::append(Path::new(&p), &text);
+        }
+        if let Some(p) = env.var("GITHUB_OUTPUT") {
+            let _ = env::write_outputs(Path::new(&p), &[("verdict", "error".into())]);
+        }
+    })
+}
+
+/// The GitHub clients and the PR as it is now, when the event has a PR and the runner names the
+/// repository.
+async fn connect(
+    env: &RunnerEnv,
+    inputs: &Inputs,
+    event_pr: Option<&PullRequest>,
+    log: &mut Log,
+) -> Result<Option<Thread>> {
+    let (Some(event_pr), Some(repo)) = (event_pr, env.var("GITHUB_REPOSITORY")) else {
+        return Ok(None);
+    };
+    let api = env
+        .var("GITHUB_API_URL")
+        .unwrap_or_else(|| "https://api.github.com".into());
+    let gh = GitHub::new(&api, inputs.github_token.as_deref(), &repo).map_err(Error::Usage)?;
+    let approver = match &inputs.approver_token {
+        Some(t) => Some(GitHub::new(&api, Some(t), &repo).map_err(Error::Usage)?),
+        None => None,
+    };
+    // The PR as it is now: a re-run or a review event may carry a stale body or labels.
+    let pr: PullRequest = match gh
+        .get(&gh.repo_path(&format!("/pulls/{}", event_pr.number)))
+        .await
+    {
+        Ok(p) => p,
         Err(e) => {
-            // No verdict: say so where the reader looks, then fail with the error's exit code.
-            let text = format!(
-                "## ❗ costgate: no verdict\n\n{}\n",
-                markdown::escape(&e.to_string())
-            );
-            if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
-                env::append(Path::new(&p), &text)?;
-            }
-            if let Some(p) = env.var("GITHUB_OUTPUT") {
-                env::write_outputs(Path::new(&p), &[("verdict", "error".into())])?;
-            }
-            return Err(e);
+            log.warning(&format!("{e}; using the event's copy of the PR"));
+            event_pr.clone()
         }
     };
-    let config = Config::load(base.tree.as_ref(), &opts.config_path)
-        .map_err(|d| Error::config("base", d))?;
-    let mut exit_override = None;
-    // Several costgate steps on one repository (a monorepo) keep one comment each.
-    let scope = match (&inputs.working_directory, inputs.config.as_str()) {
-        (None, crate::config::DEFAULT_PATH) => None,
-        (wd, cfg) => Some(format!("{}:{cfg}", wd.as_deref().unwrap_or("."))),
+    let identity = sticky::identity(&gh, inputs.comment_author.as_deref()).await;
+    Ok(Some(Thread {
+        gh,
+        approver,
+        identity,
+        pr,
+    }))
+}
+
+/// What phase 3 found besides the review facts: the files the PR touches (for the override ticket
+/// and open-ticket obligations) and the merged PRs' records when they were read for the streak.
+struct Gathered {
+    facts: Facts,
+    files: Vec<String>,
+    merged: Option<Vec<MergedRecord>>,
+}
+
+/// Phase 3: the facts the review layers consult (warn streak, open override tickets, sign-off,
+/// who applied the override label). A fact that cannot be read is a warning, never an error.
+async fn gather_facts(run: &mut Run<'_>, t: &Thread) -> Gathered {
+    let config = &run.loaded.base.config;
+    let (gh, pr, log) = (&t.gh, &t.pr, &mut run.log);
+    let scope = run.scope.as_deref();
+    let auth = Authoriser {
+        gh,
+        approver: t.approver.as_ref(),
+        rules: &config.approvers,
     };
-    let mut record = MarkerRecord {
-        v: 1,
-        scope: scope.clone(),
-        base_sha: base.commit.clone(),
-        head_sha: head.commit.clone(),
+    let mut f = Facts {
+        pr_body: pr.body.clone(),
+        labels: pr.labels.iter().map(|l| l.name.clone()).collect(),
+        approvers: super::approver_rules(config),
         ..Default::default()
     };
-    let mut comment_url = None;
-
-    let gh = match (&pr, env.var("GITHUB_REPOSITORY")) {
-        (Some(_), Some(repo)) => {
-            let api = env
-                .var("GITHUB_API_URL")
-                .unwrap_or_else(|| "https://api.github.com".into());
-            Some(GitHub::new(&api, inputs.github_token.as_deref(), &repo).map_err(Error::Usage)?)
-        }
-        _ => None,
+    let merged_into_base = |n: usize, since| {
+        facts::merged_records(gh, &t.identity, scope, &pr.base.ref_, pr.number, n, since)
     };
-    let approver_gh = match (&gh, &inputs.approver_token) {
-        (Some(_), Some(t)) => {
-            let api = env
-                .var("GITHUB_API_URL")
-                .unwrap_or_else(|| "https://api.github.com".into());
-            Some(
-                GitHub::new(
-                    &api,
-                    Some(t),
-                    &env.var("GITHUB_REPOSITORY").unwrap_or_default(),
-                )
-                .map_err(Error::Usage)?,
-            )
+    let mut merged = None;
+    if run.report.verdict == Verdict::Warn {
+        let need = config.thresholds.warn_streak_fail.saturating_sub(1) as usize;
+        match merged_into_base(need.max(1), None).await {
+            Ok(m) => {
+                f.streak = Some(facts::streak(&m));
+                merged = Some(m);
+            }
+            Err(e) => log.warning(&format!("warn streak not checked: {e}")),
         }
-        _ => None,
-    };
-
-    if let (Some(gh), Some(event_pr)) = (&gh, &pr) {
-        // The PR as it is now: a re-run or a review event may carry a stale body or labels.
-        let current: PullRequest = match gh
-            .get(&gh.repo_path(&format!("/pulls/{}", event_pr.number)))
-            .await
-        {
-            Ok(p) => p,
+    }
+    let jira = jira_client(run.inputs, config).ok();
+    let need_files = jira.is_some() || f.labels.contains(&config.override_.label);
+    let files: Vec<String> = if !need_files {
+        Vec::new()
+    } else {
+        let path = gh.repo_path(&format!("/pulls/{}/files", pr.number));
+        match gh.get_all::<PrFile>(&path, 30).await {
+            Ok(fs) => fs.into_iter().map(|f| f.filename).collect(),
             Err(e) => {
-                log.warning(&format!("{e}; using the event's copy of the PR"));
-                event_pr.clone()
-            }
-        };
-        record.pr = Some(current.number);
-        let identity = sticky::identity(gh, inputs.comment_author.as_deref()).await;
-        let auth = Authoriser {
-            gh,
-            approver: approver_gh.as_ref(),
-            rules: &config.approvers,
-        };
-        let mut f = Facts {
-            pr_body: current.body.clone(),
-            labels: current.labels.iter().map(|l| l.name.clone()).collect(),
-            approvers: super::approver_rules(&config),
-            ..Default::default()
-        };
-        let mut merged = None;
-        if report.verdict == Verdict::Warn {
-            let need = config.thresholds.warn_streak_fail.saturating_sub(1) as usize;
-            match facts::merged_records(
-                gh,
-                &identity,
-                scope.as_deref(),
-                &current.base.ref_,
-                current.number,
-                need.max(1),
-                None,
-            )
-            .await
-            {
-                Ok(m) => {
-                    f.streak = Some(facts::streak(&m));
-                    merged = Some(m);
-                }
-                Err(e) => log.warning(&format!("warn streak not checked: {e}")),
+                log.warning(&format!("changed files not read: {e}"));
+                Vec::new()
             }
         }
-        // Files this PR touches: for the override ticket and open-ticket obligations.
-        let need_files =
-            jira_client(&inputs, &config).is_ok() || f.labels.contains(&config.override_.label);
-        let files: Vec<String> = if !need_files {
-            Vec::new()
-        } else {
-            match gh
-                .get_all::<PrFile>(
-                    &gh.repo_path(&format!("/pulls/{}/files", current.number)),
-                    30,
-                )
-                .await
-            {
-                Ok(fs) => fs.into_iter().map(|f| f.filename).collect(),
-                Err(e) => {
-                    log.warning(&format!("changed files not read: {e}"));
-                    Vec::new()
-                }
-            }
-        };
-        if let (Ok((client, _)), false) = (jira_client(&inputs, &config), files.is_empty()) {
-            match facts::merged_records(
-                gh,
-                &identity,
-                scope.as_deref(),
-                &current.base.ref_,
-                current.number,
-                30,
-                None,
-            )
-            .await
-            {
-                Ok(m) => f.open_tickets = open_tickets(&client, &m, &files, &mut log).await,
-                Err(e) => log.warning(&format!("open override tickets not checked: {e}")),
-            }
+    };
+    if let (Some((client, _)), false) = (&jira, files.is_empty()) {
+        match merged_into_base(30, None).await {
+            Ok(m) => f.open_tickets = open_tickets(client, &m, &files, log).await,
+            Err(e) => log.warning(&format!("open override tickets not checked: {e}")),
         }
-        let justified = current
-            .body
-            .as_deref()
-            .and_then(|b| crate::justification::parse(b, &config.justification.key))
-            .is_some_and(|j| j.is_complete());
-        let may_fail = report.verdict == Verdict::Fail || f.streak.is_some();
-        if justified && may_fail {
-            match facts::sign_off(gh, &auth, current.number, &current.head.sha).await {
-                Ok((s, notes)) => {
-                    f.sign_off = s;
-                    report.notes.extend(notes);
-                }
-                Err(e) => log.warning(&format!("reviews not read: {e}")),
+    }
+    let justified = pr
+        .body
+        .as_deref()
+        .and_then(|b| crate::justification::parse(b, &config.justification.key))
+        .is_some_and(|j| j.is_complete());
+    let may_fail = run.report.verdict == Verdict::Fail || f.streak.is_some();
+    if justified && may_fail {
+        match facts::sign_off(gh, &auth, pr.number, &pr.head.sha).await {
+            Ok((s, notes)) => {
+                f.sign_off = s;
+                run.report.notes.extend(notes);
             }
+            Err(e) => log.warning(&format!("reviews not read: {e}")),
         }
-        if f.labels.contains(&config.override_.label) {
-            match facts::override_finding(gh, &auth, current.number, &config.override_.label).await
-            {
-                Ok(o) => f.override_finding = Some(o),
+    }
+    if f.labels.contains(&config.override_.label) {
+        let label = &config.override_.label;
+        f.override_finding = Some(
+            match facts::override_finding(gh, &auth, pr.number, label).await {
+                Ok(o) => o,
                 Err(e) => {
                     let why = format!(
                         "who applied it could not be read from the PR timeline ({e}), so it is not honoured; re-run the job"
                     );
                     log.warning(&why);
-                    f.override_finding = Some(review::OverrideFinding {
-                        label: config.override_.label.clone(),
+                    OverrideFinding {
+                        label: label.clone(),
                         applied_by: None,
                         applied_at: None,
                         authorised: false,
                         why,
-                    });
-                }
-            }
-        }
-        review::apply(&mut report, &config, &f);
-        record.verdict = Some(report.verdict);
-        record.cost_verdict = report.review.cost_verdict;
-
-        let existing = sticky::find(gh, current.number, &identity, scope.as_deref()).await;
-        let previous = existing
-            .as_ref()
-            .ok()
-            .and_then(|c| c.as_ref())
-            .and_then(|c| c.body.as_deref())
-            .and_then(MarkerRecord::from_body);
-        if report.verdict == Verdict::Overridden {
-            let o = report.review.override_.clone();
-            record.override_by = o.as_ref().and_then(|o| o.applied_by.clone());
-            record.override_at = o.as_ref().and_then(|o| o.applied_at.clone());
-            record.paths = files.iter().take(100).cloned().collect();
-            // Process warning: too many honoured overrides in 30 days.
-            let since = Utc::now() - chrono::Duration::days(30);
-            let m = match merged.take() {
-                Some(m) => Ok(m),
-                None => {
-                    facts::merged_records(
-                        gh,
-                        &identity,
-                        scope.as_deref(),
-                        &current.base.ref_,
-                        current.number,
-                        30,
-                        Some(since),
-                    )
-                    .await
-                }
-            };
-            match m {
-                Ok(m) => {
-                    let n = facts::overrides_in_30_days(&m, Utc::now()) + 1;
-                    if n > config.override_.max_per_30_days as usize {
-                        report.review.process_warnings.push(format!(
-                            "{n} emergency overrides in the last 30 days (this one included), more than override.max_per_30_days {}: review why the gate is being bypassed",
-                            config.override_.max_per_30_days
-                        ));
                     }
                 }
-                Err(e) => log.warning(&format!("override count not checked: {e}")),
-            }
-            let t = open_ticket(
-                env,
-                &inputs,
-                &config,
-                &report,
-                &base,
-                &current,
-                &files,
-                previous.as_ref().and_then(|p| p.ticket.as_deref()),
+            },
+        );
+    }
+    Gathered {
+        facts: f,
+        files,
+        merged,
+    }
+}
+
+/// Phase 5: an honoured override opens (or finds) its ticket, records who, when and which paths,
+/// and counts the overrides of the last 30 days; otherwise an earlier run's ticket key is kept.
+async fn tickets(
+    run: &mut Run<'_>,
+    t: &Thread,
+    gathered: Gathered,
+    previous: Option<&MarkerRecord>,
+) {
+    if run.report.verdict != Verdict::Overridden {
+        // Keep the ticket key across runs so a later override on this PR finds it.
+        if let Some(k) = previous.and_then(|p| p.ticket.clone()) {
+            run.record.ticket = Some(k);
+        }
+        return;
+    }
+    let config = &run.loaded.base.config;
+    let Gathered { files, merged, .. } = gathered;
+    let o = run.report.review.override_.clone();
+    run.record.override_by = o.as_ref().and_then(|o| o.applied_by.clone());
+    run.record.override_at = o.as_ref().and_then(|o| o.applied_at.clone());
+    run.record.paths = files.iter().take(100).cloned().collect();
+    // Process warning: too many honoured overrides in 30 days.
+    let now = run.clock.now();
+    let since = now - chrono::Duration::days(30);
+    let m = match merged {
+        Some(m) => Ok(m),
+        None => {
+            let (pr, scope) = (&t.pr, run.scope.as_deref());
+            facts::merged_records(
+                &t.gh,
+                &t.identity,
+                scope,
+                &pr.base.ref_,
+                pr.number,
+                30,
+                Some(since),
             )
-            .await;
-            match &t {
-                TicketRecord { key: Some(k), .. } => record.ticket = Some(k.clone()),
-                TicketRecord { error: Some(e), .. } => {
-                    log.line(format!(
-                        "::error title=costgate::the override ticket could not be created: {}",
-                        e.replace('\n', " ")
-                    ));
-                    exit_override = Some(3);
-                }
-                _ => {}
-            }
-            report.review.ticket = Some(t);
-        } else if let Some(k) = previous.as_ref().and_then(|p| p.ticket.clone()) {
-            // Keep the ticket key across runs so a later override on this PR finds it.
-            record.ticket = Some(k);
+            .await
         }
+    };
+    match m {
+        Ok(m) => {
+            let n = facts::overrides_in_30_days(&m, now) + 1;
+            let max = config.override_.max_per_30_days;
+            if n > max as usize {
+                run.report.review.process_warnings.push(format!(
+                    "{n} emergency overrides in the last 30 days (this one included), more than override.max_per_30_days {max}: review why the gate is being bypassed"
+                ));
+            }
+        }
+        Err(e) => run.log.warning(&format!("override count not checked: {e}")),
+    }
+    let cx = TicketContext {
+        env: run.env,
+        inputs: run.inputs,
+        config,
+        templates: &run.templates,
+        clock: run.clock,
+    };
+    let known = previous.and_then(|p| p.ticket.as_deref());
+    let ticket = open_ticket(&cx, &run.report, &t.pr, &files, known).await;
+    match &ticket {
+        TicketRecord { key: Some(k), .. } => run.record.ticket = Some(k.clone()),
+        TicketRecord { error: Some(e), .. } => {
+            run.log
+                .error(&format!("the override ticket could not be created: {e}"));
+            run.exit_override = Some(3);
+        }
+        _ => {}
+    }
+    run.report.review.ticket = Some(ticket);
+}
 
-        // Annotations on the templates that grew.
-        if let Ok(routes) = head_routes(&head, &opts.config_path, &base) {
-            let lookup = |intent: &str, segment: &str| match routes.for_intent(intent) {
-                Some(Route::Model { system, prompt, .. }) => match segment {
-                    "system" => system.clone(),
-                    "prompt" => prompt.clone(),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let prefix = inputs
-                .working_directory
-                .as_deref()
-                .map(|w| format!("{}/", w.trim_end_matches('/')))
-                .unwrap_or_default();
-            for a in comment::annotations(&report, &|i, s| {
-                lookup(i, s).map(|p| format!("{prefix}{p}"))
-            }) {
-                log.line(a);
-            }
-        }
-
-        let meta = CommentMeta {
-            base_sha: base.commit.clone().unwrap_or_default(),
-            head_sha: head.commit.clone().unwrap_or_default(),
-            pr_head_sha: current.head.sha.clone(),
-            justification_key: config.justification.key.clone(),
-            previous: None,
+/// Phase 6: annotations on the templates that grew, the comment artifact, the sticky comment and
+/// the job summary.
+async fn publish(
+    run: &mut Run<'_>,
+    t: &Thread,
+    existing: std::result::Result<Option<crate::github::Comment>, crate::github::GhError>,
+) -> Result<()> {
+    annotate(run);
+    let config = &run.loaded.base.config;
+    let (base, head) = (&run.loaded.base_side, &run.loaded.head_side);
+    let meta = CommentMeta {
+        base_sha: base.commit.clone().unwrap_or_default(),
+        head_sha: head.commit.clone().unwrap_or_default(),
+        pr_head_sha: t.pr.head.sha.clone(),
+        justification_key: config.justification.key.clone(),
+        previous: None,
+    };
+    let (report, record, templates) = (&run.report, &run.record, &run.templates);
+    let render = |prev: Option<&MarkerRecord>| {
+        let m = CommentMeta {
+            previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()),
+            ..meta.clone()
         };
-        let template = base
-            .tree
-            .read_string(&format!("{}/{}", markdown::OVERRIDE_DIR, comment::TEMPLATE))
-            .ok()
-            .flatten();
-        let render = |prev: Option<&MarkerRecord>| {
-            let m = CommentMeta {
-                previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()),
-                ..meta.clone()
-            };
-            comment::render(&report, &m, &record, template.as_deref()).unwrap_or_else(|e| {
-                format!(
-                    "{}\ncostgate: the comment template failed: {e}",
-                    record.to_marker()
-                )
-            })
+        // A broken template override must not lose the verdict: the marker and the error go out.
+        comment::render(report, &m, record, templates).unwrap_or_else(|e| {
+            format!(
+                "{}\ncostgate: the comment template failed: {e}",
+                record.to_marker()
+            )
+        })
+    };
+    let previous = existing
+        .as_ref()
+        .ok()
+        .and_then(|c| c.as_ref())
+        .and_then(|c| c.body.as_deref())
+        .and_then(MarkerRecord::from_body);
+    let body = render(previous.as_ref());
+    let artifact = serde_json::json!({"pr": t.pr.number, "head_sha": t.pr.head.sha, "body": body});
+    crate::files::write_file(
+        &run.out_dir.join("costgate-comment.json"),
+        &artifact.to_string(),
+    )?;
+    if run.inputs.comment {
+        // An override label on a passing PR gets an answer (SPEC 6: "not needed").
+        let on_pass = if report.review.override_.is_some() {
+            crate::config::OnPass::Always
+        } else {
+            config.comment.on_pass
         };
-        let body = render(previous.as_ref());
-        write_file(
-            &out_dir,
-            "costgate-comment.json",
-            &serde_json::json!({"pr": current.number, "head_sha": current.head.sha, "body": body})
-                .to_string(),
-        )?;
-        if inputs.comment {
-            // An override label on a passing PR gets an answer (SPEC 6: "not needed").
-            let on_pass = if report.review.override_.is_some() {
-                crate::config::OnPass::Always
-            } else {
-                config.comment.on_pass
-            };
-            let published = match existing {
-                Ok(c) => {
-                    sticky::publish_found(
-                        gh,
-                        current.number,
-                        &identity,
-                        scope.as_deref(),
-                        c,
-                        report.verdict,
-                        on_pass,
-                        render,
-                    )
-                    .await
-                }
-                Err(_) => {
-                    sticky::publish(
-                        gh,
-                        current.number,
-                        &identity,
-                        scope.as_deref(),
-                        report.verdict,
-                        on_pass,
-                        render,
-                    )
-                    .await
-                }
-            };
-            match published {
-                Ok((o, _)) => {
-                    log.line(format!("comment: {}", serde_json::to_string(&o).unwrap_or_default()));
-                    comment_url = o.url().map(str::to_string);
-                }
-                Err(e) if e.is_forbidden() => log.notice(&format!(
-                    "cannot comment on the PR ({e}): the token is read-only, as on pull requests from forks. The verdict, summary and outputs are still written; \
-                     to comment on fork PRs add the workflow_run companion (docs/action.md#fork-pull-requests), which posts costgate-comment.json from the uploaded artifact."
-                )),
-                Err(e) => log.warning(&format!("the PR comment could not be written: {e}")),
+        let (gh, n, id, scope) = (
+            &t.gh,
+            t.pr.number,
+            t.identity.as_str(),
+            run.scope.as_deref(),
+        );
+        let verdict = report.verdict;
+        let published = match existing {
+            Ok(c) => sticky::publish_found(gh, n, id, scope, c, verdict, on_pass, render).await,
+            Err(_) => sticky::publish(gh, n, id, scope, verdict, on_pass, render).await,
+        };
+        match published {
+            Ok((o, _)) => {
+                run.log.line(format!("comment: {}", serde_json::to_string(&o).unwrap_or_default()));
+                run.comment_url = o.url().map(str::to_string);
             }
-        }
-        if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
-            let without_marker: String = body.lines().skip(1).collect::<Vec<_>>().join("\n");
-            env::append(Path::new(&p), &format!("{without_marker}\n"))?;
-        }
-    } else {
-        // No PR (push, schedule, dispatch with base-ref): report only.
-        review::apply(&mut report, &config, &Facts::default());
-        if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
-            let md = markdown::render("report.md.j2", &report, None)
-                .map_err(|e| Error::Usage(format!("cannot render the summary: {e}")))?;
-            env::append(Path::new(&p), &md)?;
+            Err(e) if e.is_forbidden() => run.log.notice(&format!(
+                "cannot comment on the PR ({e}): the token is read-only, as on pull requests from forks. The verdict, summary and outputs are still written; \
+                 to comment on fork PRs add the workflow_run companion (docs/action.md#fork-pull-requests), which posts costgate-comment.json from the uploaded artifact."
+            )),
+            Err(e) => run.log.warning(&format!("the PR comment could not be written: {e}")),
         }
     }
+    if let Some(p) = run.env.var("GITHUB_STEP_SUMMARY") {
+        let without_marker: String = body.lines().skip(1).collect::<Vec<_>>().join("\n");
+        env::append(Path::new(&p), &format!("{without_marker}\n"))?;
+    }
+    Ok(())
+}
 
-    let json_path = out_dir.join("report.json");
-    write_file(&out_dir, "report.json", &report.to_json())?;
-    if let Some(p) = env.var("GITHUB_OUTPUT") {
+/// `::warning file=…` on each head template whose segment grew (render mode).
+fn annotate(run: &mut Run<'_>) {
+    let Some(routes) = run.loaded.head.routes() else {
+        return;
+    };
+    let lookup = |intent: &str, segment: &str| match routes.for_intent(intent) {
+        Some(Route::Model { system, prompt, .. }) => match segment {
+            "system" => system.clone(),
+            "prompt" => prompt.clone(),
+            _ => None,
+        },
+        _ => None,
+    };
+    // Annotations name files relative to the repository root, the working directory included.
+    let prefix = run
+        .inputs
+        .working_directory
+        .as_deref()
+        .map(|w| format!("{}/", w.trim_end_matches('/')))
+        .unwrap_or_default();
+    let of = |i: &str, s: &str| lookup(i, s).map(|p| format!("{prefix}{p}"));
+    for a in comment::annotations(&run.report, &of) {
+        run.log.warning_at(&a.file, &a.message);
+    }
+}
+
+/// Phase 7: report.json, the step outputs, and the terminal form of the report in the log.
+fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
+    let report = &run.report;
+    let json_path = run.out_dir.join("report.json");
+    crate::files::write_file(&json_path, &report.to_json())?;
+    if let Some(p) = run.env.var("GITHUB_OUTPUT") {
         let num = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
+        let max = if report.summary.max_regression_unbounded {
+            "inf".into()
+        } else {
+            num(report.summary.max_regression_pct)
+        };
+        let jira_key = report.review.ticket.as_ref().and_then(|t| t.key.clone());
         env::write_outputs(
             Path::new(&p),
             &[
                 ("verdict", report.verdict.as_str().to_string()),
                 // Relative to the workspace: the container's /github/workspace is another path on
                 // the runner, where later steps read it.
-                ("report-json", workspace_relative(env, &json_path)),
-                ("comment-url", comment_url.unwrap_or_default()),
-                (
-                    "jira-key",
-                    report
-                        .review
-                        .ticket
-                        .as_ref()
-                        .and_then(|t| t.key.clone())
-                        .unwrap_or_default(),
-                ),
-                (
-                    "max-regression-pct",
-                    if report.summary.max_regression_unbounded {
-                        "inf".into()
-                    } else {
-                        num(report.summary.max_regression_pct)
-                    },
-                ),
+                ("report-json", workspace_relative(run.env, &json_path)),
+                ("comment-url", run.comment_url.clone().unwrap_or_default()),
+                ("jira-key", jira_key.unwrap_or_default()),
+                ("max-regression-pct", max),
                 ("p95-delta-pct", num(report.summary.p95_delta_pct)),
                 ("total-delta-pct", num(report.summary.total_delta_pct)),
             ],
         )?;
     }
-    log.line(crate::terminal::check(&report, false));
-    Ok(Outcome {
-        stdout: log.0,
-        exit_code: exit_override.unwrap_or_else(|| report.verdict.exit_code()),
+    run.log.line(crate::terminal::check(report, false));
+    let exit_code = run
+        .exit_override
+        .unwrap_or_else(|| report.verdict.exit_code());
+    Ok(Finished {
+        log: run.log.into_string(),
+        exit_code,
     })
 }
 
@@ -532,31 +601,4 @@ fn workspace_relative(env: &RunnerEnv, path: &Path) -> String {
     env.var("GITHUB_WORKSPACE")
         .and_then(|ws| path.strip_prefix(&ws).ok().map(|p| p.display().to_string()))
         .unwrap_or_else(|| path.display().to_string())
-}
-
-
-fn write_file(dir: &Path, name: &str, text: &str) -> Result<PathBuf> {
-    let path = dir.join(name);
-    std::fs::create_dir_all(dir)
-        .and_then(|_| std::fs::write(&path, text))
-        .map_err(|source| Error::Write {
-            path: path.display().to_string(),
-            source,
-        })?;
-    Ok(path)
-}
-
-fn head_routes(head: &Side, config_path: &str, base: &Side) -> Result<Routes> {
-    let base_cfg =
-        Config::load(base.tree.as_ref(), config_path).map_err(|d| Error::config("base", d))?;
-    let head_cfg =
-        Config::load(head.tree.as_ref(), config_path).map_err(|d| Error::config("head", d))?;
-    let pricing =
-        gate::load_pricing(base.tree.as_ref(), &base_cfg).map_err(|d| Error::config("base", d))?;
-    let spec = head_cfg
-        .routes
-        .as_ref()
-        .ok_or_else(|| Error::Usage("no routes".into()))?;
-    Routes::load(head.tree.as_ref(), spec, &head_cfg.file, &pricing)
-        .map_err(|d| Error::config("head", d))
 }

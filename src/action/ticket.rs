@@ -2,18 +2,14 @@
 //! and the inputs describe, finding or creating the PR's ticket, and finding open override tickets
 //! whose paths a PR touches.
 
-use chrono::Utc;
-
 use super::env::{Inputs, RunnerEnv};
 use super::facts;
-use super::run::Log;
-use crate::config::{Config, JiraApi};
-use crate::gate::Side;
+use super::log::Log;
+use crate::config::Config;
 use crate::github::PullRequest;
 use crate::jira::{self, Jira, ticket};
-use crate::markdown;
-use crate::report::Report;
-use crate::review::{self, TicketRecord};
+use crate::report::{Report, TicketRecord};
+use crate::templates::Templates;
 
 /// The JIRA client the base's configuration and the inputs describe, or why there is none.
 pub(super) fn jira_client<'c>(
@@ -23,21 +19,15 @@ pub(super) fn jira_client<'c>(
     let Some(jc) = &config.jira else {
         return Err("no `jira` section in costgate.yaml on the base branch, so no follow-up ticket can be opened".into());
     };
-    let url = inputs.jira_url.clone().unwrap_or_else(|| jc.url.clone());
     let Some(token) = inputs.jira_token.clone() else {
         return Err("the `jira-token` input is not set".into());
     };
-    let auth = match (&inputs.jira_user, jc.api) {
-        (Some(u), _) => jira::Auth::Basic {
-            user: u.clone(),
-            token,
-        },
-        (None, JiraApi::V2) => jira::Auth::Bearer(token),
-        (None, JiraApi::V3) => {
-            return Err("Jira Cloud (api: v3) needs the `jira-user` input (the account e-mail) with the API token".into());
-        }
+    let creds = jira::Credentials {
+        url: inputs.jira_url.clone(),
+        user: inputs.jira_user.clone(),
+        token,
     };
-    Ok((Jira::new(&url, jc.api, auth)?, jc))
+    Ok((Jira::from_settings(jc, creds, "the `jira-user` input")?, jc))
 }
 
 /// Open override tickets (from merged PRs' markers) whose paths this PR touches.
@@ -46,8 +36,8 @@ pub(super) async fn open_tickets(
     merged: &[facts::MergedRecord],
     files: &[String],
     log: &mut Log,
-) -> Vec<review::OpenTicket> {
-    let mut out: Vec<review::OpenTicket> = Vec::new();
+) -> Vec<crate::report::OpenTicket> {
+    let mut out: Vec<crate::report::OpenTicket> = Vec::new();
     for m in merged {
         let Some(rec) = &m.record else { continue };
         let Some(key) = &rec.ticket else { continue };
@@ -65,7 +55,7 @@ pub(super) async fn open_tickets(
         }
         match client.is_done(key).await {
             Ok(true) => {}
-            Ok(false) => out.push(review::OpenTicket {
+            Ok(false) => out.push(crate::report::OpenTicket {
                 key: key.clone(),
                 pr: m.number,
                 paths,
@@ -76,18 +66,25 @@ pub(super) async fn open_tickets(
     out
 }
 
+/// What the override ticket is opened from.
+pub(super) struct TicketContext<'a> {
+    pub env: &'a RunnerEnv,
+    pub inputs: &'a Inputs,
+    pub config: &'a Config,
+    pub templates: &'a Templates,
+    pub clock: crate::clock::Clock,
+}
+
 /// Finds or creates the override ticket. Never fails: an error is recorded in the ticket record.
-#[allow(clippy::too_many_arguments)]
+/// `known`: the ticket key an earlier run of this PR recorded.
 pub(super) async fn open_ticket(
-    env: &RunnerEnv,
-    inputs: &Inputs,
-    config: &Config,
+    cx: &TicketContext<'_>,
     report: &Report,
-    base: &Side,
     pr: &PullRequest,
     files: &[String],
     known: Option<&str>,
 ) -> TicketRecord {
+    let (env, inputs, config) = (cx.env, cx.inputs, cx.config);
     let fail = |e: String| TicketRecord {
         key: None,
         url: None,
@@ -113,25 +110,14 @@ pub(super) async fn open_ticket(
         applied_by: o.and_then(|o| o.applied_by.clone()).unwrap_or_default(),
         applied_at: o.and_then(|o| o.applied_at.clone()),
         paths: files.to_vec(),
-        due: (Utc::now().date_naive()
+        due: (cx.clock.today()
             + chrono::Duration::days(i64::from(config.override_.review_due_days)))
         .format("%Y-%m-%d")
         .to_string(),
     };
-    let read = |name: &str| {
-        base.tree
-            .read_string(&format!("{}/{name}", markdown::OVERRIDE_DIR))
-            .ok()
-            .flatten()
-    };
-    let (summary, description) = match ticket::render(
-        report,
-        &input,
-        read(ticket::SUMMARY_TEMPLATE).as_deref(),
-        read(ticket::DESCRIPTION_TEMPLATE).as_deref(),
-    ) {
+    let (summary, description) = match ticket::render(report, &input, cx.templates) {
         Ok(x) => x,
-        Err(e) => return fail(format!("ticket template: {e}")),
+        Err(e) => return fail(e.to_string()),
     };
     let label = ticket::pr_label(&repository, pr.number);
     let labels = vec![

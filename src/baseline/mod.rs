@@ -232,15 +232,6 @@ pub fn same_but_band(a: &crate::dataset::Case, b: &crate::dataset::Case) -> bool
     &a == b
 }
 
-/// Today's UTC date, or `COSTGATE_TODAY` (YYYY-MM-DD) when set: reports that mention dates
-/// (overdue re-baselines, drift weeks) are then reproducible in tests and re-runs.
-pub fn today() -> NaiveDate {
-    std::env::var("COSTGATE_TODAY")
-        .ok()
-        .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
-        .unwrap_or_else(|| chrono::Utc::now().date_naive())
-}
-
 /// The baseline's metrics from K priced runs. `costs` holds each case's median cost over the runs
 /// and its weight. Means and shares are weighted like the verdict's mean; percentiles are over cases.
 /// Token and routing metrics are averaged over the runs (a nondeterministic harness may route a

@@ -157,7 +157,11 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
     let (mut release_mean, mut release_delta) = (None, None);
     if let Some(t) = &tag {
         let base = Side::git(&req.repo, t, "release")?;
-        match gate::check(&base, &main, &req.options) {
+        let ro = gate::RunOptions {
+            clock: crate::clock::Clock::on(req.date),
+            ..Default::default()
+        };
+        match gate::check_with(&base, &main, &req.options, ro) {
             Ok(r) => {
                 release_mean = Some(r.summary.base_mean_usd);
                 release_delta = delta(r.summary.head_mean_usd, r.summary.base_mean_usd);
@@ -247,7 +251,6 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         notes,
     })
 }
-
 
 /// The text report.
 pub fn render_text(o: &Outcome) -> String {

@@ -3,34 +3,14 @@
 //! reused (the same JQL search the override tickets use).
 //!
 //! Credentials come from the environment (`JIRA_TOKEN`, plus `JIRA_USER` for Cloud, optionally
-//! `JIRA_URL` to override `jira.url`), never from the command line, so they stay out of process
-//! listings and logs.
+//! `JIRA_URL` to override `jira.url`; read by the command layer), never from the command line, so
+//! they stay out of process listings and logs.
 
 use chrono::{Days, NaiveDate};
 
 use super::TicketRequest;
-use crate::config::{Config, JiraApi};
-use crate::jira::{self, Jira, Ticket, ticket};
-
-/// JIRA credentials read from the environment.
-#[derive(Debug)]
-pub struct Credentials {
-    pub url: Option<String>,
-    pub user: Option<String>,
-    pub token: String,
-}
-
-impl Credentials {
-    /// `None` when `JIRA_TOKEN` is unset or empty: the ticket is then reported, not filed.
-    pub fn from_env() -> Option<Credentials> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        Some(Credentials {
-            url: var("JIRA_URL"),
-            user: var("JIRA_USER"),
-            token: var("JIRA_TOKEN")?,
-        })
-    }
-}
+use crate::config::Config;
+use crate::jira::{Credentials, Jira, Ticket, ticket};
 
 /// Days the drift ticket is due in.
 pub const DUE_DAYS: u64 = 7;
@@ -48,20 +28,7 @@ pub fn file(
             "no `jira` section in costgate.yaml, so the drift ticket cannot be filed".into(),
         );
     };
-    let auth = match (creds.user, jc.api) {
-        (Some(user), _) => jira::Auth::Basic {
-            user,
-            token: creds.token,
-        },
-        (None, JiraApi::V2) => jira::Auth::Bearer(creds.token),
-        (None, JiraApi::V3) => {
-            return Err(
-                "Jira Cloud (api: v3) needs JIRA_USER (the account e-mail) with JIRA_TOKEN".into(),
-            );
-        }
-    };
-    let url = creds.url.unwrap_or_else(|| jc.url.clone());
-    let client = Jira::new(&url, jc.api, auth)?;
+    let client = Jira::from_settings(jc, creds, "JIRA_USER")?;
     let due = date
         .checked_add_days(Days::new(DUE_DAYS))
         .unwrap_or(date)

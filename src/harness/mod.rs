@@ -13,12 +13,12 @@ use std::time::Duration;
 use crate::config::Harness;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::fmt::usd;
 use crate::mock::record::CallRecord;
 use crate::mock::{Server, Settings};
 use crate::pricing::PricingTable;
 use crate::progress::Progress;
 use crate::render::{Priced, Segments};
-use crate::fmt::usd;
 use crate::tree::Tree;
 use process::{Checkout, Ended};
 
@@ -194,7 +194,6 @@ fn missing_cases(
         .map(String::from)
         .collect()
 }
-
 
 #[derive(Default)]
 struct Acc {

@@ -41,6 +41,14 @@ pub struct JiraError {
 }
 
 #[derive(Debug, Clone)]
+/// Credentials for a JIRA client; never in `Debug` output (it holds the token).
+pub struct Credentials {
+    /// Overrides `jira.url` of the configuration.
+    pub url: Option<String>,
+    pub user: Option<String>,
+    pub token: String,
+}
+
 pub struct Jira {
     http: reqwest::Client,
     base: String,
@@ -94,6 +102,31 @@ struct StatusCategory {
 }
 
 impl Jira {
+    /// The one way a client is built from the base's `jira:` section and credentials (the Action's
+    /// `jira-*` inputs, or drift's `JIRA_*` variables): `url` overrides `jira.url`; a user means
+    /// Basic auth (Cloud), none means a Bearer token (Data Center, `api: v2`). `names` says how the
+    /// caller calls its user setting, for the message when Cloud lacks one.
+    pub fn from_settings(
+        settings: &crate::config::Jira,
+        creds: Credentials,
+        user_setting: &str,
+    ) -> Result<Jira, String> {
+        let url = creds.url.unwrap_or_else(|| settings.url.clone());
+        let auth = match (creds.user, settings.api) {
+            (Some(user), _) => Auth::Basic {
+                user,
+                token: creds.token,
+            },
+            (None, JiraApi::V2) => Auth::Bearer(creds.token),
+            (None, JiraApi::V3) => {
+                return Err(format!(
+                    "Jira Cloud (api: v3) needs {user_setting} (the account e-mail) with the API token"
+                ));
+            }
+        };
+        Jira::new(&url, settings.api, auth)
+    }
+
     pub fn new(base_url: &str, api: JiraApi, auth: Auth) -> Result<Jira, String> {
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
             return Err(format!("JIRA url `{base_url}` must be an http(s) URL"));

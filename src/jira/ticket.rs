@@ -3,18 +3,14 @@
 //! then converted to Atlassian Document Format (Cloud, v3) or wiki text (Data Center, v2). Text from
 //! the PR is inserted literally: ADF text nodes are inert, and wiki markup characters are escaped.
 
-use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::config::JiraApi;
-use crate::report::Report;
 use crate::fmt::{pct, usd};
+use crate::report::Report;
+use crate::templates::{TemplateError, Templates};
 
-pub const SUMMARY_TEMPLATE: &str = "jira-summary.j2";
-pub const DESCRIPTION_TEMPLATE: &str = "jira-description.j2";
-const SUMMARY: &str = include_str!("../../templates/jira-summary.j2");
-const DESCRIPTION: &str = include_str!("../../templates/jira-description.j2");
 const MAX_ROWS: usize = 20;
 const MAX_PATHS: usize = 50;
 
@@ -51,21 +47,8 @@ pub fn pr_label(repository: &str, pr: u64) -> String {
 pub fn render(
     report: &Report,
     t: &TicketInput,
-    summary_override: Option<&str>,
-    description_override: Option<&str>,
-) -> Result<(String, String), minijinja::Error> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Chainable);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.add_template_owned(
-        SUMMARY_TEMPLATE,
-        summary_override.unwrap_or(SUMMARY).to_string(),
-    )?;
-    env.add_template_owned(
-        DESCRIPTION_TEMPLATE,
-        description_override.unwrap_or(DESCRIPTION).to_string(),
-    )?;
+    templates: &Templates,
+) -> Result<(String, String), TemplateError> {
     let regressions = report.regressions();
     let rows: Vec<Value> = regressions
         .iter()
@@ -96,10 +79,10 @@ pub fn render(
         paths => t.paths.iter().take(MAX_PATHS).collect::<Vec<_>>(),
         paths_total => t.paths.len(),
     };
-    let summary = one_line(&env.get_template(SUMMARY_TEMPLATE)?.render(&ctx)?);
+    let summary = one_line(&templates.render(crate::templates::JIRA_SUMMARY, ctx.clone())?);
     // JIRA caps summaries at 255 characters.
     let summary: String = summary.chars().take(255).collect();
-    let description = env.get_template(DESCRIPTION_TEMPLATE)?.render(&ctx)?;
+    let description = templates.render(crate::templates::JIRA_DESCRIPTION, ctx)?;
     Ok((summary, description))
 }
 

@@ -5,7 +5,6 @@
 
 pub mod answer;
 pub mod attribution;
-pub mod cli;
 pub mod error;
 pub mod eventstream;
 mod handler;

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::Settings;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::gate::load_pricing;
+use crate::inputs::{load_config_file, load_pricing};
 use crate::pricing::PricingTable;
 
 /// Settings for `costgate mock --config PATH`; with no path, `./costgate.yaml` when it exists, else
@@ -26,7 +26,7 @@ pub fn from_config(path: Option<&Path>) -> Result<Settings> {
             path.display()
         )));
     }
-    let (tree, cfg) = crate::gate::load_config_file(&path)?;
+    let (tree, cfg) = load_config_file(&path)?;
     let pricing = load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?;
     let dataset = Dataset::load(&tree, &cfg.golden).map_err(|d| Error::config("config", d))?;
     let output_by_intent =

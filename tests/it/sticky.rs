@@ -11,6 +11,7 @@ use costgate::config::OnPass;
 use costgate::gate::{self, Options, Side};
 use costgate::github::{GitHub, RetryPolicy};
 use costgate::report::Report;
+use costgate::templates::Templates;
 use costgate::tree::DirTree;
 use costgate::verdict::Verdict;
 use serde_json::json;
@@ -72,7 +73,7 @@ async fn run_once(gh: &GitHub, report: &Report) -> Outcome {
             previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()),
             ..meta()
         };
-        comment::render(report, &m, &record, None).unwrap()
+        comment::render(report, &m, &record, &Templates::builtin()).unwrap()
     })
     .await
     .unwrap();
@@ -284,7 +285,7 @@ fn huge_report_is_truncated_in_the_table_not_the_verdict() {
             v: 1,
             ..Default::default()
         },
-        None,
+        &Templates::builtin(),
     )
     .unwrap();
     let n = body.chars().count();
@@ -321,7 +322,7 @@ fn text_from_the_pr_cannot_inject_markup_mentions_or_a_marker() {
             verdict: Some(report.verdict),
             ..Default::default()
         },
-        None,
+        &Templates::builtin(),
     )
     .unwrap();
     assert_eq!(
@@ -366,7 +367,7 @@ fn comment_body_snapshot() {
     let facts = costgate::review::Facts {
         pr_body: Some(body.into()),
         approvers: costgate::action::approver_rules(&config),
-        override_finding: Some(costgate::review::OverrideFinding {
+        override_finding: Some(costgate::report::OverrideFinding {
             label: "emergency-override".into(),
             applied_by: Some("mallory".into()),
             applied_at: Some("2026-11-20T09:00:00Z".into()),
@@ -384,7 +385,9 @@ fn comment_body_snapshot() {
         pr: Some(7),
         ..Default::default()
     };
-    insta::assert_snapshot!(comment::render(&report, &meta(), &record, None).unwrap());
+    insta::assert_snapshot!(
+        comment::render(&report, &meta(), &record, &Templates::builtin()).unwrap()
+    );
 }
 
 fn slow_client(fake: &FakeGitHub) -> GitHub {
@@ -472,7 +475,7 @@ async fn each_scope_keeps_its_own_comment() {
             Some(scope),
             report.verdict,
             OnPass::Silent,
-            |_| comment::render(&report, &meta(), &record, None).unwrap(),
+            |_| comment::render(&report, &meta(), &record, &Templates::builtin()).unwrap(),
         )
         .await
         .unwrap();
@@ -503,7 +506,7 @@ fn overridden_comment_snapshot() {
     report.cases = keep;
     let config = costgate::config::Config::parse("version: 1\nroutes: r.yaml\n", "c.yaml").unwrap();
     let facts = costgate::review::Facts {
-        override_finding: Some(costgate::review::OverrideFinding {
+        override_finding: Some(costgate::report::OverrideFinding {
             label: "emergency-override".into(),
             applied_by: Some("lead".into()),
             applied_at: Some("2026-11-20T09:00:00Z".into()),
@@ -513,7 +516,7 @@ fn overridden_comment_snapshot() {
         ..Default::default()
     };
     costgate::review::apply(&mut report, &config, &facts);
-    report.review.ticket = Some(costgate::review::TicketRecord {
+    report.review.ticket = Some(costgate::report::TicketRecord {
         key: Some("COST-17".into()),
         url: Some("https://example.atlassian.net/browse/COST-17".into()),
         error: None,
@@ -530,5 +533,7 @@ fn overridden_comment_snapshot() {
         paths: vec!["app/prompts/system.j2".into()],
         ..Default::default()
     };
-    insta::assert_snapshot!(comment::render(&report, &meta(), &record, None).unwrap());
+    insta::assert_snapshot!(
+        comment::render(&report, &meta(), &record, &Templates::builtin()).unwrap()
+    );
 }

@@ -1,6 +1,6 @@
-//! Command-line arguments and handlers of the ratchet commands (`baseline`, `drift`, `backtest`,
-//! `calibrate`), kept apart from `cli.rs` so the gate's own commands stay readable. Handlers
-//! return an [`Outcome`]; file writes happen here, never in the library modules.
+//! The ratchet commands (`baseline`, `drift`, `backtest`, `calibrate`): arguments and handlers.
+//! Handlers serialise typed results and write files through [`super::output`]; the library
+//! modules they call never write or print.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,9 +8,12 @@ use std::sync::Arc;
 use chrono::{Months, NaiveDate};
 use clap::{Args, ValueEnum};
 
+use serde::Serialize;
+
+use super::Outcome;
+use super::env::Vars;
+use super::output::{json, json_sorted, write_file};
 use crate::baseline::rebaseline::{self, Request};
-use crate::baseline::today;
-use crate::cli::Outcome;
 use crate::error::{Error, Result};
 use crate::gate::{Options, Side};
 use crate::progress;
@@ -57,7 +60,7 @@ fn head_commit(dir: &Path) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-pub fn baseline(a: BaselineArgs) -> Result<Outcome> {
+pub fn baseline(a: BaselineArgs, env: &Vars) -> Result<Outcome> {
     if !a.dir.is_dir() {
         return Err(Error::Usage(format!(
             "--dir {}: not a directory",
@@ -76,7 +79,7 @@ pub fn baseline(a: BaselineArgs) -> Result<Outcome> {
     let mode = crate::config::Config::load(tree.as_ref(), &a.config)
         .map_err(|d| Error::config("tree", d))?
         .mode;
-    let date = today();
+    let date = env.clock.today();
     let req = Request {
         runs: a.runs.unwrap_or(if mode == crate::config::Mode::Harness {
             5
@@ -92,18 +95,20 @@ pub fn baseline(a: BaselineArgs) -> Result<Outcome> {
     let progress = progress::for_stderr();
     let outcome = rebaseline::rebaseline(&side, &opts, &req, progress.as_ref())?;
     let mut stdout = match a.format {
-        OutFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&serde_json::json!({
-                "dry_run": a.dry_run,
-                "baseline": baseline_json(&outcome.baseline),
-                "cases": outcome.cases,
-                "files_changed": outcome.files.iter().filter(|f| f.changed()).map(|f| f.path.clone()).collect::<Vec<_>>(),
-                "diff": a.dry_run.then(|| outcome.files.iter().map(|f| f.diff()).collect::<String>()),
-            }))
-            .unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        OutFormat::Json => json_sorted(&BaselineOutput {
+            dry_run: a.dry_run,
+            baseline: BaselineJson::from(&outcome.baseline),
+            cases: &outcome.cases,
+            files_changed: outcome
+                .files
+                .iter()
+                .filter(|f| f.changed())
+                .map(|f| f.path.as_str())
+                .collect(),
+            diff: a
+                .dry_run
+                .then(|| outcome.files.iter().map(|f| f.diff()).collect()),
+        }),
         OutFormat::Text => rebaseline::render_text(&outcome),
     };
     if a.dry_run {
@@ -115,17 +120,7 @@ pub fn baseline(a: BaselineArgs) -> Result<Outcome> {
         }
     } else {
         for f in outcome.files.iter().filter(|f| f.changed()) {
-            let path = a.dir.join(&f.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
-            }
-            std::fs::write(&path, &f.new).map_err(|source| Error::Write {
-                path: path.display().to_string(),
-                source,
-            })?;
+            write_file(&a.dir.join(&f.path), &f.new)?;
         }
         if a.format == OutFormat::Text {
             let changed: Vec<&str> = outcome
@@ -147,15 +142,36 @@ pub fn baseline(a: BaselineArgs) -> Result<Outcome> {
     })
 }
 
-/// The baseline as JSON (dates as strings).
-fn baseline_json(b: &crate::baseline::Baseline) -> serde_json::Value {
-    serde_json::json!({
-        "baseline_date": b.date.to_string(),
-        "baseline_commit": b.commit,
-        "baseline_dataset_version": b.dataset_version,
-        "baseline_metrics": b.metrics,
-        "rebaseline_due": b.rebaseline_due.map(|d| d.to_string()),
-    })
+/// `baseline --format json`.
+#[derive(Serialize)]
+struct BaselineOutput<'a> {
+    dry_run: bool,
+    baseline: BaselineJson<'a>,
+    cases: &'a [rebaseline::CaseBand],
+    files_changed: Vec<&'a str>,
+    diff: Option<String>,
+}
+
+/// The baseline as JSON (dates as strings, as in `.cost-baseline.yaml`).
+#[derive(Serialize)]
+struct BaselineJson<'a> {
+    baseline_date: String,
+    baseline_commit: &'a str,
+    baseline_dataset_version: &'a str,
+    baseline_metrics: &'a crate::baseline::Metrics,
+    rebaseline_due: Option<String>,
+}
+
+impl<'a> From<&'a crate::baseline::Baseline> for BaselineJson<'a> {
+    fn from(b: &'a crate::baseline::Baseline) -> Self {
+        BaselineJson {
+            baseline_date: b.date.to_string(),
+            baseline_commit: &b.commit,
+            baseline_dataset_version: &b.dataset_version,
+            baseline_metrics: &b.metrics,
+            rebaseline_due: b.rebaseline_due.map(|d| d.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -182,13 +198,13 @@ pub struct CalibrateArgs {
     pub format: OutFormat,
 }
 
-pub fn calibrate(a: CalibrateArgs) -> Result<Outcome> {
+pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
     use crate::calibrate::{self, Calibration, logs};
     let tree = DirTree::new(&a.dir, a.dir.display().to_string());
     let pricing = if a.dir.join(&a.config).is_file() {
         let cfg = crate::config::Config::load(&tree, &a.config)
             .map_err(|d| Error::config("config", d))?;
-        crate::gate::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?
+        crate::inputs::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?
     } else {
         crate::pricing::PricingTable::builtin()
     };
@@ -208,7 +224,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<Outcome> {
         ),
         Err(_) => None,
     };
-    let outcome = calibrate::calibrate(parsed, &pricing, previous.as_ref(), today());
+    let outcome = calibrate::calibrate(parsed, &pricing, previous.as_ref(), env.clock.today());
     if outcome.records_used == 0 {
         return Err(Error::Usage(format!(
             "no usable invocation-log records in {} file(s): {} malformed, {} skipped{}",
@@ -222,31 +238,13 @@ pub fn calibrate(a: CalibrateArgs) -> Result<Outcome> {
         )));
     }
     if !a.dry_run {
-        if let Some(parent) = out_path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                path: parent.display().to_string(),
-                source,
-            })?;
-        }
-        std::fs::write(&out_path, outcome.calibration.to_yaml()).map_err(|source| {
-            Error::Write {
-                path: out_path.display().to_string(),
-                source,
-            }
-        })?;
+        write_file(&out_path, &outcome.calibration.to_yaml())?;
     }
     let stdout = match a.format {
-        OutFormat::Json => {
-            let mut v = serde_json::to_value(&outcome).unwrap_or_default();
-            v["calibration_file"] = serde_json::json!(if a.dry_run {
-                None
-            } else {
-                Some(out_path.display().to_string())
-            });
-            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        OutFormat::Json => json_sorted(&CalibrateOutput {
+            outcome: &outcome,
+            calibration_file: (!a.dry_run).then(|| out_path.display().to_string()),
+        }),
         OutFormat::Text => {
             let mut s = calibrate::render_text(&outcome);
             if !a.dry_run {
@@ -259,6 +257,14 @@ pub fn calibrate(a: CalibrateArgs) -> Result<Outcome> {
         stdout,
         exit_code: 0,
     })
+}
+
+/// `calibrate --format json`: the outcome and where it was written.
+#[derive(Serialize)]
+struct CalibrateOutput<'a> {
+    #[serde(flatten)]
+    outcome: &'a crate::calibrate::Outcome,
+    calibration_file: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -285,7 +291,7 @@ pub struct BacktestArgs {
     pub format: OutFormat,
 }
 
-pub fn backtest(a: BacktestArgs) -> Result<Outcome> {
+pub fn backtest(a: BacktestArgs, env: &Vars) -> Result<Outcome> {
     let req = crate::backtest::Request {
         repo: a.repo.clone(),
         branch: a.branch.clone(),
@@ -295,15 +301,12 @@ pub fn backtest(a: BacktestArgs) -> Result<Outcome> {
         options: Options {
             config_path: a.config.clone(),
         },
+        clock: env.clock,
     };
     let progress = progress::for_stderr();
     let o = crate::backtest::backtest(&req, progress.as_ref())?;
     let stdout = match a.format {
-        OutFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&o).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        OutFormat::Json => json(&o),
         OutFormat::Text => crate::backtest::render_text(&o),
     };
     Ok(Outcome {
@@ -345,20 +348,7 @@ pub struct DriftArgs {
     pub format: OutFormat,
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-            path: parent.display().to_string(),
-            source,
-        })?;
-    }
-    std::fs::write(path, text).map_err(|source| Error::Write {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-pub fn drift(a: DriftArgs) -> Result<Outcome> {
+pub fn drift(a: DriftArgs, env: &Vars) -> Result<Outcome> {
     use crate::drift;
     let history_path = a
         .history
@@ -377,7 +367,7 @@ pub fn drift(a: DriftArgs) -> Result<Outcome> {
         repo: a.repo.clone(),
         branch: a.branch.clone(),
         tag: a.tag.clone(),
-        date: a.date.unwrap_or_else(today),
+        date: a.date.unwrap_or_else(|| env.clock.today()),
         wow_pct: a.wow_pct,
         options: Options {
             config_path: a.config.clone(),
@@ -387,44 +377,30 @@ pub fn drift(a: DriftArgs) -> Result<Outcome> {
     let o = drift::drift(&req, history, progress.as_ref())?;
     write_file(&history_path, &drift::history_jsonl(&o.history))?;
     write_file(&chart_path, &drift::chart::render(&o.history))?;
-    let summary = a
-        .summary
-        .clone()
-        .or_else(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from));
+    let summary = a.summary.clone().or_else(|| env.step_summary.clone());
     if let Some(p) = summary {
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)
-            .and_then(|mut f| f.write_all(drift::render_markdown(&o).as_bytes()))
-            .map_err(|source| Error::Write {
-                path: p.display().to_string(),
-                source,
-            })?;
+        crate::action::env::append(&p, &drift::render_markdown(&o))?;
     }
     // A baseline flag files one high-priority ticket per ISO week when JIRA credentials are set.
-    let filed = file_drift_ticket(&a, &o);
+    let filed = file_drift_ticket(&a, &o, env);
     let stdout = match a.format {
-        OutFormat::Json => {
-            let e = &o.entry;
-            let v = serde_json::json!({
-                "baseline_delta_pct": e.baseline_delta_pct,
-                "release_tag": e.release_tag,
-                "release_delta_pct": e.release_delta_pct,
-                "week_over_week_pct": e.week_over_week_pct,
-                "flags": e.flags,
-                "entry": e,
-                "ticket": o.ticket,
-                "ticket_filed": filed.as_ref().ok().and_then(|t| t.as_ref()).map(|t| serde_json::json!({"key": t.key, "url": t.url, "created": t.created})),
-                "notes": o.notes,
-                "history_file": history_path.display().to_string(),
-                "chart_file": chart_path.display().to_string(),
-            });
-            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        OutFormat::Json => json_sorted(&DriftOutput {
+            baseline_delta_pct: o.entry.baseline_delta_pct,
+            release_tag: o.entry.release_tag.as_deref(),
+            release_delta_pct: o.entry.release_delta_pct,
+            week_over_week_pct: o.entry.week_over_week_pct,
+            flags: &o.entry.flags,
+            entry: &o.entry,
+            ticket: o.ticket.as_ref(),
+            ticket_filed: filed.as_ref().ok().and_then(|t| t.as_ref()).map(|t| Filed {
+                key: &t.key,
+                url: &t.url,
+                created: t.created,
+            }),
+            notes: &o.notes,
+            history_file: history_path.display().to_string(),
+            chart_file: chart_path.display().to_string(),
+        }),
         OutFormat::Text => {
             let mut s = drift::render_text(&o);
             s.push_str(&format!(
@@ -465,16 +441,40 @@ pub fn drift(a: DriftArgs) -> Result<Outcome> {
 fn file_drift_ticket(
     a: &DriftArgs,
     o: &crate::drift::Outcome,
+    env: &Vars,
 ) -> std::result::Result<Option<crate::jira::Ticket>, String> {
     let Some(req) = &o.ticket else {
         return Ok(None);
     };
-    let Some(creds) = crate::drift::ticket::Credentials::from_env() else {
+    let Some(creds) = env.jira_credentials() else {
         return Ok(None);
     };
     let tree = crate::tree::GitTree::open(&a.repo, &a.branch, a.branch.clone())
         .map_err(|e| e.to_string())?;
     let config = crate::config::Config::load(&tree, &a.config).map_err(|d| d.to_string())?;
-    let date = a.date.unwrap_or_else(today);
+    let date = a.date.unwrap_or_else(|| env.clock.today());
     crate::drift::ticket::file(&config, creds, req, date).map(Some)
+}
+
+/// `drift --format json` (SPEC 9's names first, then the whole entry).
+#[derive(Serialize)]
+struct DriftOutput<'a> {
+    baseline_delta_pct: Option<f64>,
+    release_tag: Option<&'a str>,
+    release_delta_pct: Option<f64>,
+    week_over_week_pct: Option<f64>,
+    flags: &'a [String],
+    entry: &'a crate::drift::Entry,
+    ticket: Option<&'a crate::drift::TicketRequest>,
+    ticket_filed: Option<Filed<'a>>,
+    notes: &'a [String],
+    history_file: String,
+    chart_file: String,
+}
+
+#[derive(Serialize)]
+struct Filed<'a> {
+    key: &'a str,
+    url: &'a str,
+    created: bool,
 }

@@ -2,13 +2,31 @@
 //! gracefully (in-flight requests finish, the record file is flushed).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Server, setup};
-use crate::cli::{MockArgs, Outcome};
+use clap::Args;
+
+use super::Outcome;
 use crate::error::{Error, Result};
+use crate::mock::{Server, setup};
 
-pub fn run(a: MockArgs) -> Result<Outcome> {
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Address to listen on; port 0 picks a free port (see --ready-file).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: String,
+    /// Written with the bound address (`127.0.0.1:PORT`) once listening.
+    #[arg(long)]
+    pub ready_file: Option<PathBuf>,
+    /// Append one JSONL line per call (the per-request audit trail).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// costgate.yaml whose pricing and golden cases to use (default: ./costgate.yaml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+pub fn mock(a: MockArgs) -> Result<Outcome> {
     let mut settings = setup::from_config(a.config.as_deref())?;
     settings.record = a.record.clone();
     let cases = settings.cases.len();

@@ -1,0 +1,58 @@
+//! Every environment variable costgate reads, in one place, read once per run. Library code takes
+//! what it needs as arguments (a [`Clock`], credentials, a path), so nothing below the command layer
+//! looks at the process environment behind its caller's back.
+//!
+//! | variable | read by | meaning |
+//! |---|---|---|
+//! | `COSTGATE_LOG` | `main.rs` | tracing filter for diagnostics on stderr (`debug`, `costgate=trace`) |
+//! | `COSTGATE_TODAY` | every command | pins "today" (`YYYY-MM-DD`): re-baseline due dates, drift weeks, override windows |
+//! | `NO_COLOR` | terminal output | plain text even on a terminal (anstream) |
+//! | `GITHUB_STEP_SUMMARY` | `drift`, `action` | file the markdown summary is appended to |
+//! | `JIRA_URL`, `JIRA_USER`, `JIRA_TOKEN` | `drift` | credentials for the weekly drift ticket |
+//! | `INPUT_*`, `GITHUB_*`, `RUNNER_*` | `action` | the runner's inputs and context ([`crate::action::env`]) |
+//! | toolchain variables (`PATH`, `HOME`, `LANG`, `VIRTUAL_ENV`, …) | harness mode | passed to the harness by allow-list ([`crate::harness`]) |
+
+use std::path::PathBuf;
+
+use crate::action::env::RunnerEnv;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::jira::Credentials;
+
+/// The environment as the commands use it. No `Debug`: it holds tokens.
+pub struct Vars {
+    pub clock: Clock,
+    pub step_summary: Option<PathBuf>,
+    jira_url: Option<String>,
+    jira_user: Option<String>,
+    jira_token: Option<String>,
+    /// The whole snapshot, for `costgate action` (which reads `INPUT_*` and `GITHUB_*`).
+    pub runner: RunnerEnv,
+}
+
+impl Vars {
+    /// Reads the process environment once.
+    pub fn from_process() -> Result<Vars> {
+        let runner = RunnerEnv::from_process();
+        let clock = Clock::pinned_or_system(runner.var("COSTGATE_TODAY").as_deref())
+            .map_err(Error::Usage)?;
+        Ok(Vars {
+            clock,
+            step_summary: runner.var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            jira_url: runner.var("JIRA_URL"),
+            jira_user: runner.var("JIRA_USER"),
+            jira_token: runner.var("JIRA_TOKEN"),
+            runner,
+        })
+    }
+
+    /// JIRA credentials for `drift`; `None` when `JIRA_TOKEN` is unset or empty (the ticket is
+    /// then reported, not filed).
+    pub fn jira_credentials(&self) -> Option<Credentials> {
+        Some(Credentials {
+            url: self.jira_url.clone(),
+            user: self.jira_user.clone(),
+            token: self.jira_token.clone()?,
+        })
+    }
+}

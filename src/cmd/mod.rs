@@ -1,0 +1,92 @@
+//! The command layer: argument definitions, one module per command (or family), the one
+//! [`Outcome`] every command returns, and the one output helper. Library modules never import from
+//! here; commands resolve their arguments once, call the library, and hand back text and an exit
+//! code for `main.rs` to print. The environment variables costgate reads are listed in [`env`].
+
+mod action;
+mod check;
+pub mod env;
+mod mock;
+mod output;
+mod ratchet;
+mod tokens;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::Result;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "costgate",
+    version,
+    about = "Stops pull requests from quietly making an LLM application more expensive"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The gate: price the golden dataset at base and head and give a verdict.
+    Check(check::CheckArgs),
+    /// Price the golden dataset at one tree and write its report.
+    Run(check::RunArgs),
+    /// Count tokens in files (or stdin) exactly as the gate does.
+    Tokens(tokens::TokensArgs),
+    /// Re-baseline: per-case expected_cost_band in the golden files and .cost-baseline.yaml.
+    Baseline(ratchet::BaselineArgs),
+    /// Compare offline token counts with Bedrock invocation logs; learn token scales and output lengths.
+    Calibrate(ratchet::CalibrateArgs),
+    /// Replay the gate over the last N merges of a branch: how often it would have fired.
+    Backtest(ratchet::BacktestArgs),
+    /// Cumulative drift of a branch against the baseline and the last release tag, with history and chart.
+    Drift(ratchet::DriftArgs),
+    /// The GitHub Action entry point: reads the runner's environment (INPUT_*, GITHUB_*).
+    Action,
+    /// The Bedrock Runtime stand-in: answers the AWS SDKs with exact token counts.
+    Mock(mock::MockArgs),
+    /// Combine the partial reports of `check --shard I/N` runs into one verdict.
+    Merge(check::MergeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// What a command produced: text for stdout and the process exit code.
+#[derive(Debug)]
+pub struct Outcome {
+    pub stdout: String,
+    pub exit_code: i32,
+}
+
+impl Outcome {
+    /// Text that gates nothing (exit 0).
+    pub fn text(stdout: String) -> Outcome {
+        Outcome {
+            stdout,
+            exit_code: 0,
+        }
+    }
+}
+
+/// Runs a parsed command. `stdin` supplies input for `tokens` without files.
+pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
+    let env = env::Vars::from_process()?;
+    match cli.command {
+        Command::Check(a) => check::check(a, &env),
+        Command::Run(a) => check::run(a, &env),
+        Command::Merge(a) => check::merge(a, &env),
+        Command::Tokens(a) => tokens::tokens(a, stdin),
+        Command::Baseline(a) => ratchet::baseline(a, &env),
+        Command::Calibrate(a) => ratchet::calibrate(a, &env),
+        Command::Backtest(a) => ratchet::backtest(a, &env),
+        Command::Drift(a) => ratchet::drift(a, &env),
+        Command::Action => action::action(&env),
+        Command::Mock(a) => mock::mock(a),
+    }
+}

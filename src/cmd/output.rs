@@ -1,0 +1,58 @@
+//! The one output helper: a report rendered in the requested format for stdout and written to
+//! `--out`, and the JSON forms commands print. Files are written by [`crate::files`].
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::Format;
+use crate::error::{Error, Result};
+pub use crate::files::write_file;
+use crate::report::Report;
+use crate::templates::Templates;
+use crate::{markdown, terminal};
+
+/// Pretty JSON with a final newline, the form of every JSON document costgate prints or writes.
+pub fn json<T: Serialize>(value: &T) -> String {
+    // Plain data with finite floats: serialising cannot fail.
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Pretty JSON with every object's keys sorted (through `serde_json::Value`), the form the
+/// ratchet commands have always printed; reports keep their field order.
+pub fn json_sorted<T: Serialize>(value: &T) -> String {
+    json(&serde_json::to_value(value).unwrap_or_default())
+}
+
+/// A gate report's outputs: `--out DIR` gets `report.json` (`json`, which may carry more than the
+/// report, as a partial report does) and `report.md`; stdout gets the requested format, with
+/// `text` standing for the terminal form.
+pub fn emit_report(
+    report: &Report,
+    json_doc: &str,
+    text: impl FnOnce() -> String,
+    format: Format,
+    out: Option<&Path>,
+    templates: &Templates,
+) -> Result<String> {
+    let md = || {
+        markdown::render(templates, report)
+            .map_err(|e| Error::Usage(format!("cannot render the markdown report: {e}")))
+    };
+    if let Some(dir) = out {
+        write_file(&dir.join("report.json"), json_doc)?;
+        write_file(&dir.join("report.md"), &md()?)?;
+    }
+    Ok(match format {
+        Format::Json => json_doc.to_string(),
+        Format::Markdown => md()?,
+        Format::Text => text(),
+    })
+}
+
+/// The terminal form of a gate report, coloured (anstream strips it off a terminal).
+pub fn terminal_text(report: &Report) -> impl FnOnce() -> String + '_ {
+    || terminal::check(report, true)
+}

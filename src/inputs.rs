@@ -1,0 +1,257 @@
+//! Resolve once: everything a run reads from its trees (configuration, prices, dataset, routes or
+//! harness, calibration) is loaded here, once per side, into [`Inputs`], which the gate, the review
+//! layers and the Action share. Policy comes from the base only; application wiring from each side.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::{Config, Mode};
+use crate::dataset::Dataset;
+use crate::diag::Diagnostics;
+use crate::error::{Error, Result};
+use crate::pricing::PricingTable;
+use crate::report::SideInfo;
+use crate::routes::Routes;
+use crate::tree::Tree;
+
+/// One side of a comparison: a tree and, for git trees, its commit.
+#[derive(Clone)]
+pub struct Side {
+    pub name: &'static str,
+    pub tree: Arc<dyn Tree>,
+    pub commit: Option<String>,
+}
+
+impl Side {
+    /// The commit `rev` of the repository at `repo`, read from git objects (no checkout).
+    pub fn git(repo: &std::path::Path, rev: &str, name: &'static str) -> Result<Side> {
+        let tree =
+            crate::tree::GitTree::open(repo, rev, format!("{name} ({rev})")).map_err(|source| {
+                Error::Tree {
+                    side: name.into(),
+                    source,
+                }
+            })?;
+        let commit = Some(tree.commit().to_string());
+        Ok(Side {
+            name,
+            tree: Arc::new(tree),
+            commit,
+        })
+    }
+
+    pub(crate) fn info(&self) -> SideInfo {
+        SideInfo {
+            label: self.tree.label().to_string(),
+            commit: self.commit.clone(),
+        }
+    }
+
+    pub(crate) fn cfg_err(&self) -> impl Fn(Diagnostics) -> Error + '_ {
+        move |d| Error::config(self.name, d)
+    }
+}
+
+/// Options shared by `check` and `run`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Path of `costgate.yaml` inside each tree.
+    pub config_path: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            config_path: crate::config::DEFAULT_PATH.to_string(),
+        }
+    }
+}
+
+/// Opens a `costgate.yaml` given as a file path (`tokens --config`, `mock --config`): the tree
+/// is the file's directory, against which its other paths resolve.
+pub fn load_config_file(path: &std::path::Path) -> Result<(crate::tree::DirTree, Config)> {
+    let root = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tree = crate::tree::DirTree::new(root, root.display().to_string());
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cfg = Config::load(&tree, &file).map_err(|d| Error::config("config", d))?;
+    Ok((tree, cfg))
+}
+
+/// The price table a side's configuration asks for.
+pub fn load_pricing(
+    tree: &dyn Tree,
+    config: &Config,
+) -> std::result::Result<PricingTable, Diagnostics> {
+    // Learned `token_scale`s (`costgate calibrate`) apply on top of the price file.
+    let mut table = load_price_file(tree, config)?;
+    crate::calibrate::apply_scales(tree, &mut table)?;
+    Ok(table)
+}
+
+fn load_price_file(
+    tree: &dyn Tree,
+    config: &Config,
+) -> std::result::Result<PricingTable, Diagnostics> {
+    let Some(path) = &config.pricing else {
+        return Ok(PricingTable::builtin());
+    };
+    match tree.read_string(path) {
+        Ok(Some(text)) => PricingTable::with_overrides(&text, path),
+        Ok(None) => Err(Diagnostics(vec![
+            crate::diag::Diagnostic::new(
+                config.file.as_str(),
+                format!("pricing file `{path}` not found in {}", tree.label()),
+            )
+            .help("fix `pricing:` in costgate.yaml or remove it to use the built-in table"),
+        ])),
+        Err(e) => Err(Diagnostics(vec![crate::diag::Diagnostic::new(
+            path.as_str(),
+            e.to_string(),
+        )])),
+    }
+}
+
+/// How a side's application is priced: its routes and templates, or its own code via a harness.
+pub enum App {
+    Render(Routes),
+    Harness(crate::config::Harness),
+}
+
+pub(crate) fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) -> Result<App> {
+    if config.mode == Mode::Harness {
+        return config.harness.clone().map(App::Harness).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: `mode: harness` needs a `harness` section",
+                config.file
+            ))
+        });
+    }
+    let spec = config
+        .routes
+        .as_ref()
+        .ok_or_else(|| Error::Usage(format!("{}: no `routes`", config.file)))?;
+    Routes::load(side.tree.as_ref(), spec, &config.file, pricing)
+        .map(App::Render)
+        .map_err(side.cfg_err())
+}
+
+/// Everything read from the base: its configuration (policy), prices, dataset and its own routes.
+pub struct BaseInputs {
+    /// Policy: thresholds, dataset location, prices, approvers (SPEC 5).
+    pub config: Config,
+    pub pricing: PricingTable,
+    pub dataset: Dataset,
+    pub app: App,
+    /// Output length per intent from `costgate/calibration.yaml` (policy, so the base's).
+    pub calibrated: BTreeMap<String, u64>,
+}
+
+impl BaseInputs {
+    /// Loads one tree as the base (or as the only tree of `run`), reporting every problem in every
+    /// file at once.
+    pub fn load(base: &Side, opts: &Options) -> Result<BaseInputs> {
+        let (config, mut problems) =
+            Config::load_lenient(base.tree.as_ref(), &opts.config_path).map_err(base.cfg_err())?;
+        let pricing = load_pricing(base.tree.as_ref(), &config).unwrap_or_else(|d| {
+            problems.extend(d.0);
+            PricingTable::builtin()
+        });
+        let dataset = Dataset::load(base.tree.as_ref(), &config.golden).unwrap_or_else(|d| {
+            problems.extend(d.0);
+            Dataset::default()
+        });
+        let app = match load_routes(base, &config, &pricing) {
+            Ok(r) => Some(r),
+            Err(Error::Config { diagnostics, .. }) => {
+                problems.extend(diagnostics.0);
+                None
+            }
+            Err(other) => return Err(other),
+        };
+        let app = match app {
+            Some(app) if problems.is_empty() => app,
+            _ => return Err(Error::config(base.name, Diagnostics::sorted(problems))),
+        };
+        let calibrated =
+            crate::calibrate::output_lengths(base.tree.as_ref()).map_err(base.cfg_err())?;
+        Ok(BaseInputs {
+            config,
+            pricing,
+            dataset,
+            app,
+            calibrated,
+        })
+    }
+}
+
+/// What is read from the head: its configuration (application wiring, and the policy diff) and its
+/// routes or harness; its dataset and prices only to list the policy edits the PR makes.
+pub struct HeadInputs {
+    pub config: Config,
+    pub app: App,
+    /// The head's golden dataset, or why it does not load (the base's is gated either way).
+    pub dataset: std::result::Result<Dataset, Diagnostics>,
+    /// The head's price table, or why it does not load (the base's prices apply either way).
+    pub pricing: std::result::Result<PricingTable, Diagnostics>,
+}
+
+impl HeadInputs {
+    /// Loads the head; routes validate against the base's `pricing` (prices are policy).
+    pub fn load(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<HeadInputs> {
+        let (config, mut problems) =
+            Config::load_lenient(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
+        let app = match load_routes(head, &config, pricing) {
+            Ok(app) if problems.is_empty() => app,
+            Ok(_) => return Err(Error::config(head.name, Diagnostics::sorted(problems))),
+            Err(Error::Config { diagnostics, .. }) => {
+                problems.extend(diagnostics.0);
+                return Err(Error::config(head.name, Diagnostics::sorted(problems)));
+            }
+            Err(other) => return Err(other),
+        };
+        let dataset = Dataset::load(head.tree.as_ref(), &config.golden);
+        let pricing = load_pricing(head.tree.as_ref(), &config);
+        Ok(HeadInputs {
+            config,
+            app,
+            dataset,
+            pricing,
+        })
+    }
+
+    /// The head's routes file, in render mode.
+    pub fn routes(&self) -> Option<&Routes> {
+        match &self.app {
+            App::Render(r) => Some(r),
+            App::Harness(_) => None,
+        }
+    }
+}
+
+/// Both sides of a `check`, loaded once.
+pub struct Inputs {
+    pub base_side: Side,
+    pub head_side: Side,
+    pub base: BaseInputs,
+    pub head: HeadInputs,
+}
+
+impl Inputs {
+    /// Loads base then head; every problem of the base is reported before the head is read.
+    pub fn load(base: &Side, head: &Side, opts: &Options) -> Result<Inputs> {
+        let b = BaseInputs::load(base, opts)?;
+        let h = HeadInputs::load(head, opts, &b.pricing)?;
+        Ok(Inputs {
+            base_side: base.clone(),
+            head_side: head.clone(),
+            base: b,
+            head: h,
+        })
+    }
+}
