@@ -4,9 +4,9 @@
 //!
 //! Applied after `verdict::decide` and before the justification/override layers. Its one
 //! exception is the formal contract change of Cross-Cutting Q6: the PR updates the baseline file
-//! itself AND carries a justification. The caller says whether the PR is justified
-//! ([`Input::justified`]); until the PR-body justification parser is wired in, `gate::check`
-//! passes `false`, so a baseline update alone never waives the rule.
+//! itself AND carries a justification that is signed off. This rule records whether the head
+//! updates the baseline (`summary.head_updates_baseline`); `review::apply` grants the exception
+//! (a fail becomes `review_required`, then `accepted`), so a baseline update alone never waives it.
 
 use chrono::NaiveDate;
 

@@ -30,6 +30,7 @@ pub mod markdown;
 pub mod mock;
 pub mod pricing;
 pub mod progress;
+pub mod rebaseline;
 pub mod render;
 pub mod report;
 pub mod review;

@@ -1,11 +1,5 @@
-//! The markdown report, rendered through the template service ([`crate::templates`]), and the
-//! escaper behind its `md` filter: every string that may come from a pull request goes through it,
-//! which makes it inert (no HTML, no mentions, no table breaks).
-
-use minijinja::Value;
-
-use crate::report::Report;
-use crate::templates::{TemplateError, Templates};
+//! Markdown escaping, behind the templates' `md` filter: every string that may come from a pull
+//! request goes through it, which makes it inert (no HTML, no mentions, no table breaks). A leaf.
 
 /// Escapes text for markdown and HTML so that it renders literally: `<tag>` stays text, `@user`
 /// does not notify, `|` does not split a table cell, and `<!--` cannot open a fake marker.
@@ -29,18 +23,6 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// Renders the markdown report (`report.md`, the job summary outside pull requests).
-pub fn render(templates: &Templates, report: &Report) -> Result<String, TemplateError> {
-    let regressions: Vec<&crate::report::CaseReport> = report.regressions();
-    let ctx = minijinja::context! {
-        report => Value::from_serialize(report),
-        verdict => report.verdict.as_str(),
-        regressions => Value::from_serialize(&regressions),
-        top => Value::from_serialize(regressions.iter().take(crate::terminal::TOP).collect::<Vec<_>>()),
-    };
-    templates.render(crate::templates::REPORT, ctx)
 }
 
 #[cfg(test)]

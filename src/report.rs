@@ -9,6 +9,9 @@ use crate::verdict::{FailKind, Summary, Verdict};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A case's status. SPEC 7 also names `removed`; costgate never writes it, because a case the head
+/// deletes is still gated with the base's version and keeps its cost status (with
+/// `removed_in_head: true`), so a regression cannot hide behind a dataset edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -16,7 +19,6 @@ pub enum Status {
     Regressed,
     Improved,
     Added,
-    Removed,
 }
 
 /// One side of one case.

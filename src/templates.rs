@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
 use crate::fmt::{pct, usd};
+use crate::report::Report;
 use crate::tree::Tree;
 
 /// Where a repository may override a built-in template.
@@ -142,6 +143,18 @@ impl Templates {
         env.add_template_owned(name.to_string(), source.to_string())?;
         Ok(env)
     }
+}
+
+/// Renders the markdown report (`report.md`, the job summary outside pull requests).
+pub fn render_report(templates: &Templates, report: &Report) -> Result<String, TemplateError> {
+    let regressions: Vec<&crate::report::CaseReport> = report.regressions();
+    let ctx = minijinja::context! {
+        report => Value::from_serialize(report),
+        verdict => report.verdict.as_str(),
+        regressions => Value::from_serialize(&regressions),
+        top => Value::from_serialize(regressions.iter().take(crate::terminal::TOP).collect::<Vec<_>>()),
+    };
+    templates.render(REPORT, ctx)
 }
 
 /// A compiled template, rendered any number of times.

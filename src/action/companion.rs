@@ -112,17 +112,15 @@ pub(super) async fn run(
     }
     let identity = sticky::identity(&gh, inputs.comment_author.as_deref()).await;
     let verdict = record.verdict.unwrap_or(crate::verdict::Verdict::Fail);
-    let (o, _) = sticky::publish(
-        &gh,
-        a.pr,
-        &identity,
-        record.scope.as_deref(),
-        verdict,
-        crate::config::OnPass::Silent,
-        |_| body,
-    )
-    .await
-    .map_err(|e| Error::Run(e.to_string()))?;
+    let thread = sticky::Thread {
+        gh: &gh,
+        pr: a.pr,
+        identity: &identity,
+        scope: record.scope.as_deref(),
+    };
+    let (o, _) = sticky::publish(thread, verdict, crate::config::OnPass::Silent, |_| body)
+        .await
+        .map_err(|e| Error::Run(e.to_string()))?;
     log.line(format!(
         "comment: {}",
         serde_json::to_string(&o).unwrap_or_default()

@@ -231,18 +231,15 @@ pub struct MergedRecord {
     pub record: Option<MarkerRecord>,
 }
 
-/// The newest PRs merged into `base_ref` (excluding `current`), newest first, with their markers.
-/// Reads at most `limit` PRs' comments, and only those merged within `since` when given.
-#[allow(clippy::too_many_arguments)]
+/// The newest PRs merged into `base_ref` (excluding the thread's own PR), newest first, with their
+/// markers. Reads at most `limit` PRs' comments, and only those merged within `since` when given.
 pub async fn merged_records(
-    gh: &GitHub,
-    identity: &str,
-    scope: Option<&str>,
+    t: super::sticky::Thread<'_>,
     base_ref: &str,
-    current: u64,
     limit: usize,
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<MergedRecord>, GhError> {
+    let (gh, identity, scope, current) = (t.gh, t.identity, t.scope, t.pr);
     let path = gh.repo_path(&format!(
         "/pulls?state=closed&base={}&sort=updated&direction=desc&per_page=100",
         crate::http::encode_component(base_ref)

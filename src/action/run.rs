@@ -1,8 +1,8 @@
-//! The action's run, in phases: read the runner's facts and resolve the two sides ([`prepare`]),
-//! load both sides once and price them ([`price`]), gather the PR's facts from GitHub
-//! ([`gather_facts`]), apply the review layers, open the override ticket ([`tickets`]), and publish
-//! through the sticky comment, annotations and job summary ([`publish`]), then report.json and the
-//! step outputs ([`write_outputs`]). A failure to talk to GitHub or JIRA never loses the verdict:
+//! The action's run, in phases: read the runner's facts and resolve the two sides (`prepare`),
+//! load both sides once and price them (`price`), gather the PR's facts from GitHub
+//! (`gather_facts`), apply the review layers, open the override ticket (`tickets`), and publish
+//! through the sticky comment, annotations and job summary (`publish`), then report.json and the
+//! step outputs (`write_outputs`). A failure to talk to GitHub or JIRA never loses the verdict:
 //! it is still written to the summary and outputs, and the exit code follows the verdict (3 when an
 //! honoured override's ticket could not be created, so that a re-run creates it).
 
@@ -78,8 +78,7 @@ async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
             review::apply(&mut run.report, config, &gathered.facts);
             run.record.verdict = Some(run.report.verdict);
             run.record.cost_verdict = run.report.review.cost_verdict;
-            let (gh, n, id) = (&thread.gh, thread.pr.number, thread.identity.as_str());
-            let existing = sticky::find(gh, n, id, run.scope.as_deref()).await;
+            let existing = sticky::find(thread.sticky(run.scope.as_deref())).await;
             let previous = existing
                 .as_ref()
                 .ok()
@@ -93,7 +92,7 @@ async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
             // No PR (push, schedule, dispatch with base-ref): report only.
             review::apply(&mut run.report, &run.loaded.base.config, &Facts::default());
             if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
-                let md = markdown::render(&run.templates, &run.report)
+                let md = crate::templates::render_report(&run.templates, &run.report)
                     .map_err(|e| Error::Usage(format!("cannot render the summary: {e}")))?;
                 env::append(Path::new(&p), &md)?;
             }
@@ -129,6 +128,17 @@ struct Thread {
     /// The login costgate's comments are written as.
     identity: String,
     pr: PullRequest,
+}
+
+impl Thread {
+    fn sticky<'a>(&'a self, scope: Option<&'a str>) -> sticky::Thread<'a> {
+        sticky::Thread {
+            gh: &self.gh,
+            pr: self.pr.number,
+            identity: &self.identity,
+            scope,
+        }
+    }
 }
 
 fn read_event(env: &RunnerEnv) -> Result<(String, Option<Event>)> {
@@ -303,9 +313,8 @@ async fn gather_facts(run: &mut Run<'_>, t: &Thread) -> Gathered {
         approvers: super::approver_rules(config),
         ..Default::default()
     };
-    let merged_into_base = |n: usize, since| {
-        facts::merged_records(gh, &t.identity, scope, &pr.base.ref_, pr.number, n, since)
-    };
+    let merged_into_base =
+        |n: usize, since| facts::merged_records(t.sticky(scope), &pr.base.ref_, n, since);
     let mut merged = None;
     if run.report.verdict == Verdict::Warn {
         let need = config.thresholds.warn_streak_fail.saturating_sub(1) as usize;
@@ -407,17 +416,8 @@ async fn tickets(
     let m = match merged {
         Some(m) => Ok(m),
         None => {
-            let (pr, scope) = (&t.pr, run.scope.as_deref());
-            facts::merged_records(
-                &t.gh,
-                &t.identity,
-                scope,
-                &pr.base.ref_,
-                pr.number,
-                30,
-                Some(since),
-            )
-            .await
+            let thread = t.sticky(run.scope.as_deref());
+            facts::merged_records(thread, &t.pr.base.ref_, 30, Some(since)).await
         }
     };
     match m {
@@ -503,16 +503,10 @@ async fn publish(
         } else {
             config.comment.on_pass
         };
-        let (gh, n, id, scope) = (
-            &t.gh,
-            t.pr.number,
-            t.identity.as_str(),
-            run.scope.as_deref(),
-        );
-        let verdict = report.verdict;
+        let (thread, verdict) = (t.sticky(run.scope.as_deref()), report.verdict);
         let published = match existing {
-            Ok(c) => sticky::publish_found(gh, n, id, scope, c, verdict, on_pass, render).await,
-            Err(_) => sticky::publish(gh, n, id, scope, verdict, on_pass, render).await,
+            Ok(c) => sticky::publish_found(thread, c, verdict, on_pass, render).await,
+            Err(_) => sticky::publish(thread, verdict, on_pass, render).await,
         };
         match published {
             Ok((o, _)) => {

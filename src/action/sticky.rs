@@ -24,18 +24,24 @@ pub async fn identity(gh: &GitHub, configured: Option<&str>) -> String {
     }
 }
 
-/// The sticky comment on PR `pr`, if costgate (as `identity`) wrote one for `scope` (set when
+/// Where costgate's sticky comment lives: PR `pr`, written as `identity`, for `scope` (set when
 /// several costgate steps gate one repository, e.g. one per `working-directory` of a monorepo).
-pub async fn find(
-    gh: &GitHub,
-    pr: u64,
-    identity: &str,
-    scope: Option<&str>,
-) -> Result<Option<Comment>, GhError> {
-    let comments: Vec<Comment> = gh
-        .get_all(&gh.repo_path(&format!("/issues/{pr}/comments")), 30)
-        .await?;
-    Ok(comments.into_iter().find(|c| is_ours(c, identity, scope)))
+#[derive(Clone, Copy)]
+pub struct Thread<'a> {
+    pub gh: &'a GitHub,
+    pub pr: u64,
+    pub identity: &'a str,
+    pub scope: Option<&'a str>,
+}
+
+/// The sticky comment of `t`, if costgate wrote one.
+pub async fn find(t: Thread<'_>) -> Result<Option<Comment>, GhError> {
+    let comments: Vec<Comment> =
+        t.gh.get_all(&t.gh.repo_path(&format!("/issues/{}/comments", t.pr)), 30)
+            .await?;
+    Ok(comments
+        .into_iter()
+        .find(|c| is_ours(c, t.identity, t.scope)))
 }
 
 /// Written by `identity`, with a marker for `scope`.
@@ -97,18 +103,15 @@ pub fn wants(verdict: Verdict, on_pass: OnPass, existing: Option<&MarkerRecord>)
     }
 }
 
-/// Creates or updates the sticky comment with `body`. `existing` is the result of [`find`].
-#[allow(clippy::too_many_arguments)]
+/// Creates or updates the sticky comment with `body`. `existing` is the result of [`find`];
+/// `create` and `update` come from [`wants`].
 pub async fn upsert(
-    gh: &GitHub,
-    pr: u64,
-    identity: &str,
-    scope: Option<&str>,
+    t: Thread<'_>,
     existing: Option<Comment>,
     body: &str,
-    create: bool,
-    update: bool,
+    (create, update): (bool, bool),
 ) -> Result<Outcome, GhError> {
+    let gh = t.gh;
     if let Some(c) = existing {
         if !update {
             return Ok(Outcome::Skipped {
@@ -116,18 +119,26 @@ pub async fn upsert(
             });
         }
         let path = gh.repo_path(&format!("/issues/comments/{}", c.id));
-        let updated: Comment = gh.patch(&path, &Body { body }).await?;
-        return Ok(Outcome::Updated {
-            id: updated.id,
-            url: updated.html_url.or(c.html_url),
-        });
-    }
-    if !create {
+        match gh.patch::<_, Comment>(&path, &Body { body }).await {
+            Ok(updated) => {
+                return Ok(Outcome::Updated {
+                    id: updated.id,
+                    url: updated.html_url.or(c.html_url),
+                });
+            }
+            // Deleted since it was found (or by hand between runs): the PR must not be left
+            // without its comment, so it is posted again.
+            Err(e) if e.is_not_found() => {
+                tracing::warn!("{e}; the comment was deleted, posting it again");
+            }
+            Err(e) => return Err(e),
+        }
+    } else if !create {
         return Ok(Outcome::Skipped {
             why: "pass: no earlier costgate comment, so nothing is posted".into(),
         });
     }
-    let path = gh.repo_path(&format!("/issues/{pr}/comments"));
+    let path = gh.repo_path(&format!("/issues/{}/comments", t.pr));
     match gh.post::<_, Comment>(&path, &Body { body }).await {
         Ok(c) => Ok(Outcome::Created {
             id: c.id,
@@ -137,7 +148,7 @@ pub async fn upsert(
             // The POST may have gone through before the error: look before posting again, so a
             // retry never leaves two comments.
             tracing::warn!("{e}; checking whether the comment was created");
-            if let Some(c) = find(gh, pr, identity, scope).await? {
+            if let Some(c) = find(t).await? {
                 let updated: Comment = gh
                     .patch(
                         &gh.repo_path(&format!("/issues/comments/{}", c.id)),
@@ -162,25 +173,18 @@ pub async fn upsert(
 /// The whole sticky flow: find the comment, render the body (given the earlier run's record),
 /// and create, update or skip under `on_pass`.
 pub async fn publish(
-    gh: &GitHub,
-    pr: u64,
-    identity: &str,
-    scope: Option<&str>,
+    t: Thread<'_>,
     verdict: Verdict,
     on_pass: OnPass,
     render: impl FnOnce(Option<&MarkerRecord>) -> String,
 ) -> Result<(Outcome, Option<MarkerRecord>), GhError> {
-    let existing = find(gh, pr, identity, scope).await?;
-    publish_found(gh, pr, identity, scope, existing, verdict, on_pass, render).await
+    let existing = find(t).await?;
+    publish_found(t, existing, verdict, on_pass, render).await
 }
 
 /// [`publish`] with the comment [`find`] already returned.
-#[allow(clippy::too_many_arguments)]
 pub async fn publish_found(
-    gh: &GitHub,
-    pr: u64,
-    identity: &str,
-    scope: Option<&str>,
+    t: Thread<'_>,
     existing: Option<Comment>,
     verdict: Verdict,
     on_pass: OnPass,
@@ -190,8 +194,8 @@ pub async fn publish_found(
         .as_ref()
         .and_then(|c| c.body.as_deref())
         .and_then(MarkerRecord::from_body);
-    let (create, update) = wants(verdict, on_pass, previous.as_ref());
+    let wants = wants(verdict, on_pass, previous.as_ref());
     let body = render(previous.as_ref());
-    let outcome = upsert(gh, pr, identity, scope, existing, &body, create, update).await?;
+    let outcome = upsert(t, existing, &body, wants).await?;
     Ok((outcome, previous))
 }

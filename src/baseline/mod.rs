@@ -4,7 +4,6 @@
 //! priced runs into per-case bands and a new file; `edit` writes the bands into the golden files.
 
 pub mod edit;
-pub mod rebaseline;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -1,7 +1,7 @@
 //! The command layer: argument definitions, one module per command (or family), the one
 //! [`Outcome`] every command returns, and the one output helper. Library modules never import from
 //! here; commands resolve their arguments once, call the library, and hand back text and an exit
-//! code for `main.rs` to print. The environment variables costgate reads are listed in [`env`].
+//! code for `main.rs` to print. The environment variables costgate reads are listed in [`env`](mod@env).
 
 mod action;
 mod check;

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 pub use crate::files::write_file;
 use crate::report::Report;
 use crate::templates::Templates;
-use crate::{markdown, terminal};
+use crate::terminal;
 
 /// Pretty JSON with a final newline, the form of every JSON document costgate prints or writes.
 pub fn json<T: Serialize>(value: &T) -> String {
@@ -38,7 +38,7 @@ pub fn emit_report(
     templates: &Templates,
 ) -> Result<String> {
     let md = || {
-        markdown::render(templates, report)
+        crate::templates::render_report(templates, report)
             .map_err(|e| Error::Usage(format!("cannot render the markdown report: {e}")))
     };
     if let Some(dir) = out {

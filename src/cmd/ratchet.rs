@@ -13,10 +13,10 @@ use serde::Serialize;
 use super::Outcome;
 use super::env::Vars;
 use super::output::{json, json_sorted, write_file};
-use crate::baseline::rebaseline::{self, Request};
 use crate::error::{Error, Result};
 use crate::gate::{Options, Side};
 use crate::progress;
+use crate::rebaseline::{self, Request};
 use crate::tree::DirTree;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -61,6 +61,16 @@ fn meta() -> CommentMeta {
     }
 }
 
+/// The sticky comment of PR 7 written as the bot.
+fn thread<'a>(gh: &'a GitHub, scope: Option<&'a str>) -> sticky::Thread<'a> {
+    sticky::Thread {
+        gh,
+        pr: 7,
+        identity: BOT,
+        scope,
+    }
+}
+
 async fn run_once(gh: &GitHub, report: &Report) -> Outcome {
     let record = MarkerRecord {
         v: 1,
@@ -68,7 +78,7 @@ async fn run_once(gh: &GitHub, report: &Report) -> Outcome {
         pr: Some(7),
         ..Default::default()
     };
-    let (outcome, _) = sticky::publish(gh, 7, BOT, None, report.verdict, OnPass::Silent, |prev| {
+    let (outcome, _) = sticky::publish(thread(gh, None), report.verdict, OnPass::Silent, |prev| {
         let m = CommentMeta {
             previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()),
             ..meta()
@@ -247,15 +257,10 @@ async fn forbidden_comment_is_a_forbidden_error() {
     let fake = FakeGitHub::start().await;
     fake.fail_next("POST", "/comments", 403, json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment", "status": "403"}), &[]);
     let report = example_report("examples/head");
-    let err = sticky::publish(
-        &client(&fake),
-        7,
-        BOT,
-        None,
-        report.verdict,
-        OnPass::Silent,
-        |_| "x".into(),
-    )
+    let gh = client(&fake);
+    let err = sticky::publish(thread(&gh, None), report.verdict, OnPass::Silent, |_| {
+        "x".into()
+    })
     .await
     .unwrap_err();
     assert!(err.is_forbidden(), "{err}");
@@ -469,10 +474,7 @@ async fn each_scope_keeps_its_own_comment() {
             ..Default::default()
         };
         sticky::publish(
-            &gh,
-            7,
-            BOT,
-            Some(scope),
+            thread(&gh, Some(scope)),
             report.verdict,
             OnPass::Silent,
             |_| comment::render(&report, &meta(), &record, &Templates::builtin()).unwrap(),
@@ -536,4 +538,34 @@ fn overridden_comment_snapshot() {
     insta::assert_snapshot!(
         comment::render(&report, &meta(), &record, &Templates::builtin()).unwrap()
     );
+}
+
+#[tokio::test]
+async fn a_comment_deleted_before_the_patch_is_posted_again() {
+    let fake = FakeGitHub::start().await;
+    let gh = client(&fake);
+    let report = example_report("examples/head");
+    assert!(matches!(
+        run_once(&gh, &report).await,
+        Outcome::Created { .. }
+    ));
+    // Found by the GET, gone by the PATCH (someone deleted it in between).
+    fake.fail_next(
+        "PATCH",
+        "/issues/comments/",
+        404,
+        json!({"message": "Not Found"}),
+        &[],
+    );
+    assert!(
+        matches!(run_once(&gh, &report).await, Outcome::Created { .. }),
+        "re-created, not left missing"
+    );
+    let posts = fake
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.starts_with("POST"))
+        .count();
+    assert_eq!(posts, 2);
 }

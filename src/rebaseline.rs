@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::edit::{self, BandText, Edit};
-use super::{Baseline, dataset_hash, metrics_of};
+use crate::baseline::edit::{self, BandText, Edit};
+use crate::baseline::{Baseline, dataset_hash, metrics_of};
 use crate::config::Config;
 use crate::dataset::{Band, Dataset};
 use crate::error::{Error, Result};
@@ -181,7 +181,7 @@ pub fn rebaseline(
     let cfg_err = |d| Error::config(side.name, d);
     let cfg = Config::load(side.tree.as_ref(), &opts.config_path).map_err(cfg_err)?;
     let dataset = Dataset::load(side.tree.as_ref(), &cfg.golden).map_err(cfg_err)?;
-    let previous = super::Baseline::load(side.tree.as_ref(), &cfg.baseline).map_err(cfg_err)?;
+    let previous = Baseline::load(side.tree.as_ref(), &cfg.baseline).map_err(cfg_err)?;
 
     progress.start("baseline runs", req.runs as u64);
     let mut runs = Vec::with_capacity(req.runs);
