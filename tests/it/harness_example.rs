@@ -5,6 +5,7 @@
 use crate::support::*;
 
 fn trees() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    require_python(&["boto3"]);
     // Copies, so Python's bytecode caches never land in the repository.
     let dir = tempfile::tempdir().unwrap();
     let (base, head) = (dir.path().join("base"), dir.path().join("head"));

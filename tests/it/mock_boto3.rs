@@ -34,6 +34,7 @@ print(json.dumps(out))
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_streams_counts_and_raises_modelled_exceptions() {
+    crate::support::require_python(&["boto3"]);
     let server = start(settings()).await;
     let url = server.url();
     let out = tokio::task::spawn_blocking(move || {

@@ -81,6 +81,7 @@ fn merged_shards_equal_a_single_run_in_render_mode() {
 
 #[test]
 fn merged_shards_equal_a_single_run_in_harness_mode() {
+    require_python(&["boto3"]);
     let tmp = tempfile::tempdir().unwrap();
     let (base, head) = (tmp.path().join("base"), tmp.path().join("head"));
     copy_dir(&repo_root().join("examples/harness/base"), &base);

@@ -100,3 +100,27 @@ pub fn check_dirs(base: &Path, head: &Path, format: &str) -> (i32, String, Strin
         .arg("--head-dir")
         .arg(head))
 }
+
+/// Fails the calling test, naming the missing package, unless `python3` (first on PATH: the
+/// virtual environment `scripts/test` makes) can import every module in `modules`. A test that
+/// exists to drive a client must never pass without it.
+pub fn require_python(modules: &[&str]) {
+    let code = modules
+        .iter()
+        .map(|m| format!("import {m}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let out = Command::new("python3").args(["-c", &code]).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "python3 cannot import {}: run the tests with `scripts/test`, which installs tests/requirements.txt into target/test-env ({})",
+            modules.join(", "),
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
+        ),
+        Err(e) => panic!("python3 not found ({e}): the harness and client tests need Python 3"),
+    }
+}
