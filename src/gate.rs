@@ -244,12 +244,78 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         .collect();
     notes.extend(base_notes);
     notes.extend(head_notes);
-    let mut cases = Vec::with_capacity(dataset.len());
     let min = base_cfg.thresholds.min_cost_delta_usd;
+    let head_loaded = head_dataset.is_some();
+    let mut cases = compare_cases(
+        &dataset,
+        &base_priced,
+        &head_priced,
+        &head_by_id,
+        head_loaded,
+        min,
+    );
+    let outside: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.outside_band)
+        .map(|c| c.id.as_str())
+        .collect();
+    if !outside.is_empty() {
+        notes.push(format!(
+            "{} case(s) cost outside their expected_cost_band at head: {}",
+            outside.len(),
+            crate::fmt::id_list(&outside)
+        ));
+    }
+
+    if let Some(hd) = head_dataset {
+        let edits = HeadEdits {
+            head,
+            head_app: head_routes,
+            head_dataset: hd,
+            head_by_id: &head_by_id,
+            full,
+            dataset: &dataset,
+            ctx: &ctx,
+            shard: ro.shard,
+        };
+        edits.report(&mut cases, &mut policy_changes)?;
+    }
+
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        verdict: decision.verdict,
+        reasons: decision.reasons,
+        fail_kinds: decision.fail_kinds,
+        summary: decision.summary,
+        base: base.info(),
+        head: head.info(),
+        thresholds: base_cfg.thresholds.clone(),
+        routing_changes: diff::routing_diff(
+            &observed_routes(base_routes, &dataset, &base_priced),
+            &observed_routes(head_routes, &dataset, &head_priced),
+        ),
+        policy_changes,
+        notes,
+        cases,
+        review: Default::default(),
+    };
+    Ok((report, dataset))
+}
+
+/// One report line per base case: both sides' costs, the delta and what the head changed.
+fn compare_cases(
+    dataset: &Dataset,
+    base_priced: &[Priced],
+    head_priced: &[Priced],
+    head_by_id: &BTreeMap<&str, &LocatedCase>,
+    head_loaded: bool,
+    min: f64,
+) -> Vec<CaseReport> {
+    let mut cases = Vec::with_capacity(dataset.len());
     for (c, (b, h)) in dataset
         .cases
         .iter()
-        .zip(base_priced.iter().zip(&head_priced))
+        .zip(base_priced.iter().zip(head_priced))
     {
         let d = verdict::delta_pct(b.cost_usd, h.cost_usd, min);
         let status = match d {
@@ -273,41 +339,47 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
             delta_usd: h.cost_usd - b.cost_usd,
             grew: grown_segment(b, h),
             model_changed: b.model != h.model,
-            removed_in_head: head_dataset.is_some() && in_head.is_none(),
+            removed_in_head: head_loaded && in_head.is_none(),
             changed_in_head: in_head
                 .is_some_and(|hc| !crate::baseline::same_but_band(&hc.case, &c.case)),
             outside_band,
         });
     }
-    let outside: Vec<&str> = cases
-        .iter()
-        .filter(|c| c.outside_band)
-        .map(|c| c.id.as_str())
-        .collect();
-    if !outside.is_empty() {
-        notes.push(format!(
-            "{} case(s) cost outside their expected_cost_band at head: {}",
-            outside.len(),
-            crate::fmt::id_list(&outside)
-        ));
-    }
+    cases
+}
 
-    // Cases only the head's dataset has: priced with the head's application, reported, not gated.
-    if let Some(hd) = &head_dataset {
+/// What the head's own dataset changes: cases it adds (priced with the head's application,
+/// reported, not gated), removes or edits (still gated with the base's version), re-banded cases.
+struct HeadEdits<'a> {
+    head: &'a Side,
+    head_app: &'a App,
+    head_dataset: &'a Dataset,
+    head_by_id: &'a BTreeMap<&'a str, &'a LocatedCase>,
+    /// The whole base dataset (a case in another shard is not "added").
+    full: &'a Dataset,
+    /// The slice being priced.
+    dataset: &'a Dataset,
+    ctx: &'a harness::Context<'a>,
+    shard: Option<Shard>,
+}
+
+impl HeadEdits<'_> {
+    fn report(&self, cases: &mut Vec<CaseReport>, policy_changes: &mut Vec<String>) -> Result<()> {
         // Against the whole base dataset: a case in another shard is not "added".
-        let base_ids: BTreeSet<&str> = full.ids().collect();
+        let base_ids: BTreeSet<&str> = self.full.ids().collect();
         let added = Dataset {
-            cases: hd
+            cases: self
+                .head_dataset
                 .cases
                 .iter()
                 .filter(|c| !base_ids.contains(c.case.id.as_str()))
                 .cloned()
                 .collect(),
         };
-        let first_shard = ro.shard.is_none_or(|s| s.index == 1);
+        let first_shard = self.shard.is_none_or(|s| s.index == 1);
         if !added.is_empty() && !first_shard {
             // Added cases are priced and reported by shard 1 only, so a merge counts them once.
-        } else if !added.is_empty() && matches!(head_routes, App::Harness(_)) {
+        } else if !added.is_empty() && matches!(self.head_app, App::Harness(_)) {
             policy_changes.push(format!(
                 "head adds {} golden case(s); harness mode runs the base's cases only, so they are not priced until merged",
                 added.len()
@@ -315,9 +387,9 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         } else if !added.is_empty() {
             let ctx = harness::Context {
                 progress: &progress::Silent,
-                ..ctx
+                ..*self.ctx
             };
-            let (priced, _) = price(head, head_routes, &added, &ctx)?;
+            let (priced, _) = price(self.head, self.head_app, &added, &ctx)?;
             for (c, p) in added.cases.iter().zip(&priced) {
                 cases.push(CaseReport {
                     id: c.case.id.clone(),
@@ -339,9 +411,10 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
                 added.len()
             ));
         }
-        let removed: Vec<&str> = dataset
+        let removed: Vec<&str> = self
+            .dataset
             .ids()
-            .filter(|id| !head_by_id.contains_key(id))
+            .filter(|id| !self.head_by_id.contains_key(id))
             .collect();
         if !removed.is_empty() {
             policy_changes.push(format!(
@@ -350,11 +423,12 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
                 crate::fmt::id_list(&removed)
             ));
         }
-        let rebanded = dataset
+        let rebanded = self
+            .dataset
             .cases
             .iter()
             .filter(|c| {
-                head_by_id
+                self.head_by_id
                     .get(c.case.id.as_str())
                     .is_some_and(|h| h.case.expected_cost_band != c.case.expected_cost_band)
             })
@@ -376,27 +450,8 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
                 crate::fmt::id_list(&changed)
             ));
         }
+        Ok(())
     }
-
-    let report = Report {
-        schema_version: SCHEMA_VERSION,
-        verdict: decision.verdict,
-        reasons: decision.reasons,
-        fail_kinds: decision.fail_kinds,
-        summary: decision.summary,
-        base: base.info(),
-        head: head.info(),
-        thresholds: base_cfg.thresholds.clone(),
-        routing_changes: diff::routing_diff(
-            &observed_routes(base_routes, &dataset, &base_priced),
-            &observed_routes(head_routes, &dataset, &head_priced),
-        ),
-        policy_changes,
-        notes,
-        cases,
-        review: Default::default(),
-    };
-    Ok((report, dataset))
 }
 
 /// `costgate run`: prices one tree's dataset with its own configuration.

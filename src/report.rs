@@ -93,12 +93,17 @@ pub struct Report {
     pub review: ReviewFields,
 }
 
+/// Pretty JSON with a final newline: the form of every JSON document costgate prints or writes.
+pub fn pretty_json<T: Serialize + ?Sized>(value: &T) -> String {
+    // Serialising plain data with finite floats cannot fail.
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 impl Report {
     pub fn to_json(&self) -> String {
-        // Serialising plain data with finite floats cannot fail.
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
+        pretty_json(self)
     }
 
     /// Cases that regressed, worst first (unbounded first, then by percentage, then id).
@@ -148,9 +153,7 @@ pub struct RunCase {
 
 impl RunReport {
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
+        pretty_json(self)
     }
 }
 

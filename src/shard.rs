@@ -180,9 +180,7 @@ impl PartialReport {
     }
 
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
+        crate::report::pretty_json(self)
     }
 }
 

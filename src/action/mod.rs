@@ -8,6 +8,7 @@ pub mod facts;
 mod git;
 pub mod log;
 pub mod run;
+mod sides;
 pub mod sticky;
 mod subtree;
 mod ticket;

@@ -14,10 +14,7 @@ use crate::terminal;
 
 /// Pretty JSON with a final newline, the form of every JSON document costgate prints or writes.
 pub fn json<T: Serialize>(value: &T) -> String {
-    // Plain data with finite floats: serialising cannot fail.
-    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
-    s.push('\n');
-    s
+    crate::report::pretty_json(value)
 }
 
 /// Pretty JSON with every object's keys sorted (through `serde_json::Value`), the form the

@@ -1,0 +1,130 @@
+//! The Action's first two phases: read the event, resolve base and head from the inputs, the event
+//! and git (trusting the checkout, fetching what a shallow clone lacks), then load both sides once
+//! and price them. Without a verdict the summary and `verdict=error` say so before the error.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::env::{self, Inputs, RunnerEnv};
+use super::git;
+use super::log::Log;
+use super::subtree::SubTree;
+use crate::error::{Error, Result};
+use crate::gate::{self, Inputs as Loaded, Options, RunOptions, Side};
+use crate::github::{Event, PullRequest};
+use crate::markdown;
+use crate::report::Report;
+use crate::templates::Templates;
+use crate::tree::GitTree;
+
+pub(super) fn read_event(env: &RunnerEnv) -> Result<(String, Option<Event>)> {
+    let event_name = env.var("GITHUB_EVENT_NAME").unwrap_or_default();
+    let event = match env.var("GITHUB_EVENT_PATH") {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| Error::Usage(format!("GITHUB_EVENT_PATH {p}: {e}")))?;
+            Some(serde_json::from_str(&text).map_err(|e| {
+                Error::Usage(format!("GITHUB_EVENT_PATH {p}: not a webhook event: {e}"))
+            })?)
+        }
+        None => None,
+    };
+    Ok((event_name, event))
+}
+
+/// The two sides and where results go, resolved from the inputs, the event and git.
+pub(super) struct Prepared {
+    pub base: Side,
+    pub head: Side,
+    pub scope: Option<String>,
+    pub out_dir: PathBuf,
+}
+
+/// Phase 1: trust the checkout, find base and head, fetch them if the clone is shallow.
+pub(super) fn prepare(
+    env: &RunnerEnv,
+    inputs: &Inputs,
+    pr: Option<&PullRequest>,
+    event_name: &str,
+    log: &mut Log,
+) -> Result<Prepared> {
+    let dir = env::working_dir(env, inputs)?;
+    // git checks the owner of the repository root, which is the workspace unless a nested
+    // repository is the working directory.
+    if let Some(ws) = env.var("GITHUB_WORKSPACE") {
+        git::trust(Path::new(&ws))?;
+    }
+    git::trust(&dir)?;
+    let prefix = git::prefix(&dir)?;
+    let base_rev = inputs.base_ref.clone().or_else(|| pr.map(|p| p.base.sha.clone())).ok_or_else(|| {
+        Error::Usage(format!("event `{event_name}` has no pull request: set the `base-ref` input (for example the target branch's sha)"))
+    })?;
+    let head_rev = inputs
+        .head_ref
+        .clone()
+        .or_else(|| env.var("GITHUB_SHA"))
+        .or_else(|| pr.map(|p| p.head.sha.clone()))
+        .ok_or_else(|| Error::Usage("no head: set the `head-ref` input".into()))?;
+    for (rev, what) in [(&base_rev, "base"), (&head_rev, "head")] {
+        if let Some(note) = git::ensure_commit(&dir, rev, what)? {
+            log.line(note);
+        }
+    }
+    let side = |rev: &str, name: &'static str| -> Result<Side> {
+        let label = format!("{name} ({})", crate::fmt::short_sha(rev));
+        let t = GitTree::open(&dir, rev, label).map_err(|source| Error::Tree {
+            side: name.into(),
+            source,
+        })?;
+        let commit = Some(t.commit().to_string());
+        Ok(Side {
+            name,
+            tree: Arc::new(SubTree::new(Arc::new(t), &prefix)),
+            commit,
+        })
+    };
+    let scope = match (&inputs.working_directory, inputs.config.as_str()) {
+        (None, crate::config::DEFAULT_PATH) => None,
+        (wd, cfg) => Some(format!("{}:{cfg}", wd.as_deref().unwrap_or("."))),
+    };
+    let out_dir = inputs
+        .out_dir
+        .as_ref()
+        .map_or_else(|| dir.join(".costgate-out"), |o| dir.join(o));
+    Ok(Prepared {
+        base: side(&base_rev, "base")?,
+        head: side(&head_rev, "head")?,
+        scope,
+        out_dir,
+    })
+}
+
+/// Phase 2: load both sides once and price them. Without a verdict, say so where the reader
+/// looks (summary, `verdict=error`), then fail with the error's exit code.
+pub(super) fn price(
+    env: &RunnerEnv,
+    inputs: &Inputs,
+    p: &Prepared,
+) -> Result<(Loaded, Templates, Report)> {
+    let opts = Options {
+        config_path: inputs.config.clone(),
+    };
+    let priced = Loaded::load(&p.base, &p.head, &opts).and_then(|loaded| {
+        let templates =
+            Templates::from_tree(p.base.tree.as_ref()).map_err(|e| Error::Usage(e.to_string()))?;
+        let report = gate::check_inputs(&loaded, &RunOptions::default())?;
+        Ok((loaded, templates, report))
+    });
+    priced.inspect_err(|e| {
+        let text = format!(
+            "## ❗ costgate: no verdict\n\n{}\n",
+            markdown::escape(&e.to_string())
+        );
+        if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
+            let _ = env::append(Path::new(&p), &text);
+        }
+        if let Some(p) = env.var("GITHUB_OUTPUT") {
+            let _ = env::write_outputs(Path::new(&p), &[("verdict", "error".into())]);
+        }
+    })
+}
