@@ -243,7 +243,7 @@ impl Config {
 
     /// Phase one (deserialise) fails fast; phase two (validate) returns its problems beside the value.
     pub fn parse_lenient(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagnostics> {
-        let raw: RawConfig = serde_saphyr::from_str(text)
+        let raw: RawConfig = crate::yaml::from_str(text)
             .map_err(|e| Diagnostics(vec![diag::from_yaml_error(file, &e)]))?;
         let mut sink = Sink::default();
         let at = |s: &serde_saphyr::Location| (s.line() as usize, s.column() as usize);

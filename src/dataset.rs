@@ -164,7 +164,7 @@ fn parse_yaml(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Sin
     if text.trim().is_empty() {
         return;
     }
-    let err = match serde_saphyr::from_str::<Vec<Spanned<Case>>>(text) {
+    let err = match crate::yaml::from_str::<Vec<Spanned<Case>>>(text) {
         Ok(list) => {
             out.extend(list.into_iter().map(|s| LocatedCase {
                 at: Location {
@@ -184,7 +184,7 @@ fn parse_yaml(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Sin
         diag::from_yaml_error(file, &err)
             .help("a golden YAML file is a list of cases: `- id: GD-1\n  intent: …\n  query: …`"),
     );
-    let Ok(items) = serde_saphyr::from_str::<Vec<Spanned<serde_json::Value>>>(text) else {
+    let Ok(items) = crate::yaml::from_str::<Vec<Spanned<serde_json::Value>>>(text) else {
         return; // not even a list of mappings: the first error says why
     };
     let mut first_bad_seen = false;

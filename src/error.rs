@@ -47,6 +47,15 @@ impl Error {
         }
     }
 
+    /// The same error with every secret of `r` masked in its messages.
+    pub fn redacted(self, r: &crate::redact::Redactor) -> Self {
+        match self {
+            Error::Usage(s) => Error::Usage(r.redact(&s)),
+            Error::Run(s) => Error::Run(r.redact(&s)),
+            other => other,
+        }
+    }
+
     pub fn config(side: &str, diagnostics: Diagnostics) -> Self {
         Error::Config {
             side: side.to_string(),

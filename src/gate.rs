@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::cumulative;
 use crate::dataset::{Dataset, LocatedCase};
 use crate::diff;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::harness;
 use crate::inputs::BaseInputs;
 pub use crate::inputs::{App, Inputs, Options, Side};
@@ -209,6 +209,11 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
     );
     progress.finish();
     let ((base_priced, base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
+    // A shard's slice may hold only bypassed cases; the merge checks the whole run.
+    if ro.shard.is_none() {
+        require_calls(base, base_routes, &base_priced)?;
+        require_calls(head, head_routes, &head_priced)?;
+    }
 
     let pairs: Vec<Pair<'_>> = dataset
         .cases
@@ -300,6 +305,28 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         review: Default::default(),
     };
     Ok((report, dataset))
+}
+
+/// No pass without evidence: a side on which no case made a model call priced nothing, so a
+/// comparison with it would say nothing (SPEC 5: an error never reports pass).
+pub fn require_calls(side: &Side, app: &App, priced: &[Priced]) -> Result<()> {
+    if priced.iter().any(|p| p.calls > 0) {
+        return Ok(());
+    }
+    let n = priced.len();
+    Err(match app {
+        App::Render(routes) => Error::Usage(format!(
+            "{}: no model call on the {} side: all {n} case(s) are answered by bypass routes in {}, so there is no cost to gate; route at least one intent to a model",
+            side.tree.label(),
+            side.name,
+            routes.file
+        )),
+        App::Harness(_) => Error::Run(format!(
+            "{}: the harness made no Bedrock call on the {} side for any of the {n} case(s), so there is no cost to gate; check that it sends each case through the application",
+            side.tree.label(),
+            side.name
+        )),
+    })
 }
 
 /// One report line per base case: both sides' costs, the delta and what the head changed.

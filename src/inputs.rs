@@ -174,6 +174,19 @@ impl BaseInputs {
             }
             Err(other) => return Err(other),
         };
+        if problems.is_empty() && dataset.is_empty() {
+            // An empty dataset would "pass" every PR: no evidence is not a pass.
+            problems.push(
+                crate::diag::Diagnostic::new(
+                    config.golden.as_str(),
+                    format!(
+                        "the golden dataset in {} has no cases (its files are empty or hold only comments)",
+                        base.tree.label()
+                    ),
+                )
+                .help("add golden cases (SPEC 2.3); the gate needs at least one to compare"),
+            );
+        }
         let app = match app {
             Some(app) if problems.is_empty() => app,
             _ => return Err(Error::config(base.name, Diagnostics::sorted(problems))),

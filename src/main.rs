@@ -6,7 +6,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The system allocator under a ceiling, so hostile input ends the run with a message naming
+/// what was running instead of exhausting the machine (`costgate::memory`).
+#[global_allocator]
+static ALLOC: costgate::memory::Capped<std::alloc::System> =
+    costgate::memory::Capped::new(std::alloc::System);
+
 fn main() -> ExitCode {
+    ALLOC.set_limit(costgate::cmd::env::memory_limit_bytes());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("COSTGATE_LOG"))
         .with_writer(std::io::stderr)

@@ -1,9 +1,14 @@
 //! Render mode (SPEC 3): renders each case's prompts with the side's templates and prices them.
 //! Templates run in strict-undefined mode: an undefined variable is an error naming the template,
 //! the variable and the case, never silently an empty string that under-counts tokens.
+//!
+//! The head's templates come from the pull request, so every render is bounded ([`Budget`]): a
+//! fuel limit on template instructions, a cap on the rendered text, and a wall-clock deadline for
+//! the whole run. Exceeding one is an error naming the template and the case.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use rayon::prelude::*;
@@ -62,6 +67,28 @@ impl Priced {
     }
 }
 
+/// Limits on the work one side's templates may cause (docs/security.md lists the values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Template instructions per render (minijinja fuel). A prompt template with a loop over a
+    /// few dozen retrieved documents uses a few thousand.
+    pub fuel: u64,
+    /// Bytes of rendered text per template and case (4 MiB is about a million tokens).
+    pub max_output_bytes: usize,
+    /// Wall-clock time for rendering a whole side.
+    pub wall_clock: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            fuel: 1_000_000,
+            max_output_bytes: 4 << 20,
+            wall_clock: Duration::from_secs(300),
+        }
+    }
+}
+
 /// Renders and prices cases for one side.
 pub struct Renderer<'a> {
     env: Environment<'static>,
@@ -69,12 +96,26 @@ pub struct Renderer<'a> {
     pricing: &'a PricingTable,
     /// Calibrated output length per intent (`costgate calibrate`), if any.
     pub calibrated_output: BTreeMap<String, u64>,
+    budget: Budget,
+    /// When rendering must have finished (set by [`Renderer::price_all`]).
+    deadline: Option<Instant>,
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(tree: Arc<dyn Tree>, routes: &'a Routes, pricing: &'a PricingTable) -> Self {
+        Self::with_budget(tree, routes, pricing, Budget::default())
+    }
+
+    pub fn with_budget(
+        tree: Arc<dyn Tree>,
+        routes: &'a Routes,
+        pricing: &'a PricingTable,
+        budget: Budget,
+    ) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Fuel is per render: each template evaluation starts with the full budget.
+        env.set_fuel(Some(budget.fuel));
         env.set_loader(move |name| match tree.read_string(name) {
             Ok(t) => Ok(t),
             Err(e) => Err(minijinja::Error::new(
@@ -87,13 +128,18 @@ impl<'a> Renderer<'a> {
             routes,
             pricing,
             calibrated_output: BTreeMap::new(),
+            budget,
+            deadline: None,
         }
     }
 
-    /// Prices every case in parallel; the result is in dataset order.
-    pub fn price_all(&self, dataset: &Dataset) -> Result<Vec<Priced>, Diagnostics> {
+    /// Prices every case in parallel; the result is in dataset order. Stops at the budget's
+    /// wall-clock limit with an error naming the case it reached.
+    pub fn price_all(&mut self, dataset: &Dataset) -> Result<Vec<Priced>, Diagnostics> {
+        self.deadline = Some(Instant::now() + self.budget.wall_clock);
+        let this = &*self;
         let results: Vec<Result<Priced, Diagnostic>> =
-            dataset.cases.par_iter().map(|c| self.price(c)).collect();
+            dataset.cases.par_iter().map(|c| this.price(c)).collect();
         let mut ok = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
         for r in results {
@@ -190,13 +236,38 @@ impl<'a> Renderer<'a> {
         let fail = |msg: String| {
             Diagnostic::new(path, msg).help(format!("the case is defined at {}", lc.at))
         };
+        if self.deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(fail(format!(
+                "render mode ran past its wall-clock limit of {} s; stopped at case `{}`",
+                self.budget.wall_clock.as_secs(),
+                lc.case.id
+            ))
+            .help("a template that loops over large ranges makes every case slow: simplify it"));
+        }
         let tmpl = self
             .env
             .get_template(path)
             .map_err(|e| fail(format!("cannot load template: {}", describe(&e))))?;
-        tmpl.render(ctx).map_err(|e| {
+        let mut out = CappedWriter::new(self.budget.max_output_bytes);
+        // Names this render if it drives the process into its memory ceiling (crate::memory).
+        let _activity =
+            crate::memory::Activity::new(format!("template {path} for case `{}`", lc.case.id));
+        let rendered = tmpl.render_captured_to(ctx, &mut out);
+        if out.overflowed {
+            return Err(fail(format!(
+                "the rendered prompt for case `{}` exceeds {} MiB; a template must not produce more text than a model accepts",
+                lc.case.id,
+                self.budget.max_output_bytes >> 20
+            )));
+        }
+        rendered.map(|_| out.into_string()).map_err(|e| {
             let line = e.line().unwrap_or(0);
-            let what = if e.kind() == ErrorKind::UndefinedError {
+            let what = if e.kind() == ErrorKind::OutOfFuel {
+                format!(
+                    "template ran out of fuel ({} instructions) while rendering case `{}`: it loops too much",
+                    self.budget.fuel, lc.case.id
+                )
+            } else if e.kind() == ErrorKind::UndefinedError {
                 match first_undefined(&tmpl, ctx) {
                     Some(var) => format!(
                         "undefined variable `{var}` while rendering case `{}`",
@@ -213,6 +284,44 @@ impl<'a> Renderer<'a> {
             };
             fail(what).at(line, 0)
         })
+    }
+}
+
+/// Collects rendered text, refusing to grow past `cap` bytes (minijinja then stops rendering).
+struct CappedWriter {
+    buf: Vec<u8>,
+    cap: usize,
+    overflowed: bool,
+}
+
+impl CappedWriter {
+    fn new(cap: usize) -> Self {
+        CappedWriter {
+            buf: Vec::new(),
+            cap,
+            overflowed: false,
+        }
+    }
+
+    fn into_string(self) -> String {
+        // minijinja writes only whole `str`s, so the bytes are UTF-8.
+        String::from_utf8(self.buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > self.cap {
+            self.overflowed = true;
+            return Err(std::io::Error::other("rendered text over its size cap"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

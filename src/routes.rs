@@ -117,7 +117,7 @@ impl Routes {
                 let raw: BTreeMap<String, Spanned<RawRoute>> = if text.trim().is_empty() {
                     BTreeMap::new()
                 } else {
-                    serde_saphyr::from_str(&text)
+                    crate::yaml::from_str(&text)
                         .map_err(|e| Diagnostics(vec![diag::from_yaml_error(path, &e)]))?
                 };
                 (path.clone(), raw)

@@ -118,6 +118,14 @@ impl Inputs {
     }
 }
 
+impl Inputs {
+    /// Masks the inputs' secrets, and the Basic-auth form JIRA may echo.
+    pub fn redactor(&self) -> crate::redact::Redactor {
+        let users: Vec<&str> = self.jira_user.iter().map(String::as_str).collect();
+        crate::redact::Redactor::new(self.secrets(), &users)
+    }
+}
+
 /// Appends `name=value` lines to `$GITHUB_OUTPUT` (multi-line values use a heredoc delimiter).
 pub fn write_outputs(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
     let mut text = String::new();

@@ -66,6 +66,7 @@ async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
         log,
         comment_url: None,
         exit_override: None,
+        redactor: inputs.redactor(),
     };
     match connect(env, &inputs, pr.as_ref(), &mut run.log).await? {
         Some(thread) => {
@@ -91,7 +92,7 @@ async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
             if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
                 let md = crate::templates::render_report(&run.templates, &run.report)
                     .map_err(|e| Error::Usage(format!("cannot render the summary: {e}")))?;
-                env::append(Path::new(&p), &md)?;
+                env::append(Path::new(&p), &run.redactor.redact(&md))?;
             }
         }
     }
@@ -116,6 +117,8 @@ struct Run<'a> {
     comment_url: Option<String>,
     /// Exit 3 instead of the verdict's code (an honoured override whose ticket failed).
     exit_override: Option<i32>,
+    /// Masks the run's secrets in everything it writes or publishes.
+    redactor: crate::redact::Redactor,
 }
 
 /// The pull request as GitHub has it now, and the clients and identity to talk about it.
@@ -360,18 +363,20 @@ async fn publish(
         previous: None,
     };
     let (report, record, templates) = (&run.report, &run.record, &run.templates);
+    let redactor = &run.redactor;
     let render = |prev: Option<&MarkerRecord>| {
         let m = CommentMeta {
             previous: prev.and_then(|p| p.verdict).map(|v| v.as_str().to_string()),
             ..meta.clone()
         };
         // A broken template override must not lose the verdict: the marker and the error go out.
-        comment::render(report, &m, record, templates).unwrap_or_else(|e| {
+        let body = comment::render(report, &m, record, templates).unwrap_or_else(|e| {
             format!(
                 "{}\ncostgate: the comment template failed: {e}",
                 record.to_marker()
             )
-        })
+        });
+        redactor.redact(&body)
     };
     let previous = existing
         .as_ref()
@@ -446,7 +451,7 @@ fn annotate(run: &mut Run<'_>) {
 fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
     let report = &run.report;
     let json_path = run.out_dir.join("report.json");
-    crate::files::write_file(&json_path, &report.to_json())?;
+    crate::files::write_file(&json_path, &run.redactor.redact(&report.to_json()))?;
     if let Some(p) = run.env.var("GITHUB_OUTPUT") {
         let num = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
         let max = if report.summary.max_regression_unbounded {
@@ -475,7 +480,7 @@ fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
         .exit_override
         .unwrap_or_else(|| report.verdict.exit_code());
     Ok(Finished {
-        log: run.log.into_string(),
+        log: run.redactor.redact_log(&run.log.into_string()),
         exit_code,
     })
 }

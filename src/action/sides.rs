@@ -118,7 +118,7 @@ pub(super) fn price(
     priced.inspect_err(|e| {
         let text = format!(
             "## ❗ costgate: no verdict\n\n{}\n",
-            markdown::escape(&e.to_string())
+            markdown::escape(&inputs.redactor().redact(&e.to_string()))
         );
         if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
             let _ = env::append(Path::new(&p), &text);

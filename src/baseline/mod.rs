@@ -74,7 +74,7 @@ fn parse_date(file: &str, key: &str, s: &Spanned<String>, sink: &mut Sink) -> Op
 impl Baseline {
     /// Parses baseline text; `file` names it in diagnostics.
     pub fn parse(text: &str, file: &str) -> Result<Baseline, Diagnostics> {
-        let raw: RawBaseline = serde_saphyr::from_str(text).map_err(|e| {
+        let raw: RawBaseline = crate::yaml::from_str(text).map_err(|e| {
             Diagnostics(vec![diag::from_yaml_error(file, &e).help(
                 "regenerate the file with `costgate baseline` (see docs/ratchet.md)",
             )])

@@ -46,7 +46,7 @@ pub struct Calibration {
 
 impl Calibration {
     pub fn parse(text: &str, file: &str) -> Result<Calibration, Diagnostics> {
-        let c: Calibration = serde_saphyr::from_str(text).map_err(|e| {
+        let c: Calibration = crate::yaml::from_str(text).map_err(|e| {
             Diagnostics(vec![
                 diag::from_yaml_error(file, &e)
                     .help("regenerate it with `costgate calibrate --logs …`"),

@@ -2,8 +2,14 @@
 //! delivers them to S3 (gzip'd JSON lines) or as exported from CloudWatch Logs (plain lines,
 //! possibly prefixed with a timestamp). A bad record is counted with its line number and skipped:
 //! one truncated line must not throw away a month of logs.
+//!
+//! Logs are untrusted input of any size: files are read as a stream (gzip decoded on the fly),
+//! each line is capped at [`MAX_LINE_BYTES`] and each file at [`MAX_DECOMPRESSED_BYTES`]
+//! decompressed (a gzip bomb is refused, not inflated), and a record keeps its token count, not its
+//! text, so memory grows with the number of records only.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -16,8 +22,11 @@ pub struct Record {
     pub model_id: String,
     /// `requestMetadata[intent_key]`, when present.
     pub intent: Option<String>,
-    /// Text parts of each message (the system prompt counts as one message).
-    pub messages: Vec<Vec<String>>,
+    /// Messages in the request (the system prompt counts as one).
+    pub message_count: usize,
+    /// Tokens of the messages' text with the model's tokenizer; `None` for a model the price
+    /// table does not know.
+    pub text_tokens: Option<u64>,
     pub input_tokens: u64,
     pub output_tokens: Option<u64>,
 }
@@ -64,21 +73,130 @@ struct RawOutput {
     output_token_count: Option<u64>,
 }
 
-/// Decompresses gzip (by its magic bytes, whatever the file is called) or returns the bytes.
-pub fn decode(bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
-        Ok(out)
-    } else {
-        Ok(bytes)
+/// A line longer than this is malformed (a record with a long prompt is well under it).
+pub const MAX_LINE_BYTES: usize = 32 << 20;
+/// A file that decompresses to more than this is refused.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 8 << 30;
+
+/// The limits [`read`] applies (the constants above, smaller in tests).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_line_bytes: usize,
+    pub max_decompressed_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line_bytes: MAX_LINE_BYTES,
+            max_decompressed_bytes: MAX_DECOMPRESSED_BYTES,
+        }
     }
 }
 
-/// Parses one file's (decompressed) contents.
-pub fn parse(file: &str, bytes: &[u8], intent_key: &str, out: &mut Parsed) {
-    for (i, raw_line) in bytes.split(|b| *b == b'\n').enumerate() {
-        let line_no = i + 1;
+/// Counts a request's message texts with its model's tokenizer (`None`: unknown model).
+pub type Counter<'a> = &'a dyn Fn(&str, &[Vec<String>]) -> Option<u64>;
+
+/// Opens `path` for [`read`]: gzip (by its magic bytes, whatever the file is called) is decoded
+/// as it is read.
+pub fn open(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
+    let mut file = BufReader::new(std::fs::File::open(path)?);
+    let gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(file)
+    })
+}
+
+/// Reads one file's records from `reader`. Errors (I/O, corrupt gzip, over the size limit) name
+/// what went wrong; malformed lines are counted in `out`, not errors.
+pub fn read(
+    file: &str,
+    reader: impl BufRead,
+    intent_key: &str,
+    count: Counter<'_>,
+    limits: Limits,
+    out: &mut Parsed,
+) -> Result<(), String> {
+    let mut reader = reader.take(limits.max_decompressed_bytes + 1);
+    let mut line = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        line.clear();
+        line_no += 1;
+        let (n, too_long) = read_line_capped(&mut reader, &mut line, limits.max_line_bytes)
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        if reader.limit() == 0 {
+            return Err(format!(
+                "decompresses to more than {} bytes; refused (split the export, or it is not a log)",
+                limits.max_decompressed_bytes
+            ));
+        }
+        if too_long {
+            out.malformed.push(Bad {
+                file: file.to_string(),
+                line: line_no,
+                reason: format!("line longer than {} bytes", limits.max_line_bytes),
+            });
+            continue;
+        }
+        parse_line(file, line_no, &line, intent_key, count, out);
+    }
+    Ok(())
+}
+
+/// Reads up to and including the next `\n`, keeping at most `max` bytes of it; returns the bytes
+/// consumed and whether the line was longer.
+fn read_line_capped(
+    r: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<(usize, bool)> {
+    let (mut consumed, mut too_long) = (0usize, false);
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((consumed, too_long));
+        }
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        if !too_long && line.len() + chunk.len() <= max {
+            line.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+            line.clear();
+        }
+        let used = done.unwrap_or(buf.len());
+        r.consume(used);
+        consumed += used;
+        if done.is_some() {
+            return Ok((consumed, too_long));
+        }
+    }
+}
+
+/// Parses one file's (decompressed) contents held in memory (tests, small inputs).
+pub fn parse(file: &str, bytes: &[u8], intent_key: &str, count: Counter<'_>, out: &mut Parsed) {
+    // Reading from memory cannot fail, and the limit is far above a test input.
+    let _ = read(file, bytes, intent_key, count, Limits::default(), out);
+}
+
+/// Parses one line (without its `\n`).
+fn parse_line(
+    file: &str,
+    line_no: usize,
+    raw_line: &[u8],
+    intent_key: &str,
+    count: Counter<'_>,
+    out: &mut Parsed,
+) {
+    {
         let bad = |reason: String| Bad {
             file: file.to_string(),
             line: line_no,
@@ -86,25 +204,25 @@ pub fn parse(file: &str, bytes: &[u8], intent_key: &str, out: &mut Parsed) {
         };
         let Ok(line) = std::str::from_utf8(raw_line) else {
             out.malformed.push(bad("not UTF-8".into()));
-            continue;
+            return;
         };
         let line = line.trim();
         if line.is_empty() {
-            continue;
+            return;
         }
         // CloudWatch exports prefix each event with its timestamp: start at the JSON object.
         let json = match line.find('{') {
             Some(at) => &line[at..],
             None => {
                 out.malformed.push(bad("no JSON object on the line".into()));
-                continue;
+                return;
             }
         };
         let rec: RawRecord = match serde_json::from_str(json) {
             Ok(r) => r,
             Err(e) => {
                 out.malformed.push(bad(format!("invalid JSON: {e}")));
-                continue;
+                return;
             }
         };
         if rec
@@ -116,19 +234,19 @@ pub fn parse(file: &str, bytes: &[u8], intent_key: &str, out: &mut Parsed) {
                 "schemaType `{}` is not ModelInvocationLog",
                 rec.schema_type.unwrap_or_default()
             )));
-            continue;
+            return;
         }
         let Some(model_id) = rec.model_id.filter(|m| !m.is_empty()) else {
             out.malformed.push(bad("no `modelId`".into()));
-            continue;
+            return;
         };
         let Some(input) = rec.input else {
             out.malformed.push(bad("no `input`".into()));
-            continue;
+            return;
         };
         let Some(input_tokens) = input.input_token_count else {
             out.malformed.push(bad("no `input.inputTokenCount`".into()));
-            continue;
+            return;
         };
         let body = match (input.input_body_json, input.input_body_s3_path) {
             (Some(b), _) => b,
@@ -136,17 +254,17 @@ pub fn parse(file: &str, bytes: &[u8], intent_key: &str, out: &mut Parsed) {
                 out.skipped.push(bad(format!(
                     "request body stored in S3 ({path}), not inline"
                 )));
-                continue;
+                return;
             }
             (None, None) => {
                 out.malformed.push(bad("no `input.inputBodyJson`".into()));
-                continue;
+                return;
             }
         };
         let messages = messages_of(&body);
         if messages.iter().all(|m| m.iter().all(|t| t.is_empty())) {
             out.skipped.push(bad("no text in the request body".into()));
-            continue;
+            return;
         }
         let intent = rec
             .request_metadata
@@ -157,12 +275,14 @@ pub fn parse(file: &str, bytes: &[u8], intent_key: &str, out: &mut Parsed) {
                 Value::Null => None,
                 other => Some(other.to_string()),
             });
+        let text_tokens = count(&model_id, &messages);
         out.records.push(Record {
             file: file.to_string(),
             line: line_no,
             model_id,
             intent,
-            messages,
+            message_count: messages.len(),
+            text_tokens,
             input_tokens,
             output_tokens: rec.output.and_then(|o| o.output_token_count),
         });
@@ -253,7 +373,13 @@ mod tests {
     fn bad_lines_are_counted_with_their_numbers_and_the_rest_is_read() {
         let text = "{\"schemaType\":\"ModelInvocationLog\",\"modelId\":\"m\",\"input\":{\"inputBodyJson\":{\"prompt\":\"hi\"},\"inputTokenCount\":3},\"output\":{\"outputTokenCount\":4},\"requestMetadata\":{\"intent\":\"faq\"}}\nnot json\n\n{\"modelId\":\"m\",\"input\":{\"inputTokenCount\":1}}\n2026-11-20T23:00:19.000Z {\"modelId\":\"m\",\"input\":{\"inputBodyS3Path\":\"s3://b/k\",\"inputTokenCount\":9}}\n{\"modelId\":\"m\",\"input\":{\"inputBodyJson\":{\"prompt\":\"x\"},\"inputTokenCount\":2}";
         let mut p = Parsed::default();
-        parse("a.jsonl", text.as_bytes(), "intent", &mut p);
+        parse(
+            "a.jsonl",
+            text.as_bytes(),
+            "intent",
+            &|_, m| Some(m.len() as u64),
+            &mut p,
+        );
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].intent.as_deref(), Some("faq"));
         assert_eq!(p.records[0].output_tokens, Some(4));
@@ -261,5 +387,64 @@ mod tests {
         assert_eq!(lines, [2, 4, 6]);
         assert_eq!(p.skipped.len(), 1);
         assert_eq!(p.skipped[0].line, 5);
+    }
+
+    fn count(_: &str, m: &[Vec<String>]) -> Option<u64> {
+        Some(m.iter().flatten().map(|t| t.len() as u64).sum())
+    }
+
+    const REC: &str = "{\"modelId\":\"m\",\"input\":{\"inputBodyJson\":{\"prompt\":\"hello\"},\"inputTokenCount\":3}}\n";
+
+    #[test]
+    fn a_gzip_bomb_is_refused_at_the_limit_without_inflating_it() {
+        use std::io::Write;
+        // 64 MiB of zeros after one record: a few KiB compressed.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(REC.as_bytes()).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            gz.write_all(&zeros).unwrap();
+        }
+        let bytes = gz.finish().unwrap();
+        assert!(bytes.len() < 1 << 20);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.json.gz");
+        std::fs::write(&path, &bytes).unwrap();
+        let limits = Limits {
+            max_line_bytes: 1 << 16,
+            max_decompressed_bytes: 8 << 20,
+        };
+        let mut p = Parsed::default();
+        let err = read(
+            "bomb",
+            open(&path).unwrap(),
+            "intent",
+            &count,
+            limits,
+            &mut p,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("decompresses to more than 8388608 bytes"),
+            "{err}"
+        );
+        assert_eq!(p.records.len(), 1, "what came before the limit is kept");
+    }
+
+    #[test]
+    fn an_overlong_line_is_malformed_and_the_next_line_is_read() {
+        let text = format!("{REC}{{\"x\":\"{}\"}}\n{REC}", "a".repeat(5000));
+        let limits = Limits {
+            max_line_bytes: 1000,
+            max_decompressed_bytes: 1 << 20,
+        };
+        let mut p = Parsed::default();
+        read("f", text.as_bytes(), "intent", &count, limits, &mut p).unwrap();
+        assert_eq!(p.records.len(), 2);
+        assert_eq!(p.malformed.len(), 1);
+        assert_eq!(p.malformed[0].line, 2);
+        assert!(p.malformed[0].reason.contains("longer than 1000 bytes"));
+        assert_eq!(p.records[1].line, 3);
+        assert_eq!(p.records[0].text_tokens, Some(5));
     }
 }

@@ -126,6 +126,20 @@ pub struct Outcome {
     pub calibration: Calibration,
 }
 
+/// The counter [`logs::read`] uses: each request's texts with its model's tokenizer.
+pub fn counter(pricing: &PricingTable) -> impl Fn(&str, &[Vec<String>]) -> Option<u64> + '_ {
+    move |model, messages| {
+        let r = pricing.resolve(model).ok()?;
+        Some(
+            messages
+                .iter()
+                .flatten()
+                .map(|t| r.price.tokenizer.count(t))
+                .sum(),
+        )
+    }
+}
+
 /// Computes the calibration from parsed logs. `previous` is the calibration being replaced.
 pub fn calibrate(
     parsed: logs::Parsed,
@@ -151,14 +165,9 @@ pub fn calibrate(
             continue;
         };
         let price = &resolved.price;
-        let tokens: u64 = r
-            .messages
-            .iter()
-            .flatten()
-            .map(|t| price.tokenizer.count(t))
-            .sum();
+        let tokens = r.text_tokens.unwrap_or(0);
         let offline = tokens
-            + price.message_overhead_tokens * r.messages.len() as u64
+            + price.message_overhead_tokens * r.message_count as u64
             + price.request_overhead_tokens;
         if offline == 0 {
             skipped.push(Problem {

@@ -5,11 +5,13 @@
 //! | variable | read by | meaning |
 //! |---|---|---|
 //! | `COSTGATE_LOG` | `main.rs` | tracing filter for diagnostics on stderr (`debug`, `costgate=trace`) |
+//! | `COSTGATE_MEMORY_LIMIT_MB` | `main.rs` | live-heap ceiling (default 4096); crossing it ends the run naming what was rendering ([`crate::memory`]) |
 //! | `COSTGATE_TODAY` | every command | pins "today" (`YYYY-MM-DD`): re-baseline due dates, drift weeks, override windows |
 //! | `NO_COLOR` | terminal output | plain text even on a terminal (anstream) |
 //! | `GITHUB_STEP_SUMMARY` | `drift`, `action` | file the markdown summary is appended to |
 //! | `JIRA_URL`, `JIRA_USER`, `JIRA_TOKEN` | `drift` | credentials for the weekly drift ticket |
 //! | `INPUT_*`, `GITHUB_*`, `RUNNER_*` | `action` | the runner's inputs and context ([`crate::action::env`]) |
+//! | `GITHUB_TOKEN`, `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | every command | never used; only masked in everything printed ([`crate::redact`]) |
 //! | toolchain variables (`PATH`, `HOME`, `LANG`, `VIRTUAL_ENV`, …) | harness mode | passed to the harness by allow-list ([`crate::harness`]) |
 
 use std::path::PathBuf;
@@ -18,6 +20,16 @@ use crate::action::env::RunnerEnv;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::jira::Credentials;
+
+/// The memory ceiling in bytes: `COSTGATE_MEMORY_LIMIT_MB`, else the default. Read by `main.rs`
+/// before anything else, so it cannot go through [`Vars`].
+pub fn memory_limit_bytes() -> usize {
+    std::env::var("COSTGATE_MEMORY_LIMIT_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(crate::memory::DEFAULT_LIMIT_MB)
+        .saturating_mul(1 << 20)
+}
 
 /// The environment as the commands use it. No `Debug`: it holds tokens.
 pub struct Vars {
@@ -44,6 +56,36 @@ impl Vars {
             jira_token: runner.var("JIRA_TOKEN"),
             runner,
         })
+    }
+
+    /// Everything secret this process could hold, masked in whatever it prints: the Action's
+    /// token inputs, the runner's own tokens, JIRA and AWS credentials.
+    pub fn redactor(&self) -> crate::redact::Redactor {
+        const SECRET_VARS: [&str; 9] = [
+            "GITHUB_TOKEN",
+            "ACTIONS_RUNTIME_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "JIRA_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "INPUT_GITHUB-TOKEN",
+            "INPUT_APPROVER-TOKEN",
+            "INPUT_JIRA-TOKEN",
+        ];
+        let values: Vec<String> = SECRET_VARS
+            .iter()
+            .filter_map(|k| {
+                self.runner
+                    .var(k)
+                    .or_else(|| self.runner.var(&k.replace('-', "_")))
+            })
+            .collect();
+        let users: Vec<String> = ["JIRA_USER", "INPUT_JIRA-USER", "INPUT_JIRA_USER"]
+            .iter()
+            .filter_map(|k| self.runner.var(k))
+            .collect();
+        let users: Vec<&str> = users.iter().map(String::as_str).collect();
+        crate::redact::Redactor::new(values.iter().map(String::as_str), &users)
     }
 
     /// JIRA credentials for `drift`; `None` when `JIRA_TOKEN` is unset or empty (the ticket is

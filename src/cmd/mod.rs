@@ -77,7 +77,8 @@ impl Outcome {
 /// Runs a parsed command. `stdin` supplies input for `tokens` without files.
 pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
     let env = env::Vars::from_process()?;
-    match cli.command {
+    let redactor = env.redactor();
+    let outcome = match cli.command {
         Command::Check(a) => check::check(a, &env),
         Command::Run(a) => check::run(a, &env),
         Command::Merge(a) => check::merge(a, &env),
@@ -88,5 +89,13 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Drift(a) => ratchet::drift(a, &env),
         Command::Action => action::action(&env),
         Command::Mock(a) => mock::mock(a),
+    };
+    // Nothing a command prints may carry a secret, whichever API echoed it.
+    match outcome {
+        Ok(mut o) => {
+            o.stdout = redactor.redact_log(&o.stdout);
+            Ok(o)
+        }
+        Err(e) => Err(e.redacted(&redactor)),
     }
 }

@@ -209,12 +209,19 @@ pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
         crate::pricing::PricingTable::builtin()
     };
     let mut parsed = logs::Parsed::default();
+    let count = calibrate::counter(&pricing);
     for f in &a.logs {
-        let bytes =
-            std::fs::read(f).map_err(|e| Error::Usage(format!("--logs {}: {e}", f.display())))?;
-        let bytes = logs::decode(bytes)
-            .map_err(|e| Error::Usage(format!("--logs {}: not readable gzip: {e}", f.display())))?;
-        logs::parse(&f.display().to_string(), &bytes, &a.intent_key, &mut parsed);
+        let name = f.display().to_string();
+        let reader = logs::open(f).map_err(|e| Error::Usage(format!("--logs {name}: {e}")))?;
+        logs::read(
+            &name,
+            reader,
+            &a.intent_key,
+            &count,
+            logs::Limits::default(),
+            &mut parsed,
+        )
+        .map_err(|e| Error::Usage(format!("--logs {name}: {e}")))?;
     }
     let out_path = a.out.clone().unwrap_or_else(|| a.dir.join(calibrate::PATH));
     let previous = match std::fs::read_to_string(&out_path) {

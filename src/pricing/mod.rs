@@ -149,7 +149,7 @@ impl PricingTable {
                 profiles: BTreeMap::new(),
             }
         } else {
-            serde_saphyr::from_str(source)
+            crate::yaml::from_str(source)
                 .map_err(|e| Diagnostics(vec![diag::from_yaml_error(file, &e)]))?
         };
         let mut sink = Sink::default();

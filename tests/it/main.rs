@@ -12,6 +12,7 @@ mod drift;
 mod fake_github;
 mod harness;
 mod harness_example;
+mod hostile;
 mod jira_client;
 mod justification;
 mod mock_boto3;

@@ -1,0 +1,164 @@
+//! A memory ceiling for the whole process, so that untrusted input (a pull request's template
+//! that doubles a string thirty times, a hostile request to the stand-in) ends the run with a clear
+//! error instead of exhausting the runner. Rust cannot recover from a failed allocation on stable,
+//! so [`Capped`] (installed as the global allocator by `main.rs`, never by the library) writes one
+//! line naming what was running — the template and case being rendered, see [`Activity`] — and
+//! exits before the allocation that would cross the limit.
+//!
+//! The limit is [`DEFAULT_LIMIT_MB`] MiB of live heap, or `COSTGATE_MEMORY_LIMIT_MB`.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Live heap allowed by default: far above a 100,000-case run (under 1 GiB), far below a runner.
+pub const DEFAULT_LIMIT_MB: usize = 4096;
+
+/// Exit code when a template's render crossed the limit (the head's configuration is at fault).
+const EXIT_TEMPLATE: i32 = 2;
+/// Exit code otherwise (no verdict possible).
+const EXIT_OTHER: i32 = 3;
+
+thread_local! {
+    /// What this thread is doing, for the message: a pointer and length into a string the
+    /// [`Activity`] guard keeps alive. `const`-initialised, so reading it never allocates.
+    static ACTIVITY: Cell<(*const u8, usize)> = const { Cell::new((std::ptr::null(), 0)) };
+}
+
+/// Marks the current thread as rendering something untrusted until dropped.
+pub struct Activity {
+    text: String,
+    previous: (*const u8, usize),
+}
+
+impl Activity {
+    pub fn new(text: String) -> Activity {
+        let mut a = Activity {
+            text,
+            previous: (std::ptr::null(), 0),
+        };
+        let now = (a.text.as_ptr(), a.text.len());
+        a.previous = ACTIVITY.with(|c| c.replace(now));
+        a
+    }
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        ACTIVITY.with(|c| c.set(self.previous));
+    }
+}
+
+/// The system allocator with a ceiling on live bytes.
+pub struct Capped<A> {
+    inner: A,
+    used: AtomicUsize,
+    /// 0 until read from the environment on first use.
+    limit: AtomicUsize,
+}
+
+impl<A> Capped<A> {
+    pub const fn new(inner: A) -> Self {
+        Capped {
+            inner,
+            used: AtomicUsize::new(0),
+            limit: AtomicUsize::new(0),
+        }
+    }
+
+    /// Sets the limit in bytes (`main.rs` does, from `COSTGATE_MEMORY_LIMIT_MB`, before any work).
+    pub fn set_limit(&self, bytes: usize) {
+        self.limit.store(bytes.max(64 << 20), Ordering::Relaxed);
+    }
+
+    fn admit(&self, size: usize) {
+        let used = self.used.fetch_add(size, Ordering::Relaxed) + size;
+        let limit = match self.limit.load(Ordering::Relaxed) {
+            0 => DEFAULT_LIMIT_MB << 20,
+            l => l,
+        };
+        if used > limit {
+            refuse(limit);
+        }
+    }
+}
+
+/// Writes the message with `write(2)` (no allocation is possible here) and exits.
+#[cold]
+fn refuse(limit: usize) -> ! {
+    let (ptr, len) = ACTIVITY.with(|c| c.get());
+    let mut buf = [0u8; 1024];
+    let mut n = 0;
+    let mut put = |s: &[u8]| {
+        let k = s.len().min(buf.len() - n);
+        buf[n..n + k].copy_from_slice(&s[..k]);
+        n += k;
+    };
+    put(b"error: costgate would use more than ");
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = limit >> 20;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    put(&digits[i..]);
+    put(b" MiB of memory");
+    if !ptr.is_null() {
+        put(b" while rendering ");
+        // SAFETY: the pointer and length come from a `String` that the `Activity` guard on this
+        // same thread keeps alive until it resets the cell.
+        put(unsafe { std::slice::from_raw_parts(ptr, len) });
+        put(b": a template must not build text that large");
+    }
+    put(b" (the limit is COSTGATE_MEMORY_LIMIT_MB)\n");
+    // SAFETY: plain syscalls on a valid buffer; the process ends here.
+    unsafe {
+        libc::write(2, buf.as_ptr().cast(), n);
+        libc::_exit(if ptr.is_null() {
+            EXIT_OTHER
+        } else {
+            EXIT_TEMPLATE
+        });
+    }
+}
+
+// SAFETY: every method forwards to `inner` with the same layout; the counter is only bookkeeping.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Capped<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.admit(layout.size());
+        unsafe { self.inner.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.admit(layout.size());
+        unsafe { self.inner.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { self.inner.dealloc(ptr, layout) };
+        self.used.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > layout.size() {
+            self.admit(new_size - layout.size());
+        }
+        let p = unsafe { self.inner.realloc(ptr, layout, new_size) };
+        if p.is_null() {
+            // The old block is still live: undo what was admitted for the new one.
+            if new_size > layout.size() {
+                self.used
+                    .fetch_sub(new_size - layout.size(), Ordering::Relaxed);
+            }
+        } else if new_size < layout.size() {
+            self.used
+                .fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}

@@ -1,0 +1,124 @@
+//! The hardening probes (issue 13) re-run as tests: a pull request's template cannot hang or
+//! exhaust the gate, no evidence never passes, YAML tags are not silently accepted, and secrets
+//! echoed by an API never reach what costgate prints or publishes.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{check_dirs, costgate, run, write_tree};
+
+const CONFIG: &str = "version: 1\ngolden: golden/\nroutes: app/routes.yaml\n";
+const ROUTES: &str = "chat:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: prompts/system.j2\n  output_tokens: 10\n";
+const GOLDEN: &str = "- id: C-1\n  intent: chat\n  query: \"hello\"\n- id: C-2\n  intent: chat\n  query: \"hi there\"\n";
+
+/// Base and head trees; the head's system template is `head_system`.
+fn trees(head_system: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    let files = [
+        ("costgate.yaml", CONFIG),
+        ("golden/cases.yaml", GOLDEN),
+        ("app/routes.yaml", ROUTES),
+        ("prompts/system.j2", "You are a helpful assistant."),
+    ];
+    write_tree(&base, &files);
+    write_tree(&head, &files);
+    write_tree(&head, &[("prompts/system.j2", head_system)]);
+    (dir, base, head)
+}
+
+fn check_text(base: &Path, head: &Path) -> (i32, String, String) {
+    check_dirs(base, head, "text")
+}
+
+#[test]
+fn nested_range_loops_run_out_of_fuel_naming_template_and_case() {
+    let (_d, base, head) = trees(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}",
+    );
+    let (code, out, err) = check_text(&base, &head);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("prompts/system.j2"), "{err}");
+    assert!(err.contains("ran out of fuel"), "{err}");
+    assert!(
+        err.contains("case `C-1`") || err.contains("case `C-2`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_huge_rendered_prompt_is_refused_at_the_output_cap() {
+    // 3 MiB per iteration, 2 iterations: over the 4 MiB cap, within fuel.
+    let (_d, base, head) = trees("{% for i in range(2) %}{{ 'x' * 3000000 }}{% endfor %}");
+    let (code, _, err) = check_text(&base, &head);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exceeds 4 MiB"), "{err}");
+    assert!(err.contains("prompts/system.j2"), "{err}");
+}
+
+#[test]
+fn a_string_doubled_in_a_namespace_hits_the_memory_ceiling_with_a_named_error() {
+    let (_d, base, head) = trees(
+        "{% set ns = namespace(s='0123456789abcdef') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+    );
+    let (code, out, err) = run(costgate()
+        .env("COSTGATE_MEMORY_LIMIT_MB", "512")
+        .args(["check", "--base-dir"])
+        .arg(&base)
+        .arg("--head-dir")
+        .arg(&head));
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("more than 512 MiB"), "{err}");
+    assert!(
+        err.contains("template prompts/system.j2 for case `C-"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_empty_golden_file_is_an_error_not_a_pass() {
+    for golden in ["", "# only a comment\n", "[]\n"] {
+        let (_d, base, head) = trees("You are a helpful assistant.");
+        for t in [&base, &head] {
+            write_tree(t, &[("golden/cases.yaml", golden)]);
+        }
+        let (code, out, err) = check_text(&base, &head);
+        assert_eq!(code, 2, "golden {golden:?}: {out}\n{err}");
+        assert!(err.contains("has no cases"), "{err}");
+        assert!(!out.contains("PASS"), "{out}");
+    }
+}
+
+#[test]
+fn a_side_that_makes_no_model_call_is_an_error_not_a_pass() {
+    let (_d, base, head) = trees("You are a helpful assistant.");
+    write_tree(&head, &[("app/routes.yaml", "chat:\n  bypass: true\n")]);
+    let (code, out, err) = check_text(&base, &head);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("no model call on the head side"), "{err}");
+    // Both sides bypassed: still no evidence.
+    write_tree(&base, &[("app/routes.yaml", "chat:\n  bypass: true\n")]);
+    let (code, _, err) = check_text(&base, &head);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no model call on the base side"), "{err}");
+}
+
+#[test]
+fn yaml_tags_on_golden_fields_are_not_accepted_silently() {
+    let (_d, base, head) = trees("You are a helpful assistant.");
+    let custom = "- id: C-1\n  intent: !custom chat\n  query: \"hello\"\n";
+    for t in [&base, &head] {
+        write_tree(t, &[("golden/cases.yaml", custom)]);
+    }
+    let (code, _, err) = check_text(&base, &head);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("golden/cases.yaml"), "{err}");
+    // `!!binary` is not decoded: the id is the text the file shows.
+    let binary = "- id: !!binary aGVsbG8=\n  intent: chat\n  query: \"hello\"\n";
+    for t in [&base, &head] {
+        write_tree(t, &[("golden/cases.yaml", binary)]);
+    }
+    let (code, out, err) = check_dirs(&base, &head, "json");
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["cases"][0]["id"], "aGVsbG8=");
+}
