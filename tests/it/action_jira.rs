@@ -456,3 +456,61 @@ async fn more_overrides_than_allowed_in_30_days_add_a_process_warning() {
             .contains("### Process warnings")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_echoed_by_jira_never_reaches_the_comment_report_or_log() {
+    const SECRET: &str = "jira-api-token-0123456789";
+    let fake = FakeGitHub::start().await;
+    let basic = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("bot@example.com:{SECRET}"))
+    };
+    // Some JIRA front ends answer 401 with a page that repeats the credentials they were sent.
+    let jira = jira(
+        401,
+        json!({"errorMessages": [format!("Invalid token {SECRET} (Authorization: Basic {basic})")]}),
+        json!({"issues": [], "isLast": true}),
+    )
+    .await;
+    let ws = Workspace::new("examples/head", JIRA_CFG);
+    let ev = labeled_by_an_admin(&ws, &fake);
+    let uri = jira.uri();
+    let (code, out, err) = run_action(
+        &ws,
+        &fake,
+        &ev,
+        &[
+            ("INPUT_JIRA-URL", &uri),
+            ("INPUT_JIRA-USER", "bot@example.com"),
+            ("INPUT_JIRA-TOKEN", SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(code, 3, "{out}\n{err}");
+    let report = std::fs::read_to_string(ws.repo.join(".costgate-out/report.json")).unwrap();
+    assert!(
+        report.contains("Invalid token ***"),
+        "the error is kept, masked: {report}"
+    );
+    let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
+    let artifact =
+        std::fs::read_to_string(ws.repo.join(".costgate-out/costgate-comment.json")).unwrap();
+    let summary = ws.summary();
+    assert!(!summary.is_empty());
+    for (what, text) in [
+        ("report.json", &report),
+        ("comment", &body),
+        ("comment artifact", &artifact),
+        ("summary", &summary),
+        ("stderr", &err),
+    ] {
+        assert!(!text.contains(SECRET), "{what} leaks the token: {text}");
+        assert!(!text.contains(&basic), "{what} leaks the Basic header");
+    }
+    // The log holds the token only in the runner's own mask command.
+    let leaks: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(SECRET) && !l.starts_with("::add-mask::"))
+        .collect();
+    assert!(leaks.is_empty(), "{leaks:?}");
+}
