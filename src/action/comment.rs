@@ -49,6 +49,9 @@ pub struct MarkerRecord {
     /// Paths the PR touched, kept for an honoured override (open-ticket obligations).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
+    /// An honoured override whose ticket could not be created yet: the next run retries.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ticket_pending: bool,
 }
 
 impl MarkerRecord {

@@ -294,6 +294,9 @@ async fn tickets(
         if let Some(k) = previous.and_then(|p| p.ticket.clone()) {
             run.record.ticket = Some(k);
         }
+        if let Some(p) = previous.filter(|p| p.ticket_pending && p.ticket.is_none()) {
+            retry_pending_ticket(run, t, p).await;
+        }
         return;
     }
     let config = &run.loaded.base.config;
@@ -339,8 +342,53 @@ async fn tickets(
             run.log
                 .error(&format!("the override ticket could not be created: {e}"));
             run.exit_override = Some(3);
+            // Durable: whatever the next run's verdict, it sees this and retries.
+            run.record.ticket_pending = true;
         }
         _ => {}
+    }
+    run.report.review.ticket = Some(ticket);
+}
+
+/// An earlier run honoured an override but could not open its ticket (JIRA was down), and the
+/// override is no longer what this run decides (the label was removed, the cost came back): the
+/// ticket is still owed. One attempt per run; the JQL label search behind `open_ticket` finds a
+/// ticket an earlier attempt created after all, so a retry never duplicates one.
+async fn retry_pending_ticket(run: &mut Run<'_>, t: &Thread, previous: &MarkerRecord) {
+    run.record.override_by = previous.override_by.clone();
+    run.record.override_at = previous.override_at.clone();
+    run.record.paths = previous.paths.clone();
+    let mut overridden = run.report.clone();
+    overridden.review.cost_verdict = previous.cost_verdict;
+    overridden.review.override_ = Some(OverrideFinding {
+        label: run.loaded.base.config.override_.label.clone(),
+        applied_by: previous.override_by.clone(),
+        applied_at: previous.override_at.clone(),
+        authorised: true,
+        why: "honoured by an earlier run of this pull request".into(),
+    });
+    let cx = TicketContext {
+        env: run.env,
+        inputs: run.inputs,
+        config: &run.loaded.base.config,
+        templates: &run.templates,
+        clock: run.clock,
+    };
+    let ticket = open_ticket(&cx, &overridden, &t.pr, &previous.paths, None).await;
+    match &ticket.key {
+        Some(k) => {
+            run.record.ticket = Some(k.clone());
+            run.report.notes.push(format!(
+                "the override ticket an earlier run could not open is now {k}"
+            ));
+        }
+        None => {
+            run.record.ticket_pending = true;
+            run.log.warning(&format!(
+                "the override ticket an earlier run could not open is still missing: {}; the next run retries",
+                ticket.error.as_deref().unwrap_or("unknown error")
+            ));
+        }
     }
     run.report.review.ticket = Some(ticket);
 }

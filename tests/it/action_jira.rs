@@ -514,3 +514,59 @@ async fn a_token_echoed_by_jira_never_reaches_the_comment_report_or_log() {
         .collect();
     assert!(leaks.is_empty(), "{leaks:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_lost_to_a_jira_outage_is_retried_once_after_the_label_is_removed() {
+    let fake = FakeGitHub::start().await;
+    let ws = Workspace::new("examples/head", JIRA_CFG);
+    let ev = labeled_by_an_admin(&ws, &fake);
+    let down = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
+        .mount(&down)
+        .await;
+    let creds = |uri: &str| {
+        vec![
+            ("INPUT_JIRA-URL".to_string(), uri.to_string()),
+            ("INPUT_JIRA-USER".to_string(), "u".to_string()),
+            ("INPUT_JIRA-TOKEN".to_string(), "t".to_string()),
+        ]
+    };
+    let c = creds(&down.uri());
+    let (code, _, _) = run_action(&ws, &fake, &ev, &refs(&c)).await;
+    assert_eq!(code, 3);
+    let marker = |fake: &FakeGitHub| {
+        let body = ours(fake)[0]["body"].as_str().unwrap().to_string();
+        costgate::action::comment::MarkerRecord::from_body(&body).unwrap()
+    };
+    let m = marker(&fake);
+    assert!(m.ticket_pending && m.ticket.is_none(), "{m:?}");
+    assert_eq!(m.override_by.as_deref(), Some("lead"));
+
+    // The label is taken off; JIRA is back. The cost verdict fails again, and the ticket the
+    // honoured override owes is created, once.
+    let ev = ws.event(&fake, "pull_request.synchronize.1.json", "", &[]);
+    let up = jira(
+        201,
+        jira_fixture("create-issue.201.json"),
+        json!({"issues": [], "isLast": true}),
+    )
+    .await;
+    let c = creds(&up.uri());
+    for _ in 0..2 {
+        let (code, out, err) = run_action(&ws, &fake, &ev, &refs(&c)).await;
+        assert_eq!(
+            code, 1,
+            "the verdict is the cost verdict again: {out}\n{err}"
+        );
+    }
+    assert_eq!(jira_requests(&up, "/rest/api/3/issue").await.len(), 1);
+    let m = marker(&fake);
+    assert!(!m.ticket_pending, "{m:?}");
+    assert!(m.ticket.is_some(), "{m:?}");
+    assert_eq!(ours(&fake).len(), 1);
+}
+
+fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, x)| (k.as_str(), x.as_str())).collect()
+}
