@@ -46,6 +46,8 @@ pub struct Failure {
     pub headers: Vec<(&'static str, String)>,
     /// Answer only after this long (a slow or hung server).
     pub delay: Option<std::time::Duration>,
+    /// Send this text as the body instead of `body` (a truncated or garbled response).
+    pub raw: Option<String>,
 }
 
 #[derive(Default)]
@@ -204,6 +206,20 @@ impl FakeGitHub {
             body,
             headers: headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
             delay: None,
+            raw: None,
+        });
+    }
+
+    /// The next matching call answers 200 with a body cut off mid-JSON.
+    pub fn truncate_next(&self, method: &'static str, path: &str) {
+        self.state.lock().unwrap().failures.push_back(Failure {
+            method,
+            path: path.into(),
+            status: 200,
+            body: Value::Null,
+            headers: Vec::new(),
+            delay: None,
+            raw: Some("{\"id\": 1, \"body\": \"trunc".into()),
         });
     }
 
@@ -216,6 +232,7 @@ impl FakeGitHub {
             body: Value::Null,
             headers: vec![],
             delay: Some(delay),
+            raw: None,
         });
     }
 
@@ -283,17 +300,25 @@ impl Respond for Responder {
         let mut s = self.0.lock().unwrap();
         let method = req.method.as_str().to_string();
         let path = req.url.path().to_string();
-        if let Some(i) = s
-            .failures
-            .iter()
-            .position(|f| f.method == method && path.contains(&f.path))
-        {
+        if let Some(i) = s.failures.iter().position(|f| {
+            // A trailing `$` anchors the path's end (`/pulls$` is the list, not `/pulls/7`).
+            let hit = match f.path.strip_suffix('$') {
+                Some(p) => path.ends_with(p),
+                None => path.contains(&f.path),
+            };
+            f.method == method && hit
+        }) {
             let f = s.failures.remove(i).unwrap();
             if let Some(d) = f.delay {
                 drop(s);
                 return self.respond(req).set_delay(d);
             }
-            let mut t = json_response(f.status, &f.body);
+            let mut t = match &f.raw {
+                Some(raw) => ResponseTemplate::new(f.status)
+                    .insert_header("content-type", "application/json")
+                    .set_body_string(raw.clone()),
+                None => json_response(f.status, &f.body),
+            };
             for (k, v) in f.headers {
                 t = t.insert_header(k, v.as_str());
             }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: each topic is a module (see `tests/it/*.rs`).
 
 mod action_e2e;
+mod action_faults;
 mod action_jira;
 mod action_review;
 mod backtest;
