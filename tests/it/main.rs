@@ -22,6 +22,7 @@ mod mock_http;
 mod mock_sdk;
 mod mock_support;
 mod mock_wire;
+mod properties;
 mod ratchet_snapshots;
 mod shard;
 mod snapshots;

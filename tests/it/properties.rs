@@ -1,0 +1,180 @@
+//! Properties of the invariants that matter (proptest, on stable): a verdict never depends on case
+//! order; merging shards equals the unsharded run; the justification parser is total and
+//! round-trips what it accepts; a run that returns a verdict had evidence (an error never passes).
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+
+use costgate::config::Thresholds;
+use costgate::gate::{self, Inputs, Options, RunOptions, Side};
+use costgate::justification;
+use costgate::tree::DirTree;
+use costgate::verdict::{Pair, decide};
+
+use crate::support::write_tree;
+
+fn costs() -> impl Strategy<Value = Vec<(f64, f64, f64)>> {
+    prop::collection::vec(
+        (
+            prop_oneof![Just(0.0), 1e-6..1e-2f64],
+            prop_oneof![Just(0.0), 1e-6..1e-2f64],
+            prop_oneof![Just(1.0), 0.1..5.0f64],
+        ),
+        1..60,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_verdict_never_depends_on_case_order(v in costs(), rot in 0usize..60) {
+        let ids: Vec<String> = (0..v.len()).map(|i| format!("C-{i}")).collect();
+        let pairs: Vec<Pair<'_>> = v
+            .iter()
+            .zip(&ids)
+            .map(|(&(b, h, w), id)| Pair { id, base_usd: b, head_usd: h, weight: w })
+            .collect();
+        let mut shuffled = pairs.clone();
+        shuffled.reverse();
+        let n = shuffled.len();
+        shuffled.rotate_left(rot % n);
+        let t = Thresholds::default();
+        let (a, b) = (decide(&pairs, &t), decide(&shuffled, &t));
+        prop_assert_eq!(a.verdict, b.verdict);
+        prop_assert_eq!(&a.fail_kinds, &b.fail_kinds);
+        let (mut ra, mut rb) = (a.reasons.clone(), b.reasons.clone());
+        ra.sort();
+        rb.sort();
+        prop_assert_eq!(ra, rb);
+    }
+
+    #[test]
+    fn a_case_over_the_fail_threshold_never_passes(v in costs(), grow in 1.2501..10.0f64) {
+        let ids: Vec<String> = (0..v.len()).map(|i| format!("C-{i}")).collect();
+        let mut pairs: Vec<Pair<'_>> = v
+            .iter()
+            .zip(&ids)
+            .map(|(&(b, h, w), id)| Pair { id, base_usd: b, head_usd: h, weight: w })
+            .collect();
+        pairs[0].base_usd = 0.001;
+        pairs[0].head_usd = 0.001 * grow;
+        let d = decide(&pairs, &Thresholds::default());
+        prop_assert_eq!(d.verdict, costgate::verdict::Verdict::Fail);
+    }
+
+    #[test]
+    fn the_justification_parser_is_total(body in "\\PC*(\ncost-regression-justification:\n(  [a-z-]{1,20}: \\PC{0,40}\n){0,5})?\\PC*") {
+        let _ = justification::parse(&body, "cost-regression-justification");
+    }
+
+    #[test]
+    fn the_justification_parser_round_trips_what_it_accepts(
+        reason in "[A-Za-z0-9][A-Za-z0-9 ,.;()/-]{0,60}[A-Za-z0-9.)]",
+        pct in 0u32..500,
+        quality in "[A-Za-z0-9][A-Za-z0-9 ,.%-]{0,40}[A-Za-z0-9%]",
+        before in "[A-Za-z ]{0,40}",
+        fenced in any::<bool>(),
+    ) {
+        let block = format!(
+            "cost-regression-justification:\n  reason: {reason}\n  expected-cost-delta: +{pct}%\n  quality-delta: {quality}\n"
+        );
+        let block = if fenced { format!("```\n{block}```\n") } else { block };
+        let body = format!("{before}\n\n{block}\nThanks!\n");
+        let j = justification::parse(&body, "cost-regression-justification").expect("found");
+        prop_assert!(j.is_complete(), "{:?}", j);
+        prop_assert_eq!(j.reason.as_deref(), Some(reason.as_str()));
+        prop_assert_eq!(j.quality_delta.as_deref(), Some(quality.as_str()));
+        prop_assert_eq!(j.expected_cost_delta_pct, Some(f64::from(pct)));
+    }
+}
+
+const ROUTES: &str = "a:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: s.j2\n  output_tokens: 20\nb:\n  model: amazon.nova-micro-v1:0\n  output_tokens: 7\nc:\n  bypass: true\n";
+
+fn golden(queries: &[(u8, String)]) -> String {
+    queries
+        .iter()
+        .enumerate()
+        .map(|(i, (intent, q))| {
+            let intent = ["a", "b", "c"][*intent as usize % 3];
+            format!("- id: C-{i:03}\n  intent: {intent}\n  query: {q:?}\n")
+        })
+        .collect()
+}
+
+fn side(dir: &std::path::Path, name: &'static str) -> Side {
+    Side {
+        name,
+        tree: Arc::new(DirTree::new(dir, name.to_string())),
+        commit: None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn merging_shards_equals_the_unsharded_run(
+        queries in prop::collection::vec((0u8..3, "[a-z][a-z ]{0,29}"), 1..25),
+        count in 1usize..6,
+        longer in "[a-z ]{0,80}",
+    ) {
+        prop_assume!(queries.iter().any(|(i, _)| i % 3 != 2));
+        let dir = tempfile::tempdir().unwrap();
+        let (b, h) = (dir.path().join("b"), dir.path().join("h"));
+        let g = golden(&queries);
+        let files = [
+            ("costgate.yaml", "version: 1\ngolden: golden.yaml\nroutes: routes.yaml\n"),
+            ("golden.yaml", g.as_str()),
+            ("routes.yaml", ROUTES),
+            ("s.j2", "You help with {{ query }}."),
+        ];
+        write_tree(&b, &files);
+        write_tree(&h, &files);
+        let head_system = format!("You help with {{{{ query }}}}. {longer}");
+        write_tree(&h, &[("s.j2", head_system.as_str())]);
+        let inputs = Inputs::load(&side(&b, "base"), &side(&h, "head"), &Options::default()).unwrap();
+        let whole = gate::check_inputs(&inputs, &RunOptions::default()).unwrap();
+        let mut parts = Vec::new();
+        for i in 1..=count {
+            let shard: costgate::shard::Shard = format!("{i}/{count}").parse().unwrap();
+            let p = gate::check_partial(&inputs, RunOptions::default(), shard).unwrap();
+            // Through JSON, as `costgate merge` reads them.
+            let p = serde_json::from_str(&p.to_json()).unwrap();
+            parts.push((format!("part-{i}"), p));
+        }
+        let today = costgate::clock::Clock::system().today();
+        let merged = costgate::shard::merge(parts, today).unwrap();
+        prop_assert_eq!(merged.verdict, whole.verdict);
+        prop_assert_eq!(&merged.summary, &whole.summary);
+        prop_assert_eq!(&merged.cases, &whole.cases);
+        let (mut a, mut bb) = (merged.reasons.clone(), whole.reasons.clone());
+        a.sort();
+        bb.sort();
+        prop_assert_eq!(a, bb);
+    }
+
+    #[test]
+    fn a_verdict_comes_only_with_evidence(golden in "(- id: [A-C]\n  intent: [abc]\n  query: [a-z]{1,8}\n|# [a-z ]*\n|\n){0,6}") {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("costgate.yaml", "version: 1\ngolden: golden.yaml\nroutes: routes.yaml\n"),
+            ("golden.yaml", golden.as_str()),
+            ("routes.yaml", ROUTES),
+            ("s.j2", "You help."),
+        ];
+        write_tree(dir.path(), &files);
+        let s = side(dir.path(), "base");
+        match gate::check(&s, &side(dir.path(), "head"), &Options::default()) {
+            Ok(r) => {
+                prop_assert!(r.summary.cases > 0);
+                for c in &r.cases {
+                    prop_assert!(c.base.is_some() && c.head.is_some());
+                }
+                prop_assert!(r.cases.iter().any(|c| c.base.as_ref().is_some_and(|b| b.calls > 0)));
+            }
+            Err(e) => prop_assert!(e.exit_code() != 0),
+        }
+    }
+}
