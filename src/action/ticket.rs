@@ -116,7 +116,11 @@ pub(super) async fn open_ticket(
         .to_string(),
     };
     let (summary, description) = match ticket::render(report, &input, cx.templates) {
-        Ok(x) => x,
+        // A ticket is read by more people than the PR: no secret goes into it either.
+        Ok((s, d)) => {
+            let r = inputs.redactor();
+            (r.redact(&s), r.redact(&d))
+        }
         Err(e) => return fail(e.to_string()),
     };
     let label = ticket::pr_label(&repository, pr.number);

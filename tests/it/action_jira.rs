@@ -570,3 +570,91 @@ async fn a_ticket_lost_to_a_jira_outage_is_retried_once_after_the_label_is_remov
 fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
     v.iter().map(|(k, x)| (k.as_str(), x.as_str())).collect()
 }
+
+/// A JIRA answering one endpoint with a fault and the rest normally.
+async fn jira_faulty(fault_path: &str, fault: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(fault_path.to_string()))
+        .respond_with(fault)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"issues": [], "isLast": true})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(jira_fixture("create-issue.201.json")),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jira_faults_on_search_and_create_never_lose_the_verdict_or_the_owed_ticket() {
+    let faults = || {
+        [
+            (
+                "500",
+                ResponseTemplate::new(500).set_body_string("Internal Server Error"),
+            ),
+            (
+                "429",
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after", "1")
+                    .set_body_json(json!({"errorMessages": ["Rate limit exceeded"]})),
+            ),
+            (
+                "404",
+                ResponseTemplate::new(404).set_body_json(json!({"errorMessages": ["Not found"]})),
+            ),
+            (
+                "truncated",
+                ResponseTemplate::new(201)
+                    .insert_header("content-type", "application/json")
+                    .set_body_string("{\"id\":\"10001\",\"key\":\"COS"),
+            ),
+        ]
+    };
+    for endpoint in ["/rest/api/3/search/jql", "/rest/api/3/issue"] {
+        for (name, fault) in faults() {
+            let fake = FakeGitHub::start().await;
+            let jira = jira_faulty(endpoint, fault).await;
+            let ws = Workspace::new("examples/head", JIRA_CFG);
+            let ev = labeled_by_an_admin(&ws, &fake);
+            let c = vec![
+                ("INPUT_JIRA-URL".to_string(), jira.uri()),
+                ("INPUT_JIRA-USER".to_string(), "u".to_string()),
+                ("INPUT_JIRA-TOKEN".to_string(), "t".to_string()),
+            ];
+            let (code, out, err) = run_action(&ws, &fake, &ev, &refs(&c)).await;
+            let what = format!("{name} on {endpoint}");
+            assert!(!err.contains("panicked"), "{what}: {err}");
+            assert_eq!(ws.report()["verdict"], "overridden", "{what}");
+            assert!(ws.outputs().contains("verdict=overridden\n"), "{what}");
+            let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
+            let m = costgate::action::comment::MarkerRecord::from_body(&body).unwrap();
+            match code {
+                0 => assert!(m.ticket.is_some() && !m.ticket_pending, "{what}: {m:?}"),
+                3 => assert!(
+                    m.ticket_pending,
+                    "{what}: the owed ticket is recorded: {m:?}\n{out}"
+                ),
+                other => panic!("{what}: exit {other}\n{out}\n{err}"),
+            }
+            if endpoint.ends_with("/search/jql") {
+                // Creates succeed here: one ticket at most, whatever the search did.
+                assert!(
+                    jira_requests(&jira, "/rest/api/3/issue").await.len() <= 1,
+                    "{what}: a duplicate ticket"
+                );
+            }
+        }
+    }
+}
