@@ -77,14 +77,9 @@ async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
             run.record.verdict = Some(run.report.verdict);
             run.record.cost_verdict = run.report.review.cost_verdict;
             let existing = sticky::find(thread.sticky(run.scope.as_deref())).await;
-            let previous = existing
-                .as_ref()
-                .ok()
-                .and_then(|c| c.as_ref())
-                .and_then(|c| c.body.as_deref())
-                .and_then(MarkerRecord::from_body);
+            let previous = existing.as_ref().ok().and_then(previous_record);
             tickets(&mut run, &thread, gathered, previous.as_ref()).await;
-            publish(&mut run, &thread, existing).await?;
+            publish(&mut run, &thread, existing, previous.as_ref()).await?;
         }
         None => {
             // No PR (push, schedule, dispatch with base-ref): report only.
@@ -399,6 +394,7 @@ async fn publish(
     run: &mut Run<'_>,
     t: &Thread,
     existing: std::result::Result<Option<crate::github::Comment>, crate::github::GhError>,
+    previous: Option<&MarkerRecord>,
 ) -> Result<()> {
     annotate(run);
     let config = &run.loaded.base.config;
@@ -426,13 +422,7 @@ async fn publish(
         });
         redactor.redact(&body)
     };
-    let previous = existing
-        .as_ref()
-        .ok()
-        .and_then(|c| c.as_ref())
-        .and_then(|c| c.body.as_deref())
-        .and_then(MarkerRecord::from_body);
-    let body = render(previous.as_ref());
+    let body = render(previous);
     let artifact = serde_json::json!({"pr": t.pr.number, "head_sha": t.pr.head.sha, "body": body});
     crate::files::write_file(
         &run.out_dir.join("costgate-comment.json"),
@@ -531,6 +521,14 @@ fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
         log: run.redactor.redact_log(&run.log.into_string()),
         exit_code,
     })
+}
+
+/// The record an earlier run left in the sticky comment, if any.
+fn previous_record(existing: &Option<crate::github::Comment>) -> Option<MarkerRecord> {
+    existing
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .and_then(MarkerRecord::from_body)
 }
 
 fn workspace_relative(env: &RunnerEnv, path: &Path) -> String {
