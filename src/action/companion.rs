@@ -80,7 +80,13 @@ pub(super) async fn run(
     let api = env
         .var("GITHUB_API_URL")
         .unwrap_or_else(|| "https://api.github.com".into());
-    let gh = GitHub::new(&api, inputs.github_token.as_deref(), &repo).map_err(Error::Usage)?;
+    let gh = GitHub::with_timeout(
+        &api,
+        inputs.github_token.as_deref(),
+        &repo,
+        inputs.http_timeout,
+    )
+    .map_err(Error::Usage)?;
     let pr: PullRequest = gh
         .get(&gh.repo_path(&format!("/pulls/{}", a.pr)))
         .await

@@ -85,6 +85,8 @@ pub struct Inputs {
     pub out_dir: Option<String>,
     /// workflow_run companion: the directory holding the downloaded `costgate-comment.json`.
     pub comment_from: Option<String>,
+    /// How long a GitHub or JIRA response may take (a timed-out read is retried when safe).
+    pub http_timeout: std::time::Duration,
 }
 
 impl Inputs {
@@ -105,6 +107,17 @@ impl Inputs {
             comment_author: env.input("comment-author"),
             out_dir: env.input("out-dir"),
             comment_from: env.input("comment-from"),
+            http_timeout: match env.input("http-timeout-seconds") {
+                None => std::time::Duration::from_secs(30),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if n > 0 => std::time::Duration::from_secs(n),
+                    _ => {
+                        return Err(Error::Usage(format!(
+                            "input `http-timeout-seconds`: expected a whole number of seconds, got `{v}`"
+                        )));
+                    }
+                },
+            },
         })
     }
 

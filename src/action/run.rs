@@ -150,9 +150,18 @@ async fn connect(
     let api = env
         .var("GITHUB_API_URL")
         .unwrap_or_else(|| "https://api.github.com".into());
-    let gh = GitHub::new(&api, inputs.github_token.as_deref(), &repo).map_err(Error::Usage)?;
+    let gh = GitHub::with_timeout(
+        &api,
+        inputs.github_token.as_deref(),
+        &repo,
+        inputs.http_timeout,
+    )
+    .map_err(Error::Usage)?;
     let approver = match &inputs.approver_token {
-        Some(t) => Some(GitHub::new(&api, Some(t), &repo).map_err(Error::Usage)?),
+        Some(t) => Some(
+            GitHub::with_timeout(&api, Some(t), &repo, inputs.http_timeout)
+                .map_err(Error::Usage)?,
+        ),
         None => None,
     };
     // The PR as it is now: a re-run or a review event may carry a stale body or labels.

@@ -26,6 +26,7 @@ pub(super) fn jira_client<'c>(
         url: inputs.jira_url.clone(),
         user: inputs.jira_user.clone(),
         token,
+        timeout: inputs.http_timeout,
     };
     Ok((Jira::from_settings(jc, creds, "the `jira-user` input")?, jc))
 }

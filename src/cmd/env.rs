@@ -95,6 +95,7 @@ impl Vars {
             url: self.jira_url.clone(),
             user: self.jira_user.clone(),
             token: self.jira_token.clone()?,
+            timeout: std::time::Duration::from_secs(30),
         })
     }
 }

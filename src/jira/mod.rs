@@ -47,6 +47,8 @@ pub struct Credentials {
     pub url: Option<String>,
     pub user: Option<String>,
     pub token: String,
+    /// How long a response may take.
+    pub timeout: Duration,
 }
 
 pub struct Jira {
@@ -124,16 +126,26 @@ impl Jira {
                 ));
             }
         };
-        Jira::new(&url, settings.api, auth)
+        Jira::with_timeout(&url, settings.api, auth, creds.timeout)
     }
 
     pub fn new(base_url: &str, api: JiraApi, auth: Auth) -> Result<Jira, String> {
+        Self::with_timeout(base_url, api, auth, Duration::from_secs(30))
+    }
+
+    /// As [`Jira::new`], with the time a response may take.
+    pub fn with_timeout(
+        base_url: &str,
+        api: JiraApi,
+        auth: Auth,
+        timeout: Duration,
+    ) -> Result<Jira, String> {
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
             return Err(format!("JIRA url `{base_url}` must be an http(s) URL"));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+            .timeout(timeout)
             .user_agent(concat!("costgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the JIRA client: {e}"))?;

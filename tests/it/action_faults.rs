@@ -1,5 +1,5 @@
 //! Fault injection on every GitHub call `costgate action` makes: a 5xx, a 403 secondary rate
-//! limit with `Retry-After`, a 404 and a truncated body, one at a time. Whatever fails, the run
+//! limit with `Retry-After`, a 404, a truncated body and a timeout, one at a time. Whatever fails, the run
 //! never loses its verdict (report.json, `verdict=` output, summary), never reports pass for a
 //! failing PR, never panics, and never leaves two comments.
 
@@ -30,6 +30,8 @@ enum Fault {
     SecondaryRateLimit,
     NotFound,
     Truncated,
+    /// The answer comes after the run's `http-timeout-seconds` (1 s here).
+    Timeout,
 }
 
 fn inject(fake: &FakeGitHub, method: &'static str, path: &str, fault: Fault) {
@@ -44,6 +46,7 @@ fn inject(fake: &FakeGitHub, method: &'static str, path: &str, fault: Fault) {
         ),
         Fault::NotFound => fake.fail_next(method, path, 404, json!({"message": "Not Found"}), &[]),
         Fault::Truncated => fake.truncate_next(method, path),
+        Fault::Timeout => fake.delay_next(method, path, std::time::Duration::from_millis(2500)),
     }
 }
 
@@ -53,7 +56,8 @@ async fn faulted_run(method: &'static str, path: &str, fault: Fault) {
     let ev = labeled_by_an_admin(&ws, &fake);
     fake.state.lock().unwrap().prs.get_mut(&7).unwrap()["body"] = json!(BODY);
     inject(&fake, method, path, fault);
-    let (code, out, err) = run_action(&ws, &fake, &ev, &[]).await;
+    let (code, out, err) =
+        run_action(&ws, &fake, &ev, &[("INPUT_HTTP-TIMEOUT-SECONDS", "1")]).await;
     let what = format!("{fault:?} on {method} {path}");
     assert!(!err.contains("panicked"), "{what}: {err}");
     let report = ws.report();
@@ -72,6 +76,17 @@ async fn faulted_run(method: &'static str, path: &str, fault: Fault) {
     );
     assert!(!ws.summary().is_empty(), "{what}: no summary");
     assert!(ours(&fake).len() <= 1, "{what}: duplicated comment");
+    if matches!(fault, Fault::Timeout) && method == "GET" {
+        // The read timed out (http-timeout-seconds took effect) and was sent again.
+        let p = path.trim_end_matches('$');
+        let sent = fake
+            .requests()
+            .await
+            .iter()
+            .filter(|r| r.starts_with(method) && r.ends_with(p))
+            .count();
+        assert!(sent >= 2, "{what}: sent {sent} time(s)");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,6 +112,7 @@ async fn no_fault_on_any_github_call_loses_the_verdict() {
             Fault::SecondaryRateLimit,
             Fault::NotFound,
             Fault::Truncated,
+            Fault::Timeout,
         ] {
             faulted_run(m, p, f).await;
         }

@@ -598,6 +598,7 @@ async fn jira_faulty(fault_path: &str, fault: ResponseTemplate) -> MockServer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jira_faults_on_search_and_create_never_lose_the_verdict_or_the_owed_ticket() {
+    // 5xx, 429 with Retry-After, 404, a response slower than http-timeout-seconds, a truncated body.
     let faults = || {
         [
             (
@@ -613,6 +614,12 @@ async fn jira_faults_on_search_and_create_never_lose_the_verdict_or_the_owed_tic
             (
                 "404",
                 ResponseTemplate::new(404).set_body_json(json!({"errorMessages": ["Not found"]})),
+            ),
+            (
+                "timeout",
+                ResponseTemplate::new(201)
+                    .set_body_json(jira_fixture("create-issue.201.json"))
+                    .set_delay(std::time::Duration::from_millis(2500)),
             ),
             (
                 "truncated",
@@ -632,6 +639,7 @@ async fn jira_faults_on_search_and_create_never_lose_the_verdict_or_the_owed_tic
                 ("INPUT_JIRA-URL".to_string(), jira.uri()),
                 ("INPUT_JIRA-USER".to_string(), "u".to_string()),
                 ("INPUT_JIRA-TOKEN".to_string(), "t".to_string()),
+                ("INPUT_HTTP-TIMEOUT-SECONDS".to_string(), "1".to_string()),
             ];
             let (code, out, err) = run_action(&ws, &fake, &ev, &refs(&c)).await;
             let what = format!("{name} on {endpoint}");
