@@ -12,6 +12,7 @@
 //! | `JIRA_URL`, `JIRA_USER`, `JIRA_TOKEN` | `drift` | credentials for the weekly drift ticket |
 //! | `INPUT_*`, `GITHUB_*`, `RUNNER_*` | `action` | the runner's inputs and context ([`crate::action::env`]) |
 //! | `GITHUB_TOKEN`, `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | every command | never used; only masked in everything printed ([`crate::redact`]) |
+//! | `COSTGATE_HARNESS_ISOLATION` | harness mode | `off` runs the harness without PID/mount namespaces ([`crate::harness`]) |
 //! | toolchain variables (`PATH`, `HOME`, `LANG`, `VIRTUAL_ENV`, …) | harness mode | passed to the harness by allow-list ([`crate::harness`]) |
 
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 //! A harness that crashes, times out, or leaves a case without a call (and without announcing it
 //! as answered without a model) gives no verdict: exit code 3 with the harness's output tail.
 
+mod isolation;
 pub mod process;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -145,7 +146,12 @@ pub fn price(
             }
         }
     })?;
-    Ok(aggregate(side, dataset, &calls, &announced))
+    let mut priced = aggregate(side, dataset, &calls, &announced);
+    // The head's harness is the stranger's code: say so when it could not be isolated.
+    if side == "head" {
+        priced.notes.extend(isolation::detect().note());
+    }
+    Ok(priced)
 }
 
 fn describe(status: std::process::ExitStatus) -> String {

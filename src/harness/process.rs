@@ -181,9 +181,14 @@ pub struct Running {
     readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Starts `command` in `dir` with only `env` and the pass-through variables set.
+/// Starts `command` in `dir` with only `env` and the pass-through variables set, isolated from
+/// the other processes of the machine where possible (`harness::isolation`).
 pub fn spawn(command: &[String], dir: &Path, env: &[(&str, String)]) -> Result<Running> {
-    let (program, args) = command
+    if command.is_empty() {
+        return Err(Error::Run("`harness.command` is empty".into()));
+    }
+    let wrapped = super::isolation::detect().wrap(command);
+    let (program, args) = wrapped
         .split_first()
         .ok_or_else(|| Error::Run("`harness.command` is empty".into()))?;
     let mut cmd = tokio::process::Command::new(program);

@@ -122,3 +122,86 @@ fn yaml_tags_on_golden_fields_are_not_accepted_silently() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["cases"][0]["id"], "aGVsbG8=");
 }
+
+/// A harness that looks for a token planted in costgate's environment everywhere a process of
+/// the same machine can: its own environment, every `/proc/*/environ` and `cmdline` it can see
+/// (costgate's, its parent's, the test runner's), and the files costgate wrote (its `TMPDIR`).
+/// The needle is assembled at run time so that the script's own text never matches it.
+const SNOOP: &str = r#"found=""
+n="PLANTED"; n="$n-SECRET"
+env | grep -q "$n" && found="$found env"
+for f in /proc/[0-9]*/environ /proc/[0-9]*/task/[0-9]*/environ /proc/[0-9]*/cmdline; do
+  if tr '\0' '\n' < "$f" 2>/dev/null | grep -q "$n"; then found="$found $f"; fi
+done
+for p in "$PPID" 1; do
+  tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -q "$n" && found="$found ppid:$p"
+done
+grep -rqs "$n" "$TMPDIR" 2>/dev/null && found="$found tmpfiles"
+echo "visible:$(ls -d /proc/[0-9]* | wc -l) found:$found" > "$OUT_DIR/snoop-$COSTGATE_SIDE.txt"
+"#;
+
+fn snoop_trees(out: &Path) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    let script = SNOOP.replace("$OUT_DIR", &out.display().to_string());
+    let cfg = format!(
+        "version: 1\ngolden: golden/\nmode: harness\nharness:\n  command: [\"sh\", \"-c\", {}]\n  timeout_s: 60\n",
+        serde_json::to_string(&script).unwrap()
+    );
+    for t in [&base, &head] {
+        write_tree(
+            t,
+            &[
+                ("costgate.yaml", cfg.as_str()),
+                ("golden/cases.yaml", GOLDEN),
+            ],
+        );
+    }
+    (dir, base, head)
+}
+
+fn snoop(isolation: Option<&str>) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let (_d, base, head) = snoop_trees(out.path());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = costgate();
+    cmd.env("TMPDIR", tmp.path())
+        .args(["check", "--base-dir"])
+        .arg(&base)
+        .arg("--head-dir")
+        .arg(&head)
+        .env("INPUT_GITHUB-TOKEN", "ghp_PLANTED-SECRET-0123456789")
+        .env("JIRA_TOKEN", "jira-PLANTED-SECRET-0123456789")
+        .env("AWS_SECRET_ACCESS_KEY", "aws-PLANTED-SECRET-0123456789");
+    if let Some(v) = isolation {
+        cmd.env("COSTGATE_HARNESS_ISOLATION", v);
+    }
+    let (code, _, err) = run(&mut cmd);
+    // The harness makes no Bedrock call, so there is no verdict: that is not what is tested.
+    assert_eq!(code, 3, "{err}");
+    std::fs::read_to_string(out.path().join("snoop-head.txt"))
+        .unwrap_or_else(|e| panic!("the harness did not run ({e}): {err}"))
+}
+
+#[test]
+fn the_harness_cannot_find_a_token_planted_in_costgates_environment() {
+    let seen = snoop(None);
+    assert!(
+        seen.ends_with("found:\n"),
+        "the harness found the token: {seen}"
+    );
+    // It sees only its own processes (sh, and the few it starts), not the machine's.
+    let visible: usize = seen
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("visible:"))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(visible <= 6, "{seen}");
+}
+
+#[test]
+fn without_isolation_the_same_harness_finds_the_token() {
+    // The control: the probe works, so the test above can fail.
+    let seen = snoop(Some("off"));
+    assert!(seen.contains("/proc/"), "{seen}");
+}
