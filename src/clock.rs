@@ -17,11 +17,6 @@ impl Clock {
         Clock { now: Utc::now() }
     }
 
-    /// A fixed instant (tests, replays).
-    pub fn fixed(now: DateTime<Utc>) -> Clock {
-        Clock { now }
-    }
-
     /// Midnight UTC of `date`, the system's time of day otherwise unknown.
     pub fn on(date: NaiveDate) -> Clock {
         Clock {

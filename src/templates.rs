@@ -77,12 +77,6 @@ impl Templates {
         Ok(Templates { overrides })
     }
 
-    /// Replaces one template (tests, and callers holding a source of their own).
-    pub fn with_override(mut self, name: &'static str, source: impl Into<String>) -> Templates {
-        self.overrides.insert(name, source.into());
-        self
-    }
-
     fn origin(&self, name: &str) -> String {
         if self.overrides.contains_key(name) {
             format!("{OVERRIDE_DIR}/{name}")

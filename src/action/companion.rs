@@ -13,7 +13,7 @@ use super::env::{Inputs, RunnerEnv};
 use super::log::Log;
 use super::{Finished, sticky};
 use crate::error::{Error, Result};
-use crate::github::{Event, GitHub, PullRequest};
+use crate::github::{Event, PullRequest};
 
 #[derive(Deserialize)]
 struct Artifact {
@@ -77,16 +77,7 @@ pub(super) async fn run(
         )));
     }
     let repo = env.require("GITHUB_REPOSITORY", "the runner sets it")?;
-    let api = env
-        .var("GITHUB_API_URL")
-        .unwrap_or_else(|| "https://api.github.com".into());
-    let gh = GitHub::with_timeout(
-        &api,
-        inputs.github_token.as_deref(),
-        &repo,
-        inputs.http_timeout,
-    )
-    .map_err(Error::Usage)?;
+    let gh = inputs.github(env, &repo, inputs.github_token.as_deref())?;
     let pr: PullRequest = gh
         .get(&gh.repo_path(&format!("/pulls/{}", a.pr)))
         .await

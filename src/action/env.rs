@@ -139,6 +139,23 @@ impl Inputs {
     }
 }
 
+impl Inputs {
+    /// A GitHub client for `repo` on the runner's API (`GITHUB_API_URL`, github.com by default)
+    /// with `token` and the `http-timeout-seconds` input.
+    pub fn github(
+        &self,
+        env: &RunnerEnv,
+        repo: &str,
+        token: Option<&str>,
+    ) -> Result<crate::github::GitHub> {
+        let api = env
+            .var("GITHUB_API_URL")
+            .unwrap_or_else(|| "https://api.github.com".into());
+        crate::github::GitHub::with_timeout(&api, token, repo, self.http_timeout)
+            .map_err(Error::Usage)
+    }
+}
+
 /// Appends `name=value` lines to `$GITHUB_OUTPUT` (multi-line values use a heredoc delimiter).
 pub fn write_outputs(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
     let mut text = String::new();
@@ -150,10 +167,8 @@ pub fn write_outputs(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
             text.push_str(&format!("{k}={v}\n"));
         }
     }
-    append(path, &text)
+    crate::files::append_file(path, &text)
 }
-
-pub use crate::files::append_file as append;
 
 /// The directory the gate runs in: the workspace, or `working-directory` inside it.
 pub fn working_dir(env: &RunnerEnv, inputs: &Inputs) -> Result<PathBuf> {

@@ -87,7 +87,7 @@ async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
             if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
                 let md = crate::templates::render_report(&run.templates, &run.report)
                     .map_err(|e| Error::Usage(format!("cannot render the summary: {e}")))?;
-                env::append(Path::new(&p), &run.redactor.redact(&md))?;
+                crate::files::append_file(Path::new(&p), &run.redactor.redact(&md))?;
             }
         }
     }
@@ -147,21 +147,9 @@ async fn connect(
     let (Some(event_pr), Some(repo)) = (event_pr, env.var("GITHUB_REPOSITORY")) else {
         return Ok(None);
     };
-    let api = env
-        .var("GITHUB_API_URL")
-        .unwrap_or_else(|| "https://api.github.com".into());
-    let gh = GitHub::with_timeout(
-        &api,
-        inputs.github_token.as_deref(),
-        &repo,
-        inputs.http_timeout,
-    )
-    .map_err(Error::Usage)?;
+    let gh = inputs.github(env, &repo, inputs.github_token.as_deref())?;
     let approver = match &inputs.approver_token {
-        Some(t) => Some(
-            GitHub::with_timeout(&api, Some(t), &repo, inputs.http_timeout)
-                .map_err(Error::Usage)?,
-        ),
+        Some(t) => Some(inputs.github(env, &repo, Some(t))?),
         None => None,
     };
     // The PR as it is now: a re-run or a review event may carry a stale body or labels.
@@ -463,7 +451,7 @@ async fn publish(
     }
     if let Some(p) = run.env.var("GITHUB_STEP_SUMMARY") {
         let without_marker: String = body.lines().skip(1).collect::<Vec<_>>().join("\n");
-        env::append(Path::new(&p), &format!("{without_marker}\n"))?;
+        crate::files::append_file(Path::new(&p), &format!("{without_marker}\n"))?;
     }
     Ok(())
 }

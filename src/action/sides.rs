@@ -121,7 +121,7 @@ pub(super) fn price(
             markdown::escape(&inputs.redactor().redact(&e.to_string()))
         );
         if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
-            let _ = env::append(Path::new(&p), &text);
+            let _ = crate::files::append_file(Path::new(&p), &text);
         }
         if let Some(p) = env.var("GITHUB_OUTPUT") {
             let _ = env::write_outputs(Path::new(&p), &[("verdict", "error".into())]);

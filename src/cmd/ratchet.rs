@@ -386,7 +386,7 @@ pub fn drift(a: DriftArgs, env: &Vars) -> Result<Outcome> {
     write_file(&chart_path, &drift::chart::render(&o.history))?;
     let summary = a.summary.clone().or_else(|| env.step_summary.clone());
     if let Some(p) = summary {
-        crate::action::env::append(&p, &drift::render_markdown(&o))?;
+        crate::files::append_file(&p, &drift::render_markdown(&o))?;
     }
     // A baseline flag files one high-priority ticket per ISO week when JIRA credentials are set.
     let filed = file_drift_ticket(&a, &o, env);
