@@ -53,24 +53,9 @@ def mixed_text(size):
     return "\n".join(out)
 
 
-def main():
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix="costgate-bench-"))
-    mixed = tmp / "mixed.txt"
-    mixed.write_text(mixed_text(7_000_000))
-    run = tmp / "run.txt"
-    run.write_text("a" * 2_000_000)
-    py = "import sys, tiktoken; e = tiktoken.get_encoding('cl100k_base'); print(len(e.encode_ordinary(open(sys.argv[1], encoding='utf-8', newline='').read())))"
-    print(f"machine: {os.cpu_count()} cores; runs per command: {RUNS} (median)")
-    for f in (mixed, run):
-        r = interleave({
-            "costgate": [str(BIN), "tokens", "--encoding", "cl100k_base", str(f)],
-            "tiktoken": [sys.executable, "-c", py, str(f)],
-        })
-        (tc, nc), (tt, nt) = r["costgate"], r["tiktoken"]
-        assert nc == nt, f"count mismatch on {f.name}: costgate {nc}, tiktoken {nt}"
-        print(f"{f.name}: {f.stat().st_size/1e6:.1f} MB, {nc} tokens; costgate {tc:.3f}s, tiktoken {tt:.3f}s, ratio {tt/tc:.1f}x")
-
-    # check on the shipped example scaled to 5,000 cases.
+def check_trees(tmp):
+    """Base and head trees under `tmp`: the shipped example with its cases repeated (fresh ids) to
+    5,000, the head with the `examples/head` regression. Shared with compare_builds.py."""
     base, head = tmp / "base", tmp / "head"
     for side, app in ((base, ROOT / "app"), (head, ROOT / "examples/head/app")):
         side.mkdir()
@@ -95,6 +80,28 @@ def main():
     body = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in scaled)
     for side in (base, head):
         (side / "golden" / "cases.jsonl").write_text(body)
+    return base, head
+
+
+def main():
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="costgate-bench-"))
+    mixed = tmp / "mixed.txt"
+    mixed.write_text(mixed_text(7_000_000))
+    run = tmp / "run.txt"
+    run.write_text("a" * 2_000_000)
+    py = "import sys, tiktoken; e = tiktoken.get_encoding('cl100k_base'); print(len(e.encode_ordinary(open(sys.argv[1], encoding='utf-8', newline='').read())))"
+    print(f"machine: {os.cpu_count()} cores; runs per command: {RUNS} (median)")
+    for f in (mixed, run):
+        r = interleave({
+            "costgate": [str(BIN), "tokens", "--encoding", "cl100k_base", str(f)],
+            "tiktoken": [sys.executable, "-c", py, str(f)],
+        })
+        (tc, nc), (tt, nt) = r["costgate"], r["tiktoken"]
+        assert nc == nt, f"count mismatch on {f.name}: costgate {nc}, tiktoken {nt}"
+        print(f"{f.name}: {f.stat().st_size/1e6:.1f} MB, {nc} tokens; costgate {tc:.3f}s, tiktoken {tt:.3f}s, ratio {tt/tc:.1f}x")
+
+    # check on the shipped example scaled to 5,000 cases.
+    base, head = check_trees(tmp)
     r = interleave({"check": [str(BIN), "check", "--format", "json", "--base-dir", str(base), "--head-dir", str(head)]})
     t, out = r["check"]
     v = json.loads(out)

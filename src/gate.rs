@@ -209,12 +209,6 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
     );
     progress.finish();
     let ((base_priced, base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
-    // A shard's slice may hold only bypassed cases; the merge checks the whole run.
-    if ro.shard.is_none() {
-        require_calls(base, base_routes, &base_priced)?;
-        require_calls(head, head_routes, &head_priced)?;
-    }
-
     let pairs: Vec<Pair<'_>> = dataset
         .cases
         .iter()
@@ -251,7 +245,7 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
     notes.extend(head_notes);
     let min = base_cfg.thresholds.min_cost_delta_usd;
     let head_loaded = head_dataset.is_some();
-    let mut cases = compare_cases(
+    let cases = compare_cases(
         &dataset,
         &base_priced,
         &head_priced,
@@ -259,6 +253,14 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         head_loaded,
         min,
     );
+    // A shard's slice may hold only bypassed cases; the merge checks the whole run.
+    if let (None, Some(side)) = (ro.shard, crate::report::side_without_calls(&cases)) {
+        return Err(match side {
+            "base" => no_calls(base, base_routes, cases.len()),
+            _ => no_calls(head, head_routes, cases.len()),
+        });
+    }
+    let mut cases = cases;
     let outside: Vec<&str> = cases
         .iter()
         .filter(|c| c.outside_band)
@@ -307,14 +309,9 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
     Ok((report, dataset))
 }
 
-/// No pass without evidence: a side on which no case made a model call priced nothing, so a
-/// comparison with it would say nothing (SPEC 5: an error never reports pass).
-pub fn require_calls(side: &Side, app: &App, priced: &[Priced]) -> Result<()> {
-    if priced.iter().any(|p| p.calls > 0) {
-        return Ok(());
-    }
-    let n = priced.len();
-    Err(match app {
+/// The error for a side that made no model call ([`crate::report::side_without_calls`]).
+fn no_calls(side: &Side, app: &App, n: usize) -> Error {
+    match app {
         App::Render(routes) => Error::Usage(format!(
             "{}: no model call on the {} side: all {n} case(s) are answered by bypass routes in {}, so there is no cost to gate; route at least one intent to a model",
             side.tree.label(),
@@ -326,7 +323,7 @@ pub fn require_calls(side: &Side, app: &App, priced: &[Priced]) -> Result<()> {
             side.tree.label(),
             side.name
         )),
-    })
+    }
 }
 
 /// One report line per base case: both sides' costs, the delta and what the head changed.

@@ -93,6 +93,22 @@ pub struct Report {
     pub review: ReviewFields,
 }
 
+/// No pass without evidence (SPEC 5): the first side, `"base"` or `"head"`, on which no gated case
+/// made a model call. Such a side priced nothing, so comparing with it would say nothing. `check`
+/// asks this of an unsharded run, `merge` of the merged cases.
+pub fn side_without_calls(cases: &[CaseReport]) -> Option<&'static str> {
+    let called = |side: fn(&CaseReport) -> Option<&SideCost>| {
+        cases.iter().any(|c| side(c).is_some_and(|s| s.calls > 0))
+    };
+    if !called(|c| c.base.as_ref()) {
+        Some("base")
+    } else if !called(|c| c.head.as_ref()) {
+        Some("head")
+    } else {
+        None
+    }
+}
+
 /// Pretty JSON with a final newline: the form of every JSON document costgate prints or writes.
 pub fn pretty_json<T: Serialize + ?Sized>(value: &T) -> String {
     // Serialising plain data with finite floats cannot fail.

@@ -15,7 +15,7 @@ use crate::cumulative;
 use crate::dataset::Dataset;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
-use crate::report::{CaseReport, Report, SCHEMA_VERSION, SideCost, Status};
+use crate::report::{Report, SCHEMA_VERSION, Status};
 use crate::tree::Tree;
 use crate::verdict::Decision;
 use crate::verdict::{self, Pair};
@@ -289,18 +289,10 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
     }
     let mut cases: Vec<_> = slots.into_iter().flatten().collect();
     // No pass without evidence, as `check` requires of an unsharded run.
-    for (side, cost) in [
-        (
-            "base",
-            (|c: &CaseReport| c.base.as_ref()) as fn(&CaseReport) -> Option<&SideCost>,
-        ),
-        ("head", |c: &CaseReport| c.head.as_ref()),
-    ] {
-        if !cases.iter().any(|c| cost(c).is_some_and(|s| s.calls > 0)) {
-            return Err(Error::Run(format!(
-                "no case made a model call on the {side} side in any of the {n} shards, so there is no cost to gate"
-            )));
-        }
+    if let Some(side) = crate::report::side_without_calls(&cases) {
+        return Err(Error::Run(format!(
+            "no case made a model call on the {side} side in any of the {n} shards, so there is no cost to gate"
+        )));
     }
     let pairs: Vec<Pair<'_>> = cases
         .iter()

@@ -35,11 +35,8 @@ pub fn memory_limit_bytes() -> usize {
 /// The environment as the commands use it. No `Debug`: it holds tokens.
 pub struct Vars {
     pub clock: Clock,
-    pub step_summary: Option<PathBuf>,
-    jira_url: Option<String>,
-    jira_user: Option<String>,
-    jira_token: Option<String>,
-    /// The whole snapshot, for `costgate action` (which reads `INPUT_*` and `GITHUB_*`).
+    /// The snapshot every other variable is read from (`costgate action` reads `INPUT_*` and
+    /// `GITHUB_*` through it).
     pub runner: RunnerEnv,
 }
 
@@ -49,14 +46,12 @@ impl Vars {
         let runner = RunnerEnv::from_process();
         let clock = Clock::pinned_or_system(runner.var("COSTGATE_TODAY").as_deref())
             .map_err(Error::Usage)?;
-        Ok(Vars {
-            clock,
-            step_summary: runner.var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
-            jira_url: runner.var("JIRA_URL"),
-            jira_user: runner.var("JIRA_USER"),
-            jira_token: runner.var("JIRA_TOKEN"),
-            runner,
-        })
+        Ok(Vars { clock, runner })
+    }
+
+    /// `GITHUB_STEP_SUMMARY`, where `drift` appends its summary by default.
+    pub fn step_summary(&self) -> Option<PathBuf> {
+        self.runner.var("GITHUB_STEP_SUMMARY").map(PathBuf::from)
     }
 
     /// Everything secret this process could hold, masked in whatever it prints: the Action's
@@ -93,9 +88,9 @@ impl Vars {
     /// then reported, not filed).
     pub fn jira_credentials(&self) -> Option<Credentials> {
         Some(Credentials {
-            url: self.jira_url.clone(),
-            user: self.jira_user.clone(),
-            token: self.jira_token.clone()?,
+            url: self.runner.var("JIRA_URL"),
+            user: self.runner.var("JIRA_USER"),
+            token: self.runner.var("JIRA_TOKEN")?,
             timeout: std::time::Duration::from_secs(30),
         })
     }

@@ -384,7 +384,7 @@ pub fn drift(a: DriftArgs, env: &Vars) -> Result<Outcome> {
     let o = drift::drift(&req, history, progress.as_ref())?;
     write_file(&history_path, &drift::history_jsonl(&o.history))?;
     write_file(&chart_path, &drift::chart::render(&o.history))?;
-    let summary = a.summary.clone().or_else(|| env.step_summary.clone());
+    let summary = a.summary.clone().or_else(|| env.step_summary());
     if let Some(p) = summary {
         crate::files::append_file(&p, &drift::render_markdown(&o))?;
     }

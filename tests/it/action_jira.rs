@@ -474,18 +474,8 @@ async fn a_token_echoed_by_jira_never_reaches_the_comment_report_or_log() {
     .await;
     let ws = Workspace::new("examples/head", JIRA_CFG);
     let ev = labeled_by_an_admin(&ws, &fake);
-    let uri = jira.uri();
-    let (code, out, err) = run_action(
-        &ws,
-        &fake,
-        &ev,
-        &[
-            ("INPUT_JIRA-URL", &uri),
-            ("INPUT_JIRA-USER", "bot@example.com"),
-            ("INPUT_JIRA-TOKEN", SECRET),
-        ],
-    )
-    .await;
+    let c = jira_inputs(&jira.uri(), "bot@example.com", SECRET);
+    let (code, out, err) = run_action(&ws, &fake, &ev, &refs(&c)).await;
     assert_eq!(code, 3, "{out}\n{err}");
     let report = std::fs::read_to_string(ws.repo.join(".costgate-out/report.json")).unwrap();
     assert!(
@@ -525,13 +515,7 @@ async fn a_ticket_lost_to_a_jira_outage_is_retried_once_after_the_label_is_remov
         .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
         .mount(&down)
         .await;
-    let creds = |uri: &str| {
-        vec![
-            ("INPUT_JIRA-URL".to_string(), uri.to_string()),
-            ("INPUT_JIRA-USER".to_string(), "u".to_string()),
-            ("INPUT_JIRA-TOKEN".to_string(), "t".to_string()),
-        ]
-    };
+    let creds = |uri: &str| jira_inputs(uri, "u", "t");
     let c = creds(&down.uri());
     let (code, _, _) = run_action(&ws, &fake, &ev, &refs(&c)).await;
     assert_eq!(code, 3);
@@ -565,6 +549,15 @@ async fn a_ticket_lost_to_a_jira_outage_is_retried_once_after_the_label_is_remov
     assert!(!m.ticket_pending, "{m:?}");
     assert!(m.ticket.is_some(), "{m:?}");
     assert_eq!(ours(&fake).len(), 1);
+}
+
+/// The Action's JIRA inputs.
+fn jira_inputs(url: &str, user: &str, token: &str) -> Vec<(String, String)> {
+    vec![
+        ("INPUT_JIRA-URL".into(), url.into()),
+        ("INPUT_JIRA-USER".into(), user.into()),
+        ("INPUT_JIRA-TOKEN".into(), token.into()),
+    ]
 }
 
 fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
@@ -635,12 +628,8 @@ async fn jira_faults_on_search_and_create_never_lose_the_verdict_or_the_owed_tic
             let jira = jira_faulty(endpoint, fault).await;
             let ws = Workspace::new("examples/head", JIRA_CFG);
             let ev = labeled_by_an_admin(&ws, &fake);
-            let c = vec![
-                ("INPUT_JIRA-URL".to_string(), jira.uri()),
-                ("INPUT_JIRA-USER".to_string(), "u".to_string()),
-                ("INPUT_JIRA-TOKEN".to_string(), "t".to_string()),
-                ("INPUT_HTTP-TIMEOUT-SECONDS".to_string(), "1".to_string()),
-            ];
+            let mut c = jira_inputs(&jira.uri(), "u", "t");
+            c.push(("INPUT_HTTP-TIMEOUT-SECONDS".into(), "1".into()));
             let (code, out, err) = run_action(&ws, &fake, &ev, &refs(&c)).await;
             let what = format!("{name} on {endpoint}");
             assert!(!err.contains("panicked"), "{what}: {err}");

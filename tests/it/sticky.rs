@@ -90,6 +90,15 @@ async fn run_once(gh: &GitHub, report: &Report) -> Outcome {
     outcome
 }
 
+/// How many POSTs (comment creations) the fake GitHub received.
+async fn posts(fake: &FakeGitHub) -> usize {
+    fake.requests()
+        .await
+        .iter()
+        .filter(|r| r.starts_with("POST"))
+        .count()
+}
+
 fn ours(fake: &FakeGitHub) -> Vec<serde_json::Value> {
     fake.comments(7)
         .into_iter()
@@ -127,12 +136,7 @@ async fn first_run_creates_then_reruns_update_exactly_one_comment() {
         MarkerRecord::from_body(body).unwrap().verdict,
         Some(Verdict::Fail)
     );
-    let posts = fake
-        .requests()
-        .await
-        .iter()
-        .filter(|r| r.starts_with("POST"))
-        .count();
+    let posts = posts(&fake).await;
     assert_eq!(posts, 1);
 }
 
@@ -431,12 +435,7 @@ async fn a_post_whose_response_is_lost_is_not_posted_twice() {
         "found and updated, not posted again: {out:?}"
     );
     assert_eq!(ours(&fake).len(), 1);
-    let posts = fake
-        .requests()
-        .await
-        .iter()
-        .filter(|r| r.starts_with("POST"))
-        .count();
+    let posts = posts(&fake).await;
     assert_eq!(posts, 1);
 }
 
@@ -561,11 +560,6 @@ async fn a_comment_deleted_before_the_patch_is_posted_again() {
         matches!(run_once(&gh, &report).await, Outcome::Created { .. }),
         "re-created, not left missing"
     );
-    let posts = fake
-        .requests()
-        .await
-        .iter()
-        .filter(|r| r.starts_with("POST"))
-        .count();
+    let posts = posts(&fake).await;
     assert_eq!(posts, 2);
 }
