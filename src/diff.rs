@@ -73,20 +73,37 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, Strin
     }
 }
 
+/// Any difference in what the entry bills, whatever file it came from: `origin`, `source` and
+/// `as_of` describe a price, they are not one.
+fn changed(b: &crate::pricing::ModelPrice, h: &crate::pricing::ModelPrice) -> bool {
+    let plain = |p: &crate::pricing::ModelPrice| crate::pricing::ModelPrice {
+        origin: String::new(),
+        source: None,
+        as_of: None,
+        ..p.clone()
+    };
+    plain(b) != plain(h)
+}
+
 pub fn pricing_diff(base: &PricingTable, head: &PricingTable) -> Vec<String> {
     let mut out = Vec::new();
     let ids: BTreeSet<&String> = base.models().keys().chain(head.models().keys()).collect();
     for id in ids {
         match (base.models().get(id), head.models().get(id)) {
-            (Some(b), Some(h))
-                if b.input_per_mtok != h.input_per_mtok
-                    || b.output_per_mtok != h.output_per_mtok
-                    || b.token_scale != h.token_scale
-                    || b.tokenizer != h.tokenizer =>
-            {
+            (Some(b), Some(h)) if changed(b, h) => {
+                let (br, hr) = (&b.standard.rates, &h.standard.rates);
+                if br.input_per_mtok == hr.input_per_mtok
+                    && br.output_per_mtok == hr.output_per_mtok
+                    && b.token_scale == h.token_scale
+                {
+                    out.push(format!(
+                        "pricing for {id}: cache, long-context, profile, tier, tokenizer or lifecycle entries changed (ignored: prices come from the base)"
+                    ));
+                    continue;
+                }
                 out.push(format!(
                     "pricing for {id}: input {} → {}, output {} → {} USD/Mtok, scale {} → {} (ignored: prices come from the base)",
-                    b.input_per_mtok, h.input_per_mtok, b.output_per_mtok, h.output_per_mtok, b.token_scale, h.token_scale
+                    br.input_per_mtok, hr.input_per_mtok, br.output_per_mtok, hr.output_per_mtok, b.token_scale, h.token_scale
                 ));
             }
             (None, Some(_)) => out.push(format!("pricing adds {id} (ignored until merged)")),
