@@ -46,10 +46,7 @@ fn price(
         App::Render(routes) => {
             let mut renderer = Renderer::new(side.tree.clone(), routes, ctx.pricing);
             renderer.calibrated_output = ctx.calibrated.clone();
-            renderer
-                .price_all(dataset)
-                .map(|p| (p, Vec::new()))
-                .map_err(side.cfg_err())
+            renderer.price_all(dataset).map_err(side.cfg_err())
         }
         App::Harness(h) => {
             let r = harness::price(side.name, side.tree.as_ref(), h, dataset, ctx)?;
@@ -83,6 +80,7 @@ fn observed_routes(app: &App, dataset: &Dataset, priced: &[Priced]) -> Routes {
                             prompt: None,
                             max_output_tokens: None,
                             output_tokens: None,
+                            serving: Default::default(),
                         }
                     };
                     (intent, route)
@@ -116,7 +114,46 @@ fn side_cost(p: &Priced) -> SideCost {
         cost_usd: p.cost_usd,
         segments: p.segments,
         calls: p.calls,
+        cache_read_tokens: p.cache_read_tokens,
+        cache_write_tokens: p.cache_write_tokens,
     }
+}
+
+/// SPEC 3.1: the cases that read a shared cached prefix at the base and write an unshared one at
+/// the head, grouped by what the prefix holds, and the note that says so.
+fn cache_lost(
+    dataset: &Dataset,
+    base: &[Priced],
+    head: &[Priced],
+) -> (Vec<crate::report::CacheLost>, Vec<String>) {
+    let mut by_segment: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (c, (b, h)) in dataset.cases.iter().zip(base.iter().zip(head)) {
+        if b.cache_read_tokens > 0 && h.cache_read_tokens == 0 && h.cache_write_tokens > 0 {
+            let segment = h.cache_prefix.unwrap_or("cached prefix");
+            by_segment
+                .entry(segment)
+                .or_default()
+                .push(c.case.id.clone());
+        }
+    }
+    let notes = by_segment
+        .iter()
+        .map(|(segment, ids)| {
+            format!(
+                "prompt cache lost: {} case(s) shared their cached {segment} at the base and no longer do at the head, so each call now writes the cache (1.25x input or more) instead of reading it (0.1x): something per-query moved in front of the cache point: {}",
+                ids.len(),
+                crate::fmt::id_list(ids)
+            )
+        })
+        .collect();
+    let lost = by_segment
+        .into_iter()
+        .map(|(segment, cases)| crate::report::CacheLost {
+            segment: segment.to_string(),
+            cases,
+        })
+        .collect();
+    (lost, notes)
 }
 
 /// `costgate check`: the verdict of head against base.
@@ -241,8 +278,15 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         .iter()
         .flat_map(|d| d.cases.iter().map(|c| (c.case.id.as_str(), c)))
         .collect();
+    // A note both sides raise alike (a cache point below a model's minimum) is said once.
+    let head_notes: Vec<String> = head_notes
+        .into_iter()
+        .filter(|n| !base_notes.contains(n))
+        .collect();
     notes.extend(base_notes);
     notes.extend(head_notes);
+    let (cache_lost, lost_notes) = cache_lost(&dataset, &base_priced, &head_priced);
+    notes.extend(lost_notes);
     let min = base_cfg.thresholds.min_cost_delta_usd;
     let head_loaded = head_dataset.is_some();
     let cases = compare_cases(
@@ -303,6 +347,7 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         ),
         policy_changes,
         notes,
+        cache_lost,
         cases,
         review: Default::default(),
     };

@@ -7,6 +7,7 @@
 pub mod action;
 pub mod backtest;
 pub mod baseline;
+pub mod cache;
 pub mod calibrate;
 pub mod clock;
 pub mod cmd;

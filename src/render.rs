@@ -14,10 +14,11 @@ use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::cache::{self, Claim, Digester, Point};
 use crate::dataset::{Dataset, LocatedCase};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::pricing::PricingTable;
-use crate::routes::{Route, Routes};
+use crate::pricing::{ModelPrice, PricingTable, Usage};
+use crate::routes::{CacheAt, Route, Routes};
 use crate::tokenize;
 use crate::tree::Tree;
 
@@ -51,6 +52,13 @@ pub struct Priced {
     /// Model calls made for the case (1 in render mode, 0 when bypassed).
     pub calls: u64,
     pub cost_usd: f64,
+    /// Input tokens billed as prompt-cache reads and writes (SPEC 3.1), part of `input_tokens`.
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    /// What the cached prefix holds (`system prompt`, `system prompt and history`), when the case
+    /// has one: the note that a prefix stopped being shared names it.
+    #[serde(skip)]
+    pub cache_prefix: Option<&'static str>,
 }
 
 impl Priced {
@@ -63,8 +71,19 @@ impl Priced {
             segments: Segments::default(),
             calls: 0,
             cost_usd: 0.0,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+            cache_prefix: None,
         }
     }
+}
+
+/// One case's call before the side-wide cache rule: its price, usage and cache points.
+struct Draft {
+    priced: Priced,
+    price: Option<Arc<ModelPrice>>,
+    usage: Usage,
+    claim: Option<Claim>,
 }
 
 /// Limits on the work one side's templates may cause (docs/security.md lists the values).
@@ -133,30 +152,39 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Prices every case in parallel; the result is in dataset order. Stops at the budget's
-    /// wall-clock limit with an error naming the case it reached.
-    pub fn price_all(&mut self, dataset: &Dataset) -> Result<Vec<Priced>, Diagnostics> {
+    /// Prices every case in parallel; the result is in dataset order, with the notes of the run
+    /// (cache points that were not honoured). Stops at the budget's wall-clock limit with an error
+    /// naming the case it reached.
+    pub fn price_all(
+        &mut self,
+        dataset: &Dataset,
+    ) -> Result<(Vec<Priced>, Vec<String>), Diagnostics> {
         self.deadline = Some(Instant::now() + self.budget.wall_clock);
         let this = &*self;
-        let results: Vec<Result<Priced, Diagnostic>> =
-            dataset.cases.par_iter().map(|c| this.price(c)).collect();
-        let mut ok = Vec::with_capacity(results.len());
+        let results: Vec<Result<Draft, Diagnostic>> =
+            dataset.cases.par_iter().map(|c| this.draft(c)).collect();
+        let mut drafts = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
         for r in results {
             match r {
-                Ok(p) => ok.push(p),
+                Ok(p) => drafts.push(p),
                 Err(d) => errors.push(d),
             }
         }
-        if errors.is_empty() {
-            Ok(ok)
-        } else {
-            Err(Diagnostics::sorted(errors))
+        if !errors.is_empty() {
+            return Err(Diagnostics::sorted(errors));
         }
+        Ok(settle(drafts))
     }
 
-    /// Prices one case by the formula of SPEC 3.
+    /// Prices one case alone: a cache point is priced as a write, since nothing shares it.
     pub fn price(&self, lc: &LocatedCase) -> Result<Priced, Diagnostic> {
+        let draft = self.draft(lc)?;
+        Ok(settle(vec![draft]).0.remove(0))
+    }
+
+    /// Prices one case by the formula of SPEC 3, leaving its cache points to [`settle`].
+    fn draft(&self, lc: &LocatedCase) -> Result<Draft, Diagnostic> {
         let case = &lc.case;
         let Some(route) = self.routes.for_intent(&case.intent) else {
             return Err(Diagnostic::new(
@@ -178,9 +206,15 @@ impl<'a> Renderer<'a> {
             prompt,
             max_output_tokens,
             output_tokens,
+            serving,
         } = route
         else {
-            return Ok(Priced::bypassed());
+            return Ok(Draft {
+                priced: Priced::bypassed(),
+                price: None,
+                usage: Usage::default(),
+                claim: None,
+            });
         };
         let resolved = self.pricing.resolve(model).map_err(|e| {
             Diagnostic::new(
@@ -194,13 +228,40 @@ impl<'a> Renderer<'a> {
         let ctx = template_context(case);
         let mut segments = Segments::default();
         let mut messages = 0u64;
+        let mut prefix = Digester::default();
         if let Some(path) = system {
-            segments.system = enc.count(&self.render(path, &ctx, lc)?);
+            let text = self.render(path, &ctx, lc)?;
+            segments.system = enc.count(&text);
+            prefix.part("system", &text);
             messages += 1;
+        }
+        let mut points = Vec::new();
+        let overhead = price.message_overhead_tokens;
+        if serving.cache == CacheAt::System && messages > 0 {
+            points.push(Point {
+                tokens: tokenize::scale(segments.system + overhead, price.token_scale),
+                digest: prefix.digest(),
+            });
         }
         for m in &case.history {
             segments.history += enc.count(&m.content);
+            prefix.part(
+                match m.role {
+                    crate::dataset::Role::User => "user",
+                    crate::dataset::Role::Assistant => "assistant",
+                },
+                &m.content,
+            );
             messages += 1;
+        }
+        if serving.cache == CacheAt::History && messages > 0 {
+            points.push(Point {
+                tokens: tokenize::scale(
+                    segments.system + segments.history + overhead * messages,
+                    price.token_scale,
+                ),
+                digest: prefix.digest(),
+            });
         }
         segments.prompt = match prompt {
             Some(path) => enc.count(&self.render(path, &ctx, lc)?),
@@ -216,14 +277,38 @@ impl<'a> Renderer<'a> {
             .or_else(|| self.calibrated_output.get(&case.intent).copied())
             .unwrap_or(DEFAULT_OUTPUT_TOKENS);
         let output_tokens = max_output_tokens.map_or(wanted, |cap| wanted.min(cap));
-        Ok(Priced {
-            model: Some(model.clone()),
-            bypass: false,
+        let usage = Usage {
             input_tokens,
             output_tokens,
-            segments,
-            calls: 1,
-            cost_usd: price.cost(input_tokens, output_tokens),
+            cache_ttl: serving.cache_ttl,
+            tier: serving.service_tier,
+            ..Usage::default()
+        };
+        let cache_prefix = match serving.cache {
+            CacheAt::None => None,
+            CacheAt::System => Some("system prompt"),
+            CacheAt::History => Some("system prompt and history"),
+        };
+        Ok(Draft {
+            priced: Priced {
+                model: Some(model.clone()),
+                bypass: false,
+                input_tokens,
+                output_tokens,
+                segments,
+                calls: 1,
+                cost_usd: price.cost_of(&usage),
+                cache_read_tokens: 0,
+                cache_write_tokens: 0,
+                cache_prefix,
+            },
+            price: Some(Arc::new(resolved.price.clone())),
+            usage,
+            claim: (!points.is_empty()).then(|| Claim {
+                model: resolved.base_id.clone(),
+                points,
+                ttl: serving.cache_ttl,
+            }),
         })
     }
 
@@ -285,6 +370,45 @@ impl<'a> Renderer<'a> {
             fail(what).at(line, 0)
         })
     }
+}
+
+/// Applies SPEC 3.1's steady-state rule to one side's drafts and prices each case with its cache
+/// tokens; returns the priced cases and a note per model and reason a cache point was dropped.
+fn settle(drafts: Vec<Draft>) -> (Vec<Priced>, Vec<String>) {
+    let mut dropped = Vec::new();
+    let claims: Vec<Option<Claim>> = drafts
+        .iter()
+        .map(|d| {
+            let (claim, price) = (d.claim.as_ref()?, d.price.as_ref()?);
+            cache::eligible(
+                &claim.model,
+                price,
+                claim.ttl,
+                claim.points.clone(),
+                &mut dropped,
+            )
+        })
+        .collect();
+    let refs: Vec<Option<&Claim>> = claims.iter().map(Option::as_ref).collect();
+    let assigned = cache::steady_state(&refs);
+    let priced = drafts
+        .into_iter()
+        .zip(assigned)
+        .map(|(d, a)| {
+            let mut p = d.priced;
+            if let (Some(price), true) = (&d.price, a != Default::default()) {
+                p.cache_read_tokens = a.read;
+                p.cache_write_tokens = a.write;
+                p.cost_usd = price.cost_of(&Usage {
+                    cache_read_tokens: a.read,
+                    cache_write_tokens: a.write,
+                    ..d.usage
+                });
+            }
+            p
+        })
+        .collect();
+    (priced, cache::notes(dropped))
 }
 
 /// Collects rendered text, refusing to grow past `cap` bytes (minijinja then stops rendering).
@@ -405,6 +529,7 @@ mod tests {
                 prompt: Some("p.j2".into()),
                 max_output_tokens: Some(100),
                 output_tokens: Some(80),
+                serving: Default::default(),
             },
         );
         by_intent.insert("orders".to_string(), Route::Bypass);

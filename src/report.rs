@@ -30,6 +30,11 @@ pub struct SideCost {
     pub cost_usd: f64,
     pub segments: Segments,
     pub calls: u64,
+    /// Input tokens billed as prompt-cache reads and writes (SPEC 3.1), part of `input_tokens`.
+    #[serde(default)]
+    pub cache_read_tokens: u64,
+    #[serde(default)]
+    pub cache_write_tokens: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +58,15 @@ pub struct CaseReport {
     /// Head cost outside the case's `expected_cost_band`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outside_band: bool,
+}
+
+/// Cases that read a shared prompt-cache prefix at the base and write an unshared one at the
+/// head, by what the prefix holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheLost {
+    /// `system prompt`, `system prompt and history`, or `cached prefix` (harness mode).
+    pub segment: String,
+    pub cases: Vec<String>,
 }
 
 /// Where each side came from.
@@ -85,6 +99,10 @@ pub struct Report {
     pub policy_changes: Vec<String>,
     /// Notes for the reader that do not change the verdict.
     pub notes: Vec<String>,
+    /// Cases whose cached prefix was shared at the base and is not at the head (SPEC 3.1): the
+    /// comment says so in a sentence of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_lost: Vec<CacheLost>,
     pub cases: Vec<CaseReport>,
     /// Justification, sign-off, override, warn streak and ticket (SPEC 6), when they apply.
     /// Not read back by `costgate merge`: partial reports carry none (`check --shard` and `merge`

@@ -279,6 +279,7 @@ mod tests {
             routing_changes: vec![],
             policy_changes: vec![],
             notes: vec![],
+            cache_lost: vec![],
             cases: vec![],
             review: Default::default(),
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::diag::{self, Diagnostic, Diagnostics, Sink};
-use crate::pricing::PricingTable;
+use crate::pricing::{PricingTable, Tier, Ttl};
 use crate::tree::Tree;
 
 pub const DEFAULT_ROUTE: &str = "default";
@@ -26,6 +26,38 @@ pub struct RawRoute {
     output_tokens: Option<u64>,
     #[serde(default)]
     bypass: bool,
+    #[serde(default)]
+    cache: CacheAt,
+    #[serde(default)]
+    cache_ttl: Ttl,
+    #[serde(default)]
+    service_tier: Tier,
+}
+
+/// Where a route puts its prompt-cache point (SPEC 2.2 `cache`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheAt {
+    #[default]
+    None,
+    /// After the system prompt.
+    System,
+    /// After the last history message: system and history are the cached prefix.
+    History,
+}
+
+/// How a route's model call is served and billed besides its prompt: cache point, TTL, tier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Serving {
+    pub cache: CacheAt,
+    pub cache_ttl: Ttl,
+    pub service_tier: Tier,
+}
+
+impl Serving {
+    fn is_default(&self) -> bool {
+        *self == Serving::default()
+    }
 }
 
 /// Where the routes come from: a file in the tree, or a mapping inline in `costgate.yaml`.
@@ -69,6 +101,8 @@ pub enum Route {
         prompt: Option<String>,
         max_output_tokens: Option<u64>,
         output_tokens: Option<u64>,
+        #[serde(flatten, skip_serializing_if = "Serving::is_default")]
+        serving: Serving,
     },
 }
 
@@ -156,11 +190,38 @@ impl Routes {
                 );
                 continue;
             };
-            if let Err(e) = pricing.resolve(&model.value) {
-                sink.push(
+            let at = (
+                model.referenced.line() as usize,
+                model.referenced.column() as usize,
+            );
+            match pricing.resolve(&model.value) {
+                Err(e) => sink.push(
                     Diagnostic::new(&file, format!("route `{intent}`: {e}"))
-                        .at(model.referenced.line() as usize, model.referenced.column() as usize)
+                        .at(at.0, at.1)
                         .help("fix the model id, or add its prices to the base branch's pricing file (`pricing:` in costgate.yaml)"),
+                ),
+                Ok(resolved) if resolved.price.tier(r.service_tier).is_none() => sink.push(
+                    Diagnostic::new(
+                        &file,
+                        format!(
+                            "route `{intent}`: the price table has no `{}` tier prices for `{}`",
+                            r.service_tier.name(),
+                            model.value
+                        ),
+                    )
+                    .at(line, col)
+                    .help("use a tier the model is priced for, or add `tiers:` prices for it to the base branch's pricing file"),
+                ),
+                Ok(_) => {}
+            }
+            if r.cache == CacheAt::System && r.system.is_none() {
+                sink.push(
+                    Diagnostic::new(
+                        &file,
+                        format!("route `{intent}` has `cache: system` but no `system` template"),
+                    )
+                    .at(line, col)
+                    .help("the cache point goes after the system prompt: add one, or use `cache: history` or `none`"),
                 );
             }
             for template in [&r.system, &r.prompt].into_iter().flatten() {
@@ -206,6 +267,11 @@ impl Routes {
                     prompt: r.prompt.map(|s| s.value),
                     max_output_tokens: r.max_output_tokens,
                     output_tokens: r.output_tokens,
+                    serving: Serving {
+                        cache: r.cache,
+                        cache_ttl: r.cache_ttl,
+                        service_tier: r.service_tier,
+                    },
                 },
             );
         }

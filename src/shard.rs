@@ -315,6 +315,15 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
     let mut notes = all_notes;
     cases.extend(added);
     notes.push(format!("merged from {n} shard reports"));
+    let mut cache_lost: Vec<crate::report::CacheLost> = Vec::new();
+    for (_, p) in by_index.values() {
+        for lost in &p.report.cache_lost {
+            match cache_lost.iter_mut().find(|l| l.segment == lost.segment) {
+                Some(l) => l.cases.extend(lost.cases.iter().cloned()),
+                None => cache_lost.push(lost.clone()),
+            }
+        }
+    }
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         verdict: decision.verdict,
@@ -327,6 +336,7 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
         routing_changes: routing,
         policy_changes: policy,
         notes,
+        cache_lost,
         cases,
         review: Default::default(),
     })

@@ -328,6 +328,8 @@ mod tests {
                 cost_usd: cost,
                 segments: Default::default(),
                 calls: u64::from(model.is_some()),
+                cache_read_tokens: 0,
+                cache_write_tokens: 0,
             },
         };
         let run = RunReport {

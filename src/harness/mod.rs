@@ -11,13 +11,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::time::Duration;
 
+use crate::cache;
 use crate::config::Harness;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::fmt::usd;
 use crate::mock::record::CallRecord;
 use crate::mock::{Server, Settings};
-use crate::pricing::PricingTable;
+use crate::pricing::{PricingTable, Usage};
 use crate::progress::Progress;
 use crate::render::{Priced, Segments};
 use crate::tree::Tree;
@@ -146,7 +147,7 @@ pub fn price(
             }
         }
     })?;
-    let mut priced = aggregate(side, dataset, &calls, &announced);
+    let mut priced = aggregate(side, dataset, &calls, &announced, ctx.pricing);
     // The head's harness is the stranger's code: say so when it could not be isolated.
     if side == "head" {
         priced.notes.extend(isolation::detect().note());
@@ -209,6 +210,32 @@ struct Acc {
     segments: Segments,
     calls: u64,
     cost: f64,
+    cache_read: u64,
+    cache_write: u64,
+}
+
+/// Each billable call's cache tokens by SPEC 3.1's steady-state rule over the side's calls, and
+/// its cost with them (the stand-in served sequential usage; the gate prices the steady state).
+fn steady_costs(calls: &[&CallRecord], pricing: &PricingTable) -> Vec<(cache::Assigned, f64)> {
+    let claims: Vec<Option<&cache::Claim>> = calls.iter().map(|c| c.cache.as_ref()).collect();
+    cache::steady_state(&claims)
+        .into_iter()
+        .zip(calls)
+        .map(|(a, c)| {
+            let cost = match (&c.cache, pricing.resolve(&c.model)) {
+                (Some(claim), Ok(r)) => r.price.cost_of(&Usage {
+                    input_tokens: c.input_tokens,
+                    output_tokens: c.output_tokens,
+                    cache_read_tokens: a.read,
+                    cache_write_tokens: a.write,
+                    cache_ttl: claim.ttl,
+                    tier: c.service_tier,
+                }),
+                _ => c.cost_usd,
+            };
+            (a, cost)
+        })
+        .collect()
 }
 
 /// Prices each case as the sum of its calls; a case with no call (announced) is a $0 bypass.
@@ -217,12 +244,19 @@ pub fn aggregate(
     dataset: &Dataset,
     calls: &[CallRecord],
     announced: &BTreeSet<String>,
+    pricing: &PricingTable,
 ) -> HarnessPriced {
     let ids: BTreeSet<&str> = dataset.ids().collect();
     let mut by_case: BTreeMap<&str, Acc> = BTreeMap::new();
     let mut stray = Acc::default();
     let mut unknown_ids = BTreeSet::new();
-    for c in calls.iter().filter(|c| c.is_billable()) {
+    let billable: Vec<&CallRecord> = calls.iter().filter(|c| c.is_billable()).collect();
+    let costs = steady_costs(&billable, pricing);
+    let dropped = billable
+        .iter()
+        .flat_map(|c| c.dropped.iter().cloned())
+        .collect();
+    for (c, (assigned, cost)) in billable.iter().zip(costs) {
         let acc = match c.case.as_deref() {
             Some(id) if ids.contains(id) => by_case.entry(id).or_default(),
             Some(id) => {
@@ -239,7 +273,9 @@ pub fn aggregate(
         acc.segments.prompt += c.segments.prompt;
         acc.segments.overhead += c.segments.overhead;
         acc.calls += 1;
-        acc.cost += c.cost_usd;
+        acc.cost += cost;
+        acc.cache_read += assigned.read;
+        acc.cache_write += assigned.write;
     }
     let priced = dataset
         .cases
@@ -253,11 +289,14 @@ pub fn aggregate(
                 segments: a.segments,
                 calls: a.calls,
                 cost_usd: a.cost,
+                cache_read_tokens: a.cache_read,
+                cache_write_tokens: a.cache_write,
+                cache_prefix: (a.cache_read + a.cache_write > 0).then_some("cached prefix"),
             },
             None => Priced::bypassed(),
         })
         .collect();
-    let mut notes = Vec::new();
+    let mut notes = cache::notes(dropped);
     let bypassed = dataset
         .ids()
         .filter(|id| {

@@ -18,7 +18,12 @@ use super::record::{self, CallRecord};
 use super::request::{self, Family, Prompt};
 use super::response::{self, Answer};
 use super::{CASE_HEADER, State, answer, eventstream, lock};
+use crate::cache::{self, Dropped};
+use crate::pricing::Usage;
 use crate::render::DEFAULT_OUTPUT_TOKENS;
+
+/// InvokeModel's service tier (the service model's `serviceTier` member of InvokeModelRequest).
+const TIER_HEADER: &str = "x-amzn-bedrock-service-tier";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
@@ -103,7 +108,12 @@ fn handle(
         Operation::Converse | Operation::ConverseStream => (request::converse(&json)?, None),
         Operation::Invoke | Operation::InvokeStream => {
             let f = family()?;
-            (request::invoke(f, &json)?, Some(f))
+            let mut p = request::invoke(f, &json)?;
+            if let Some(t) = headers.get(TIER_HEADER) {
+                let name = t.to_str().unwrap_or("");
+                p.tier = request::tier_named(name, TIER_HEADER)?;
+            }
+            (p, Some(f))
         }
         Operation::CountTokens => {
             let input = &json["input"];
@@ -128,6 +138,21 @@ fn handle(
         }
     };
     let counted = prompt.count(&resolved.price);
+    let mut dropped = Vec::new();
+    let (points, ttl) = prompt.cache_points(&resolved.price);
+    let claim = cache::eligible(
+        &resolved.base_id,
+        &resolved.price,
+        ttl,
+        points,
+        &mut dropped,
+    );
+    if resolved.price.tier(prompt.tier).is_none() {
+        dropped.push(Dropped::UnpricedTier {
+            model: resolved.base_id.clone(),
+            tier: prompt.tier,
+        });
+    }
     let seq = st.served.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
 
@@ -142,8 +167,13 @@ fn handle(
             input_tokens: counted.input_tokens,
             output_tokens: 0,
             segments: counted.segments,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
             cost_usd: 0.0,
             stop_reason: None,
+            service_tier: prompt.tier,
+            cache: None,
+            dropped: Vec::new(),
         });
         let body = serde_json::json!({"inputTokens": counted.input_tokens});
         return Ok(reply(
@@ -159,6 +189,18 @@ fn handle(
     let attributed = st.cases.attribute(&prompt, header_case, current.as_deref());
     let (output_tokens, capped) =
         st.output_length(attributed.as_ref().map(|(id, _)| id.as_str()), &prompt);
+    let served = claim
+        .as_ref()
+        .map(|c| lock(&st.cache).serve(c))
+        .unwrap_or_default();
+    let usage = Usage {
+        input_tokens: counted.input_tokens,
+        output_tokens,
+        cache_read_tokens: served.read,
+        cache_write_tokens: served.write,
+        cache_ttl: ttl,
+        tier: prompt.tier,
+    };
     let answer = Answer {
         text: answer::text(output_tokens, resolved.price.tokenizer),
         input_tokens: counted.input_tokens,
@@ -167,6 +209,8 @@ fn handle(
         model: model.to_string(),
         latency_ms: started.elapsed().as_millis() as u64,
         request_id: request_id.clone(),
+        cache_read: served.read,
+        cache_write: served.write,
     };
     let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
     st.log(CallRecord {
@@ -179,15 +223,17 @@ fn handle(
         input_tokens: counted.input_tokens,
         output_tokens,
         segments: counted.segments,
-        cost_usd: resolved.price.cost(counted.input_tokens, output_tokens),
+        cache_read_tokens: served.read,
+        cache_write_tokens: served.write,
+        cost_usd: resolved.price.cost_of(&usage),
         stop_reason: Some(answer.converse_stop()),
+        service_tier: prompt.tier,
+        cache: claim,
+        dropped,
     });
 
-    let usage = Some((
-        &answer.input_tokens,
-        &answer.output_tokens,
-        answer.latency_ms,
-    ));
+    let uncached = answer.uncached();
+    let usage = Some((&uncached, &answer.output_tokens, answer.latency_ms));
     Ok(match (op, fam) {
         (Operation::Converse, _) => reply(
             "application/json",

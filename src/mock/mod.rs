@@ -78,6 +78,8 @@ pub struct State {
     pub(crate) calls: Mutex<Vec<CallRecord>>,
     /// The case set by `POST /_costgate/case/{id}`.
     pub(crate) current: Mutex<Option<String>>,
+    /// Prefixes written so far, for usage as Bedrock's sequential cache reports it.
+    pub(crate) cache: Mutex<crate::cache::Sequential>,
     /// Cases the harness announced through the control endpoint (a case answered without any
     /// model call, like a template bypass, is announced and costs $0).
     pub(crate) announced: Mutex<BTreeSet<String>>,
@@ -98,6 +100,7 @@ impl State {
             keep_calls: s.keep_calls,
             calls: Mutex::new(Vec::new()),
             current: Mutex::new(None),
+            cache: Mutex::default(),
             announced: Mutex::new(BTreeSet::new()),
             seen: Mutex::new(BTreeSet::new()),
             served: AtomicU64::new(0),

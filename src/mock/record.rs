@@ -10,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::attribution::Method;
+use crate::cache::{Claim, Dropped};
+use crate::pricing::Tier;
 use crate::render::Segments;
 
 /// One call the stand-in answered.
@@ -28,9 +30,32 @@ pub struct CallRecord {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub segments: Segments,
-    /// Full precision, unrounded.
+    /// Prompt-cache tokens as served, in call order (the first call with a prefix writes it); part
+    /// of `input_tokens`. The gate prices by the steady-state rule from `cache` instead.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cache_read_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+    /// Full precision, unrounded, at the usage as served.
     pub cost_usd: f64,
     pub stop_reason: Option<&'static str>,
+    /// The service tier the request asked for.
+    #[serde(skip_serializing_if = "is_standard")]
+    pub service_tier: Tier,
+    /// The call's honoured cache points, for the steady-state rule (SPEC 3.1).
+    #[serde(skip)]
+    pub cache: Option<Claim>,
+    /// Cache points Bedrock would not honour, and unpriced tiers: noted once per run.
+    #[serde(skip)]
+    pub dropped: Vec<Dropped>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_standard(t: &Tier) -> bool {
+    *t == Tier::Standard
 }
 
 impl CallRecord {

@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use super::error::BedrockError;
-use crate::pricing::ModelPrice;
+use crate::cache::{Digester, Point};
+use crate::pricing::{ModelPrice, Tier, Ttl};
 use crate::render::Segments;
 use crate::tokenize;
 
@@ -68,6 +69,35 @@ pub struct Prompt {
     pub case_tag: Option<String>,
     /// Mistral chat bodies are answered in the chat shape, prompt bodies in the completion shape.
     pub chat: bool,
+    /// The request's cache points (Converse and Nova `cachePoint`, Anthropic `cache_control`), in
+    /// Bedrock's order: tool definitions, system, messages.
+    pub marks: Vec<Mark>,
+    /// Converse `serviceTier`, or InvokeModel's `X-Amzn-Bedrock-Service-Tier` header.
+    pub tier: Tier,
+}
+
+/// Where a cache point sits: after the first `parts` system parts (tool definitions are the first
+/// system part), or after `parts` parts of message `index` (all system parts and earlier messages
+/// included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    System {
+        parts: usize,
+        ttl: Ttl,
+    },
+    Message {
+        index: usize,
+        parts: usize,
+        ttl: Ttl,
+    },
+}
+
+impl Mark {
+    fn ttl(self) -> Ttl {
+        match self {
+            Mark::System { ttl, .. } | Mark::Message { ttl, .. } => ttl,
+        }
+    }
 }
 
 /// Input tokens of a request, by segment and in total after `token_scale`.
@@ -101,6 +131,45 @@ impl Prompt {
             segments,
             input_tokens: tokenize::scale(segments.total(), price.token_scale),
         }
+    }
+
+    /// The prefix before each cache point: tokens (message overheads of the messages it covers and
+    /// `token_scale` included) and the digest of its content, in order. The TTL is the last
+    /// point's.
+    pub fn cache_points(&self, price: &ModelPrice) -> (Vec<Point>, Ttl) {
+        let enc = price.tokenizer;
+        let overhead = price.message_overhead_tokens;
+        let mut points = Vec::with_capacity(self.marks.len());
+        for mark in &self.marks {
+            let mut d = Digester::default();
+            let mut raw = 0u64;
+            let mut messages = 0u64;
+            let (system_parts, covered) = match *mark {
+                Mark::System { parts, .. } => (parts.min(self.system.len()), None),
+                Mark::Message { index, parts, .. } => (self.system.len(), Some((index, parts))),
+            };
+            for part in &self.system[..system_parts] {
+                raw += enc.count(part);
+                d.part("system", part);
+            }
+            messages += u64::from(system_parts > 0);
+            if let Some((index, parts)) = covered {
+                for (i, m) in self.messages.iter().enumerate().take(index + 1) {
+                    let take = if i == index { parts } else { m.parts.len() };
+                    for part in m.parts.iter().take(take) {
+                        raw += enc.count(part);
+                        d.part(&m.role, part);
+                    }
+                    messages += 1;
+                }
+            }
+            points.push(Point {
+                tokens: tokenize::scale(raw + overhead * messages, price.token_scale),
+                digest: d.digest(),
+            });
+        }
+        let ttl = self.marks.last().map_or(Ttl::FiveMinutes, |m| m.ttl());
+        (points, ttl)
     }
 
     /// Every text of the request, for finding a case's query in it.
@@ -201,12 +270,50 @@ fn converse_block(b: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn converse_messages(v: &Value, path: &str) -> Result<Vec<Msg>, BedrockError> {
+/// A Converse/Nova `cachePoint` block's TTL, when the block is one.
+fn cache_point(b: &Value, path: &str) -> Result<Option<Ttl>, BedrockError> {
+    let Some(cp) = b.get("cachePoint") else {
+        return Ok(None);
+    };
+    if cp["type"].as_str() != Some("default") {
+        return Err(invalid(format!(
+            "Malformed input request: `{path}.cachePoint.type` must be `default`."
+        )));
+    }
+    ttl(&cp["ttl"], &format!("{path}.cachePoint.ttl")).map(Some)
+}
+
+fn ttl(v: &Value, path: &str) -> Result<Ttl, BedrockError> {
+    match v {
+        Value::Null => Ok(Ttl::FiveMinutes),
+        Value::String(s) if s == "5m" => Ok(Ttl::FiveMinutes),
+        Value::String(s) if s == "1h" => Ok(Ttl::OneHour),
+        other => Err(invalid(format!(
+            "Malformed input request: `{path}` must be `5m` or `1h`, got {other}."
+        ))),
+    }
+}
+
+fn converse_messages(
+    v: &Value,
+    path: &str,
+    marks: &mut Vec<Mark>,
+) -> Result<Vec<Msg>, BedrockError> {
     let mut out = Vec::new();
     for (i, m) in array(v, path)?.iter().enumerate() {
         let p = format!("{path}[{i}]");
         let mut parts = Vec::new();
-        for b in array(&m["content"], &format!("{p}.content"))? {
+        for (j, b) in array(&m["content"], &format!("{p}.content"))?
+            .iter()
+            .enumerate()
+        {
+            if let Some(ttl) = cache_point(b, &format!("{p}.content[{j}]"))? {
+                marks.push(Mark::Message {
+                    index: i,
+                    parts: parts.len(),
+                    ttl,
+                });
+            }
             converse_block(b, &mut parts);
         }
         out.push(Msg {
@@ -217,44 +324,109 @@ fn converse_messages(v: &Value, path: &str) -> Result<Vec<Msg>, BedrockError> {
     Ok(out)
 }
 
-fn converse_system(v: &Value) -> Vec<String> {
+/// Converse/Nova system blocks and `toolConfig`: tool definitions are the first system part
+/// (Bedrock's order), so a cache point among the tools caches them alone.
+fn converse_system(
+    system: &Value,
+    tools: Option<&Value>,
+    marks: &mut Vec<Mark>,
+) -> Result<Vec<String>, BedrockError> {
     let mut out = Vec::new();
-    for b in v.as_array().into_iter().flatten() {
+    if let Some(tools) = tools.filter(|t| !t.is_null()) {
+        // Tool definitions are sent to the model as part of its instructions.
+        out.push(tools.to_string());
+        for (i, t) in tools["tools"].as_array().into_iter().flatten().enumerate() {
+            if let Some(ttl) = cache_point(t, &format!("toolConfig.tools[{i}]"))? {
+                marks.push(Mark::System { parts: 1, ttl });
+            }
+        }
+    }
+    for (i, b) in system.as_array().into_iter().flatten().enumerate() {
+        if let Some(ttl) = cache_point(b, &format!("system[{i}]"))? {
+            marks.push(Mark::System {
+                parts: out.len(),
+                ttl,
+            });
+        }
         converse_block(b, &mut out);
     }
-    out
+    Ok(out)
+}
+
+fn service_tier(v: &Value) -> Result<Tier, BedrockError> {
+    match v["type"].as_str() {
+        None if v.is_null() => Ok(Tier::Standard),
+        Some(t) => tier_named(t, "serviceTier.type"),
+        None => Err(invalid(
+            "Malformed input request: `serviceTier.type` must be a string.",
+        )),
+    }
+}
+
+/// Bedrock's tier names (`default` and `reserved` are billed at the standard on-demand price).
+pub fn tier_named(name: &str, path: &str) -> Result<Tier, BedrockError> {
+    Ok(match name {
+        "default" | "reserved" => Tier::Standard,
+        "priority" => Tier::Priority,
+        "flex" => Tier::Flex,
+        other => {
+            return Err(invalid(format!(
+                "Malformed input request: `{path}` must be one of priority, default, flex, reserved; got `{other}`."
+            )));
+        }
+    })
 }
 
 /// A Converse (or ConverseStream, or CountTokens `converse`) body.
 pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
-    let mut system = converse_system(&v["system"]);
-    if let Some(tools) = v.get("toolConfig").filter(|t| !t.is_null()) {
-        // Tool definitions are sent to the model as part of its instructions.
-        system.push(tools.to_string());
-    }
+    let mut marks = Vec::new();
+    let system = converse_system(&v["system"], v.get("toolConfig"), &mut marks)?;
     let case_tag = match &v["requestMetadata"]["costgate_case"] {
         Value::String(s) => Some(s.clone()),
         _ => None,
     };
     Ok(Prompt {
         system,
-        messages: converse_messages(&v["messages"], "messages")?,
+        messages: converse_messages(&v["messages"], "messages", &mut marks)?,
         max_tokens: uint(
             &v["inferenceConfig"]["maxTokens"],
             "inferenceConfig.maxTokens",
         )?,
         case_tag,
         chat: true,
+        marks,
+        tier: service_tier(&v["serviceTier"])?,
     })
 }
 
+/// An Anthropic `cache_control` marker's TTL, when the block carries one.
+fn cache_control(b: &Value, path: &str) -> Result<Option<Ttl>, BedrockError> {
+    match b.get("cache_control") {
+        None | Some(Value::Null) => Ok(None),
+        Some(cc) => {
+            if cc["type"].as_str() != Some("ephemeral") {
+                return Err(invalid(format!(
+                    "Malformed input request: `{path}.cache_control.type` must be `ephemeral`."
+                )));
+            }
+            ttl(&cc["ttl"], &format!("{path}.cache_control.ttl")).map(Some)
+        }
+    }
+}
+
 /// Anthropic / OpenAI content: a string, or an array of `{type: text, text}` (and tool) blocks.
-fn chat_content(v: &Value, path: &str) -> Result<Vec<String>, BedrockError> {
+/// `marks` receives, per `cache_control` block, the number of parts up to and including it.
+fn chat_content(
+    v: &Value,
+    path: &str,
+    marks: &mut Vec<(usize, Ttl)>,
+) -> Result<Vec<String>, BedrockError> {
     match v {
         Value::String(s) => Ok(vec![s.clone()]),
         Value::Array(blocks) => {
             let mut out = Vec::new();
-            for b in blocks {
+            for (i, b) in blocks.iter().enumerate() {
+                let marked = cache_control(b, &format!("{path}[{i}]"))?;
                 match b["type"].as_str() {
                     Some("text") => out.push(b["text"].as_str().unwrap_or("").to_string()),
                     Some("tool_use") => out.push(format!(
@@ -262,8 +434,13 @@ fn chat_content(v: &Value, path: &str) -> Result<Vec<String>, BedrockError> {
                         b["name"].as_str().unwrap_or(""),
                         b["input"]
                     )),
-                    Some("tool_result") => out.extend(chat_content(&b["content"], path)?),
+                    Some("tool_result") => {
+                        out.extend(chat_content(&b["content"], path, &mut Vec::new())?)
+                    }
                     _ => {}
+                }
+                if let Some(ttl) = marked {
+                    marks.push((out.len(), ttl));
                 }
             }
             Ok(out)
@@ -275,19 +452,44 @@ fn chat_content(v: &Value, path: &str) -> Result<Vec<String>, BedrockError> {
     }
 }
 
-fn chat_messages(v: &Value, system: &mut Vec<String>) -> Result<Vec<Msg>, BedrockError> {
+fn chat_messages(
+    v: &Value,
+    system: &mut Vec<String>,
+    marks: &mut Vec<Mark>,
+) -> Result<Vec<Msg>, BedrockError> {
     let mut out = Vec::new();
     for (i, m) in array(v, "messages")?.iter().enumerate() {
         let p = format!("messages[{i}]");
         let role = role(m, &p)?;
-        let parts = chat_content(&m["content"], &format!("{p}.content"))?;
+        let mut at = Vec::new();
+        let parts = chat_content(&m["content"], &format!("{p}.content"), &mut at)?;
         if role == "system" || role == "developer" {
             system.extend(parts);
         } else {
+            let index = out.len();
+            marks.extend(
+                at.into_iter()
+                    .map(|(parts, ttl)| Mark::Message { index, parts, ttl }),
+            );
             out.push(Msg { role, parts });
         }
     }
     Ok(out)
+}
+
+/// Anthropic or OpenAI `tools`: one system part before the rest of the system prompt (Bedrock's
+/// order), with a cache point when an Anthropic tool carries `cache_control`.
+fn chat_tools(v: &Value, p: &mut Prompt) -> Result<(), BedrockError> {
+    let Some(tools) = v.as_array().filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    p.system.insert(0, v.to_string());
+    for (i, t) in tools.iter().enumerate() {
+        if let Some(ttl) = cache_control(t, &format!("tools[{i}]"))? {
+            p.marks.push(Mark::System { parts: 1, ttl });
+        }
+    }
+    Ok(())
 }
 
 fn single(prompt: &str) -> Vec<Msg> {
@@ -309,13 +511,22 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
                     "Malformed input request: required field `max_tokens` is missing.",
                 ));
             }
-            p.system = chat_content(&v["system"], "system")?;
-            p.messages = chat_messages(&v["messages"], &mut p.system)?;
+            chat_tools(&v["tools"], &mut p)?;
+            let before = p.system.len();
+            let mut at = Vec::new();
+            p.system
+                .extend(chat_content(&v["system"], "system", &mut at)?);
+            p.marks
+                .extend(at.into_iter().map(|(parts, ttl)| Mark::System {
+                    parts: before + parts,
+                    ttl,
+                }));
+            p.messages = chat_messages(&v["messages"], &mut p.system, &mut p.marks)?;
             p.chat = true;
         }
         Family::Nova => {
-            p.system = converse_system(&v["system"]);
-            p.messages = converse_messages(&v["messages"], "messages")?;
+            p.system = converse_system(&v["system"], v.get("toolConfig"), &mut p.marks)?;
+            p.messages = converse_messages(&v["messages"], "messages", &mut p.marks)?;
             let ic = &v["inferenceConfig"];
             p.max_tokens = match uint(&ic["max_new_tokens"], "inferenceConfig.max_new_tokens")? {
                 Some(n) => Some(n),
@@ -336,7 +547,7 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
         }
         Family::Mistral => {
             if v.get("messages").is_some() {
-                p.messages = chat_messages(&v["messages"], &mut p.system)?;
+                p.messages = chat_messages(&v["messages"], &mut p.system, &mut p.marks)?;
                 p.chat = true;
             } else {
                 p.messages = single(string(&v["prompt"], "prompt")?);
@@ -344,7 +555,8 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
             p.max_tokens = uint(&v["max_tokens"], "max_tokens")?;
         }
         Family::OpenAi => {
-            p.messages = chat_messages(&v["messages"], &mut p.system)?;
+            p.messages = chat_messages(&v["messages"], &mut p.system, &mut p.marks)?;
+            chat_tools(&v["tools"], &mut p)?;
             p.max_tokens = match uint(&v["max_completion_tokens"], "max_completion_tokens")? {
                 Some(n) => Some(n),
                 None => uint(&v["max_tokens"], "max_tokens")?,
@@ -441,6 +653,65 @@ mod tests {
                 .unwrap_err()
                 .message()
                 .starts_with("Malformed input request")
+        );
+    }
+
+    #[test]
+    fn anthropic_cache_control_and_tools_come_in_bedrocks_order() {
+        let body = json!({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+            "tools": [{"name": "search", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}],
+            "system": [{"type": "text", "text": "You are MangaAssist.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "hello", "cache_control": {"type": "ephemeral"}}]},
+                {"role": "user", "content": "recommend one"}
+            ]
+        });
+        let p = invoke(Family::Anthropic, &body).unwrap();
+        assert_eq!(
+            p.system.len(),
+            2,
+            "tool definitions are the first system part"
+        );
+        assert!(p.system[0].contains("search"));
+        assert_eq!(
+            p.marks,
+            vec![
+                Mark::System {
+                    parts: 1,
+                    ttl: Ttl::FiveMinutes
+                },
+                Mark::System {
+                    parts: 2,
+                    ttl: Ttl::OneHour
+                },
+                Mark::Message {
+                    index: 0,
+                    parts: 1,
+                    ttl: Ttl::FiveMinutes
+                },
+            ]
+        );
+        let price = PricingTable::builtin()
+            .resolve("openai.gpt-oss-20b-1:0")
+            .unwrap()
+            .price;
+        let (points, ttl) = p.cache_points(&price);
+        let e = price.tokenizer;
+        assert_eq!(points[0].tokens, e.count(&p.system[0]));
+        assert_eq!(
+            points[1].tokens,
+            e.count(&p.system[0]) + e.count("You are MangaAssist.")
+        );
+        assert_eq!(points[2].tokens, points[1].tokens + e.count("hello"));
+        assert_eq!(ttl, Ttl::FiveMinutes, "the last point's TTL");
+        let bad = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "x", "cache_control": {"type": "forever"}}]}]});
+        let e = invoke(Family::Anthropic, &bad).unwrap_err();
+        assert!(
+            e.message()
+                .contains("messages[0].content[0].cache_control.type"),
+            "{e:?}"
         );
     }
 }

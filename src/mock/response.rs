@@ -23,6 +23,9 @@ pub struct Answer {
     pub model: String,
     pub latency_ms: u64,
     pub request_id: String,
+    /// Prompt-cache tokens as Bedrock's sequential cache served them (part of `input_tokens`).
+    pub cache_read: u64,
+    pub cache_write: u64,
 }
 
 impl Answer {
@@ -46,8 +49,30 @@ impl Answer {
         }
     }
 
+    /// Input tokens neither read from nor written to the cache: what Bedrock's and Anthropic's
+    /// `inputTokens` / `input_tokens` report when a request uses prompt caching.
+    pub fn uncached(&self) -> u64 {
+        self.input_tokens
+            .saturating_sub(self.cache_read + self.cache_write)
+    }
+
     fn usage(&self) -> Value {
-        json!({"inputTokens": self.input_tokens, "outputTokens": self.output_tokens, "totalTokens": self.input_tokens + self.output_tokens})
+        let mut u = json!({"inputTokens": self.uncached(), "outputTokens": self.output_tokens, "totalTokens": self.input_tokens + self.output_tokens});
+        if self.cache_read + self.cache_write > 0 {
+            u["cacheReadInputTokens"] = json!(self.cache_read);
+            u["cacheWriteInputTokens"] = json!(self.cache_write);
+        }
+        u
+    }
+
+    /// Anthropic's usage object (the cache fields only when the request used the cache).
+    fn anthropic_usage(&self, output_tokens: u64) -> Value {
+        let mut u = json!({"input_tokens": self.uncached(), "output_tokens": output_tokens});
+        if self.cache_read + self.cache_write > 0 {
+            u["cache_read_input_tokens"] = json!(self.cache_read);
+            u["cache_creation_input_tokens"] = json!(self.cache_write);
+        }
+        u
     }
 
     fn metrics(&self) -> Value {
@@ -107,13 +132,13 @@ pub fn invoke(family: Family, prompt: &Prompt, a: &Answer) -> Value {
             "content": [{"type": "text", "text": a.text}],
             "stop_reason": stop,
             "stop_sequence": null,
-            "usage": {"input_tokens": a.input_tokens, "output_tokens": a.output_tokens},
+            "usage": a.anthropic_usage(a.output_tokens),
         }),
         Family::Nova => json!({
             "output": {"message": {"role": "assistant", "content": [{"text": a.text}]}},
             "stopReason": stop,
-            "usage": {"inputTokens": a.input_tokens, "outputTokens": a.output_tokens, "totalTokens": a.input_tokens + a.output_tokens,
-                      "cacheReadInputTokenCount": 0, "cacheWriteInputTokenCount": 0},
+            "usage": {"inputTokens": a.uncached(), "outputTokens": a.output_tokens, "totalTokens": a.input_tokens + a.output_tokens,
+                      "cacheReadInputTokenCount": a.cache_read, "cacheWriteInputTokenCount": a.cache_write},
         }),
         Family::Titan => json!({
             "inputTextTokenCount": a.input_tokens,
@@ -153,7 +178,7 @@ pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> 
             out.push(json!({"type": "message_start", "message": {
                 "id": format!("msg_bdrk_{}", a.request_id.replace('-', "")), "type": "message", "role": "assistant",
                 "model": a.model, "content": [], "stop_reason": null, "stop_sequence": null,
-                "usage": {"input_tokens": a.input_tokens, "output_tokens": 1}}}));
+                "usage": a.anthropic_usage(1)}}));
             out.push(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}));
             for d in &deltas {
                 out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": d}}));
@@ -171,7 +196,8 @@ pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> 
             }
             out.push(json!({"contentBlockStop": {"contentBlockIndex": 0}}));
             out.push(json!({"messageStop": {"stopReason": stop}}));
-            out.push(json!({"metadata": {"usage": {"inputTokens": a.input_tokens, "outputTokens": a.output_tokens}, "metrics": {}, "trace": {}}}));
+            out.push(json!({"metadata": {"usage": {"inputTokens": a.uncached(), "outputTokens": a.output_tokens,
+                "cacheReadInputTokenCount": a.cache_read, "cacheWriteInputTokenCount": a.cache_write}, "metrics": {}, "trace": {}}}));
         }
         Family::Titan => {
             let n = deltas.len().max(1);

@@ -591,4 +591,19 @@ mod tests {
             .unwrap_err();
         assert!(bad.to_string().contains("alias `x`"), "{bad}");
     }
+
+    #[test]
+    fn builtin_sonnet_4_5_global_profile_is_cheaper_than_geographic_ones() {
+        let t = PricingTable::builtin();
+        let id = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let global = t.resolve(&format!("global.{id}")).unwrap().price;
+        let us = t.resolve(&format!("us.{id}")).unwrap().price;
+        let g = global.standard.rates.input_per_mtok;
+        let u = us.standard.rates.input_per_mtok;
+        assert!(g < u, "global {g} vs us {u}");
+        assert_eq!(
+            u,
+            t.resolve(id).unwrap().price.standard.rates.input_per_mtok
+        );
+    }
 }

@@ -6,6 +6,7 @@ mod action_jira;
 mod action_review;
 mod backtest;
 mod baseline;
+mod caching;
 mod calibrate;
 mod check;
 mod cumulative;

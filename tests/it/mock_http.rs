@@ -295,10 +295,18 @@ async fn errors_are_bedrock_shaped() {
     )
     .await;
     expect_error(
-        post(&url(&server, "cohere.command-r-v1:0", "invoke"), "{}", &[]).await,
+        post(&url(&server, "acme.unknown-v1:0", "invoke"), "{}", &[]).await,
         404,
         "ResourceNotFoundException",
-        "cohere",
+        "acme.unknown",
+    )
+    .await;
+    // Priced, but its InvokeModel body format is not one the stand-in speaks.
+    expect_error(
+        post(&url(&server, "cohere.command-r-v1:0", "invoke"), "{}", &[]).await,
+        400,
+        "ValidationException",
+        "body format",
     )
     .await;
     expect_error(
