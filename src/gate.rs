@@ -274,6 +274,9 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         .map_err(base.cfg_err())?,
     };
 
+    let head_observed = observed_routes(head_routes, &dataset, &head_priced);
+    end_of_life(pricing, &head_observed, ro.clock.today(), &mut decision);
+
     let head_by_id: BTreeMap<&str, &LocatedCase> = head_dataset
         .iter()
         .flat_map(|d| d.cases.iter().map(|c| (c.case.id.as_str(), c)))
@@ -343,7 +346,7 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         thresholds: base_cfg.thresholds.clone(),
         routing_changes: diff::routing_diff(
             &observed_routes(base_routes, &dataset, &base_priced),
-            &observed_routes(head_routes, &dataset, &head_priced),
+            &head_observed,
         ),
         policy_changes,
         notes,
@@ -352,6 +355,30 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         review: Default::default(),
     };
     Ok((report, dataset))
+}
+
+/// SPEC 9: a head that routes to a model past its end of life gets a warn-level reason (Bedrock
+/// no longer serves it, so the PR cannot work as priced), whatever the cost did.
+fn end_of_life(
+    pricing: &crate::pricing::PricingTable,
+    head: &Routes,
+    today: chrono::NaiveDate,
+    decision: &mut verdict::Decision,
+) {
+    for (intent, route) in &head.by_intent {
+        let Route::Model { model, .. } = route else {
+            continue;
+        };
+        let eol = crate::pricing::audit::past_end_of_life(pricing, model.split(" + "), today);
+        for (m, date) in eol {
+            decision.reasons.push(format!(
+                "intent {intent} uses {m}, past its end of life ({date}): Bedrock no longer serves it"
+            ));
+            if decision.verdict == verdict::Verdict::Pass {
+                decision.verdict = verdict::Verdict::Warn;
+            }
+        }
+    }
 }
 
 /// The error for a side that made no model call ([`crate::report::side_without_calls`]).

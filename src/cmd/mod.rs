@@ -8,6 +8,7 @@ mod check;
 pub mod env;
 mod mock;
 mod output;
+mod pricing;
 mod ratchet;
 mod tokens;
 
@@ -48,6 +49,9 @@ pub enum Command {
     Mock(mock::MockArgs),
     /// Combine the partial reports of `check --shard I/N` runs into one verdict.
     Merge(check::MergeArgs),
+    /// The effective price table with sources, dates and lifecycle; --check flags stale entries
+    /// and models used past their end of life.
+    Pricing(pricing::PricingArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,6 +92,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Backtest(a) => ratchet::backtest(a, &env),
         Command::Drift(a) => ratchet::drift(a, &env),
         Command::Action => action::action(&env),
+        Command::Pricing(a) => pricing::pricing(a, &env),
         Command::Mock(a) => mock::mock(a),
     };
     // Nothing a command prints may carry a secret, whichever API echoed it.

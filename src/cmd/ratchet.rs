@@ -198,8 +198,34 @@ pub struct CalibrateArgs {
     pub format: OutFormat,
 }
 
+/// Reads invocation logs (plain or gzip) as `calibrate` does; `pricing` and `refresh` read them
+/// the same way.
+pub(super) fn read_logs(
+    files: &[std::path::PathBuf],
+    intent_key: &str,
+    pricing: &crate::pricing::PricingTable,
+) -> Result<crate::calibrate::logs::Parsed> {
+    use crate::calibrate::{self, logs};
+    let mut parsed = logs::Parsed::default();
+    let count = calibrate::counter(pricing);
+    for f in files {
+        let name = f.display().to_string();
+        let reader = logs::open(f).map_err(|e| Error::Usage(format!("--logs {name}: {e}")))?;
+        logs::read(
+            &name,
+            reader,
+            intent_key,
+            &count,
+            logs::Limits::default(),
+            &mut parsed,
+        )
+        .map_err(|e| Error::Usage(format!("--logs {name}: {e}")))?;
+    }
+    Ok(parsed)
+}
+
 pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
-    use crate::calibrate::{self, Calibration, logs};
+    use crate::calibrate::{self, Calibration};
     let tree = DirTree::new(&a.dir, a.dir.display().to_string());
     let pricing = if a.dir.join(&a.config).is_file() {
         let cfg = crate::config::Config::load(&tree, &a.config)
@@ -208,21 +234,7 @@ pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
     } else {
         crate::pricing::PricingTable::builtin()
     };
-    let mut parsed = logs::Parsed::default();
-    let count = calibrate::counter(&pricing);
-    for f in &a.logs {
-        let name = f.display().to_string();
-        let reader = logs::open(f).map_err(|e| Error::Usage(format!("--logs {name}: {e}")))?;
-        logs::read(
-            &name,
-            reader,
-            &a.intent_key,
-            &count,
-            logs::Limits::default(),
-            &mut parsed,
-        )
-        .map_err(|e| Error::Usage(format!("--logs {name}: {e}")))?;
-    }
+    let parsed = read_logs(&a.logs, &a.intent_key, &pricing)?;
     let out_path = a.out.clone().unwrap_or_else(|| a.dir.join(calibrate::PATH));
     let previous = match std::fs::read_to_string(&out_path) {
         Ok(text) => Some(

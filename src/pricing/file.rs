@@ -131,7 +131,7 @@ impl Checker<'_> {
                 format!("`{at}` needs `input_per_mtok` and `output_per_mtok`"),
                 Some("a profile or tier price set gives both prices; cache prices it leaves out are the entry's own"),
             );
-            return inherit.clone();
+            return *inherit;
         };
         let base = &inherit.rates;
         let set = PriceSet {
@@ -257,7 +257,7 @@ fn merge_model(
         long_context: m
             .long_context
             .map(long_context)
-            .or_else(|| existing.and_then(|e| e.standard.long_context.clone())),
+            .or_else(|| existing.and_then(|e| e.standard.long_context)),
     };
     c.rates("", &standard.rates);
     if let Some(lc) = &standard.long_context {

@@ -7,6 +7,7 @@
 //! profile of Claude Sonnet 4.5 and later), and per service tier. [`ModelPrice::cost`] applies
 //! SPEC 3.1's formula with the set a call uses.
 
+pub mod audit;
 mod file;
 
 use std::collections::BTreeMap;

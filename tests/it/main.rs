@@ -23,6 +23,7 @@ mod mock_http;
 mod mock_sdk;
 mod mock_support;
 mod mock_wire;
+mod pricing;
 mod properties;
 mod ratchet_snapshots;
 mod shard;
