@@ -53,9 +53,9 @@ def mixed_text(size):
     return "\n".join(out)
 
 
-def check_trees(tmp):
+def check_trees(tmp, n=5000):
     """Base and head trees under `tmp`: the shipped example with its cases repeated (fresh ids) to
-    5,000, the head with the `examples/head` regression. Shared with compare_builds.py."""
+    `n`, the head with the `examples/head` regression. Shared with compare_builds.py and scale.py."""
     base, head = tmp / "base", tmp / "head"
     for side, app in ((base, ROOT / "app"), (head, ROOT / "examples/head/app")):
         side.mkdir()
@@ -72,7 +72,7 @@ def check_trees(tmp):
             cases += yaml.safe_load(f.read_text())
     scaled = []
     i = 0
-    while len(scaled) < 5000:
+    while len(scaled) < n:
         c = dict(cases[i % len(cases)])
         c["id"] = f"{c['id']}-x{i // len(cases)}"
         scaled.append(c)

@@ -40,6 +40,21 @@ impl Side {
         })
     }
 
+    /// A directory on disk (`--base-dir`, `run --dir`): labelled by its path, or `name (path)`
+    /// for a base or head.
+    pub fn dir(dir: &std::path::Path, name: &'static str) -> Side {
+        let label = if name == "tree" {
+            dir.display().to_string()
+        } else {
+            format!("{name} ({})", dir.display())
+        };
+        Side {
+            name,
+            tree: Arc::new(crate::tree::DirTree::new(dir, label)),
+            commit: None,
+        }
+    }
+
     pub(crate) fn info(&self) -> SideInfo {
         SideInfo {
             label: self.tree.label().to_string(),

@@ -27,7 +27,10 @@ pub struct Record {
     /// Tokens of the messages' text with the model's tokenizer; `None` for a model the price
     /// table does not know.
     pub text_tokens: Option<u64>,
+    /// All input: `inputTokenCount` plus the cache reads and writes it leaves out.
     pub input_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
     pub output_tokens: Option<u64>,
 }
 
@@ -65,6 +68,9 @@ struct RawInput {
     input_body_json: Option<Value>,
     input_body_s3_path: Option<String>,
     input_token_count: Option<u64>,
+    /// Prompt-cache tokens, which `inputTokenCount` leaves out.
+    cache_read_input_token_count: Option<u64>,
+    cache_write_input_token_count: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -244,6 +250,8 @@ fn parse_line(
             out.malformed.push(bad("no `input`".into()));
             return;
         };
+        let cache_read_tokens = input.cache_read_input_token_count.unwrap_or(0);
+        let cache_write_tokens = input.cache_write_input_token_count.unwrap_or(0);
         let Some(input_tokens) = input.input_token_count else {
             out.malformed.push(bad("no `input.inputTokenCount`".into()));
             return;
@@ -283,7 +291,9 @@ fn parse_line(
             intent,
             message_count: messages.len(),
             text_tokens,
-            input_tokens,
+            input_tokens: input_tokens + cache_read_tokens + cache_write_tokens,
+            cache_read_tokens,
+            cache_write_tokens,
             output_tokens: rec.output.and_then(|o| o.output_token_count),
         });
     }

@@ -49,6 +49,27 @@ pub struct Stats {
     pub output: Option<OutputLengths>,
 }
 
+/// Shares of all input tokens read from and written to the prompt cache: production's from the
+/// logs' cache fields, offline's from pricing the dataset (`None` where it was not priced).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CacheShare {
+    pub production_read_share: Option<f64>,
+    pub production_write_share: Option<f64>,
+    pub offline_read_share: Option<f64>,
+    pub offline_write_share: Option<f64>,
+}
+
+impl CacheShare {
+    /// `(read, write)` shares of `total` input tokens, `None` for no input.
+    pub fn shares(read: u64, write: u64, total: u64) -> (Option<f64>, Option<f64>) {
+        if total == 0 {
+            return (None, None);
+        }
+        let t = total as f64;
+        (Some(read as f64 / t), Some(write as f64 / t))
+    }
+}
+
 /// Pearson correlation coefficient of two equally long series.
 pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
     let n = x.len().min(y.len());
@@ -122,6 +143,8 @@ pub struct Outcome {
     pub intents: BTreeMap<String, Stats>,
     /// Ratios that moved more than 20% since the previous calibration.
     pub flags: Vec<String>,
+    /// How much of production input the prompt cache served, beside the offline figure.
+    pub cache: CacheShare,
     #[serde(skip)]
     pub calibration: Calibration,
 }
@@ -227,6 +250,14 @@ pub fn calibrate(
             .collect(),
     };
     let flags = previous.map(|p| moves(p, &calibration)).unwrap_or_default();
+    let (read, write, total) = parsed.records.iter().fold((0, 0, 0), |(r, w, t), x| {
+        (
+            r + x.cache_read_tokens,
+            w + x.cache_write_tokens,
+            t + x.input_tokens,
+        )
+    });
+    let (production_read_share, production_write_share) = CacheShare::shares(read, write, total);
     Outcome {
         records_used: used,
         malformed: parsed
@@ -242,6 +273,11 @@ pub fn calibrate(
         models,
         intents,
         flags,
+        cache: CacheShare {
+            production_read_share,
+            production_write_share,
+            ..CacheShare::default()
+        },
         calibration,
     }
 }
@@ -299,6 +335,16 @@ pub fn render_text(o: &Outcome) -> String {
     };
     table(&mut s, "model", &o.models);
     table(&mut s, "intent", &o.intents);
+    let share = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    let c = &o.cache;
+    let _ = writeln!(
+        s,
+        "\nprompt cache: production reads {} / writes {} of input tokens; offline (the dataset priced by the steady-state rule) reads {} / writes {}",
+        share(c.production_read_share),
+        share(c.production_write_share),
+        share(c.offline_read_share),
+        share(c.offline_write_share)
+    );
     for (m, n) in &o.unknown_models {
         let _ = writeln!(
             s,

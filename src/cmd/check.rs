@@ -2,7 +2,6 @@
 //! partial reports. Arguments are resolved once into [`Side`]s and options, then handed to the gate.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::Args;
 
@@ -14,7 +13,6 @@ use crate::gate::{self, Inputs, Options, RunOptions, Side};
 use crate::shard::{PartialReport, Shard};
 use crate::templates::Templates;
 use crate::terminal;
-use crate::tree::DirTree;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -94,16 +92,7 @@ fn dir_side(dir: &Path, name: &'static str, flag: &str) -> Result<Side> {
             dir.display()
         )));
     }
-    let label = if name == "tree" {
-        dir.display().to_string()
-    } else {
-        format!("{name} ({})", dir.display())
-    };
-    Ok(Side {
-        name,
-        tree: Arc::new(DirTree::new(dir, label)),
-        commit: None,
-    })
+    Ok(Side::dir(dir, name))
 }
 
 /// The base tree's report templates (its overrides are policy); an unreadable one is an error.

@@ -243,7 +243,8 @@ pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
         ),
         Err(_) => None,
     };
-    let outcome = calibrate::calibrate(parsed, &pricing, previous.as_ref(), env.clock.today());
+    let mut outcome = calibrate::calibrate(parsed, &pricing, previous.as_ref(), env.clock.today());
+    outcome.cache = offline_cache_share(&a.dir, &a.config, outcome.cache.clone())?;
     if outcome.records_used == 0 {
         return Err(Error::Usage(format!(
             "no usable invocation-log records in {} file(s): {} malformed, {} skipped{}",
@@ -276,6 +277,38 @@ pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
         stdout,
         exit_code: 0,
     })
+}
+
+/// The dataset's cache shares priced in render mode at `dir` (a harness is not run for this:
+/// calibration never executes application code).
+fn offline_cache_share(
+    dir: &std::path::Path,
+    config: &str,
+    mut share: crate::calibrate::CacheShare,
+) -> Result<crate::calibrate::CacheShare> {
+    if !dir.join(config).is_file() {
+        return Ok(share);
+    }
+    let tree = DirTree::new(dir, dir.display().to_string());
+    let cfg = crate::config::Config::load(&tree, config).map_err(|d| Error::config("config", d))?;
+    if cfg.mode != crate::config::Mode::Render {
+        return Ok(share);
+    }
+    let side = crate::inputs::Side::dir(dir, "tree");
+    let opts = crate::inputs::Options {
+        config_path: config.to_string(),
+    };
+    let run = crate::gate::run(&side, &opts)?;
+    let (read, write, total) = run.cases.iter().fold((0, 0, 0), |(r, w, t), c| {
+        (
+            r + c.cost.cache_read_tokens,
+            w + c.cost.cache_write_tokens,
+            t + c.cost.input_tokens,
+        )
+    });
+    (share.offline_read_share, share.offline_write_share) =
+        crate::calibrate::CacheShare::shares(read, write, total);
+    Ok(share)
 }
 
 /// `calibrate --format json`: the outcome and where it was written.

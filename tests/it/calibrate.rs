@@ -381,3 +381,55 @@ fn render_mode_uses_the_calibrated_scale_and_output_length() {
         "{err}"
     );
 }
+
+#[test]
+fn calibrate_reports_the_production_cache_share_beside_the_offline_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // Offline: three cases sharing a cached system prompt of a model with cache prices.
+    let system = "You are MangaAssist, the helpful assistant of a manga store. Answer briefly.";
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "costgate.yaml",
+                "version: 1\ngolden: golden.yaml\nroutes: routes.yaml\npricing: pricing.yaml\n",
+            ),
+            // The built-in minimum (2,048 tokens) is longer than this test's system prompt.
+            (
+                "pricing.yaml",
+                "models:\n  anthropic.claude-3-5-haiku-20241022-v1:0: {min_cache_tokens: 1}\n",
+            ),
+            (
+                "routes.yaml",
+                "chat:\n  model: anthropic.claude-3-5-haiku-20241022-v1:0\n  system: system.j2\n  cache: system\n  output_tokens: 10\n",
+            ),
+            ("system.j2", system),
+            (
+                "golden.yaml",
+                "- {id: A, intent: chat, query: one}\n- {id: B, intent: chat, query: two}\n- {id: C, intent: chat, query: three}\n",
+            ),
+        ],
+    );
+    // Production: 100 uncached + 900 read + 0 written, then 100 uncached + 0 read + 900 written.
+    let line = |read: u64, write: u64| {
+        serde_json::json!({"schemaType": "ModelInvocationLog", "modelId": "anthropic.claude-3-5-haiku-20241022-v1:0",
+            "input": {"inputBodyJson": {"messages": [{"role": "user", "content": [{"text": "hello there"}]}]},
+                      "inputTokenCount": 100, "cacheReadInputTokenCount": read, "cacheWriteInputTokenCount": write},
+            "output": {"outputTokenCount": 5}})
+        .to_string()
+    };
+    let logs = dir.path().join("logs.jsonl");
+    std::fs::write(&logs, format!("{}\n{}\n", line(900, 0), line(0, 900))).unwrap();
+    let v = calibrate(dir.path(), &[logs], "2026-12-02");
+    assert_eq!(v["cache"]["production_read_share"], 0.45);
+    assert_eq!(v["cache"]["production_write_share"], 0.45);
+    // The production ratio compares all input (cached included) with the offline count.
+    let m = &v["models"]["anthropic.claude-3-5-haiku-20241022-v1:0"];
+    assert_eq!(m["production_mean"], 1000.0);
+    let read = v["cache"]["offline_read_share"].as_f64().unwrap();
+    let sys = costgate::tokenize::Encoding::ClaudeApprox.count(system) as f64;
+    let q = |s: &str| costgate::tokenize::Encoding::ClaudeApprox.count(s) as f64;
+    let total = 3.0 * sys + q("one") + q("two") + q("three");
+    assert_eq!(read, 3.0 * sys / total);
+    assert_eq!(v["cache"]["offline_write_share"], 0.0);
+}

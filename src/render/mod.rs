@@ -6,7 +6,9 @@
 //! fuel limit on template instructions, a cap on the rendered text, and a wall-clock deadline for
 //! the whole run. Exceeding one is an error naming the template and the case.
 
-use std::collections::BTreeMap;
+mod memo;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::{self, Claim, Digester, Point};
 use crate::dataset::{Dataset, LocatedCase};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::pricing::{ModelPrice, PricingTable, Usage};
+use crate::pricing::{PricingTable, Resolved, Usage};
 use crate::routes::{CacheAt, Route, Routes};
 use crate::tokenize;
 use crate::tree::Tree;
@@ -81,7 +83,7 @@ impl Priced {
 /// One case's call before the side-wide cache rule: its price, usage and cache points.
 struct Draft {
     priced: Priced,
-    price: Option<Arc<ModelPrice>>,
+    price: Option<Arc<Resolved>>,
     usage: Usage,
     claim: Option<Claim>,
 }
@@ -118,6 +120,9 @@ pub struct Renderer<'a> {
     budget: Budget,
     /// When rendering must have finished (set by [`Renderer::price_all`]).
     deadline: Option<Instant>,
+    memo: memo::Memo,
+    /// Each route's model resolved once, not once per case.
+    resolved: HashMap<String, Result<Arc<Resolved>, crate::pricing::UnknownModel>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -142,6 +147,15 @@ impl<'a> Renderer<'a> {
                 e.to_string(),
             )),
         });
+        let resolved = routes
+            .by_intent
+            .values()
+            .filter_map(|r| match r {
+                Route::Model { model, .. } => Some(model),
+                Route::Bypass => None,
+            })
+            .map(|m| (m.clone(), pricing.resolve(m).map(Arc::new)))
+            .collect();
         Renderer {
             env,
             routes,
@@ -149,6 +163,8 @@ impl<'a> Renderer<'a> {
             calibrated_output: BTreeMap::new(),
             budget,
             deadline: None,
+            memo: memo::Memo::default(),
+            resolved,
         }
     }
 
@@ -216,7 +232,11 @@ impl<'a> Renderer<'a> {
                 claim: None,
             });
         };
-        let resolved = self.pricing.resolve(model).map_err(|e| {
+        let resolved = match self.resolved.get(model) {
+            Some(r) => r.clone(),
+            None => self.pricing.resolve(model).map(Arc::new),
+        }
+        .map_err(|e| {
             Diagnostic::new(
                 self.routes.file.as_str(),
                 format!("intent `{}`: {e}", case.intent),
@@ -230,8 +250,8 @@ impl<'a> Renderer<'a> {
         let mut messages = 0u64;
         let mut prefix = Digester::default();
         if let Some(path) = system {
-            let text = self.render(path, &ctx, lc)?;
-            segments.system = enc.count(&text);
+            let (text, count) = self.render_counted(path, &ctx, lc, enc)?;
+            segments.system = count;
             prefix.part("system", &text);
             messages += 1;
         }
@@ -264,7 +284,7 @@ impl<'a> Renderer<'a> {
             });
         }
         segments.prompt = match prompt {
-            Some(path) => enc.count(&self.render(path, &ctx, lc)?),
+            Some(path) => self.render_counted(path, &ctx, lc, enc)?.1,
             None => enc.count(&case.query),
         };
         messages += 1;
@@ -302,7 +322,7 @@ impl<'a> Renderer<'a> {
                 cache_write_tokens: 0,
                 cache_prefix,
             },
-            price: Some(Arc::new(resolved.price.clone())),
+            price: Some(resolved.clone()),
             usage,
             claim: (!points.is_empty()).then(|| Claim {
                 model: resolved.base_id.clone(),
@@ -310,6 +330,34 @@ impl<'a> Renderer<'a> {
                 ttl: serving.cache_ttl,
             }),
         })
+    }
+
+    /// A template's rendering and its token count, each done once per distinct rendering
+    /// ([`memo`]).
+    fn render_counted(
+        &self,
+        path: &str,
+        ctx: &serde_json::Value,
+        lc: &LocatedCase,
+        enc: tokenize::Encoding,
+    ) -> Result<(Arc<str>, u64), Diagnostic> {
+        let key = self.memo.key(&self.env, path, ctx);
+        if let Some(entry) = key.as_deref().and_then(|k| self.memo.get(path, k)) {
+            if let Some(n) = entry.count(enc) {
+                return Ok((entry.text, n));
+            }
+            let n = enc.count(&entry.text);
+            if let Some(k) = key {
+                self.memo.put(path, k, &entry.text, enc, n);
+            }
+            return Ok((entry.text, n));
+        }
+        let text: Arc<str> = self.render(path, ctx, lc)?.into();
+        let n = enc.count(&text);
+        if let Some(k) = key {
+            self.memo.put(path, k, &text, enc, n);
+        }
+        Ok((text, n))
     }
 
     fn render(
@@ -382,7 +430,7 @@ fn settle(drafts: Vec<Draft>) -> (Vec<Priced>, Vec<String>) {
             let (claim, price) = (d.claim.as_ref()?, d.price.as_ref()?);
             cache::eligible(
                 &claim.model,
-                price,
+                &price.price,
                 claim.ttl,
                 claim.points.clone(),
                 &mut dropped,
@@ -399,7 +447,7 @@ fn settle(drafts: Vec<Draft>) -> (Vec<Priced>, Vec<String>) {
             if let (Some(price), true) = (&d.price, a != Default::default()) {
                 p.cache_read_tokens = a.read;
                 p.cache_write_tokens = a.write;
-                p.cost_usd = price.cost_of(&Usage {
+                p.cost_usd = price.price.cost_of(&Usage {
                     cache_read_tokens: a.read,
                     cache_write_tokens: a.write,
                     ..d.usage
@@ -588,5 +636,39 @@ mod tests {
         let r = Renderer::new(tree, &routes, &pricing);
         let p = r.price(&case("orders", None)).unwrap();
         assert_eq!((p.cost_usd, p.calls, p.bypass), (0.0, 0, true));
+    }
+
+    #[test]
+    fn memoized_renderings_follow_the_variables_the_template_reads() {
+        let (dir, tree, routes, pricing) =
+            setup("models:\n  acme.m:\n    input_per_mtok: 1\n    output_per_mtok: 1\n");
+        let r = Renderer::new(tree, &routes, &pricing);
+        let mut standard = case("chat", None);
+        standard.case.tier = Some("standard".into());
+        let prime = r.price(&case("chat", None)).unwrap();
+        let again = r.price(&case("chat", None)).unwrap();
+        let other = r.price(&standard).unwrap();
+        let enc = Encoding::ClaudeApprox;
+        assert_eq!(
+            prime.segments.system,
+            enc.count("You help prime customers.")
+        );
+        assert_eq!(again.segments, prime.segments);
+        assert_eq!(
+            other.segments.system,
+            enc.count("You help standard customers.")
+        );
+        // A template that pulls in another one is rendered every time, never from the memo.
+        std::fs::write(dir.path().join("part.j2"), "{{ query }} / {{ tier }}").unwrap();
+        std::fs::write(dir.path().join("sys.j2"), "{% include 'part.j2' %}").unwrap();
+        let tree: Arc<dyn Tree> = Arc::new(DirTree::new(dir.path(), "t"));
+        let r = Renderer::new(tree, &routes, &pricing);
+        let a = r.price(&case("chat", None)).unwrap();
+        let b = r.price(&standard).unwrap();
+        assert_eq!(a.segments.system, enc.count("Where is volume 3? / prime"));
+        assert_eq!(
+            b.segments.system,
+            enc.count("Where is volume 3? / standard")
+        );
     }
 }
