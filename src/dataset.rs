@@ -41,7 +41,7 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<Message>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    pub context: Option<Context>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +50,45 @@ pub struct Case {
     pub output_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_cost_band: Option<Band>,
+}
+
+/// A case's `context` mapping, kept as compact JSON text: parsed into a map of values it costs
+/// about ten times its text in memory, and only templates read it (SPEC 2.3).
+#[derive(Debug, Clone)]
+pub struct Context(Box<serde_json::value::RawValue>);
+
+impl Context {
+    pub fn from_map(map: &serde_json::Map<String, serde_json::Value>) -> Context {
+        // A map of JSON values always serialises.
+        Context(
+            serde_json::value::to_raw_value(map)
+                .unwrap_or_else(|_| serde_json::value::RawValue::from_string("{}".into()).unwrap_or_default()),
+        )
+    }
+
+    /// The mapping as templates see it.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Serialize for Context {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Through the value, not the raw text: every serializer, not only serde_json's, sees a map.
+        self.to_value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Context {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Context, D::Error> {
+        serde_json::Map::<String, serde_json::Value>::deserialize(d).map(|m| Context::from_map(&m))
+    }
 }
 
 impl Case {

@@ -277,9 +277,13 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
     let head_observed = observed_routes(head_routes, &dataset, &head_priced);
     end_of_life(pricing, &head_observed, ro.clock.today(), &mut decision);
 
-    let head_by_id: BTreeMap<&str, &LocatedCase> = head_dataset
+    // `None`: the head's case is the base's.
+    let head_by_id: BTreeMap<&str, Option<&LocatedCase>> = head_dataset
         .iter()
-        .flat_map(|d| d.cases.iter().map(|c| (c.case.id.as_str(), c)))
+        .flat_map(|d| {
+            let edited = d.edited.cases.iter().map(|c| (c.case.id.as_str(), Some(c)));
+            edited.chain(d.unchanged.iter().map(|id| (id.as_str(), None)))
+        })
         .collect();
     // A note both sides raise alike (a cache point below a model's minimum) is said once.
     let head_notes: Vec<String> = head_notes
@@ -403,7 +407,7 @@ fn compare_cases(
     dataset: &Dataset,
     base_priced: &[Priced],
     head_priced: &[Priced],
-    head_by_id: &BTreeMap<&str, &LocatedCase>,
+    head_by_id: &BTreeMap<&str, Option<&LocatedCase>>,
     head_loaded: bool,
     min: f64,
 ) -> Vec<CaseReport> {
@@ -437,6 +441,7 @@ fn compare_cases(
             model_changed: b.model != h.model,
             removed_in_head: head_loaded && in_head.is_none(),
             changed_in_head: in_head
+                .and_then(|hc| *hc)
                 .is_some_and(|hc| !crate::baseline::same_but_band(&hc.case, &c.case)),
             outside_band,
         });
@@ -449,8 +454,8 @@ fn compare_cases(
 struct HeadEdits<'a> {
     head: &'a Side,
     head_app: &'a App,
-    head_dataset: &'a Dataset,
-    head_by_id: &'a BTreeMap<&'a str, &'a LocatedCase>,
+    head_dataset: &'a crate::inputs::HeadDataset,
+    head_by_id: &'a BTreeMap<&'a str, Option<&'a LocatedCase>>,
     /// The whole base dataset (a case in another shard is not "added").
     full: &'a Dataset,
     /// The slice being priced.
@@ -466,6 +471,7 @@ impl HeadEdits<'_> {
         let added = Dataset {
             cases: self
                 .head_dataset
+                .edited
                 .cases
                 .iter()
                 .filter(|c| !base_ids.contains(c.case.id.as_str()))
@@ -526,6 +532,7 @@ impl HeadEdits<'_> {
             .filter(|c| {
                 self.head_by_id
                     .get(c.case.id.as_str())
+                    .and_then(|h| *h)
                     .is_some_and(|h| h.case.expected_cost_band != c.case.expected_cost_band)
             })
             .count();

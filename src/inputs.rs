@@ -224,14 +224,15 @@ pub struct HeadInputs {
     pub config: Config,
     pub app: App,
     /// The head's golden dataset, or why it does not load (the base's is gated either way).
-    pub dataset: std::result::Result<Dataset, Diagnostics>,
+    pub dataset: std::result::Result<HeadDataset, Diagnostics>,
     /// The head's price table, or why it does not load (the base's prices apply either way).
     pub pricing: std::result::Result<PricingTable, Diagnostics>,
 }
 
 impl HeadInputs {
     /// Loads the head; routes validate against the base's `pricing` (prices are policy).
-    pub fn load(head: &Side, opts: &Options, pricing: &PricingTable) -> Result<HeadInputs> {
+    pub fn load(head: &Side, opts: &Options, base: &BaseInputs) -> Result<HeadInputs> {
+        let pricing = &base.pricing;
         let (config, mut problems) =
             Config::load_lenient(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
         let app = match load_routes(head, &config, pricing) {
@@ -243,7 +244,8 @@ impl HeadInputs {
             }
             Err(other) => return Err(other),
         };
-        let dataset = Dataset::load(head.tree.as_ref(), &config.golden);
+        let dataset = Dataset::load(head.tree.as_ref(), &config.golden)
+            .map(|d| HeadDataset::split(d, &base.dataset));
         let pricing = load_pricing(head.tree.as_ref(), &config);
         Ok(HeadInputs {
             config,
@@ -262,6 +264,35 @@ impl HeadInputs {
     }
 }
 
+/// The head's dataset as the gate needs it: only the cases it edits or adds are kept, the rest are
+/// ids, so a 100,000-case dataset is not held twice.
+pub struct HeadDataset {
+    /// Head cases that differ from the base's case of the same id, or that the base lacks.
+    pub edited: Dataset,
+    /// Ids of head cases identical to the base's.
+    pub unchanged: std::collections::HashSet<String>,
+}
+
+impl HeadDataset {
+    pub fn split(head: Dataset, base: &Dataset) -> HeadDataset {
+        let by_id: std::collections::HashMap<&str, &crate::dataset::Case> =
+            base.cases.iter().map(|c| (c.case.id.as_str(), &c.case)).collect();
+        let mut unchanged = std::collections::HashSet::new();
+        let mut edited = Vec::new();
+        for c in head.cases {
+            if by_id.get(c.case.id.as_str()) == Some(&&c.case) {
+                unchanged.insert(c.case.id);
+            } else {
+                edited.push(c);
+            }
+        }
+        HeadDataset {
+            edited: Dataset { cases: edited },
+            unchanged,
+        }
+    }
+}
+
 /// Both sides of a `check`, loaded once.
 pub struct Inputs {
     pub base_side: Side,
@@ -274,7 +305,7 @@ impl Inputs {
     /// Loads base then head; every problem of the base is reported before the head is read.
     pub fn load(base: &Side, head: &Side, opts: &Options) -> Result<Inputs> {
         let b = BaseInputs::load(base, opts)?;
-        let h = HeadInputs::load(head, opts, &b.pricing)?;
+        let h = HeadInputs::load(head, opts, &b)?;
         Ok(Inputs {
             base_side: base.clone(),
             head_side: head.clone(),

@@ -21,9 +21,10 @@ fn main() -> ExitCode {
     let cli = costgate::cmd::Cli::parse();
     match costgate::cmd::run(cli, &mut std::io::stdin().lock()) {
         Ok(outcome) => {
-            let mut out = anstream::stdout();
-            if out
-                .write_all(outcome.stdout.as_bytes())
+            let mut out = std::io::BufWriter::new(anstream::stdout());
+            if outcome
+                .stdout
+                .write_to(&mut out)
                 .and_then(|_| out.flush())
                 .is_err()
             {

@@ -515,7 +515,7 @@ fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
         .exit_override
         .unwrap_or_else(|| report.verdict.exit_code());
     Ok(Finished {
-        log: run.redactor.redact_log(&run.log.into_string()),
+        log: run.redactor.redact_log(run.log.into_string()),
         exit_code,
     })
 }

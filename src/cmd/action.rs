@@ -8,7 +8,7 @@ use crate::error::Result;
 pub fn action(env: &Vars) -> Result<Outcome> {
     let done = crate::action::run::main(&env.runner, env.clock)?;
     Ok(Outcome {
-        stdout: done.log,
+        stdout: done.log.into(),
         exit_code: done.exit_code,
     })
 }

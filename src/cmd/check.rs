@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::env::Vars;
 use super::output::{emit_report, json, terminal_text, write_file};
-use super::{Format, Outcome};
+use super::{Format, Outcome, Stdout};
 use crate::error::{Error, Result};
 use crate::gate::{self, Inputs, Options, RunOptions, Side};
 use crate::shard::{PartialReport, Shard};
@@ -139,18 +139,20 @@ pub fn check(a: CheckArgs, env: &Vars) -> Result<Outcome> {
             &a.labels,
         )?;
     }
-    let stdout = emit_report(
-        &report,
-        &report.to_json(),
-        terminal_text(&report),
-        a.common.format,
-        a.common.out.as_deref(),
-        &templates,
-    )?;
-    Ok(Outcome {
-        stdout,
-        exit_code: report.verdict.exit_code(),
-    })
+    let exit_code = report.verdict.exit_code();
+    let stdout = match (a.common.format, &a.common.out) {
+        (Format::Json, None) => Stdout::json(report),
+        _ => emit_report(
+            &report,
+            || report.to_json(),
+            terminal_text(&report),
+            a.common.format,
+            a.common.out.as_deref(),
+            &templates,
+        )?
+        .into(),
+    };
+    Ok(Outcome { stdout, exit_code })
 }
 
 /// `check --shard`: the slice's partial report; it gates nothing (exit 0), `merge` does.
@@ -172,7 +174,7 @@ fn check_shard(
     };
     let stdout = emit_report(
         &partial.report,
-        &partial.to_json(),
+        || partial.to_json(),
         text,
         common.format,
         common.out.as_deref(),
@@ -198,14 +200,14 @@ pub fn merge(a: MergeArgs, env: &Vars) -> Result<Outcome> {
     let report = crate::shard::merge(parts, env.clock.today())?;
     let stdout = emit_report(
         &report,
-        &report.to_json(),
+        || report.to_json(),
         terminal_text(&report),
         a.format,
         a.out.as_deref(),
         &Templates::builtin(),
     )?;
     Ok(Outcome {
-        stdout,
+        stdout: stdout.into(),
         exit_code: report.verdict.exit_code(),
     })
 }

@@ -53,7 +53,7 @@ pub fn mock(a: MockArgs) -> Result<Outcome> {
         shutdown_signal().await;
         let served = server.state().progress().1;
         server.shutdown().await.map_err(|e| Error::Run(format!("stand-in stopped with an error: {e}")))?;
-        Ok(Outcome { stdout: format!("costgate mock: served {served} calls\n"), exit_code: 0 })
+        Ok(Outcome::text(format!("costgate mock: served {served} calls\n")))
     })
 }
 

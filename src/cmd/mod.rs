@@ -64,15 +64,70 @@ pub enum Format {
 /// What a command produced: text for stdout and the process exit code.
 #[derive(Debug)]
 pub struct Outcome {
-    pub stdout: String,
+    pub stdout: Stdout,
     pub exit_code: i32,
+}
+
+/// Writes a document to stdout as it is serialised.
+pub type Stream = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>>;
+
+/// What goes to stdout: text, or a document written as it is serialised, which spares a
+/// 100,000-case report.json its 100 MB copy in memory.
+pub enum Stdout {
+    Text(String),
+    Stream(Stream),
+}
+
+impl Stdout {
+    /// Pretty JSON with a final newline, the form of [`crate::report::pretty_json`].
+    pub fn json<T: serde::Serialize + 'static>(value: T) -> Stdout {
+        Stdout::Stream(Box::new(move |w| {
+            serde_json::to_writer_pretty(&mut *w, &value)?;
+            w.write_all(b"\n")
+        }))
+    }
+
+    /// The text, serialising a stream into memory.
+    pub fn into_string(self) -> String {
+        match self {
+            Stdout::Text(s) => s,
+            Stdout::Stream(f) => {
+                let mut buf = Vec::new();
+                // Writing into memory fails only on serialisation errors, which plain data has not.
+                let _ = f(&mut buf);
+                String::from_utf8(buf).unwrap_or_default()
+            }
+        }
+    }
+
+    pub fn write_to(self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Stdout::Text(s) => w.write_all(s.as_bytes()),
+            Stdout::Stream(f) => f(w),
+        }
+    }
+}
+
+impl std::fmt::Debug for Stdout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stdout::Text(s) => f.debug_tuple("Text").field(s).finish(),
+            Stdout::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+impl From<String> for Stdout {
+    fn from(s: String) -> Stdout {
+        Stdout::Text(s)
+    }
 }
 
 impl Outcome {
     /// Text that gates nothing (exit 0).
     pub fn text(stdout: String) -> Outcome {
         Outcome {
-            stdout,
+            stdout: stdout.into(),
             exit_code: 0,
         }
     }
@@ -97,9 +152,16 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
     };
     // Nothing a command prints may carry a secret, whichever API echoed it.
     match outcome {
-        Ok(mut o) => {
-            o.stdout = redactor.redact_log(&o.stdout);
-            Ok(o)
+        Ok(o) => {
+            let stdout = match o.stdout {
+                // A stream is written as it is produced; with secrets to mask it is materialised.
+                Stdout::Stream(f) if redactor.is_empty() => Stdout::Stream(f),
+                other => Stdout::Text(redactor.redact_log(other.into_string())),
+            };
+            Ok(Outcome {
+                stdout,
+                exit_code: o.exit_code,
+            })
         }
         Err(e) => Err(e.redacted(&redactor)),
     }

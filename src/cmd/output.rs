@@ -23,12 +23,13 @@ pub fn json_sorted<T: Serialize>(value: &T) -> String {
     json(&serde_json::to_value(value).unwrap_or_default())
 }
 
-/// A gate report's outputs: `--out DIR` gets `report.json` (`json`, which may carry more than the
-/// report, as a partial report does) and `report.md`; stdout gets the requested format, with
-/// `text` standing for the terminal form.
+/// A gate report's outputs: `--out DIR` gets `report.json` (`json_doc`, which may carry more than
+/// the report, as a partial report does) and `report.md`; stdout gets the requested format, with
+/// `text` standing for the terminal form. The JSON document is built only when it is written or
+/// printed: for 100,000 cases it is 100 MB.
 pub fn emit_report(
     report: &Report,
-    json_doc: &str,
+    json_doc: impl Fn() -> String,
     text: impl FnOnce() -> String,
     format: Format,
     out: Option<&Path>,
@@ -38,12 +39,15 @@ pub fn emit_report(
         crate::templates::render_report(templates, report)
             .map_err(|e| Error::Usage(format!("cannot render the markdown report: {e}")))
     };
+    let mut doc = None;
     if let Some(dir) = out {
-        write_file(&dir.join("report.json"), json_doc)?;
+        let d = json_doc();
+        write_file(&dir.join("report.json"), &d)?;
         write_file(&dir.join("report.md"), &md()?)?;
+        doc = Some(d);
     }
     Ok(match format {
-        Format::Json => json_doc.to_string(),
+        Format::Json => doc.unwrap_or_else(json_doc),
         Format::Markdown => md()?,
         Format::Text => text(),
     })

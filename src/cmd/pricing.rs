@@ -82,7 +82,7 @@ pub fn pricing(a: PricingArgs, env: &Vars) -> Result<Outcome> {
         Format::Text | Format::Markdown => text(&table, problems.as_deref(), a.max_age),
     };
     Ok(Outcome {
-        stdout,
+        stdout: stdout.into(),
         exit_code: i32::from(problems.is_some_and(|p| !p.is_empty())),
     })
 }

@@ -137,7 +137,7 @@ pub fn baseline(a: BaselineArgs, env: &Vars) -> Result<Outcome> {
         }
     }
     Ok(Outcome {
-        stdout,
+        stdout: stdout.into(),
         exit_code: 0,
     })
 }
@@ -274,7 +274,7 @@ pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
         }
     };
     Ok(Outcome {
-        stdout,
+        stdout: stdout.into(),
         exit_code: 0,
     })
 }
@@ -362,7 +362,7 @@ pub fn backtest(a: BacktestArgs, env: &Vars) -> Result<Outcome> {
         OutFormat::Text => crate::backtest::render_text(&o),
     };
     Ok(Outcome {
-        stdout,
+        stdout: stdout.into(),
         exit_code: 0,
     })
 }
@@ -484,7 +484,7 @@ pub fn drift(a: DriftArgs, env: &Vars) -> Result<Outcome> {
         )));
     }
     Ok(Outcome {
-        stdout,
+        stdout: stdout.into(),
         exit_code: 0,
     })
 }

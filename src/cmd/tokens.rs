@@ -80,7 +80,7 @@ pub fn tokens(a: TokensArgs, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         }
     }
     Ok(Outcome {
-        stdout,
+        stdout: stdout.into(),
         exit_code: 0,
     })
 }

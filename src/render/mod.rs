@@ -502,7 +502,10 @@ pub fn template_context(case: &crate::dataset::Case) -> serde_json::Value {
     serde_json::json!({
         "query": case.query,
         "history": case.history,
-        "context": case.context.clone().unwrap_or_default(),
+        "context": case.context.as_ref().map_or_else(
+            || serde_json::Value::Object(Default::default()),
+            crate::dataset::Context::to_value
+        ),
         "intent": case.intent,
         "tier": case.tier,
         "case": case,
