@@ -60,10 +60,9 @@ pub struct Context(Box<serde_json::value::RawValue>);
 impl Context {
     pub fn from_map(map: &serde_json::Map<String, serde_json::Value>) -> Context {
         // A map of JSON values always serialises.
-        Context(
-            serde_json::value::to_raw_value(map)
-                .unwrap_or_else(|_| serde_json::value::RawValue::from_string("{}".into()).unwrap_or_default()),
-        )
+        Context(serde_json::value::to_raw_value(map).unwrap_or_else(|_| {
+            serde_json::value::RawValue::from_string("{}".into()).unwrap_or_default()
+        }))
     }
 
     /// The mapping as templates see it.

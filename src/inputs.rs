@@ -275,8 +275,11 @@ pub struct HeadDataset {
 
 impl HeadDataset {
     pub fn split(head: Dataset, base: &Dataset) -> HeadDataset {
-        let by_id: std::collections::HashMap<&str, &crate::dataset::Case> =
-            base.cases.iter().map(|c| (c.case.id.as_str(), &c.case)).collect();
+        let by_id: std::collections::HashMap<&str, &crate::dataset::Case> = base
+            .cases
+            .iter()
+            .map(|c| (c.case.id.as_str(), &c.case))
+            .collect();
         let mut unchanged = std::collections::HashSet::new();
         let mut edited = Vec::new();
         for c in head.cases {

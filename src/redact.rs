@@ -104,7 +104,8 @@ mod tests {
     #[test]
     fn a_log_keeps_its_mask_commands() {
         let r = Redactor::new(["ghp_secret_token"], &[]);
-        let out = r.redact_log("::add-mask::ghp_secret_token\nerror: ghp_secret_token rejected\n".into());
+        let out =
+            r.redact_log("::add-mask::ghp_secret_token\nerror: ghp_secret_token rejected\n".into());
         assert_eq!(out, "::add-mask::ghp_secret_token\nerror: *** rejected\n");
     }
 

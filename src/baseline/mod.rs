@@ -197,22 +197,26 @@ impl Baseline {
 /// excluded because re-baselining writes them; moving a case between files or reformatting a file
 /// does not change the hash, editing a query does.
 pub fn dataset_hash(dataset: &Dataset) -> String {
-    let mut lines: Vec<(String, String)> = dataset
-        .cases
-        .iter()
-        .map(|c| {
-            let mut case = c.case.clone();
-            case.expected_cost_band = None;
-            (
-                case.id.clone(),
-                serde_json::to_string(&case).unwrap_or_default(),
-            )
-        })
-        .collect();
-    lines.sort();
+    /// Feeds serialised bytes straight into the hash: the dataset's JSON is never held whole.
+    struct Hashing<'a>(&'a mut Sha256);
+    impl std::io::Write for Hashing<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.update(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // Ids are unique in a loaded dataset, so this is the order of the sorted lines.
+    let mut cases: Vec<&crate::dataset::Case> = dataset.cases.iter().map(|c| &c.case).collect();
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
     let mut h = Sha256::new();
-    for (_, l) in &lines {
-        h.update(l.as_bytes());
+    for c in cases {
+        let mut case = c.clone();
+        case.expected_cost_band = None;
+        // Plain data always serialises.
+        let _ = serde_json::to_writer(Hashing(&mut h), &case);
         h.update(b"\n");
     }
     let digest = h.finalize();

@@ -16,7 +16,7 @@ use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{self, Claim, Digester, Point};
+use crate::cache::{self, Claim, Digester, Dropped, Point};
 use crate::dataset::{Dataset, LocatedCase};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::pricing::{PricingTable, Resolved, Usage};
@@ -85,7 +85,9 @@ struct Draft {
     priced: Priced,
     price: Option<Arc<Resolved>>,
     usage: Usage,
+    /// The cache points Bedrock would honour ([`cache::eligible`]) and why any other was dropped.
     claim: Option<Claim>,
+    dropped: Vec<Dropped>,
 }
 
 /// Limits on the work one side's templates may cause (docs/security.md lists the values).
@@ -179,17 +181,12 @@ impl<'a> Renderer<'a> {
         let this = &*self;
         let results: Vec<Result<Draft, Diagnostic>> =
             dataset.cases.par_iter().map(|c| this.draft(c)).collect();
-        let mut drafts = Vec::with_capacity(results.len());
-        let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok(p) => drafts.push(p),
-                Err(d) => errors.push(d),
-            }
-        }
-        if !errors.is_empty() {
+        if results.iter().any(Result::is_err) {
+            let errors = results.into_iter().filter_map(Result::err).collect();
             return Err(Diagnostics::sorted(errors));
         }
+        // In place (same allocation): at 100,000 cases a second vector of drafts is 25 MB a side.
+        let drafts: Vec<Draft> = results.into_iter().filter_map(Result::ok).collect();
         Ok(settle(drafts))
     }
 
@@ -230,6 +227,7 @@ impl<'a> Renderer<'a> {
                 price: None,
                 usage: Usage::default(),
                 claim: None,
+                dropped: Vec::new(),
             });
         };
         let resolved = match self.resolved.get(model) {
@@ -304,6 +302,7 @@ impl<'a> Renderer<'a> {
             tier: serving.service_tier,
             ..Usage::default()
         };
+        let mut dropped = Vec::new();
         let cache_prefix = match serving.cache {
             CacheAt::None => None,
             CacheAt::System => Some("system prompt"),
@@ -322,13 +321,16 @@ impl<'a> Renderer<'a> {
                 cache_write_tokens: 0,
                 cache_prefix,
             },
+            claim: cache::eligible(
+                &resolved.base_id,
+                &resolved.price,
+                serving.cache_ttl,
+                points,
+                &mut dropped,
+            ),
             price: Some(resolved.clone()),
             usage,
-            claim: (!points.is_empty()).then(|| Claim {
-                model: resolved.base_id.clone(),
-                points,
-                ttl: serving.cache_ttl,
-            }),
+            dropped,
         })
     }
 
@@ -422,27 +424,19 @@ impl<'a> Renderer<'a> {
 
 /// Applies SPEC 3.1's steady-state rule to one side's drafts and prices each case with its cache
 /// tokens; returns the priced cases and a note per model and reason a cache point was dropped.
-fn settle(drafts: Vec<Draft>) -> (Vec<Priced>, Vec<String>) {
-    let mut dropped = Vec::new();
-    let claims: Vec<Option<Claim>> = drafts
-        .iter()
-        .map(|d| {
-            let (claim, price) = (d.claim.as_ref()?, d.price.as_ref()?);
-            cache::eligible(
-                &claim.model,
-                &price.price,
-                claim.ttl,
-                claim.points.clone(),
-                &mut dropped,
-            )
-        })
+fn settle(mut drafts: Vec<Draft>) -> (Vec<Priced>, Vec<String>) {
+    let dropped: Vec<Dropped> = drafts
+        .iter_mut()
+        .flat_map(|d| std::mem::take(&mut d.dropped))
         .collect();
-    let refs: Vec<Option<&Claim>> = claims.iter().map(Option::as_ref).collect();
-    let assigned = cache::steady_state(&refs);
+    let claims: Vec<Option<&Claim>> = drafts.iter().map(|d| d.claim.as_ref()).collect();
+    let assigned = cache::steady_state(&claims);
+    drop(claims);
     let priced = drafts
         .into_iter()
-        .zip(assigned)
-        .map(|(d, a)| {
+        .enumerate()
+        .map(|(i, d)| {
+            let a = assigned[i];
             let mut p = d.priced;
             if let (Some(price), true) = (&d.price, a != Default::default()) {
                 p.cache_read_tokens = a.read;
