@@ -5,7 +5,8 @@ Usage: python3 benches/scale.py before=PATH now=PATH [SIZES=5000,20000,100000] [
 
 Each size gets the shipped example scaled to that many cases (benches/compare.py's check_trees).
 Binaries run interleaved; for each the median of user+system CPU seconds and of peak RSS
-(ru_maxrss of the child, via os.wait4) is reported, with ratios to the first binary, and the
+(GNU time's %M: a Python child's own ru_maxrss would include the benchmark's memory at fork)
+is reported, with ratios to the first binary, and the
 per-case costs of every binary are checked to be equal (report fields a newer build adds, such
 as cache tokens, are not compared). Record results in docs/performance.md as ratios of one run.
 """
@@ -19,17 +20,16 @@ SIZES = [int(s) for s in os.environ.get("SIZES", "5000,20000,100000").split(",")
 
 
 def measure(cmd):
-    with tempfile.TemporaryFile() as out:
-        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
-        _, status, ru = os.wait4(p.pid, 0)
-        err = p.stderr.read().decode()
-        code = os.waitstatus_to_exitcode(status)
-        if code not in (0, 1):
-            sys.exit(f"{cmd[0]} failed ({code}): {err}")
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as stats:
+        p = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", stats.name, *cmd],
+                           stdout=out, stderr=subprocess.PIPE)
+        if p.returncode not in (0, 1):
+            sys.exit(f"{cmd[0]} failed ({p.returncode}): {p.stderr.decode()}")
+        user, system, max_kb = stats.read().split()[-3:]
         out.seek(0)
         report = json.loads(out.read())
     costs = [(c["id"], c["base"]["cost_usd"], c["head"]["cost_usd"]) for c in report["cases"]]
-    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, costs
+    return float(user) + float(system), int(max_kb) * 1024, costs
 
 
 def main():
