@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State as AxState};
@@ -51,6 +52,8 @@ pub struct Settings {
     /// Keep every call in memory (harness mode reads them back); off for a long-running server.
     pub keep_calls: bool,
     pub max_body: usize,
+    /// See [`HEADER_READ_TIMEOUT`] (shorter in tests).
+    pub header_read_timeout: Duration,
 }
 
 impl Settings {
@@ -62,6 +65,7 @@ impl Settings {
             record: None,
             keep_calls: false,
             max_body: DEFAULT_MAX_BODY,
+            header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -86,6 +90,7 @@ pub struct State {
     /// Cases with at least one call or announcement, for progress.
     pub(crate) seen: Mutex<BTreeSet<String>>,
     pub(crate) served: AtomicU64,
+    pub(crate) header_read_timeout: Duration,
 }
 
 impl State {
@@ -104,6 +109,7 @@ impl State {
             announced: Mutex::new(BTreeSet::new()),
             seen: Mutex::new(BTreeSet::new()),
             served: AtomicU64::new(0),
+            header_read_timeout: s.header_read_timeout,
         })
     }
 
@@ -183,18 +189,75 @@ impl Server {
     }
 }
 
-/// Serves on `listener` until `signal` completes, then shuts down gracefully.
+/// How long a connection may wait for a request's headers, idle between requests included
+/// (HTTP/1.1), or for its first bytes (either protocol).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// HTTP/2 keep-alive: a peer that does not answer a ping within the timeout is dropped.
+const H2_PING_INTERVAL: Duration = Duration::from_secs(10);
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Serves on `listener` until `signal` completes, then shuts down gracefully. HTTP/1.1 and
+/// cleartext HTTP/2 with prior knowledge share the port (hyper-util's auto builder picks by the
+/// connection preface); slow and idle connections are closed ([`HEADER_READ_TIMEOUT`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+
     let app = router(state.clone());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .await;
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(H2_PING_INTERVAL)
+        .keep_alive_timeout(H2_PING_TIMEOUT);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(signal);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors or a connection reset before accept: keep serving.
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut signal => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let first_bytes = state.header_read_timeout;
+        tokio::spawn(async move {
+            // The protocol is chosen from the first bytes, which hyper-util waits for without a
+            // deadline: a socket that never sends one is closed here.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(first_bytes, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            // Errors are the client's (reset, timeout, malformed preface); nothing to report.
+            let _ = watcher.watch(conn).await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
     state.flush();
-    result
+    Ok(())
 }
 
 /// The stand-in's routes.

@@ -19,6 +19,7 @@ mod jira_client;
 mod justification;
 mod mock_boto3;
 mod mock_cli;
+mod mock_connections;
 mod mock_http;
 mod mock_sdk;
 mod mock_support;
