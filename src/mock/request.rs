@@ -377,6 +377,41 @@ pub fn tier_named(name: &str, path: &str) -> Result<Tier, BedrockError> {
     })
 }
 
+/// Bedrock's rules for a conversation (Converse, Nova and Anthropic Messages bodies): at least one
+/// message, the first from the user and, for Converse-shaped bodies, roles alternating. A request
+/// that breaks one is rejected before it is counted, so it is never billed.
+fn conversation(messages: &[Msg], alternate: bool) -> Result<(), BedrockError> {
+    let Some(first) = messages.first() else {
+        return Err(invalid(
+            "Malformed input request: `messages` must contain at least one message.",
+        ));
+    };
+    if first.role != "user" {
+        return Err(invalid(format!(
+            "A conversation must start with a user message: `messages[0].role` is `{}`. Try again with a conversation that starts with a user message.",
+            first.role
+        )));
+    }
+    for (i, pair) in messages.windows(2).enumerate() {
+        if !matches!(pair[1].role.as_str(), "user" | "assistant") {
+            return Err(invalid(format!(
+                "Malformed input request: `messages[{}].role` must be `user` or `assistant`, got `{}`.",
+                i + 1,
+                pair[1].role
+            )));
+        }
+        if alternate && pair[0].role == pair[1].role {
+            return Err(invalid(format!(
+                "A conversation must alternate between user and assistant roles: `messages[{}]` and `messages[{}]` are both `{}`. Make sure the conversation alternates between user and assistant roles and try again.",
+                i,
+                i + 1,
+                pair[1].role
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A Converse (or ConverseStream, or CountTokens `converse`) body.
 pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
     let mut marks = Vec::new();
@@ -385,9 +420,11 @@ pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
         Value::String(s) => Some(s.clone()),
         _ => None,
     };
+    let messages = converse_messages(&v["messages"], "messages", &mut marks)?;
+    conversation(&messages, true)?;
     Ok(Prompt {
         system,
-        messages: converse_messages(&v["messages"], "messages", &mut marks)?,
+        messages,
         max_tokens: uint(
             &v["inferenceConfig"]["maxTokens"],
             "inferenceConfig.maxTokens",
@@ -522,11 +559,13 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
                     ttl,
                 }));
             p.messages = chat_messages(&v["messages"], &mut p.system, &mut p.marks)?;
+            conversation(&p.messages, false)?;
             p.chat = true;
         }
         Family::Nova => {
             p.system = converse_system(&v["system"], v.get("toolConfig"), &mut p.marks)?;
             p.messages = converse_messages(&v["messages"], "messages", &mut p.marks)?;
+            conversation(&p.messages, true)?;
             let ic = &v["inferenceConfig"];
             p.max_tokens = match uint(&ic["max_new_tokens"], "inferenceConfig.max_new_tokens")? {
                 Some(n) => Some(n),

@@ -37,7 +37,7 @@ const GOLDEN: &str = "\
 - {id: K-3, intent: chat, query: a short comedy}
 - {id: K-4, intent: follow, query: and the next one?, history: [{role: user, content: hello there}, {role: assistant, content: \"hi, how can I help?\"}]}
 - {id: K-5, intent: follow, query: anything else?, history: [{role: user, content: hello there}, {role: assistant, content: \"hi, how can I help?\"}]}
-- {id: K-6, intent: follow, query: thanks, history: [{role: user, content: a different opening line}]}
+- {id: K-6, intent: follow, query: thanks, history: [{role: user, content: a different opening line}, {role: assistant, content: sure}]}
 ";
 
 fn routes(chat_cache: &str, ttl: &str) -> String {
@@ -119,8 +119,9 @@ fn a_shared_system_prompt_is_read_and_a_unique_history_is_written() {
     );
     assert_eq!(u(&case(&r, "K-5")["base"]["cache_read_tokens"]), prefix);
     let k6 = &case(&r, "K-6")["base"];
-    let k6_prefix =
-        system + costgate::tokenize::Encoding::Cl100kBase.count("a different opening line");
+    let k6_prefix = system
+        + costgate::tokenize::Encoding::Cl100kBase.count("a different opening line")
+        + costgate::tokenize::Encoding::Cl100kBase.count("sure");
     assert_eq!(
         (u(&k6["cache_read_tokens"]), u(&k6["cache_write_tokens"])),
         (0, k6_prefix)
@@ -318,7 +319,7 @@ fn boto3_cache_points_are_priced_by_the_steady_state_and_served_sequentially() {
     );
     // K-6 shares only the system prompt: read that, write its own history up to the last point.
     let k6 = &case(&r, "K-6")["base"];
-    let k6_last = system + enc.count("a different opening line");
+    let k6_last = system + enc.count("a different opening line") + enc.count("sure");
     assert_eq!(
         (u(&k6["cache_read_tokens"]), u(&k6["cache_write_tokens"])),
         (system, k6_last - system)

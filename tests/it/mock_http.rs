@@ -484,3 +484,46 @@ async fn garbage_bodies_get_client_errors_and_never_take_the_server_down() {
     assert_eq!(health.status().as_u16(), 200);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn conversations_bedrock_rejects_are_rejected_and_never_billed() {
+    let server = start(settings()).await;
+    let conv = |model: &str| url(&server, model, "converse");
+    for (body, needle) in [
+        (json!({"messages": []}), "at least one message"),
+        (
+            json!({"messages": [{"role": "assistant", "content": [{"text": "hi"}]}]}),
+            "must start with a user message",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": [{"text": "a"}]}, {"role": "user", "content": [{"text": "b"}]}]}),
+            "alternate between user and assistant",
+        ),
+    ] {
+        expect_error(
+            post(&conv(OPENAI), serde_json::to_vec(&body).unwrap(), &[]).await,
+            400,
+            "ValidationException",
+            needle,
+        )
+        .await;
+    }
+    let anthropic = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5,
+        "messages": [{"role": "assistant", "content": "hi"}]});
+    expect_error(
+        post(
+            &url(&server, HAIKU, "invoke"),
+            serde_json::to_vec(&anthropic).unwrap(),
+            &[],
+        )
+        .await,
+        400,
+        "ValidationException",
+        "messages[0].role",
+    )
+    .await;
+    assert!(
+        server.state().calls().is_empty(),
+        "a rejected request is never recorded"
+    );
+}
