@@ -86,6 +86,10 @@ pub fn price(
         let url = server.url();
         let env = [
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url.clone()),
+            // The clients that read an endpoint variable of their own: LiteLLM, and the
+            // Anthropic SDK's Bedrock client (AnthropicBedrock).
+            ("AWS_BEDROCK_RUNTIME_ENDPOINT", url.clone()),
+            ("ANTHROPIC_BEDROCK_BASE_URL", url.clone()),
             ("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY.to_string()),
             ("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET_KEY.to_string()),
             ("AWS_REGION", DUMMY_REGION.to_string()),

@@ -9,6 +9,7 @@ mod baseline;
 mod caching;
 mod calibrate;
 mod check;
+mod clients;
 mod cumulative;
 mod drift;
 mod fake_github;
