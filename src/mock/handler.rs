@@ -305,7 +305,11 @@ fn reply(
     request_id: &str,
     usage: Option<(&u64, &u64, u64)>,
 ) -> Response {
-    let mut r = (StatusCode::OK, body).into_response();
+    let mut r = if content_type == eventstream::CONTENT_TYPE {
+        (StatusCode::OK, eventstream::streamed(body)).into_response()
+    } else {
+        (StatusCode::OK, body).into_response()
+    };
     let h = r.headers_mut();
     h.insert("content-type", HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(request_id) {

@@ -99,3 +99,37 @@ async fn silent_half_sent_and_idle_connections_are_closed() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert_eq!(server.state().calls().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_arrive_frame_by_frame_without_a_content_length() {
+    let server = start(settings()).await;
+    let url = format!("{}/model/{OPENAI}/converse-stream", server.url());
+    let body = r#"{"messages": [{"role": "user", "content": [{"text": "Is volume 12 of Frieren in stock?"}]}], "inferenceConfig": {"maxTokens": 200}}"#;
+    let mut r = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers().get("content-length").is_none(),
+        "{:?}",
+        r.headers()
+    );
+    let (mut chunks, mut all) = (0, Vec::new());
+    while let Some(c) = r.chunk().await.unwrap() {
+        chunks += 1;
+        all.extend_from_slice(&c);
+    }
+    // The prelude's total length says where each frame ends.
+    let (mut at, mut frames) = (0, 0);
+    while at + 4 <= all.len() {
+        at += u32::from_be_bytes([all[at], all[at + 1], all[at + 2], all[at + 3]]) as usize;
+        frames += 1;
+    }
+    assert_eq!(at, all.len());
+    assert!(frames >= 5, "{frames} frames");
+    assert!(chunks > 1, "the stream came as one chunk");
+}
