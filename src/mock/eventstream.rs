@@ -31,6 +31,31 @@ pub fn write_event(out: &mut Vec<u8>, event_type: &str, json: &serde_json::Value
     }
 }
 
+/// A response body that sends `frames` (concatenated event-stream frames) one frame at a time,
+/// yielding between them so each is written as it is produced: clients' incremental decoders and
+/// time-to-first-token code see a real stream, not one buffered body with a length.
+pub fn streamed(frames: Vec<u8>) -> axum::body::Body {
+    let frames = bytes::Bytes::from(frames);
+    let mut at = 0usize;
+    let mut parts = Vec::new();
+    while at + 4 <= frames.len() {
+        let total = u32::from_be_bytes([frames[at], frames[at + 1], frames[at + 2], frames[at + 3]])
+            as usize;
+        let end = (at + total.max(4)).min(frames.len());
+        parts.push(frames.slice(at..end));
+        at = end;
+    }
+    if at < frames.len() {
+        parts.push(frames.slice(at..));
+    }
+    let stream = futures_util::stream::unfold(parts.into_iter(), |mut it| async move {
+        let next = it.next()?;
+        tokio::task::yield_now().await;
+        Some((Ok::<_, std::convert::Infallible>(next), it))
+    });
+    axum::body::Body::from_stream(stream)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,29 +99,4 @@ mod tests {
         buf[n - 6] ^= 0xff;
         assert!(read_message_from(&mut bytes::Bytes::from(buf)).is_err());
     }
-}
-
-/// A response body that sends `frames` (concatenated event-stream frames) one frame at a time,
-/// yielding between them so each is written as it is produced: clients' incremental decoders and
-/// time-to-first-token code see a real stream, not one buffered body with a length.
-pub fn streamed(frames: Vec<u8>) -> axum::body::Body {
-    let frames = bytes::Bytes::from(frames);
-    let mut at = 0usize;
-    let mut parts = Vec::new();
-    while at + 4 <= frames.len() {
-        let total = u32::from_be_bytes([frames[at], frames[at + 1], frames[at + 2], frames[at + 3]])
-            as usize;
-        let end = (at + total.max(4)).min(frames.len());
-        parts.push(frames.slice(at..end));
-        at = end;
-    }
-    if at < frames.len() {
-        parts.push(frames.slice(at..));
-    }
-    let stream = futures_util::stream::unfold(parts.into_iter(), |mut it| async move {
-        let next = it.next()?;
-        tokio::task::yield_now().await;
-        Some((Ok::<_, std::convert::Infallible>(next), it))
-    });
-    axum::body::Body::from_stream(stream)
 }
