@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::support::*;
+use crate::support::{check_json as check, report_case as case};
 
 /// Exact tokenizer and round prices, so every expected cost is a plain formula.
 const PRICING: &str = "\
@@ -57,21 +58,6 @@ fn tree(root: &std::path::Path, min: u64, routes: &str, system: &str) {
             ("prompts/system.j2", system),
         ],
     );
-}
-
-fn check(base: &std::path::Path, head: &std::path::Path) -> (i32, Value, String) {
-    let (code, out, err) = check_dirs(base, head, "json");
-    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
-    (code, v, err)
-}
-
-fn case<'a>(r: &'a Value, id: &str) -> &'a Value {
-    r["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()
 }
 
 fn u(v: &Value) -> u64 {
@@ -301,12 +287,7 @@ fn boto3_cache_points_are_priced_by_the_steady_state_and_served_sequentially() {
     }
     // The harness runs in each side's directory and appends the usage it was served there.
     let usage = base.join("usage-out.jsonl");
-    let (code, out, err) = run(costgate()
-        .args(["check", "--format", "json", "--base-dir"])
-        .arg(&base)
-        .arg("--head-dir")
-        .arg(&head));
-    let r: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let (code, r, err) = check(&base, &head);
     assert_eq!(code, 0, "{err}");
     let enc = costgate::tokenize::Encoding::Cl100kBase;
     let system = enc.count(SYSTEM);

@@ -56,23 +56,9 @@ fn the_anthropic_sdk_bedrock_client_reaches_the_stand_in_and_tools_and_cache_poi
             ],
         );
     }
-    let (code, out, err) = run(costgate()
-        .args(["check", "--format", "json", "--base-dir"])
-        .arg(&base)
-        .arg("--head-dir")
-        .arg(&head));
-    let r: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let (code, r, err) = check_json(&base, &head);
     assert!(code == 0 || code == 1, "{err}");
-    let case = |id: &str| {
-        r["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap()
-            .clone()
-    };
-    let a1 = case("A-1");
+    let a1 = report_case(&r, "A-1");
     let (b, h) = (&a1["base"], &a1["head"]);
     let enc = costgate::tokenize::Encoding::ClaudeApprox;
     let description =

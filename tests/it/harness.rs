@@ -67,15 +67,7 @@ fn harness_prices_each_case_as_the_sum_of_its_calls_and_gates_a_code_regression(
     assert_eq!(code, 1, "{err}\n{out}");
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["verdict"], "fail");
-    let case = |id: &str| {
-        r["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let case = |id: &str| report_case(&r, id).clone();
     let h1 = case("H-1");
     assert_eq!(
         (h1["base"]["calls"].as_u64(), h1["head"]["calls"].as_u64()),

@@ -101,6 +101,22 @@ pub fn check_dirs(base: &Path, head: &Path, format: &str) -> (i32, String, Strin
         .arg(head))
 }
 
+/// `check_dirs` with `--format json`, parsed: (exit code, report, stderr). Panics with the output
+/// when stdout is not JSON.
+pub fn check_json(base: &Path, head: &Path) -> (i32, serde_json::Value, String) {
+    let (code, out, err) = check_dirs(base, head, "json");
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\n{err}"));
+    (code, v, err)
+}
+
+/// The case `id` of a report's `cases`.
+pub fn report_case<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["cases"]
+        .as_array()
+        .and_then(|cases| cases.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no case {id} in the report"))
+}
+
 /// Fails the calling test, naming the missing package, unless `python3` (first on PATH: the
 /// virtual environment `scripts/test` makes) can import every module in `modules`. A test that
 /// exists to drive a client must never pass without it.
