@@ -45,7 +45,7 @@ pub trait Tree: Send + Sync {
         None
     }
     /// The repository and commit a git tree reads (harness mode checks it out into a temporary directory).
-    fn git_source(&self) -> Option<(&Path, &str)> {
+    fn git_source(&self) -> Option<GitSource<'_>> {
         None
     }
 
@@ -59,6 +59,16 @@ pub trait Tree: Send + Sync {
                 }),
         }
     }
+}
+
+/// Where a git-backed tree comes from: harness mode checks `commit` of `repo` out whole (a harness
+/// in a monorepo may import from outside its directory) and runs in `subdir` of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GitSource<'a> {
+    pub repo: &'a Path,
+    pub commit: &'a str,
+    /// `dir/` with the slash, or empty for the repository root.
+    pub subdir: &'a str,
 }
 
 /// Normalises a user-written relative path (`./a//b/`, `a/../b`) and refuses ones that leave the
@@ -353,8 +363,12 @@ impl Tree for GitTree {
         &self.label
     }
 
-    fn git_source(&self) -> Option<(&Path, &str)> {
-        Some((&self.repo, &self.commit))
+    fn git_source(&self) -> Option<GitSource<'_>> {
+        Some(GitSource {
+            repo: &self.repo,
+            commit: &self.commit,
+            subdir: "",
+        })
     }
 
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, TreeError> {

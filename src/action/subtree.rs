@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::tree::{Tree, TreeError};
+use crate::tree::{GitSource, Tree, TreeError};
 
 pub struct SubTree {
     inner: Arc<dyn Tree>,
@@ -61,5 +61,13 @@ impl Tree for SubTree {
     }
     fn root(&self) -> Option<&Path> {
         None
+    }
+    fn git_source(&self) -> Option<GitSource<'_>> {
+        // Only whole-repository sources nest; a subtree of a subtree is not built anywhere.
+        let inner = self.inner.git_source()?;
+        inner.subdir.is_empty().then_some(GitSource {
+            subdir: &self.prefix,
+            ..inner
+        })
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 use crate::error::{Error, Result};
-use crate::tree::Tree;
+use crate::tree::{GitSource, Tree};
 
 /// Environment variables passed through to the harness; everything else is dropped, so tokens of
 /// the CI job (GitHub, JIRA, real AWS credentials) never reach code from a pull request.
@@ -79,7 +79,12 @@ impl Checkout {
         if let Some(root) = tree.root() {
             return Ok(Checkout::Dir(root.to_path_buf()));
         }
-        let Some((repo, commit)) = tree.git_source() else {
+        let Some(GitSource {
+            repo,
+            commit,
+            subdir,
+        }) = tree.git_source()
+        else {
             return Err(Error::Run(format!(
                 "the {side} tree is neither a directory nor a git commit; harness mode needs one"
             )));
@@ -125,6 +130,16 @@ impl Checkout {
             "--force",
             &format!("--prefix={prefix}"),
         ])?;
+        let tree = if subdir.is_empty() {
+            tree
+        } else {
+            tree.join(subdir.trim_end_matches('/'))
+        };
+        if !tree.is_dir() {
+            return Err(fail(format!(
+                "the commit has no directory `{subdir}` (the working directory)"
+            )));
+        }
         Ok(Checkout::Temp { dir, tree })
     }
 }

@@ -2,6 +2,7 @@
 
 mod action_e2e;
 mod action_faults;
+mod action_harness;
 mod action_jira;
 mod action_review;
 mod backtest;
