@@ -29,6 +29,7 @@ mod mock_wire;
 mod pricing;
 mod properties;
 mod ratchet_snapshots;
+mod setup_action;
 mod shard;
 mod snapshots;
 mod sticky;
