@@ -1,4 +1,5 @@
-# costgate as a Docker container action. Multi-stage: a full Rust toolchain builds the binary; the final
+# costgate as a Docker container action. Multi-stage: a full Rust toolchain builds the binary (or, with
+# `--target prebuilt`, a binary built elsewhere is used); the final
 # image holds only the binary, git (costgate reads base and head commits from the checkout) and CA roots
 # (HTTPS to the GitHub and JIRA APIs). Releases publish this image so that a PR never waits for a compile
 # (see .github/workflows/release.yml and docs/action.md).
@@ -22,12 +23,23 @@ COPY benches benches
 # Touch the sources so cargo rebuilds the crate itself over the placeholder.
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin costgate
 
-FROM debian:bookworm-slim
+# The runtime: the binary, git and CA roots, nothing else.
+FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=build /src/target/release/costgate /usr/local/bin/costgate
 # The runner mounts the workspace owned by another user; costgate adds it to git's safe.directory
 # itself, and needs a writable HOME for that.
 ENV HOME=/tmp
 ENTRYPOINT ["costgate", "action"]
+
+# `--target prebuilt`: the runtime around a binary built outside (the release pipeline's static
+# binaries, CI's test build): `dist/<arch>/costgate` in the build context, arch as Docker names it
+# (amd64, arm64). Nothing is compiled.
+FROM runtime AS prebuilt
+ARG TARGETARCH
+COPY dist/${TARGETARCH}/costgate /usr/local/bin/costgate
+
+# The default (last) stage: built from source, what `image: Dockerfile` in action.yml runs on main.
+FROM runtime
+COPY --from=build /src/target/release/costgate /usr/local/bin/costgate
