@@ -8,11 +8,12 @@ use serde_json::Value;
 
 use crate::action_e2e::{PR, TOKEN, Workspace, ours, run_action};
 use crate::fake_github::{FakeGitHub, fixture};
-use crate::support::{copy_dir, git_commit_all, git_init, repo_root, require_python};
+use crate::support::{copy_dir, git_commit_all, git_init, repo_root, require_node, require_python};
 
-/// A repository whose `sub` holds the harness example's base, then (head commit) `head_side`.
+/// A repository whose `sub` holds `examples/{example}/base`, then (head commit) `head_side`.
 fn harness_repo(
     ws: &Workspace,
+    example: &str,
     sub: &str,
     head_side: &str,
 ) -> (std::path::PathBuf, String, String) {
@@ -25,7 +26,7 @@ fn harness_repo(
     std::fs::create_dir_all(&app).unwrap();
     git_init(&mono);
     let root = repo_root();
-    copy_dir(&root.join("examples/harness/base"), &app);
+    copy_dir(&root.join(format!("examples/{example}/base")), &app);
     std::fs::write(mono.join("README.md"), "monorepo\n").unwrap();
     std::fs::write(mono.join(".gitignore"), "__pycache__/\n.costgate-out/\n").unwrap();
     let base = git_commit_all(&mono, "base");
@@ -34,7 +35,7 @@ fn harness_repo(
     } else {
         std::fs::remove_dir_all(app.join("mangaassist")).unwrap();
         copy_dir(
-            &root.join(format!("examples/harness/{head_side}/mangaassist")),
+            &root.join(format!("examples/{example}/{head_side}/mangaassist")),
             &app.join("mangaassist"),
         );
     }
@@ -42,11 +43,21 @@ fn harness_repo(
     (mono, base, head)
 }
 
-async fn gate(sub: &str, head_side: &str) -> (i32, String, String, Workspace, FakeGitHub, Value) {
-    require_python(&["boto3"]);
+/// Runs `costgate action` on a pull request of `examples/{example}` (head commit: `head_side`) in
+/// `sub`: (exit code, stdout, stderr, workspace, fake GitHub, report).
+pub async fn gate(
+    example: &str,
+    sub: &str,
+    head_side: &str,
+) -> (i32, String, String, Workspace, FakeGitHub, Value) {
+    if example == "harness" {
+        require_python(&["boto3"]);
+    } else {
+        require_node(&["@aws-sdk/client-bedrock-runtime"]);
+    }
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new(".", "");
-    let (mono, base, head) = harness_repo(&ws, sub, head_side);
+    let (mono, base, head) = harness_repo(&ws, example, sub, head_side);
     let pr = fake.add_pr(PR, "Raises retrieval top-k.", &head, &base, &[]);
     let mut ev = fixture("webhooks/pull_request.opened.1.json");
     ev["pull_request"] = pr;
@@ -60,6 +71,9 @@ async fn gate(sub: &str, head_side: &str) -> (i32, String, String, Workspace, Fa
     if !sub.is_empty() {
         extra.push(("INPUT_WORKING-DIRECTORY", sub));
     }
+    // As the documented Node workflow sets it; run_action clears the rest of the environment.
+    let node_path = std::env::var("NODE_PATH").unwrap_or_default();
+    extra.push(("NODE_PATH", node_path.as_str()));
     let (code, out, err) = run_action(&ws, &fake, &evp, &extra).await;
     let report_path = Path::new(&m).join(sub).join(".costgate-out/report.json");
     let report = std::fs::read_to_string(&report_path)
@@ -70,7 +84,7 @@ async fn gate(sub: &str, head_side: &str) -> (i32, String, String, Workspace, Fa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harness_mode_in_a_working_directory_fails_the_pr_with_the_sticky_comment() {
-    let (code, out, err, ws, fake, report) = gate("services/chat", "head").await;
+    let (code, out, err, ws, fake, report) = gate("harness", "services/chat", "head").await;
     assert_eq!(code, 1, "{out}\n{err}");
     // Once, in the `::add-mask::` line that tells the runner to hide it.
     assert_eq!(out.matches(TOKEN).count(), 1, "{out}");
@@ -101,7 +115,7 @@ async fn harness_mode_in_a_working_directory_fails_the_pr_with_the_sticky_commen
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harness_mode_at_the_root_passes_an_unchanged_application() {
-    let (code, out, err, ws, fake, report) = gate("", "base").await;
+    let (code, out, err, ws, fake, report) = gate("harness", "", "base").await;
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(report["verdict"], "pass", "{err}");
     assert!(ws.outputs().contains("verdict=pass\n"));

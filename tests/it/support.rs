@@ -140,3 +140,24 @@ pub fn require_python(modules: &[&str]) {
         Err(e) => panic!("python3 not found ({e}): the harness and client tests need Python 3"),
     }
 }
+
+/// Fails the calling test, naming the missing package, unless `node` can `require` every package
+/// in `packages` (through NODE_PATH, which `scripts/test` points at target/test-env/node).
+pub fn require_node(packages: &[&str]) {
+    let code = packages
+        .iter()
+        .map(|p| format!("require({p:?});"))
+        .collect::<String>();
+    match Command::new("node").args(["-e", &code]).output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "node cannot require {}: run the tests with `scripts/test`, which installs tests/node/package-lock.json into target/test-env/node and sets NODE_PATH ({})",
+            packages.join(", "),
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .find(|l| l.contains("Cannot find"))
+                .unwrap_or_default()
+        ),
+        Err(e) => panic!("node not found ({e}): the JavaScript client tests need Node.js"),
+    }
+}
