@@ -4,6 +4,7 @@ mod action_e2e;
 mod action_faults;
 mod action_harness;
 mod action_jira;
+mod action_manifest;
 mod action_review;
 mod backtest;
 mod baseline;
