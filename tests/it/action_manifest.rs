@@ -97,3 +97,61 @@ async fn the_declared_outputs_are_the_ones_costgate_action_writes() {
     d.sort();
     assert_eq!(w, d, "outputs written: {written:?}");
 }
+
+/// The release commit's manifests, made by `scripts/pin-release` (what release.yml runs) in a copy.
+fn pinned(version: &str, image: &str) -> (tempfile::TempDir, i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["action.yml", "setup/action.yml", "runner/action.yml"] {
+        let to = dir.path().join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(repo_root().join(f), to).unwrap();
+    }
+    let out = std::process::Command::new("bash")
+        .arg(repo_root().join("scripts/pin-release"))
+        .args([version, image])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    (dir, code, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_release_pins_the_image_and_the_installed_version_and_changes_nothing_else() {
+    let image = "ghcr.io/acme/costgate:v1.4.0";
+    let (dir, code, err) = pinned("1.4.0", image);
+    assert_eq!(code, 0, "{err}");
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    let action: Value = serde_saphyr::from_str(&read("action.yml")).unwrap();
+    assert_eq!(action["runs"]["image"], format!("docker://{image}"));
+    for f in ["setup/action.yml", "runner/action.yml"] {
+        let m: Value = serde_saphyr::from_str(&read(f)).unwrap();
+        assert_eq!(m["inputs"]["version"]["default"], "1.4.0", "{f}");
+    }
+    for f in ["action.yml", "setup/action.yml", "runner/action.yml"] {
+        let before = std::fs::read_to_string(repo_root().join(f)).unwrap();
+        let after = read(f);
+        let changed = before
+            .lines()
+            .zip(after.lines())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(
+            (changed, before.lines().count()),
+            (1, after.lines().count()),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_release_refuses_a_version_or_image_that_would_break_the_yaml() {
+    for (version, image) in [
+        ("1.4.0\"\n  evil: x", "ghcr.io/acme/costgate:v1"),
+        ("1.4.0", "ghcr.io/acme/costgate:v1 # x"),
+    ] {
+        let (_dir, code, err) = pinned(version, image);
+        assert_eq!(code, 2, "{version:?} {image:?}: {err}");
+        assert!(err.contains("pin-release: not a"), "{err}");
+    }
+}
