@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::diag::{self, Diagnostic, Diagnostics, Sink};
+pub use crate::monthly::Traffic;
+pub use crate::quality::QualityPolicy;
 use crate::routes::RoutesSpec;
 use crate::tree::Tree;
 
@@ -30,6 +32,12 @@ pub struct Thresholds {
     pub min_cost_delta_usd: f64,
     pub warn_streak_fail: u32,
     pub cumulative_fail_pct: f64,
+    /// Projected dollars per month added (needs `traffic`): warn above it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn_monthly_delta_usd: Option<f64>,
+    /// Projected dollars per month added (needs `traffic`): fail above it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_monthly_delta_usd: Option<f64>,
 }
 
 impl Default for Thresholds {
@@ -41,6 +49,8 @@ impl Default for Thresholds {
             min_cost_delta_usd: 0.000001,
             warn_streak_fail: 5,
             cumulative_fail_pct: 15.0,
+            warn_monthly_delta_usd: None,
+            fail_monthly_delta_usd: None,
         }
     }
 }
@@ -159,6 +169,9 @@ struct RawConfig {
     harness: Option<Spanned<Harness>>,
     thresholds: Option<Spanned<Thresholds>>,
     #[serde(default)]
+    quality: QualityPolicy,
+    traffic: Option<Spanned<Traffic>>,
+    #[serde(default)]
     approvers: Approvers,
     #[serde(default, rename = "override")]
     override_: Override,
@@ -183,6 +196,10 @@ pub struct Config {
     pub routes_line: usize,
     pub harness: Option<Harness>,
     pub thresholds: Thresholds,
+    pub quality: QualityPolicy,
+    pub traffic: Option<Traffic>,
+    /// Line of the `traffic` key, for messages about its shares.
+    pub traffic_line: usize,
     pub approvers: Approvers,
     pub override_: Override,
     pub justification: Justification,
@@ -198,6 +215,8 @@ pub struct Policy<'a> {
     pub golden: &'a str,
     pub pricing: &'a Option<String>,
     pub thresholds: &'a Thresholds,
+    pub quality: &'a QualityPolicy,
+    pub traffic: &'a Option<Traffic>,
     pub approvers: &'a Approvers,
     #[serde(rename = "override")]
     pub override_: &'a Override,
@@ -285,6 +304,34 @@ impl Config {
                 );
             }
         }
+        for (key, v) in [
+            ("warn_monthly_delta_usd", t.warn_monthly_delta_usd),
+            ("fail_monthly_delta_usd", t.fail_monthly_delta_usd),
+        ] {
+            match v {
+                Some(v) if !v.is_finite() || v < 0.0 => sink.push(
+                    Diagnostic::new(
+                        file,
+                        format!("`thresholds.{key}` must be a non-negative number of dollars, got {v}"),
+                    )
+                    .at(tl, tc),
+                ),
+                Some(_) if raw.traffic.is_none() => sink.push(
+                    Diagnostic::new(
+                        file,
+                        format!("`thresholds.{key}` needs `traffic` to turn per-case deltas into dollars per month"),
+                    )
+                    .at(tl, tc)
+                    .help("add `traffic: {requests_per_month: N}` (docs/configuration.md)"),
+                ),
+                _ => {}
+            }
+        }
+        raw.quality.validate(file, &mut sink);
+        if let Some(tr) = &raw.traffic {
+            let (l, c) = at(&tr.referenced);
+            tr.value.validate(file, l, c, &mut sink);
+        }
         if t.warn_streak_fail == 0 {
             sink.push(
                 Diagnostic::new(file, "`thresholds.warn_streak_fail` must be at least 1")
@@ -345,6 +392,10 @@ impl Config {
                 "`justification.key` must not be empty",
             ));
         }
+        let traffic_line = raw
+            .traffic
+            .as_ref()
+            .map_or(0, |t| t.referenced.line() as usize);
         let routes_line = raw
             .routes
             .as_ref()
@@ -360,6 +411,9 @@ impl Config {
             routes_line,
             harness: raw.harness.map(|h| h.value),
             thresholds,
+            quality: raw.quality,
+            traffic: raw.traffic.map(|t| t.value),
+            traffic_line,
             approvers: raw.approvers,
             override_: raw.override_,
             justification: raw.justification,
@@ -377,6 +431,8 @@ impl Config {
             golden: &self.golden,
             pricing: &self.pricing,
             thresholds: &self.thresholds,
+            quality: &self.quality,
+            traffic: &self.traffic,
             approvers: &self.approvers,
             override_: &self.override_,
             justification: &self.justification,

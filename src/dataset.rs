@@ -50,6 +50,45 @@ pub struct Case {
     pub output_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_cost_band: Option<Band>,
+    /// Quality expectations, checked on both sides (SPEC 10). Boxed: most cases have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Box<Expect>>,
+    /// Harness mode: the stand-in's scripted tool use for this case (SPEC 4); render mode ignores it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+}
+
+/// A case's quality expectations (SPEC 10): the levers that trade quality for cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Each string must occur verbatim in the text of a model input of the case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context_includes: Vec<String>,
+    /// Every model call of the case is served by this model (profiles and aliases resolved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Whether the case is answered without any model call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bypass: Option<bool>,
+}
+
+impl Expect {
+    /// How many expectations this holds (each `context_includes` string is one).
+    pub fn count(&self) -> usize {
+        self.context_includes.len()
+            + usize::from(self.model.is_some())
+            + usize::from(self.bypass.is_some())
+    }
+}
+
+/// One scripted tool call (SPEC 2.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCall {
+    pub name: String,
+    #[serde(default)]
+    pub input: serde_json::Value,
 }
 
 /// A case's `context` mapping, kept as compact JSON text: parsed into a map of values it costs
@@ -93,6 +132,13 @@ impl<'de> Deserialize<'de> for Context {
 impl Case {
     pub fn weight(&self) -> f64 {
         self.weight.unwrap_or(1.0)
+    }
+
+    /// The `context_includes` strings, empty for a case without them.
+    pub fn expected_context(&self) -> &[String] {
+        self.expect
+            .as_deref()
+            .map_or(&[], |e| e.context_includes.as_slice())
     }
 }
 
@@ -292,6 +338,34 @@ fn validate(cases: &[LocatedCase], sink: &mut Sink) {
             if !w.is_finite() || w <= 0.0 {
                 sink.push(d(format!(
                     "case `{}`: `weight` must be a positive number, got {w}",
+                    c.case.id
+                )));
+            }
+        }
+        if let Some(e) = c.case.expect.as_deref() {
+            if e.count() == 0 {
+                sink.push(
+                    d(format!(
+                        "case `{}`: `expect` holds no expectation",
+                        c.case.id
+                    ))
+                    .help("give it `context_includes`, `model` or `bypass`, or remove it"),
+                );
+            }
+            if e.context_includes.iter().any(|s| s.trim().is_empty()) {
+                sink.push(d(format!(
+                    "case `{}`: `expect.context_includes` has an empty string, which every input contains",
+                    c.case.id
+                )));
+            }
+            if e.model.as_deref().is_some_and(|m| m.trim().is_empty()) {
+                sink.push(d(format!("case `{}`: `expect.model` is empty", c.case.id)));
+            }
+        }
+        for t in &c.case.tool_calls {
+            if t.name.trim().is_empty() {
+                sink.push(d(format!(
+                    "case `{}`: a `tool_calls` entry has an empty `name`",
                     c.case.id
                 )));
             }

@@ -116,6 +116,30 @@ fn side_cost(p: &Priced) -> SideCost {
         calls: p.calls,
         cache_read_tokens: p.cache_read_tokens,
         cache_write_tokens: p.cache_write_tokens,
+        quality: None,
+    }
+}
+
+/// A side of a case with its quality (SPEC 10) checked against the case's `expect`.
+fn side_with_quality(
+    p: &Priced,
+    case: &crate::dataset::Case,
+    pricing: &crate::pricing::PricingTable,
+) -> SideCost {
+    let resolve = |m: &str| {
+        pricing
+            .resolve(m)
+            .map_or_else(|_| m.to_string(), |r| r.base_id.clone())
+    };
+    let seen = crate::quality::Observed {
+        context_found: &p.context_found,
+        models: p.model.as_deref(),
+        calls: p.calls,
+        metrics: &p.metrics,
+    };
+    SideCost {
+        quality: crate::quality::evaluate(case.expect.as_deref(), &seen, &resolve),
+        ..side_cost(p)
     }
 }
 
@@ -186,7 +210,10 @@ pub fn check_partial(inputs: &Inputs, ro: RunOptions, shard: Shard) -> Result<Pa
         full,
     )
     .map_err(base.cfg_err())?;
-    Ok(PartialReport::new(shard, full, &slice, cumulative, report))
+    let rules = crate::rules::Rules::of(&inputs.base.config);
+    Ok(PartialReport::new(
+        shard, full, &slice, cumulative, rules, report,
+    ))
 }
 
 /// The check, on `ro.shard`'s slice of the base dataset when set; also returns the slice.
@@ -298,11 +325,11 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
     let head_loaded = head_dataset.is_some();
     let cases = compare_cases(
         &dataset,
-        &base_priced,
-        &head_priced,
+        (&base_priced, &head_priced),
         &head_by_id,
         head_loaded,
         min,
+        pricing,
     );
     // A shard's slice may hold only bypassed cases; the merge checks the whole run.
     if let (None, Some(side)) = (ro.shard, crate::report::side_without_calls(&cases)) {
@@ -339,6 +366,35 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         edits.report(&mut cases, &mut policy_changes)?;
     }
 
+    // The whole-run rules; a shard leaves them to `merge`, which sees every case.
+    let hints = crate::changed::Hints::new(base.tree.as_ref(), head.tree.as_ref(), head_routes);
+    let outcome = match ro.shard {
+        // The slice's causes carry the files behind them to `merge`, which regroups all cases.
+        Some(_) => crate::rules::Outcome {
+            causes: crate::causes::group(&cases, &base_cfg.thresholds, true, &|intent, what| {
+                hints.files(intent, what)
+            }),
+            metrics: Vec::new(),
+        },
+        None => {
+            let weights: BTreeMap<&str, f64> = dataset
+                .cases
+                .iter()
+                .map(|c| (c.case.id.as_str(), c.case.weight()))
+                .collect();
+            crate::rules::apply(
+                &cases,
+                &|id| weights.get(id).copied().unwrap_or(1.0),
+                &crate::rules::Rules::of(base_cfg),
+                &base_cfg.thresholds,
+                &mut decision,
+                &|intent, what| hints.files(intent, what),
+            )
+            .map_err(|m| {
+                Error::Usage(format!("{}:{}: {m}", base_cfg.file, base_cfg.traffic_line))
+            })?
+        }
+    };
     let report = Report {
         schema_version: SCHEMA_VERSION,
         verdict: decision.verdict,
@@ -355,6 +411,8 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         policy_changes,
         notes,
         cache_lost,
+        causes: outcome.causes,
+        quality_metrics: outcome.metrics,
         cases,
         review: Default::default(),
     };
@@ -405,11 +463,11 @@ fn no_calls(side: &Side, app: &App, n: usize) -> Error {
 /// One report line per base case: both sides' costs, the delta and what the head changed.
 fn compare_cases(
     dataset: &Dataset,
-    base_priced: &[Priced],
-    head_priced: &[Priced],
+    (base_priced, head_priced): (&[Priced], &[Priced]),
     head_by_id: &BTreeMap<&str, Option<&LocatedCase>>,
     head_loaded: bool,
     min: f64,
+    pricing: &crate::pricing::PricingTable,
 ) -> Vec<CaseReport> {
     let mut cases = Vec::with_capacity(dataset.len());
     for (c, (b, h)) in dataset
@@ -429,12 +487,17 @@ fn compare_cases(
             .case
             .expected_cost_band
             .is_some_and(|band| h.cost_usd < band.low || h.cost_usd > band.high);
+        let (base, head) = (
+            side_with_quality(b, &c.case, pricing),
+            side_with_quality(h, &c.case, pricing),
+        );
+        let quality_broken = crate::quality::broken(base.quality.as_ref(), head.quality.as_ref());
         cases.push(CaseReport {
             id: c.case.id.clone(),
             intent: c.case.intent.clone(),
             status,
-            base: Some(side_cost(b)),
-            head: Some(side_cost(h)),
+            base: Some(base),
+            head: Some(head),
             delta_pct: d,
             delta_usd: h.cost_usd - b.cost_usd,
             grew: grown_segment(b, h),
@@ -444,6 +507,7 @@ fn compare_cases(
                 .and_then(|hc| *hc)
                 .is_some_and(|hc| !crate::baseline::same_but_band(&hc.case, &c.case)),
             outside_band,
+            quality_broken,
         });
     }
     cases
@@ -506,6 +570,7 @@ impl HeadEdits<'_> {
                     removed_in_head: false,
                     changed_in_head: false,
                     outside_band: false,
+                    quality_broken: Vec::new(),
                 });
             }
             policy_changes.push(format!(

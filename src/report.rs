@@ -35,6 +35,9 @@ pub struct SideCost {
     pub cache_read_tokens: u64,
     #[serde(default)]
     pub cache_write_tokens: u64,
+    /// Expectations and harness metrics of this side (SPEC 10), for a case that has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<crate::quality::SideQuality>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +61,9 @@ pub struct CaseReport {
     /// Head cost outside the case's `expected_cost_band`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outside_band: bool,
+    /// Expectations met at the base and not at the head (SPEC 10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quality_broken: Vec<String>,
 }
 
 /// Cases that read a shared prompt-cache prefix at the base and write an unshared one at the
@@ -103,6 +109,12 @@ pub struct Report {
     /// comment says so in a sentence of its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cache_lost: Vec<CacheLost>,
+    /// The reasons grouped by cause (SPEC 7): what a reviewer reads first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<crate::causes::Cause>,
+    /// Harness metrics over the dataset (SPEC 10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quality_metrics: Vec<crate::quality::MetricSummary>,
     pub cases: Vec<CaseReport>,
     /// Justification, sign-off, override, warn streak and ticket (SPEC 6), when they apply.
     /// Not read back by `costgate merge`: partial reports carry none (`check --shard` and `merge`

@@ -280,6 +280,8 @@ mod tests {
             policy_changes: vec![],
             notes: vec![],
             cache_lost: vec![],
+            causes: vec![],
+            quality_metrics: vec![],
             cases: vec![],
             review: Default::default(),
         }

@@ -139,6 +139,9 @@ pub struct ShardInfo {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub weights: BTreeMap<String, f64>,
     pub cumulative: CumulativeInputs,
+    /// The base's quality and traffic policy, applied by `merge` to all cases.
+    #[serde(default)]
+    pub rules: crate::rules::Rules,
 }
 
 /// `report.json` of one shard: the slice's report plus `shard`.
@@ -155,6 +158,7 @@ impl PartialReport {
         full: &Dataset,
         slice: &Dataset,
         cumulative: CumulativeInputs,
+        rules: crate::rules::Rules,
         report: Report,
     ) -> Self {
         let weights = slice
@@ -174,6 +178,7 @@ impl PartialReport {
                 dataset_cases: full.len(),
                 weights,
                 cumulative,
+                rules,
             },
             report,
         }
@@ -230,6 +235,9 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
         }
         if p.shard.cumulative != first.shard.cumulative {
             return Err(mismatch("datasets or cost baselines"));
+        }
+        if p.shard.rules != first.shard.rules {
+            return Err(mismatch("quality or traffic policies"));
         }
         if let Some((other, _)) = by_index.insert(p.shard.index, part) {
             return Err(Error::Usage(format!(
@@ -313,6 +321,31 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
             .apply(&mut decision, &first.report.thresholds, today)?;
     all_notes.extend(notes);
     let mut notes = all_notes;
+    // The files behind each cause, as the shards that saw them named them.
+    let mut files: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (_, p) in by_index.values() {
+        for c in &p.report.causes {
+            let key = (c.intent.clone(), cause_what(c));
+            files
+                .entry(key)
+                .or_default()
+                .extend(c.files.iter().cloned());
+        }
+    }
+    let outcome = crate::rules::apply(
+        &cases,
+        &|id| weights.get(id).copied().unwrap_or(1.0),
+        &first.shard.rules,
+        &first.report.thresholds,
+        &mut decision,
+        &|intent, what| {
+            files
+                .get(&(intent.to_string(), what.to_string()))
+                .map(|f| f.iter().cloned().collect())
+                .unwrap_or_default()
+        },
+    )
+    .map_err(|m| Error::Usage(format!("{first_file}: {m}")))?;
     cases.extend(added);
     notes.push(format!("merged from {n} shard reports"));
     let mut cache_lost: Vec<crate::report::CacheLost> = Vec::new();
@@ -337,9 +370,20 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
         policy_changes: policy,
         notes,
         cache_lost,
+        causes: outcome.causes,
+        quality_metrics: outcome.metrics,
         cases,
         review: Default::default(),
     })
+}
+
+/// The key a cause's files are looked up by: cost causes by what grew, quality causes as one.
+fn cause_what(c: &crate::causes::Cause) -> String {
+    if c.rule == "quality-regression" {
+        "quality".into()
+    } else {
+        c.what.clone()
+    }
 }
 
 #[cfg(test)]

@@ -147,6 +147,7 @@ pub fn render_report(templates: &Templates, report: &Report) -> Result<String, T
         verdict => report.verdict.as_str(),
         regressions => Value::from_serialize(&regressions),
         top => Value::from_serialize(regressions.iter().take(crate::terminal::TOP).collect::<Vec<_>>()),
+        story => Value::from_serialize(crate::causes::story(report)),
     };
     templates.render(REPORT, ctx)
 }

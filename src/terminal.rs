@@ -82,19 +82,34 @@ pub fn check(report: &Report, color: bool) -> String {
         usd(s.head_p95_usd),
         pct(s.p95_delta_pct)
     );
+    let story = crate::causes::story(report);
+    if let (Some(b), Some(h), Some(m)) = (&story.monthly_base, &story.monthly_head, &story.monthly)
+    {
+        let _ = writeln!(out, "  month  {b} → {h}  {m}");
+    }
+    if let Some(q) = &story.quality {
+        let _ = writeln!(
+            out,
+            "  quality  {} → {} of expectations met ({} broken)",
+            q.base, q.head, q.broken
+        );
+    }
     if let Some(id) = &s.max_regression_case {
         let _ = writeln!(out, "  worst  {id} {}", pct(s.max_regression_pct));
     }
-    if !report.reasons.is_empty() {
+    if let Some(p) = &story.pairing {
+        let _ = writeln!(out, "  {p}");
+    }
+    if !story.why.is_empty() {
         let _ = writeln!(out, "\nWhy:");
-        for r in report.reasons.iter().take(TOP) {
+        for r in story.why.iter().take(TOP) {
             let _ = writeln!(out, "  - {r}");
         }
-        if report.reasons.len() > TOP {
+        if story.why.len() > TOP {
             let _ = writeln!(
                 out,
                 "  … and {} more (see --format json)",
-                report.reasons.len() - TOP
+                story.why.len() - TOP
             );
         }
     }

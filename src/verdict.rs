@@ -50,6 +50,10 @@ pub enum FailKind {
     CumulativeDrift,
     /// Touches paths of an open override follow-up ticket without bringing the cost back.
     OpenOverrideTicket,
+    /// Expectations met at the base broken at the head, or a harness metric worse (SPEC 10).
+    QualityRegression,
+    /// The projected monthly delta exceeds `fail_monthly_delta_usd` (SPEC 5).
+    MonthlyDelta,
 }
 
 /// Percentage change under the rules of SPEC 5. `None` means unbounded: free before, paid now.
@@ -104,6 +108,24 @@ pub struct Summary {
     /// justification formally changes the cumulative contract (SPEC 5).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub head_updates_baseline: bool,
+    /// Dollars per month at `traffic` (SPEC 7), when it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_base_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_head_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_delta_usd: Option<f64>,
+    /// `traffic.requests_per_month`, for the headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_month: Option<f64>,
+    /// Share of expectations met on each side (SPEC 10), when the dataset has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_base: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_head: Option<f64>,
+    /// Expectations met at the base and broken at the head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broken_expectations: Option<usize>,
 }
 
 /// The cost verdict before justification, override, streak and baseline rules.
@@ -153,16 +175,7 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let mut fails: Vec<(Option<f64>, String)> = deltas
         .iter()
         .filter(|(_, d)| d.is_none_or(|x| x > t.fail_query_regression_pct))
-        .map(|&(id, d)| {
-            (
-                d,
-                format!(
-                    "{id} {} > {}",
-                    crate::fmt::pct(d),
-                    crate::fmt::threshold(t.fail_query_regression_pct)
-                ),
-            )
-        })
+        .map(|&(id, d)| (d, crate::causes::fail_reason(id, d, t)))
         .collect();
     // Worst first: unbounded, then by percentage descending; stable for ties.
     fails.sort_by(|a, b| match (a.0, b.0) {
@@ -194,6 +207,13 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
         max_regression_case: max_case,
         max_regression_unbounded: max_unbounded,
         head_updates_baseline: false,
+        monthly_base_usd: None,
+        monthly_head_usd: None,
+        monthly_delta_usd: None,
+        requests_per_month: None,
+        quality_base: None,
+        quality_head: None,
+        broken_expectations: None,
     };
 
     if !fails.is_empty() {
@@ -222,16 +242,8 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let mut band: Vec<(f64, String)> = deltas
         .iter()
         .filter_map(|&(id, d)| {
-            d.filter(|x| *x > t.pass_band_pct).map(|x| {
-                (
-                    x,
-                    format!(
-                        "{id} {} > {} pass band",
-                        crate::fmt::pct(Some(x)),
-                        crate::fmt::threshold(t.pass_band_pct)
-                    ),
-                )
-            })
+            d.filter(|x| *x > t.pass_band_pct)
+                .map(|x| (x, crate::causes::band_reason(id, x, t)))
         })
         .collect();
     band.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -163,6 +163,7 @@ pub fn render(
         .total_delta_pct
         .map_or(0.0, |p| p.max(0.0).ceil() + 1.0);
     let marker = record.to_marker();
+    let story = Value::from_serialize(crate::causes::story(report));
     let render_with = |n: usize| {
         tpl.render(minijinja::context! {
             report => Value::from_serialize(report),
@@ -177,6 +178,7 @@ pub fn render(
             previous => meta.previous.clone(),
             justification_key => meta.justification_key.clone(),
             suggest_pct => format!("{suggest:.0}"),
+            story => story.clone(),
         })
         .map(|body| format!("{marker}\n{body}"))
     };

@@ -334,6 +334,7 @@ mod tests {
                 calls: u64::from(model.is_some()),
                 cache_read_tokens: 0,
                 cache_write_tokens: 0,
+                quality: None,
             },
         };
         let run = RunReport {
@@ -385,6 +386,8 @@ mod tests {
                         weight: None,
                         output_tokens: None,
                         expected_cost_band: None,
+                        expect: None,
+                        tool_calls: vec![],
                     },
                     at: Location {
                         file: "g.yaml".into(),

@@ -66,7 +66,7 @@ pub fn price(
         .build()
         .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
     let cmd = harness.command.join(" ");
-    let (calls, announced) = rt.block_on(async {
+    let (calls, announced, metrics) = rt.block_on(async {
         let mut settings = Settings::new(ctx.pricing.clone());
         settings.cases = dataset.cases.iter().map(|c| c.case.clone()).collect();
         settings.keep_calls = true;
@@ -121,6 +121,7 @@ pub fn price(
         }
         let calls = server.state().calls();
         let announced = server.state().announced();
+        let metrics = server.state().metrics();
         let _ = server.shutdown().await;
         match ended {
             Ended::TimedOut => Err(Error::Run(format!(
@@ -138,7 +139,7 @@ pub fn price(
             Ended::Exited(_) => {
                 let missing = missing_cases(dataset, &calls, &announced);
                 if missing.is_empty() {
-                    Ok((calls, announced))
+                    Ok((calls, announced, metrics))
                 } else {
                     Err(Error::Run(format!(
                         "the {side} harness `{cmd}` made no Bedrock call for {} of {} cases ({}); attribute each call to its case (docs/harness.md), or announce a case answered without a model with POST /_costgate/case/{{id}}\n{}",
@@ -152,6 +153,11 @@ pub fn price(
         }
     })?;
     let mut priced = aggregate(side, dataset, &calls, &announced, ctx.pricing);
+    for (lc, p) in dataset.cases.iter().zip(priced.priced.iter_mut()) {
+        if let Some(m) = metrics.get(&lc.case.id) {
+            p.metrics = m.clone();
+        }
+    }
     // The head's harness is the stranger's code: say so when it could not be isolated.
     if side == "head" {
         priced.notes.extend(isolation::detect().note());
@@ -216,6 +222,8 @@ struct Acc {
     cost: f64,
     cache_read: u64,
     cache_write: u64,
+    /// Indices of the case's expected context strings some call's input held.
+    context: BTreeSet<usize>,
 }
 
 /// Each billable call's cache tokens by SPEC 3.1's steady-state rule over the side's calls, and
@@ -280,6 +288,7 @@ pub fn aggregate(
         acc.cost += cost;
         acc.cache_read += assigned.read;
         acc.cache_write += assigned.write;
+        acc.context.extend(c.context_hits.iter().copied());
     }
     let priced = dataset
         .cases
@@ -296,6 +305,10 @@ pub fn aggregate(
                 cache_read_tokens: a.cache_read,
                 cache_write_tokens: a.cache_write,
                 cache_prefix: (a.cache_read + a.cache_write > 0).then_some("cached prefix"),
+                context_found: (0..lc.case.expected_context().len())
+                    .map(|i| a.context.contains(&i))
+                    .collect(),
+                metrics: Default::default(),
             },
             None => Priced::bypassed(),
         })

@@ -26,6 +26,8 @@ pub enum Method {
 pub struct CaseInfo {
     pub intent: String,
     pub output_tokens: Option<u64>,
+    /// `expect.context_includes`: looked for in each call's input (SPEC 10).
+    pub context: Vec<String>,
 }
 
 /// The dataset's cases, indexed for attribution.
@@ -49,6 +51,7 @@ impl CaseIndex {
                     CaseInfo {
                         intent: c.intent.clone(),
                         output_tokens: c.output_tokens,
+                        context: c.expected_context().to_vec(),
                     },
                 )
             })

@@ -174,6 +174,7 @@ fn handle(
             service_tier: prompt.tier,
             cache: None,
             dropped: Vec::new(),
+            context_hits: Vec::new(),
         });
         let body = serde_json::json!({"inputTokens": counted.input_tokens});
         return Ok(reply(
@@ -213,6 +214,9 @@ fn handle(
         cache_write: served.write,
     };
     let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
+    let context_hits = case
+        .as_deref()
+        .map_or_else(Vec::new, |id| st.context_hits(id, &prompt));
     st.log(CallRecord {
         time: record::now_rfc3339(),
         operation: op.name(),
@@ -230,6 +234,7 @@ fn handle(
         service_tier: prompt.tier,
         cache: claim,
         dropped,
+        context_hits,
     });
 
     let uncached = answer.uncached();
@@ -265,6 +270,23 @@ fn handle(
 }
 
 impl State {
+    /// Which of case `id`'s expected context strings occur in the request's text (system parts,
+    /// which hold the tool definitions, and every message part, tool results included).
+    fn context_hits(&self, id: &str, prompt: &Prompt) -> Vec<usize> {
+        let Some(info) = self.cases.get(id).filter(|i| !i.context.is_empty()) else {
+            return Vec::new();
+        };
+        let mut texts: Vec<&str> = prompt.system.iter().map(String::as_str).collect();
+        for m in &prompt.messages {
+            texts.extend(m.parts.iter().map(String::as_str));
+        }
+        crate::quality::found_in(&info.context, &texts)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, found)| found.then_some(i))
+            .collect()
+    }
+
     /// The answer length for a call: the case's own `output_tokens`, else the calibrated length of
     /// its intent, else SPEC 3's default; capped by the request's max tokens.
     fn output_length(&self, case: Option<&str>, prompt: &Prompt) -> (u64, bool) {

@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod attribution;
+mod control;
 pub mod error;
 pub mod eventstream;
 mod handler;
@@ -22,9 +23,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State as AxState};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 
 use crate::dataset::Case;
@@ -89,6 +87,8 @@ pub struct State {
     pub(crate) announced: Mutex<BTreeSet<String>>,
     /// Cases with at least one call or announcement, for progress.
     pub(crate) seen: Mutex<BTreeSet<String>>,
+    /// Metrics reported per case (`POST /_costgate/case/{id}/metric`), SPEC 10.
+    pub(crate) metrics: Mutex<control::Metrics>,
     pub(crate) served: AtomicU64,
     pub(crate) header_read_timeout: Duration,
 }
@@ -108,6 +108,7 @@ impl State {
             cache: Mutex::default(),
             announced: Mutex::new(BTreeSet::new()),
             seen: Mutex::new(BTreeSet::new()),
+            metrics: Mutex::default(),
             served: AtomicU64::new(0),
             header_read_timeout: s.header_read_timeout,
         })
@@ -120,6 +121,11 @@ impl State {
 
     pub fn announced(&self) -> BTreeSet<String> {
         lock(&self.announced).clone()
+    }
+
+    /// Each case's reported metrics, a metric reported more than once for a case averaged.
+    pub fn metrics(&self) -> BTreeMap<String, BTreeMap<String, crate::quality::Metric>> {
+        lock(&self.metrics).means()
     }
 
     /// (cases seen, calls served) so far.
@@ -267,26 +273,12 @@ pub fn router(state: Arc<State>) -> Router {
             "/model/{model_id}/{operation}",
             post(handler::model_operation),
         )
-        .route("/_costgate/case/{id}", post(set_case))
-        .route("/_costgate/case", delete(clear_case))
+        .route("/_costgate/case/{id}", post(control::set_case))
+        .route("/_costgate/case/{id}/metric", post(control::record_metric))
+        .route("/_costgate/case", delete(control::clear_case))
         .route("/_costgate/health", get(|| async { "ok" }))
         .fallback(|uri: axum::http::Uri| async move {
             BedrockError::UnknownOperation(uri.path().to_string())
         })
         .with_state(state)
-}
-
-async fn set_case(AxState(st): AxState<Arc<State>>, Path(id): Path<String>) -> Response {
-    if !st.cases.is_empty() && !st.cases.contains(&id) {
-        return BedrockError::UnknownCase(id).into_response();
-    }
-    lock(&st.announced).insert(id.clone());
-    lock(&st.seen).insert(id.clone());
-    *lock(&st.current) = Some(id);
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn clear_case(AxState(st): AxState<Arc<State>>) -> Response {
-    *lock(&st.current) = None;
-    StatusCode::NO_CONTENT.into_response()
 }

@@ -48,6 +48,9 @@ pub struct CallRecord {
     /// Cache points Bedrock would not honour, and unpriced tiers: noted once per run.
     #[serde(skip)]
     pub dropped: Vec<Dropped>,
+    /// Indices of the case's `expect.context_includes` strings this call's input held.
+    #[serde(skip)]
+    pub context_hits: Vec<usize>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -61,6 +61,12 @@ pub struct Priced {
     /// has one: the note that a prefix stopped being shared names it.
     #[serde(skip)]
     pub cache_prefix: Option<&'static str>,
+    /// For each of the case's `expect.context_includes` strings, whether a model input held it.
+    #[serde(skip)]
+    pub context_found: Vec<bool>,
+    /// Metrics the harness reported for the case (SPEC 10).
+    #[serde(skip)]
+    pub metrics: std::collections::BTreeMap<String, crate::quality::Metric>,
 }
 
 impl Priced {
@@ -76,6 +82,8 @@ impl Priced {
             cache_read_tokens: 0,
             cache_write_tokens: 0,
             cache_prefix: None,
+            context_found: Vec::new(),
+            metrics: Default::default(),
         }
     }
 }
@@ -247,11 +255,13 @@ impl<'a> Renderer<'a> {
         let mut segments = Segments::default();
         let mut messages = 0u64;
         let mut prefix = Digester::default();
+        let mut system_text = None;
         if let Some(path) = system {
             let (text, count) = self.render_counted(path, &ctx, lc, enc)?;
             segments.system = count;
             prefix.part("system", &text);
             messages += 1;
+            system_text = Some(text);
         }
         let mut points = Vec::new();
         let overhead = price.message_overhead_tokens;
@@ -281,9 +291,27 @@ impl<'a> Renderer<'a> {
                 digest: prefix.digest(),
             });
         }
-        segments.prompt = match prompt {
-            Some(path) => self.render_counted(path, &ctx, lc, enc)?.1,
-            None => enc.count(&case.query),
+        let prompt_text = match prompt {
+            Some(path) => {
+                let (text, count) = self.render_counted(path, &ctx, lc, enc)?;
+                segments.prompt = count;
+                Some(text)
+            }
+            None => {
+                segments.prompt = enc.count(&case.query);
+                None
+            }
+        };
+        // SPEC 10: what reached the model, for `expect.context_includes`.
+        let context_found = match case.expected_context() {
+            [] => Vec::new(),
+            expected => {
+                let mut texts: Vec<&str> =
+                    case.history.iter().map(|m| m.content.as_str()).collect();
+                texts.extend(system_text.as_deref());
+                texts.push(prompt_text.as_deref().unwrap_or(&case.query));
+                crate::quality::found_in(expected, &texts)
+            }
         };
         messages += 1;
         segments.overhead =
@@ -320,6 +348,8 @@ impl<'a> Renderer<'a> {
                 cache_read_tokens: 0,
                 cache_write_tokens: 0,
                 cache_prefix,
+                context_found,
+                metrics: Default::default(),
             },
             claim: cache::eligible(
                 &resolved.base_id,
@@ -552,6 +582,8 @@ mod tests {
                 weight: None,
                 output_tokens,
                 expected_cost_band: None,
+                expect: None,
+                tool_calls: vec![],
             },
             at: Location {
                 file: "g.yaml".into(),
