@@ -326,6 +326,18 @@ chat = gen_intent("chit_chat", 42, (CHAT_EN, CHAT_JA))
 esc = gen_intent("escalation", 24, (ESC_EN, ESC_JA), out_tokens=[400, 450])
 
 
+# Quality expectations (SPEC 10), derived without the random generator so the cases above stay
+# byte-identical: every retrieved doc must reach the model (retrieval recall), escalations are
+# served by the big model, order status is answered without one.
+for c in rec + pq:
+    c["expect"] = {"context_includes": [d["title"] for d in c["context"]["docs"]]}
+for c in esc:
+    c["expect"] = {"model": "anthropic.claude-sonnet-4-20250514-v1:0"}
+for c in support:
+    if c["intent"] == "order_status":
+        c["expect"] = {"bypass": True}
+
+
 # ---------------------------------------------------------------------------
 # A tiny block-style YAML writer: every string double-quoted, one case per item.
 def q(s):
@@ -362,6 +374,14 @@ def write_yaml(path, header, cases):
         for k in ("tier", "weight", "output_tokens"):
             if k in c:
                 lines.append("  %s: %s" % (k, scalar(c[k])))
+        if "expect" in c:
+            lines.append("  expect:")
+            e = c["expect"]
+            if "context_includes" in e:
+                lines.append("    context_includes: [" + ", ".join(q(t) for t in e["context_includes"]) + "]")
+            for k in ("model", "bypass"):
+                if k in e:
+                    lines.append("    %s: %s" % (k, scalar(e[k])))
         lines.append("")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines))

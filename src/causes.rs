@@ -289,13 +289,13 @@ fn quality_cause(intent: String, what: String, cs: &[&CaseReport], files: FileHi
     };
     let how = match what.as_str() {
         "context_includes" => {
-            format!("lost retrieved context ({broken} context_includes no longer reach the model)")
+            format!("lost retrieved context: {broken} expected string(s) no longer reach the model")
         }
         "model" => "no longer served by the expected model".to_string(),
         "bypass" => "changed whether a model is called (expect.bypass)".to_string(),
         other => format!("broke expect.{other}"),
     };
-    let files = files(&intent, "quality");
+    let files = files(&intent, &format!("quality:{what}"));
     let mut line = format!("{who} {how}");
     if !files.is_empty() {
         line.push_str(&format!(" ({})", files.join(", ")));
@@ -439,10 +439,20 @@ pub fn story(report: &Report) -> Story {
             .and_then(|s| s.quality.as_ref())
             .map_or_else(|| "-".to_string(), |q| format!("{}/{}", q.met, q.of))
     };
-    let broken_cases = report
+    // Most broken first, so the table shows the worst whatever the dataset's file order.
+    let mut broken: Vec<&CaseReport> = report
         .cases
         .iter()
         .filter(|c| !c.quality_broken.is_empty())
+        .collect();
+    broken.sort_by(|a, b| {
+        b.quality_broken
+            .len()
+            .cmp(&a.quality_broken.len())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let broken_cases = broken
+        .into_iter()
         .take(10)
         .map(|c| BrokenCase {
             id: c.id.clone(),

@@ -28,47 +28,53 @@ const SKIPPED: &[&str] = &[
 pub struct Hints<'a> {
     base: &'a dyn Tree,
     head: &'a dyn Tree,
+    base_app: &'a App,
     head_app: &'a App,
     harness: OnceLock<Vec<String>>,
 }
 
 impl<'a> Hints<'a> {
-    pub fn new(base: &'a dyn Tree, head: &'a dyn Tree, head_app: &'a App) -> Self {
+    pub fn new(base: &'a dyn Tree, head: &'a dyn Tree, apps: (&'a App, &'a App)) -> Self {
         Hints {
             base,
             head,
-            head_app,
+            base_app: apps.0,
+            head_app: apps.1,
             harness: OnceLock::new(),
         }
     }
 
-    /// The changed files behind `what` (a segment, `model`, or `quality`) for `intent`.
+    /// The changed files behind `what` for `intent`: a segment, `model`, or a quality cause
+    /// (`quality:context_includes`, `quality:model`, `quality:bypass`).
     pub fn files(&self, intent: &str, what: &str) -> Vec<String> {
-        match self.head_app {
-            App::Render(routes) => {
-                let Some(Route::Model { system, prompt, .. }) = routes.for_intent(intent) else {
-                    return Vec::new();
-                };
-                let candidates: Vec<&str> = match what {
-                    "system" => system.iter().map(String::as_str).collect(),
-                    "prompt" => prompt.iter().map(String::as_str).collect(),
-                    "model" => vec![routes.file.as_str()],
-                    "quality" => system
-                        .iter()
-                        .chain(prompt)
-                        .map(String::as_str)
-                        .chain([routes.file.as_str()])
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                candidates
-                    .into_iter()
-                    .filter(|p| self.differs(p))
-                    .map(String::from)
-                    .collect()
+        let App::Render(routes) = self.head_app else {
+            return self.harness.get_or_init(|| self.tree_changes()).clone();
+        };
+        let head_route = routes.for_intent(intent);
+        // The routes file is behind a cause only when this intent's route changed in it.
+        let route_changed = match self.base_app {
+            App::Render(base) => base.for_intent(intent) != head_route,
+            App::Harness(_) => false,
+        };
+        let routes_file = route_changed.then_some(routes.file.as_str());
+        let (system, prompt) = match head_route {
+            Some(Route::Model { system, prompt, .. }) => (system.as_deref(), prompt.as_deref()),
+            _ => (None, None),
+        };
+        let candidates: Vec<&str> = match what {
+            "system" => system.into_iter().collect(),
+            "prompt" => prompt.into_iter().collect(),
+            "quality:context_includes" => system.into_iter().chain(prompt).collect(),
+            "model" | "calls" | "output" | "quality:model" | "quality:bypass" => {
+                return routes_file.map(String::from).into_iter().collect();
             }
-            App::Harness(_) => self.harness.get_or_init(|| self.tree_changes()).clone(),
-        }
+            _ => Vec::new(),
+        };
+        candidates
+            .into_iter()
+            .filter(|p| self.differs(p))
+            .map(String::from)
+            .collect()
     }
 
     fn differs(&self, path: &str) -> bool {

@@ -367,7 +367,11 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
     }
 
     // The whole-run rules; a shard leaves them to `merge`, which sees every case.
-    let hints = crate::changed::Hints::new(base.tree.as_ref(), head.tree.as_ref(), head_routes);
+    let hints = crate::changed::Hints::new(
+        base.tree.as_ref(),
+        head.tree.as_ref(),
+        (base_routes, head_routes),
+    );
     let outcome = match ro.shard {
         // The slice's causes carry the files behind them to `merge`, which regroups all cases.
         Some(_) => crate::rules::Outcome {

@@ -188,19 +188,27 @@ fn truncate(s: &str, max: usize) -> String {
     t
 }
 
-/// `+18%`, `18 %`, `+18.5%`, `18` → 18.0. A justification declares an increase, so it is positive.
+/// `+18%`, `18 %`, `+18.5%`, `18` → 18.0; `-12%` (or `−12%`) → -12.0. Usually an increase, but a
+/// PR that trades quality for cost (SPEC 10) declares the drop it buys, and a zero is a
+/// declaration too.
 fn parse_pct(raw: &str) -> Result<f64, &'static str> {
     let s = raw.trim();
     let s = s.strip_suffix('%').unwrap_or(s).trim();
-    let s = s.strip_prefix('+').unwrap_or(s).trim();
+    let (sign, s) = match s.chars().next() {
+        Some('+') => (1.0, &s[1..]),
+        Some('-') => (-1.0, &s[1..]),
+        Some('\u{2212}') => (-1.0, &s['\u{2212}'.len_utf8()..]),
+        _ => (1.0, s),
+    };
+    let s = s.trim();
     if s.is_empty() || s.len() > 20 || !s.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return Err("is not a percentage");
     }
     let v: f64 = s.parse().map_err(|_| "is not a percentage")?;
-    if !v.is_finite() || v <= 0.0 {
-        return Err("must be a positive increase");
+    if !v.is_finite() {
+        return Err("is not a percentage");
     }
-    Ok(v)
+    Ok(sign * v)
 }
 
 #[cfg(test)]
@@ -247,7 +255,7 @@ mod tests {
 
     #[test]
     fn bad_delta_is_a_problem_not_a_crash() {
-        for bad in ["lots", "-5%", "0%", "1e400", "NaN", "+∞%"] {
+        for bad in ["lots", "--5%", "+-5%", "1e400", "NaN", "+∞%"] {
             let body = format!(
                 "cost-regression-justification:\n  reason: r\n  expected-cost-delta: {bad}\n  quality-delta: q\n"
             );
@@ -357,5 +365,15 @@ mod tests {
         .unwrap();
         assert!(j.mentions("COST-12"));
         assert!(!j.mentions("COST-1"));
+    }
+
+    #[test]
+    fn a_declared_drop_or_zero_is_a_declaration() {
+        assert_eq!(parse_pct("-12%"), Ok(-12.0));
+        assert_eq!(parse_pct("\u{2212}12.5 %"), Ok(-12.5));
+        assert_eq!(parse_pct("+0%"), Ok(0.0));
+        assert_eq!(parse_pct("18"), Ok(18.0));
+        assert!(parse_pct("--3%").is_err());
+        assert!(parse_pct("about 10%").is_err());
     }
 }

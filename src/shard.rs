@@ -380,7 +380,7 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
 /// The key a cause's files are looked up by: cost causes by what grew, quality causes as one.
 fn cause_what(c: &crate::causes::Cause) -> String {
     if c.rule == "quality-regression" {
-        "quality".into()
+        format!("quality:{}", c.what)
     } else {
         c.what.clone()
     }

@@ -61,11 +61,7 @@ impl Memo {
         };
         let mut key = String::new();
         for var in vars.iter() {
-            let mut v = Some(ctx);
-            for part in var.split('.') {
-                v = v.and_then(|x| x.get(part));
-            }
-            match v {
+            match lookup(ctx, var) {
                 Some(v) => key.push_str(&v.to_string()),
                 None => key.push('\u{0}'),
             }
@@ -104,6 +100,25 @@ impl Memo {
     }
 }
 
+/// The value a reported variable path stands for. minijinja reports a method call as a path
+/// (`context.items()` as `context.items`): a map method, or any part the value does not have,
+/// stands for the value it is called on, so the key holds everything the call can read.
+fn lookup<'a>(ctx: &'a serde_json::Value, var: &str) -> Option<&'a serde_json::Value> {
+    const MAP_METHODS: &[&str] = &["items", "keys", "values", "get"];
+    let mut parts: Vec<&str> = var.split('.').collect();
+    if parts.len() > 1 && parts.last().is_some_and(|p| MAP_METHODS.contains(p)) {
+        parts.pop();
+    }
+    let mut v = ctx.get(parts[0])?;
+    for part in &parts[1..] {
+        match v.get(part) {
+            Some(next) => v = next,
+            None => return Some(v),
+        }
+    }
+    Some(v)
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // The map stays consistent across a panic elsewhere: every update is one insert.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -124,10 +139,97 @@ fn classify(env: &Environment<'_>, path: &str) -> PathMemo {
     if pulls_in {
         return PathMemo::Off;
     }
+    // minijinja 2.24's variable tracking does not see through a slice: `context.docs[:1]`
+    // reports no variable at all, so two cases differing only in `context` would share a
+    // rendering. A template with a slice is never memoized.
+    if has_slice(source) {
+        return PathMemo::Off;
+    }
     let mut vars: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
     vars.sort();
     PathMemo::On {
         vars,
         entries: HashMap::new(),
+    }
+}
+
+/// Whether an expression of the template slices (`x[1:]`, `x[:n]`, `x[::2]`).
+fn has_slice(source: &str) -> bool {
+    let mut rest = source;
+    while let Some(open) = rest.find(['{']) {
+        let after = &rest[open + 1..];
+        let close = match after.chars().next() {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let Some(end) = after.find(close) else {
+            return false;
+        };
+        let tag = &after[1..end];
+        let mut depth = Vec::new();
+        for ch in tag.chars() {
+            match ch {
+                '[' => depth.push(false),
+                ']' if depth.pop() == Some(true) => return true,
+                ':' => {
+                    if let Some(top) = depth.last_mut() {
+                        *top = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &after[end..];
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(source: &str, ctx: serde_json::Value) -> Option<String> {
+        let mut env = Environment::new();
+        env.add_template_owned("t".to_string(), source.to_string())
+            .unwrap();
+        Memo::default().key(&env, "t", &ctx)
+    }
+
+    #[test]
+    fn a_template_that_slices_is_never_memoized() {
+        // minijinja reports no variable for `context.docs[:1]`: keyed by `query` alone, these two
+        // cases would share one rendering.
+        let t = "{% for d in context.docs[:1] %}{{ d.title }}{% endfor %}{{ query }}";
+        let a = serde_json::json!({"query": "q", "context": {"docs": [{"title": "A"}]}});
+        assert_eq!(key_of(t, a), None);
+    }
+
+    #[test]
+    fn a_method_call_is_keyed_by_the_value_it_is_called_on() {
+        let t = "{% for k, v in context.items() %}{{ k }}={{ v }}{% endfor %}";
+        let a = serde_json::json!({"context": {"a": 1}});
+        let b = serde_json::json!({"context": {"a": 2}});
+        assert_ne!(key_of(t, a), key_of(t, b));
+    }
+
+    #[test]
+    fn slices_are_found_in_expressions_and_statements_only() {
+        assert!(has_slice("{% for d in docs[:1] %}{% endfor %}"));
+        assert!(has_slice("{{ x[1:] }}"));
+        assert!(has_slice("{{ x[::2] | join }}"));
+        assert!(!has_slice("{{ x[0] }} [1:2] {{ y }}"));
+        assert!(!has_slice("{{ {'a': 1}['a'] }}"));
+    }
+
+    #[test]
+    fn a_template_reading_one_variable_is_keyed_by_it_alone() {
+        let t = "Tier: {{ tier }}";
+        let a = serde_json::json!({"tier": "prime", "query": "x"});
+        let b = serde_json::json!({"tier": "prime", "query": "y"});
+        assert_eq!(key_of(t, a), key_of(t, b));
     }
 }

@@ -31,6 +31,7 @@ mod mock_support;
 mod mock_wire;
 mod pricing;
 mod properties;
+mod quality;
 mod ratchet_snapshots;
 mod setup_action;
 mod shard;

@@ -61,6 +61,8 @@ fn assert_same(single: &serde_json::Value, merged: &serde_json::Value) {
         "summary",
         "cases",
         "routing_changes",
+        "causes",
+        "quality_metrics",
     ] {
         assert_eq!(single[key], merged[key], "{key}");
     }
@@ -77,6 +79,30 @@ fn merged_shards_equal_a_single_run_in_render_mode() {
     assert_eq!(mcode, code, "{err}");
     assert_eq!(merged["summary"]["cases"], 328);
     assert_same(&single, &merged);
+}
+
+#[test]
+fn merged_shards_decide_quality_and_dollars_per_month_as_a_single_run() {
+    let root = repo_root();
+    let head = root.join("examples/head-cheap-wrong");
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, single, _) = check_json(&root, &head, &[]);
+    assert_eq!(
+        single["fail_kinds"],
+        serde_json::json!(["quality-regression"])
+    );
+    let parts = shards(&root, &head, 4, tmp.path());
+    let (mcode, merged, err) = merge(&parts);
+    assert_eq!(mcode, code, "{err}");
+    assert_same(&single, &merged);
+    // The files behind the causes survive the merge (each shard named them).
+    assert!(
+        merged["causes"][0]["files"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
+        "{}",
+        merged["causes"]
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use crate::support::{check_dirs as check, repo_root, write_tree};
 
-fn settings() -> insta::Settings {
+pub fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
     s.add_filter(&regex_escape(&repo_root().display().to_string()), "[REPO]");
