@@ -49,12 +49,30 @@ pub struct Parsed {
     pub malformed: Vec<Bad>,
     /// Valid records costgate cannot recount (body stored in S3, no text, other schema).
     pub skipped: Vec<Bad>,
+    /// Every invocation with a model id, recountable or not: what the traffic proposal counts.
+    pub invocations: Vec<Invocation>,
+}
+
+/// When an invocation was made and for which intent, for `calibrate`'s traffic proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// Milliseconds since the Unix epoch, from `timestamp` or the export's line prefix.
+    pub at_ms: Option<i64>,
+    pub intent: Option<String>,
+}
+
+fn parse_time(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawRecord {
     schema_type: Option<String>,
+    /// RFC 3339, when the invocation was made.
+    timestamp: Option<String>,
     model_id: Option<String>,
     #[serde(default)]
     request_metadata: Option<serde_json::Map<String, Value>>,
@@ -246,6 +264,24 @@ fn parse_line(
             out.malformed.push(bad("no `modelId`".into()));
             return;
         };
+        let intent = rec
+            .request_metadata
+            .as_ref()
+            .and_then(|m| m.get(intent_key))
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            });
+        let prefix = &line[..line.len() - json.len()];
+        out.invocations.push(Invocation {
+            at_ms: rec
+                .timestamp
+                .as_deref()
+                .and_then(parse_time)
+                .or_else(|| parse_time(prefix)),
+            intent: intent.clone(),
+        });
         let Some(input) = rec.input else {
             out.malformed.push(bad("no `input`".into()));
             return;
@@ -274,15 +310,6 @@ fn parse_line(
             out.skipped.push(bad("no text in the request body".into()));
             return;
         }
-        let intent = rec
-            .request_metadata
-            .as_ref()
-            .and_then(|m| m.get(intent_key))
-            .and_then(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Null => None,
-                other => Some(other.to_string()),
-            });
         let text_tokens = count(&model_id, &messages);
         out.records.push(Record {
             file: file.to_string(),

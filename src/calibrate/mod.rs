@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod logs;
+pub mod traffic;
 
 use file::round4;
 pub use file::{
@@ -145,6 +146,9 @@ pub struct Outcome {
     pub flags: Vec<String>,
     /// How much of production input the prompt cache served, beside the offline figure.
     pub cache: CacheShare,
+    /// `traffic:` for costgate.yaml, from the logs' timestamps and intents (SPEC 7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<traffic::Proposal>,
     #[serde(skip)]
     pub calibration: Calibration,
 }
@@ -278,6 +282,7 @@ pub fn calibrate(
             production_write_share,
             ..CacheShare::default()
         },
+        traffic: traffic::propose(&parsed.invocations),
         calibration,
     }
 }
@@ -345,6 +350,30 @@ pub fn render_text(o: &Outcome) -> String {
         share(c.offline_read_share),
         share(c.offline_write_share)
     );
+    match &o.traffic {
+        Some(t) => {
+            let _ = writeln!(
+                s,
+                "\ntraffic (a proposal for costgate.yaml, from {} invocation(s) over {:.1} day(s){}; scale it if the logs are a sample):",
+                t.invocations,
+                t.days,
+                if t.intent_share.is_empty() {
+                    ", no intent in request metadata".to_string()
+                } else {
+                    format!(", {:.1}% naming their intent", t.with_intent * 100.0)
+                }
+            );
+            for line in traffic::yaml(t).lines() {
+                let _ = writeln!(s, "  {line}");
+            }
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "\ntraffic: no proposal (the logs need timestamps spanning at least an hour)"
+            );
+        }
+    }
     for (m, n) in &o.unknown_models {
         let _ = writeln!(
             s,

@@ -94,7 +94,9 @@ fn generate(n: usize, claude_ratio: f64) -> Generated {
         series.0.push(offline as f64);
         series.1.push(prod);
         let rec = serde_json::json!({
-            "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": "2026-11-20T23:00:17Z",
+            "schemaType": "ModelInvocationLog", "schemaVersion": "1.0",
+            // One invocation a minute from 2026-11-20T00:00Z.
+            "timestamp": format!("2026-11-{:02}T{:02}:{:02}:00Z", 20 + i / 1440, (i % 1440) / 60, i % 60),
             "accountId": "123456789012", "region": "us-east-1", "requestId": format!("req-{i}"),
             "operation": if claude { "InvokeModel" } else { "Converse" }, "modelId": model,
             "requestMetadata": {"intent": intent, "session": format!("s-{i}")},
@@ -186,6 +188,14 @@ fn calibrate_recovers_known_ratio_correlation_and_lengths_from_plain_and_gzip_lo
     let v = calibrate(dir.path(), &logs, "2026-11-01");
 
     assert_eq!(v["records_used"], 3000, "{v}");
+    // One a minute is 1,440 a day, 43,830 in an average month; a third of them faq.
+    let t = &v["traffic"];
+    assert_eq!(t["requests_per_month"], 43_830, "{t}");
+    assert_eq!(t["invocations"], 3000);
+    assert_eq!(
+        t["intent_share"],
+        serde_json::json!({"faq": 0.3333, "recommendation": 0.6667})
+    );
     let malformed: Vec<&str> = v["malformed"]
         .as_array()
         .unwrap()
