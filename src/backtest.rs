@@ -51,6 +51,9 @@ pub struct MergeResult {
     /// The merge failed the cumulative rule (over the baseline): per-PR thresholds cannot help.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub cumulative: bool,
+    /// The merge broke quality expectations (SPEC 10): no cost threshold suppresses it either.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub quality: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,6 +71,8 @@ pub struct Outcome {
     /// Merges the gate ran on (errors excluded).
     pub merges: usize,
     pub fail: usize,
+    /// Of the fails, those that broke quality expectations.
+    pub quality_fail: usize,
     pub warn: usize,
     pub errors: usize,
     pub fire_rate: f64,
@@ -158,6 +163,9 @@ fn result_of(
                     cumulative: rep
                         .fail_kinds
                         .contains(&crate::verdict::FailKind::CumulativeDrift),
+                    quality: rep
+                        .fail_kinds
+                        .contains(&crate::verdict::FailKind::QualityRegression),
                 },
                 Some(rep.thresholds.clone()),
             )
@@ -175,6 +183,7 @@ fn result_of(
                 error: Some(chain(&e)),
                 unbounded: false,
                 cumulative: false,
+                quality: false,
             },
             None,
         ),
@@ -270,6 +279,7 @@ pub fn backtest(req: &Request, progress: &dyn Progress) -> Result<Outcome> {
     Ok(Outcome {
         merges,
         fail,
+        quality_fail: ran.iter().filter(|m| m.quality).count(),
         warn,
         errors: by_merge.len() - merges,
         fire_rate,
@@ -312,10 +322,16 @@ pub fn suggest(merges: &[&MergeResult], target: f64, current_fail: f64) -> Sugge
             p.unwrap_or(0.0)
         }
     };
-    // A cumulative-drift fail fires whatever the per-PR thresholds: like an unbounded regression.
+    // A cumulative-drift or quality fail fires whatever the per-PR cost thresholds: like an
+    // unbounded regression.
     let case: Vec<f64> = merges
         .iter()
-        .map(|m| val(m.max_regression_pct, m.unbounded || m.cumulative))
+        .map(|m| {
+            val(
+                m.max_regression_pct,
+                m.unbounded || m.cumulative || m.quality,
+            )
+        })
         .collect();
     let p95: Vec<f64> = merges.iter().map(|m| val(m.p95_delta_pct, false)).collect();
     let finite = |v: &[f64]| {
@@ -357,9 +373,14 @@ pub fn render_text(o: &Outcome) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} merge(s) replayed: {} fail, {} warn, fire rate {:.1}% (target {:.1}%){}",
+        "{} merge(s) replayed: {} fail{}, {} warn, fire rate {:.1}% (target {:.1}%){}",
         o.merges,
         o.fail,
+        if o.quality_fail > 0 {
+            format!(" ({} on quality)", o.quality_fail)
+        } else {
+            String::new()
+        },
         o.warn,
         o.fire_rate * 100.0,
         o.target_fire_rate * 100.0,
@@ -390,6 +411,12 @@ pub fn render_text(o: &Outcome) -> String {
                 "              over the baseline (cumulative rule): no per-PR threshold suppresses this"
             );
         }
+        if m.quality {
+            let _ = writeln!(
+                s,
+                "              broke quality expectations: no cost threshold suppresses this"
+            );
+        }
         if let Some(e) = &m.error {
             let _ = writeln!(s, "              error: {e}");
         }
@@ -407,7 +434,7 @@ pub fn render_text(o: &Outcome) -> String {
         if g.target_reachable {
             ""
         } else {
-            "; not reachable: free-to-paid regressions and cumulative-drift fails fire at any threshold"
+            "; not reachable: free-to-paid regressions, cumulative-drift and quality fails fire at any threshold"
         }
     );
     s
@@ -430,7 +457,19 @@ mod tests {
             error: None,
             unbounded: max.is_none(),
             cumulative: false,
+            quality: false,
         }
+    }
+
+    #[test]
+    fn quality_fails_fire_at_any_cost_threshold() {
+        let mut q = m(Some(-30.0), Some(-20.0));
+        q.quality = true;
+        let ms = [m(Some(5.0), Some(1.0)), q];
+        let refs: Vec<&MergeResult> = ms.iter().collect();
+        let s = suggest(&refs, 0.0, 25.0);
+        assert!(!s.target_reachable, "{s:?}");
+        assert_eq!(s.fire_rate, 0.5);
     }
 
     #[test]

@@ -650,6 +650,16 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
     let (priced, _notes) = price(side, &routes, &dataset, &ctx)?;
     progress.finish();
     let costs: Vec<f64> = priced.iter().map(|p| p.cost_usd).collect();
+    let cases: Vec<RunCase> = dataset
+        .cases
+        .iter()
+        .zip(&priced)
+        .map(|(c, p)| RunCase {
+            id: c.case.id.clone(),
+            intent: c.case.intent.clone(),
+            cost: side_with_quality(p, &c.case, &pricing),
+        })
+        .collect();
     let weights: f64 = dataset.cases.iter().map(|c| c.case.weight()).sum();
     let total: f64 = dataset
         .cases
@@ -669,17 +679,17 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
             p95_usd: verdict::nearest_rank(&costs, 95.0),
             avg_input_tokens: priced.iter().map(|p| p.input_tokens as f64).sum::<f64>() / n,
             bypass_rate: priced.iter().filter(|p| p.bypass).count() as f64 / n,
+            quality: {
+                let (met, of) = cases
+                    .iter()
+                    .filter_map(|c| c.cost.quality.as_ref())
+                    .fold((0u64, 0u64), |(m, o), q| {
+                        (m + u64::from(q.met), o + u64::from(q.of))
+                    });
+                (of > 0).then(|| met as f64 / of as f64)
+            },
         },
-        cases: dataset
-            .cases
-            .iter()
-            .zip(&priced)
-            .map(|(c, p)| RunCase {
-                id: c.case.id.clone(),
-                intent: c.case.intent.clone(),
-                cost: side_cost(p),
-            })
-            .collect(),
+        cases,
     })
 }
 

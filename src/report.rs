@@ -187,6 +187,9 @@ pub struct RunSummary {
     pub p95_usd: f64,
     pub avg_input_tokens: f64,
     pub bypass_rate: f64,
+    /// Share of the dataset's expectations met on this tree (SPEC 10), when it has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

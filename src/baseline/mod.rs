@@ -351,6 +351,7 @@ mod tests {
                 p95_usd: 0.0,
                 avg_input_tokens: 0.0,
                 bypass_rate: 0.0,
+                quality: None,
             },
             cases: vec![
                 case("a", Some("m1"), 100, 1.0),

@@ -44,6 +44,12 @@ pub struct Entry {
     pub baseline_delta_pct: Option<f64>,
     pub week_over_week_pct: Option<f64>,
     pub flags: Vec<String>,
+    /// Share of the dataset's expectations met on the branch (SPEC 10), when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<f64>,
+    /// Expectations met at the release and broken on the branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_broken_expectations: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,7 +160,7 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
     let mut notes = Vec::new();
 
     // Release: a PR from the tag to main, on the tag's dataset (what merging main would show).
-    let (mut release_mean, mut release_delta) = (None, None);
+    let (mut release_mean, mut release_delta, mut release_broken) = (None, None, None);
     if let Some(t) = &tag {
         let base = Side::git(&req.repo, t, "release")?;
         let ro = gate::RunOptions {
@@ -165,6 +171,7 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
             Ok(r) => {
                 release_mean = Some(r.summary.base_mean_usd);
                 release_delta = delta(r.summary.head_mean_usd, r.summary.base_mean_usd);
+                release_broken = r.summary.broken_expectations;
             }
             Err(e) => notes.push(format!(
                 "release {t} could not be priced against {}: {e}",
@@ -204,6 +211,16 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
     if baseline_delta.is_some_and(|d| d > limit) {
         flags.push("baseline".to_string());
     }
+    // Quality counts too: the branch broke expectations the release met.
+    if release_broken.is_some_and(|n| n > cfg.quality.max_broken_expectations as usize) {
+        flags.push("quality".to_string());
+        notes.push(format!(
+            "{} expectation(s) met at {} are broken on {}: a cheaper branch that lost quality (docs/quality.md)",
+            release_broken.unwrap_or(0),
+            tag.as_deref().unwrap_or("the release"),
+            req.branch
+        ));
+    }
     let entry = Entry {
         date: date.clone(),
         commit: main.commit.clone().unwrap_or_default(),
@@ -221,6 +238,8 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         baseline_delta_pct: baseline_delta,
         week_over_week_pct: wow,
         flags,
+        quality: now.summary.quality,
+        release_broken_expectations: release_broken,
     };
     let ticket = entry.flags.iter().any(|f| f == "baseline").then(|| {
         let week = req.date.iso_week();
@@ -282,6 +301,9 @@ pub fn render_text(o: &Outcome) -> String {
         crate::fmt::pct_or_dash(e.week_over_week_pct),
         o.wow_limit_pct
     );
+    if let Some(q) = e.quality {
+        let _ = writeln!(s, "  quality: {:.1}% of expectations met", q * 100.0);
+    }
     if e.flags.is_empty() {
         let _ = writeln!(s, "no flags");
     }
@@ -291,6 +313,11 @@ pub fn render_text(o: &Outcome) -> String {
                 s,
                 "WARN: cost grew more than {}% in a week: find the PRs with `costgate backtest --last N`",
                 o.wow_limit_pct
+            ),
+            "quality" => writeln!(
+                s,
+                "FLAG: {} expectation(s) met at the release are broken on the branch",
+                e.release_broken_expectations.unwrap_or(0)
             ),
             _ => writeln!(
                 s,
@@ -408,6 +435,8 @@ mod tests {
             baseline_delta_pct: None,
             week_over_week_pct: None,
             flags: flags.iter().map(|f| f.to_string()).collect(),
+            quality: None,
+            release_broken_expectations: None,
         }
     }
 

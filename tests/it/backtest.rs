@@ -170,3 +170,33 @@ fn backtest_without_merges_suggests_all_commits() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--all-commits"), "{err}");
 }
+
+#[test]
+fn a_merge_that_cheapens_by_breaking_quality_is_a_fail_no_cost_threshold_suppresses() {
+    let dir = example_tree();
+    let root = repo_root();
+    git_init(dir.path());
+    git_commit_all(dir.path(), "initial");
+    let m = merge(dir.path(), "top-1-retrieval", |r| {
+        use_app(r, &root.join("examples/head-cheap-wrong"))
+    });
+    let v = backtest(
+        dir.path(),
+        &["--last", "5", "--branch", "main", "--target-fire-rate", "0"],
+    );
+    assert_eq!(
+        (v["fail"].as_u64(), v["quality_fail"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    let merge = &v["by_merge"][0];
+    assert_eq!(
+        (merge["commit"].as_str(), &merge["quality"]),
+        (Some(m.as_str()), &true.into())
+    );
+    assert!(
+        merge["total_delta_pct"].as_f64().unwrap() < -30.0,
+        "cheaper, and a fail"
+    );
+    assert_eq!(v["suggested_thresholds"]["target_reachable"], false);
+}

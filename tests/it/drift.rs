@@ -390,3 +390,23 @@ async fn drift_ticket_is_filed_without_priority_when_the_project_refuses_the_fie
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ticket_filed"]["key"], "COST-18");
 }
+
+#[test]
+fn drift_flags_a_branch_that_broke_what_the_release_met() {
+    let dir = example_tree();
+    let r = dir.path();
+    git_init(r);
+    git_commit_all(r, "initial");
+    git(r, &["tag", "v1.0.0"]);
+    use_app(r, &repo_root().join("examples/head-cheap-wrong"));
+    git_commit_all(r, "top-1 retrieval, escalations on Haiku");
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let v = drift(r, "2026-11-01", summary.path());
+    assert_eq!(flags(&v), ["quality"], "{v}");
+    assert!(
+        v["release_delta_pct"].as_f64().unwrap() < 0.0,
+        "cheaper: {v}"
+    );
+    assert!(v["entry"]["quality"].as_f64().unwrap() < 0.5, "{v}");
+    assert!(v["entry"]["release_broken_expectations"].as_u64().unwrap() > 0);
+}
