@@ -157,11 +157,15 @@ pub fn render(
     let rows = table_rows(report);
     let regressions = report.regressions();
     let chart = chart(report);
-    // A justification that would cover the measured total, rounded up, as a hint.
-    let suggest = report
-        .summary
-        .total_delta_pct
-        .map_or(0.0, |p| p.max(0.0).ceil() + 1.0);
+    // A justification that would cover the measured total, rounded up, as a hint; a PR that
+    // fails on quality while the cost drops declares the drop.
+    let suggest = report.summary.total_delta_pct.map_or(0.0, |p| {
+        if p >= 0.0 {
+            p.ceil() + 1.0
+        } else {
+            p.ceil()
+        }
+    });
     let marker = record.to_marker();
     let story = Value::from_serialize(crate::causes::story(report));
     let render_with = |n: usize| {
@@ -177,7 +181,7 @@ pub fn render(
             pr_head_sha => meta.pr_head_sha.clone(),
             previous => meta.previous.clone(),
             justification_key => meta.justification_key.clone(),
-            suggest_pct => format!("{suggest:.0}"),
+            suggest_pct => format!("{suggest:+.0}"),
             story => story.clone(),
         })
         .map(|body| format!("{marker}\n{body}"))

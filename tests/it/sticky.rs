@@ -563,3 +563,36 @@ async fn a_comment_deleted_before_the_patch_is_posted_again() {
     let posts = posts(&fake).await;
     assert_eq!(posts, 2);
 }
+
+#[test]
+fn cheap_and_wrong_comment_snapshot() {
+    let root = repo_root();
+    let side = |name: &'static str, dir: std::path::PathBuf| Side {
+        name,
+        tree: std::sync::Arc::new(DirTree::new(&dir, name)),
+        commit: None,
+    };
+    let report = gate::check(
+        &side("base", root.clone()),
+        &side("head", root.join("examples/head-cheap-wrong")),
+        &Options::default(),
+    )
+    .unwrap();
+    let record = MarkerRecord {
+        v: 1,
+        verdict: Some(report.verdict),
+        pr: Some(7),
+        ..Default::default()
+    };
+    let body = comment::render(&report, &meta(), &record, &Templates::builtin()).unwrap();
+    // Cost and quality in one line, causes instead of 380 broken expectations.
+    assert!(
+        body.contains("**Cost and quality:** -41.9% cost, 140 case(s) lost retrieved context"),
+        "{body}"
+    );
+    assert!(
+        body.contains("breaks quality expectations of the golden dataset"),
+        "{body}"
+    );
+    insta::assert_snapshot!(body);
+}
