@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::gate::{self, Options, Side};
@@ -188,6 +188,78 @@ fn result_of(
             None,
         ),
     }
+}
+
+/// A first-parent merge since a compared point, priced against its first parent: what a drift
+/// flag names as the merges that moved the cost (SPEC 9, `contributors`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contributor {
+    pub commit: String,
+    pub subject: String,
+    /// Change of the dataset's total cost at this merge; `null` with `unbounded` (free before).
+    pub delta_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unbounded: bool,
+    pub verdict: String,
+}
+
+/// The merges of `branch` after `since` (exclusive), newest at most `limit`, each replayed as
+/// `backtest` does (one implementation), largest increase first. A history without merge commits
+/// (squash merges) gives its first-parent commits instead. Returns them and the number that could
+/// not be replayed.
+pub fn contributors(
+    repo: &Path,
+    branch: &str,
+    since: &str,
+    opts: &Options,
+    clock: crate::clock::Clock,
+    limit: usize,
+) -> Result<(Vec<Contributor>, usize)> {
+    if branch.starts_with('-') || since.starts_with('-') {
+        return Err(Error::Usage(format!(
+            "revisions may not start with `-`: `{since}..{branch}`"
+        )));
+    }
+    let range = format!("{since}..{branch}");
+    let n = limit.to_string();
+    let list = |merges: bool| {
+        let mut args = vec!["rev-list", "--first-parent", "--max-count", n.as_str()];
+        if merges {
+            args.push("--merges");
+        }
+        args.extend(["--end-of-options", range.as_str()]);
+        git_lines(repo, &args)
+    };
+    let mut commits = list(true)?;
+    if commits.is_empty() {
+        commits = list(false)?;
+    }
+    let mut out = Vec::new();
+    let mut failed = 0;
+    for c in commits {
+        let subject = git_lines(repo, &["log", "-1", "--format=%s", &c])?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        match replay(repo, &c, opts, clock) {
+            Ok(r) => out.push(Contributor {
+                commit: c,
+                subject,
+                delta_pct: r.summary.total_delta_pct,
+                unbounded: r.summary.total_delta_pct.is_none(),
+                verdict: r.verdict.as_str().to_string(),
+            }),
+            Err(_) => failed += 1,
+        }
+    }
+    let key = |c: &Contributor| c.delta_pct.unwrap_or(f64::INFINITY);
+    out.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then_with(|| a.commit.cmp(&b.commit))
+    });
+    Ok((out, failed))
 }
 
 /// An error with its causes ("cannot read the base tree: git rev-parse … failed: …").

@@ -50,6 +50,9 @@ pub struct Case {
     pub output_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_cost_band: Option<Band>,
+    /// When the case entered the dataset (`costgate refresh` writes it; SPEC 2.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<chrono::NaiveDate>,
     /// Quality expectations, checked on both sides (SPEC 10). Boxed: most cases have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Box<Expect>>,

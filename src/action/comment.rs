@@ -159,13 +159,10 @@ pub fn render(
     let chart = chart(report);
     // A justification that would cover the measured total, rounded up, as a hint; a PR that
     // fails on quality while the cost drops declares the drop.
-    let suggest = report.summary.total_delta_pct.map_or(0.0, |p| {
-        if p >= 0.0 {
-            p.ceil() + 1.0
-        } else {
-            p.ceil()
-        }
-    });
+    let suggest = report
+        .summary
+        .total_delta_pct
+        .map_or(0.0, |p| if p >= 0.0 { p.ceil() + 1.0 } else { p.ceil() });
     let marker = record.to_marker();
     let story = Value::from_serialize(crate::causes::story(report));
     let render_with = |n: usize| {

@@ -387,6 +387,7 @@ mod tests {
                         weight: None,
                         output_tokens: None,
                         expected_cost_band: None,
+                        added: None,
                         expect: None,
                         tool_calls: vec![],
                     },

@@ -442,6 +442,8 @@ pub fn drift(a: DriftArgs, env: &Vars) -> Result<Outcome> {
             release_delta_pct: o.entry.release_delta_pct,
             week_over_week_pct: o.entry.week_over_week_pct,
             flags: &o.entry.flags,
+            contributors: &o.entry.contributors,
+            health: &o.health,
             entry: &o.entry,
             ticket: o.ticket.as_ref(),
             ticket_filed: filed.as_ref().ok().and_then(|t| t.as_ref()).map(|t| Filed {
@@ -516,6 +518,8 @@ struct DriftOutput<'a> {
     release_delta_pct: Option<f64>,
     week_over_week_pct: Option<f64>,
     flags: &'a [String],
+    contributors: &'a [crate::backtest::Contributor],
+    health: &'a crate::drift::contributors::Health,
     entry: &'a crate::drift::Entry,
     ticket: Option<&'a crate::drift::TicketRequest>,
     ticket_filed: Option<Filed<'a>>,

@@ -203,6 +203,42 @@ pub fn render(entries: &[Entry]) -> String {
         }
     }
 
+    // A marker per large contributor of a flagged entry: a triangle above the point, the merge and
+    // its change in its tooltip (subjects come from git: text nodes only).
+    for (i, e) in entries.iter().enumerate() {
+        let large = e.contributors.iter().filter(|c| {
+            c.delta_pct
+                .is_none_or(|d| d >= super::contributors::LARGE_PCT)
+        });
+        for (k, c) in large.take(5).enumerate() {
+            let (cx, cy) = (x(i) - 8.0 * k as f64, y(e.mean_usd) - 12.0);
+            let label = format!(
+                "{} {} {}",
+                &c.commit[..c.commit.len().min(10)],
+                crate::fmt::pct(c.delta_pct),
+                c.subject
+            );
+            doc = doc.add(
+                Polyline::new()
+                    .set("class", "contributor")
+                    .set(
+                        "points",
+                        format!(
+                            "{:.2},{:.2} {:.2},{:.2} {:.2},{:.2}",
+                            cx - 4.0,
+                            cy - 6.0,
+                            cx + 4.0,
+                            cy - 6.0,
+                            cx,
+                            cy
+                        ),
+                    )
+                    .set("fill", "#d33")
+                    .add(Title::new(label)),
+            );
+        }
+    }
+
     // The baseline mean as a dashed step line (it changes only when the baseline is reset).
     let mut step: Vec<String> = Vec::new();
     let mut last: Option<f64> = None;

@@ -8,6 +8,7 @@
 //! per-week de-duplication key, and the caller files it (see `docs/ratchet.md`).
 
 pub mod chart;
+pub mod contributors;
 pub mod ticket;
 
 use std::fmt::Write;
@@ -50,6 +51,9 @@ pub struct Entry {
     /// Expectations met at the release and broken on the branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_broken_expectations: Option<usize>,
+    /// When a flag fired: the merges since the compared point, largest increase first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributors: Vec<crate::backtest::Contributor>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +87,9 @@ pub struct Outcome {
     pub wow_limit_pct: f64,
     pub ticket: Option<TicketRequest>,
     pub notes: Vec<String>,
+    /// The point the contributors are counted from, when a flag fired.
+    pub contributors_since: Option<String>,
+    pub health: contributors::Health,
 }
 
 fn delta(now: f64, then: f64) -> Option<f64> {
@@ -221,6 +228,27 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
             req.branch
         ));
     }
+    let week_ago_commit = week_ago.map(|e| e.commit.clone());
+    let (contributors, contributors_since) = if flags.is_empty() {
+        (Vec::new(), None)
+    } else {
+        find_contributors(
+            req,
+            &flags,
+            baseline.as_ref().map(|b| b.commit.as_str()),
+            tag.as_deref(),
+            week_ago_commit.as_deref(),
+            &mut notes,
+        )
+    };
+    let calibrated: Vec<String> = crate::calibrate::file::Calibration::load(main.tree.as_ref())
+        .ok()
+        .flatten()
+        .map(|c| c.intents.keys().cloned().collect())
+        .unwrap_or_default();
+    let dataset = crate::dataset::Dataset::load(main.tree.as_ref(), &cfg.golden)
+        .map_err(|d| Error::config("main", d))?;
+    let health = contributors::health(&dataset, &calibrated, req.date);
     let entry = Entry {
         date: date.clone(),
         commit: main.commit.clone().unwrap_or_default(),
@@ -240,6 +268,7 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         flags,
         quality: now.summary.quality,
         release_broken_expectations: release_broken,
+        contributors,
     };
     let ticket = entry.flags.iter().any(|f| f == "baseline").then(|| {
         let week = req.date.iso_week();
@@ -248,15 +277,27 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
             dedup_key: format!("costgate-drift-baseline-{}-W{:02}", week.year(), week.week()),
             priority: "High".into(),
             summary: format!("Cost drift: mean $/session {} over the baseline (> {limit}%)", crate::fmt::pct(baseline_delta)),
-            description: format!(
-                "The weekly drift job measured {} per session on {} ({}), against {} in the baseline of {} ({}). The savings claim no longer holds: find the PRs that added cost (`costgate backtest`), bring the cost back, or re-baseline with a justification (docs/ratchet.md).",
-                crate::fmt::usd(mean),
-                req.branch,
-                entry.commit,
-                b.map_or("-".into(), |b| crate::fmt::usd(b.metrics.dollars_per_session_mean)),
-                b.map_or("-".into(), |b| b.date.to_string()),
-                b.map_or("-".into(), |b| b.commit.clone()),
-            ),
+            description: {
+                let mut d = format!(
+                    "The weekly drift job measured {} per session on {} ({}), against {} in the baseline of {} ({}). The savings claim no longer holds: bring the cost back, or re-baseline with a justification (docs/ratchet.md).",
+                    crate::fmt::usd(mean),
+                    req.branch,
+                    entry.commit,
+                    b.map_or("-".into(), |b| crate::fmt::usd(b.metrics.dollars_per_session_mean)),
+                    b.map_or("-".into(), |b| b.date.to_string()),
+                    b.map_or("-".into(), |b| b.commit.clone()),
+                );
+                if !entry.contributors.is_empty() {
+                    d.push_str(&format!(
+                        "\n\nMerges since {} by their change of the dataset's total cost, largest increase first:\n",
+                        contributors_since.as_deref().unwrap_or("-")
+                    ));
+                    for l in contributors::lines(&entry.contributors, 10) {
+                        d.push_str(&format!("- {l}\n"));
+                    }
+                }
+                d
+            },
         }
     });
     history.push(entry.clone());
@@ -268,7 +309,48 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         wow_limit_pct: req.wow_pct,
         ticket,
         notes,
+        contributors_since,
+        health,
     })
+}
+
+/// The contributors since the first compared point of the fired flags that git can resolve.
+fn find_contributors(
+    req: &Request,
+    flags: &[String],
+    baseline_commit: Option<&str>,
+    tag: Option<&str>,
+    week_ago_commit: Option<&str>,
+    notes: &mut Vec<String>,
+) -> (Vec<crate::backtest::Contributor>, Option<String>) {
+    let points = contributors::compared_point(flags, baseline_commit, tag, week_ago_commit);
+    for since in &points {
+        let found = crate::backtest::contributors(
+            &req.repo,
+            &req.branch,
+            since,
+            &req.options,
+            crate::clock::Clock::on(req.date),
+            contributors::MAX_REPLAYED,
+        );
+        if let Ok((list, failed)) = found {
+            if failed > 0 {
+                notes.push(format!(
+                    "{failed} merge(s) since {since} could not be replayed and are not among the contributors"
+                ));
+            }
+            return (list, Some(since.to_string()));
+        }
+    }
+    notes.push(format!(
+        "no merge named: none of the compared points ({}) is a commit of this repository",
+        if points.is_empty() {
+            "none".to_string()
+        } else {
+            points.join(", ")
+        }
+    ));
+    (Vec::new(), None)
 }
 
 /// The text report.
@@ -326,12 +408,21 @@ pub fn render_text(o: &Outcome) -> String {
             ),
         };
     }
+    if let Some(since) = &o.contributors_since {
+        let _ = writeln!(s, "merges since {since}, largest increase first:");
+        for l in contributors::lines(&e.contributors, 10) {
+            let _ = writeln!(s, "  {l}");
+        }
+    }
     if let Some(t) = &o.ticket {
         let _ = writeln!(
             s,
             "high-priority ticket requested (de-duplicated as {}): {}",
             t.dedup_key, t.summary
         );
+    }
+    for l in contributors::health_lines(&o.health) {
+        let _ = writeln!(s, "dataset: {l}");
     }
     for n in &o.notes {
         let _ = writeln!(s, "note: {n}");
@@ -346,6 +437,8 @@ pub fn render_markdown(o: &Outcome) -> String {
     let mut s = String::new();
     let head = if e.flags.iter().any(|f| f == "baseline") {
         "🔴 cost is over the baseline"
+    } else if e.flags.iter().any(|f| f == "quality") {
+        "🔴 the branch broke quality expectations the release met"
     } else if e.flags.is_empty() {
         "🟢 no drift flags"
     } else {
@@ -385,6 +478,13 @@ pub fn render_markdown(o: &Outcome) -> String {
             escape(&t.summary),
             escape(&t.dedup_key)
         );
+    }
+    if let Some(since) = &o.contributors_since {
+        s.push_str(&contributors::markdown(since, &e.contributors));
+    }
+    let _ = writeln!(s, "\n### Dataset health\n");
+    for l in contributors::health_lines(&o.health) {
+        let _ = writeln!(s, "- {}", escape(&l));
     }
     for n in &o.notes {
         let _ = writeln!(s, "\n> {}", escape(n));
@@ -437,6 +537,7 @@ mod tests {
             flags: flags.iter().map(|f| f.to_string()).collect(),
             quality: None,
             release_broken_expectations: None,
+            contributors: Vec::new(),
         }
     }
 

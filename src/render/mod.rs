@@ -582,6 +582,7 @@ mod tests {
                 weight: None,
                 output_tokens,
                 expected_cost_band: None,
+                added: None,
                 expect: None,
                 tool_calls: vec![],
             },

@@ -13,7 +13,7 @@ fn use_app(repo: &Path, from: &Path) {
 }
 
 /// Commits `edit` on a new branch and merges it into main with a merge commit; returns it.
-fn merge(repo: &Path, branch: &str, edit: impl FnOnce(&Path)) -> String {
+pub fn merge(repo: &Path, branch: &str, edit: impl FnOnce(&Path)) -> String {
     git(repo, &["checkout", "-q", "-b", branch]);
     edit(repo);
     git_commit_all(repo, &format!("{branch}: change"));

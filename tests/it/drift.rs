@@ -410,3 +410,66 @@ fn drift_flags_a_branch_that_broke_what_the_release_met() {
     assert!(v["entry"]["quality"].as_f64().unwrap() < 0.5, "{v}");
     assert!(v["entry"]["release_broken_expectations"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn a_drift_flag_names_the_merges_that_moved_the_cost_largest_first() {
+    let dir = example_tree();
+    let r = dir.path();
+    let root = repo_root();
+    git_init(r);
+    git_commit_all(r, "initial");
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let v = drift(r, "2026-11-01", summary.path());
+    assert_eq!(flags(&v), Vec::<String>::new());
+    assert!(v["contributors"].as_array().unwrap().is_empty());
+    // A week of merges: two add cost, one does not.
+    let timeline = crate::backtest::merge(r, "timeline-field", |r| {
+        use_app(r, &root.join("examples/head-warn"))
+    });
+    let docs = crate::backtest::merge(r, "docs", |r| {
+        std::fs::write(r.join("NOTES.md"), "notes\n").unwrap()
+    });
+    let brand = crate::backtest::merge(r, "brand-voice", |r| {
+        std::fs::copy(
+            root.join("examples/head/app/prompts/system.j2"),
+            r.join("app/prompts/system.j2"),
+        )
+        .unwrap();
+    });
+    let v = drift(r, "2026-11-08", summary.path());
+    assert_eq!(flags(&v), ["wow"], "{v}");
+    let got: Vec<(&str, f64)> = v["contributors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["commit"].as_str().unwrap(),
+                c["delta_pct"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        [brand.as_str(), timeline.as_str(), docs.as_str()],
+        "{got:?}"
+    );
+    assert!(
+        got[0].1 > 5.0 && got[1].1 > 3.0 && got[2].1 == 0.0,
+        "{got:?}"
+    );
+    assert_eq!(v["contributors"][0]["subject"], "Merge brand-voice");
+    // The summary and the chart name them too.
+    let md = std::fs::read_to_string(summary.path()).unwrap();
+    assert!(md.contains("that moved the cost"), "{md}");
+    assert!(md.contains(&brand[..10]), "{md}");
+    let svg = std::fs::read_to_string(r.join("costgate/drift.svg")).unwrap();
+    assert_eq!(
+        svg.matches("class=\"contributor\"").count(),
+        2,
+        "two large contributors"
+    );
+    // Dataset health: no case has an `added` date yet.
+    assert_eq!(v["health"]["without_added"], 328);
+    assert!(md.contains("never refreshed"), "{md}");
+}
