@@ -5,63 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::config::Thresholds;
 use crate::fmt::{pct, threshold};
+pub use crate::report::Cause;
 use crate::report::{CaseReport, Report, SideCost, Status};
-
-/// One cause: cases that broke the same rule, in the same intent, for the same reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cause {
-    /// `query-regression` (over `fail_query_regression_pct`), `pass-band` (over `pass_band_pct`)
-    /// or `quality-regression` (an expectation broken).
-    pub rule: String,
-    pub intent: String,
-    /// What changed: a prompt segment (`system`, `history`, `prompt`, `overhead`), `model`,
-    /// `calls`, `output`; for quality, the kind of expectation (`context_includes`, `model`,
-    /// `bypass`).
-    pub what: String,
-    pub cases: usize,
-    pub ids: Vec<String>,
-    /// Range of the cases' cost deltas in percent (`null` = unbounded: free before).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delta_min_pct: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delta_max_pct: Option<f64>,
-    /// Range of the token growth of `what` over the cases, for a prompt segment or the output.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokens_min: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokens_max: Option<i64>,
-    /// The files behind it that the PR changed: the segment's template in render mode, the files
-    /// changed under the harness's tree in harness mode.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
-    /// The cause in one line, as the comment, summary and terminal show it.
-    pub line: String,
-}
+pub use crate::verdict::{band_reason, fail_reason};
 
 /// Where the files behind a cause come from: `(intent, what)` → the changed files.
 pub type FileHints<'a> = &'a dyn Fn(&str, &str) -> Vec<String>;
-
-/// The per-case reason of a case over `fail_query_regression_pct` (also the text `decide` uses).
-pub fn fail_reason(id: &str, d: Option<f64>, t: &Thresholds) -> String {
-    format!(
-        "{id} {} > {}",
-        pct(d),
-        threshold(t.fail_query_regression_pct)
-    )
-}
-
-/// The per-case reason of a case over `pass_band_pct`.
-pub fn band_reason(id: &str, d: f64, t: &Thresholds) -> String {
-    format!(
-        "{id} {} > {} pass band",
-        pct(Some(d)),
-        threshold(t.pass_band_pct)
-    )
-}
 
 /// Groups the report's per-case reasons. `quality_failed`: the quality rule fired (broken
 /// expectations beyond the allowance are then causes too).

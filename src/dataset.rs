@@ -85,6 +85,14 @@ impl Expect {
     }
 }
 
+/// Whether each expected string occurs verbatim in one of `texts` (the model inputs of a call).
+pub fn found_in(expected: &[String], texts: &[&str]) -> Vec<bool> {
+    expected
+        .iter()
+        .map(|e| texts.iter().any(|t| t.contains(e.as_str())))
+        .collect()
+}
+
 /// One scripted tool call (SPEC 2.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

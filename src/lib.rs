@@ -38,6 +38,7 @@ pub mod progress;
 pub mod quality;
 pub mod rebaseline;
 pub mod redact;
+pub mod refresh;
 pub mod render;
 pub mod report;
 pub mod review;

@@ -5,79 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::config::QualityPolicy;
 use crate::dataset::Expect;
-use crate::diag::{Diagnostic, Sink};
+pub use crate::dataset::found_in;
+pub use crate::render::Metric;
 use crate::report::{CaseReport, Status};
+pub use crate::report::{MetricSummary, SideQuality};
 use crate::verdict::{Decision, FailKind, Verdict};
 
 /// How the reason for broken expectations begins (the causes replace it with their own lines).
 pub const BROKEN_PREFIX: &str = "quality: ";
-
-/// Whether each expected string occurs verbatim in one of `texts` (the model inputs of a call).
-pub fn found_in(expected: &[String], texts: &[&str]) -> Vec<bool> {
-    expected
-        .iter()
-        .map(|e| texts.iter().any(|t| t.contains(e.as_str())))
-        .collect()
-}
-
-/// The `quality:` section of `costgate.yaml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct QualityPolicy {
-    /// Expectations met at the base and broken at the head before the gate fails.
-    pub max_broken_expectations: u32,
-    /// A harness metric whose mean moves in its bad direction by more than this (relative, %) fails.
-    pub metric_drop_pct: f64,
-}
-
-impl Default for QualityPolicy {
-    fn default() -> Self {
-        QualityPolicy {
-            max_broken_expectations: 0,
-            metric_drop_pct: 5.0,
-        }
-    }
-}
-
-impl QualityPolicy {
-    pub(crate) fn validate(&self, file: &str, sink: &mut Sink) {
-        let v = self.metric_drop_pct;
-        if !v.is_finite() || v < 0.0 {
-            sink.push(Diagnostic::new(
-                file,
-                format!("`quality.metric_drop_pct` must be a non-negative number, got {v}"),
-            ));
-        }
-    }
-}
-
-/// One metric a harness reported for a case (`POST /_costgate/case/{id}/metric`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Metric {
-    pub value: f64,
-    pub higher_is_better: bool,
-}
-
-/// One side of one case: which expectations held, and the metrics reported.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SideQuality {
-    pub met: u32,
-    pub of: u32,
-    /// The expectations not met, each as `context_includes "…"`, `model …` or `bypass …`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unmet: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metrics: BTreeMap<String, Metric>,
-}
-
-impl SideQuality {
-    pub fn is_empty(&self) -> bool {
-        self.of == 0 && self.metrics.is_empty()
-    }
-}
 
 /// What a side did for a case, as far as expectations can see.
 pub struct Observed<'a> {
@@ -139,21 +76,6 @@ pub fn broken(base: Option<&SideQuality>, head: Option<&SideQuality>) -> Vec<Str
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// A metric over the dataset: the mean of each side over the cases that report it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricSummary {
-    pub name: String,
-    pub higher_is_better: bool,
-    pub base_mean: Option<f64>,
-    pub head_mean: Option<f64>,
-    pub base_cases: usize,
-    pub head_cases: usize,
-    /// Relative move of the mean, `null` when a side has no mean or the base mean is 0.
-    pub delta_pct: Option<f64>,
-    /// Moved in its bad direction by more than `metric_drop_pct`, or stopped being reported.
-    pub regressed: bool,
 }
 
 /// The dataset's quality on both sides and what the rule of SPEC 10 makes of it.

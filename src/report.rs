@@ -9,6 +9,70 @@ use crate::verdict::{FailKind, Summary, Verdict};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// One side of one case: which expectations held, and the metrics reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SideQuality {
+    pub met: u32,
+    pub of: u32,
+    /// The expectations not met, each as `context_includes "…"`, `model …` or `bypass …`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmet: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metrics: std::collections::BTreeMap<String, crate::render::Metric>,
+}
+
+impl SideQuality {
+    pub fn is_empty(&self) -> bool {
+        self.of == 0 && self.metrics.is_empty()
+    }
+}
+
+/// A metric over the dataset: the mean of each side over the cases that report it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSummary {
+    pub name: String,
+    pub higher_is_better: bool,
+    pub base_mean: Option<f64>,
+    pub head_mean: Option<f64>,
+    pub base_cases: usize,
+    pub head_cases: usize,
+    /// Relative move of the mean, `null` when a side has no mean or the base mean is 0.
+    pub delta_pct: Option<f64>,
+    /// Moved in its bad direction by more than `metric_drop_pct`, or stopped being reported.
+    pub regressed: bool,
+}
+
+/// One cause: cases that broke the same rule, in the same intent, for the same reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    /// `query-regression` (over `fail_query_regression_pct`), `pass-band` (over `pass_band_pct`)
+    /// or `quality-regression` (an expectation broken).
+    pub rule: String,
+    pub intent: String,
+    /// What changed: a prompt segment (`system`, `history`, `prompt`, `overhead`), `model`,
+    /// `calls`, `output`; for quality, the kind of expectation (`context_includes`, `model`,
+    /// `bypass`).
+    pub what: String,
+    pub cases: usize,
+    pub ids: Vec<String>,
+    /// Range of the cases' cost deltas in percent (`null` = unbounded: free before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta_min_pct: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta_max_pct: Option<f64>,
+    /// Range of the token growth of `what` over the cases, for a prompt segment or the output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_max: Option<i64>,
+    /// The files behind it that the PR changed: the segment's template in render mode, the files
+    /// changed under the harness's tree in harness mode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// The cause in one line, as the comment, summary and terminal show it.
+    pub line: String,
+}
+
 /// A case's status. SPEC 7 also names `removed`; costgate never writes it, because a case the head
 /// deletes is still gated with the base's version and keeps its cost status (with
 /// `removed_in_head: true`), so a regression cannot hide behind a dataset edit.
@@ -37,7 +101,7 @@ pub struct SideCost {
     pub cache_write_tokens: u64,
     /// Expectations and harness metrics of this side (SPEC 10), for a case that has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quality: Option<crate::quality::SideQuality>,
+    pub quality: Option<SideQuality>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,10 +175,10 @@ pub struct Report {
     pub cache_lost: Vec<CacheLost>,
     /// The reasons grouped by cause (SPEC 7): what a reviewer reads first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub causes: Vec<crate::causes::Cause>,
+    pub causes: Vec<Cause>,
     /// Harness metrics over the dataset (SPEC 10).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quality_metrics: Vec<crate::quality::MetricSummary>,
+    pub quality_metrics: Vec<MetricSummary>,
     pub cases: Vec<CaseReport>,
     /// Justification, sign-off, override, warn streak and ticket (SPEC 6), when they apply.
     /// Not read back by `costgate merge`: partial reports carry none (`check --shard` and `merge`

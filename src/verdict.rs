@@ -56,6 +56,24 @@ pub enum FailKind {
     MonthlyDelta,
 }
 
+/// The per-case reason of a case over `fail_query_regression_pct` (also the text `decide` uses).
+pub fn fail_reason(id: &str, d: Option<f64>, t: &Thresholds) -> String {
+    format!(
+        "{id} {} > {}",
+        crate::fmt::pct(d),
+        crate::fmt::threshold(t.fail_query_regression_pct)
+    )
+}
+
+/// The per-case reason of a case over `pass_band_pct`.
+pub fn band_reason(id: &str, d: f64, t: &Thresholds) -> String {
+    format!(
+        "{id} {} > {} pass band",
+        crate::fmt::pct(Some(d)),
+        crate::fmt::threshold(t.pass_band_pct)
+    )
+}
+
 /// Percentage change under the rules of SPEC 5. `None` means unbounded: free before, paid now.
 pub fn delta_pct(base: f64, head: f64, min_delta_usd: f64) -> Option<f64> {
     let diff = head - base;
@@ -175,7 +193,7 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let mut fails: Vec<(Option<f64>, String)> = deltas
         .iter()
         .filter(|(_, d)| d.is_none_or(|x| x > t.fail_query_regression_pct))
-        .map(|&(id, d)| (d, crate::causes::fail_reason(id, d, t)))
+        .map(|&(id, d)| (d, fail_reason(id, d, t)))
         .collect();
     // Worst first: unbounded, then by percentage descending; stable for ties.
     fails.sort_by(|a, b| match (a.0, b.0) {
@@ -243,7 +261,7 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
         .iter()
         .filter_map(|&(id, d)| {
             d.filter(|x| *x > t.pass_band_pct)
-                .map(|x| (x, crate::causes::band_reason(id, x, t)))
+                .map(|x| (x, band_reason(id, x, t)))
         })
         .collect();
     band.sort_by(|a, b| b.0.total_cmp(&a.0));

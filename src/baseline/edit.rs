@@ -71,7 +71,7 @@ pub fn apply(file: &str, text: &str, edits: &[Edit]) -> Result<String, Diagnosti
 }
 
 /// Parses one file's text as the dataset loader does.
-fn parse(file: &str, text: &str) -> Result<Dataset, Diagnostic> {
+pub(crate) fn parse(file: &str, text: &str) -> Result<Dataset, Diagnostic> {
     let tree = OneFile { path: file, text };
     Dataset::load(&tree, file).map_err(|d| {
         d.0.into_iter()

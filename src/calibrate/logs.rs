@@ -42,6 +42,17 @@ pub struct Bad {
     pub reason: String,
 }
 
+impl Bad {
+    /// The reason without its particulars (a path, a value), for counting by kind.
+    pub fn reason_kind(&self) -> String {
+        self.reason
+            .split(" (")
+            .next()
+            .unwrap_or(&self.reason)
+            .to_string()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub records: Vec<Record>,
@@ -51,6 +62,9 @@ pub struct Parsed {
     pub skipped: Vec<Bad>,
     /// Every invocation with a model id, recountable or not: what the traffic proposal counts.
     pub invocations: Vec<Invocation>,
+    /// `Some`: also keep each record's conversation, for `costgate refresh` (calibration does
+    /// not hold request texts).
+    pub conversations: Option<Vec<super::conversation::Logged>>,
 }
 
 /// When an invocation was made and for which intent, for `calibrate`'s traffic proposal.
@@ -309,6 +323,15 @@ fn parse_line(
         if messages.iter().all(|m| m.iter().all(|t| t.is_empty())) {
             out.skipped.push(bad("no text in the request body".into()));
             return;
+        }
+        if let Some(list) = out.conversations.as_mut() {
+            list.push(super::conversation::Logged {
+                file: file.to_string(),
+                line: line_no,
+                intent: intent.clone(),
+                input_tokens: input_tokens + cache_read_tokens + cache_write_tokens,
+                conversation: super::conversation::conversation(&body),
+            });
         }
         let text_tokens = count(&model_id, &messages);
         out.records.push(Record {

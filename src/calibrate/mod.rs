@@ -5,6 +5,7 @@
 //! distribution. The result is `costgate/calibration.yaml`: per-model `token_scale` (the median
 //! ratio) and per-intent output length (the median), which render mode then uses.
 
+pub mod conversation;
 pub mod file;
 pub mod logs;
 pub mod traffic;

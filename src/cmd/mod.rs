@@ -10,6 +10,7 @@ mod mock;
 mod output;
 mod pricing;
 mod ratchet;
+mod refresh;
 mod tokens;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -43,6 +44,8 @@ pub enum Command {
     Backtest(ratchet::BacktestArgs),
     /// Cumulative drift of a branch against the baseline and the last release tag, with history and chart.
     Drift(ratchet::DriftArgs),
+    /// Keep the golden dataset alive: retire the oldest cases, add fresh production queries from invocation logs.
+    Refresh(refresh::RefreshArgs),
     /// The GitHub Action entry point: reads the runner's environment (INPUT_*, GITHUB_*).
     Action,
     /// The Bedrock Runtime stand-in: answers the AWS SDKs with exact token counts.
@@ -146,6 +149,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Calibrate(a) => ratchet::calibrate(a, &env),
         Command::Backtest(a) => ratchet::backtest(a, &env),
         Command::Drift(a) => ratchet::drift(a, &env),
+        Command::Refresh(a) => refresh::refresh(a, &env),
         Command::Action => action::action(&env),
         Command::Pricing(a) => pricing::pricing(a, &env),
         Command::Mock(a) => mock::mock(a),

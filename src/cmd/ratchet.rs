@@ -204,9 +204,13 @@ pub(super) fn read_logs(
     files: &[std::path::PathBuf],
     intent_key: &str,
     pricing: &crate::pricing::PricingTable,
+    conversations: bool,
 ) -> Result<crate::calibrate::logs::Parsed> {
     use crate::calibrate::{self, logs};
-    let mut parsed = logs::Parsed::default();
+    let mut parsed = logs::Parsed {
+        conversations: conversations.then(Vec::new),
+        ..Default::default()
+    };
     let count = calibrate::counter(pricing);
     for f in files {
         let name = f.display().to_string();
@@ -234,7 +238,7 @@ pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
     } else {
         crate::pricing::PricingTable::builtin()
     };
-    let parsed = read_logs(&a.logs, &a.intent_key, &pricing)?;
+    let parsed = read_logs(&a.logs, &a.intent_key, &pricing, false)?;
     let out_path = a.out.clone().unwrap_or_else(|| a.dir.join(calibrate::PATH));
     let previous = match std::fs::read_to_string(&out_path) {
         Ok(text) => Some(

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::error::BedrockError;
 use super::{State, lock};
-use crate::quality::Metric;
+use crate::render::Metric;
 
 /// Longest metric name accepted.
 const MAX_NAME: usize = 128;

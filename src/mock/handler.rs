@@ -280,7 +280,7 @@ impl State {
         for m in &prompt.messages {
             texts.extend(m.parts.iter().map(String::as_str));
         }
-        crate::quality::found_in(&info.context, &texts)
+        crate::dataset::found_in(&info.context, &texts)
             .into_iter()
             .enumerate()
             .filter_map(|(i, found)| found.then_some(i))

@@ -124,7 +124,7 @@ impl State {
     }
 
     /// Each case's reported metrics, a metric reported more than once for a case averaged.
-    pub fn metrics(&self) -> BTreeMap<String, BTreeMap<String, crate::quality::Metric>> {
+    pub fn metrics(&self) -> BTreeMap<String, BTreeMap<String, crate::render::Metric>> {
         lock(&self.metrics).means()
     }
 

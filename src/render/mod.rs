@@ -42,6 +42,13 @@ impl Segments {
     }
 }
 
+/// One metric a harness reported for a case (`POST /_costgate/case/{id}/metric`, SPEC 10).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Metric {
+    pub value: f64,
+    pub higher_is_better: bool,
+}
+
 /// One case priced on one side.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Priced {
@@ -66,7 +73,7 @@ pub struct Priced {
     pub context_found: Vec<bool>,
     /// Metrics the harness reported for the case (SPEC 10).
     #[serde(skip)]
-    pub metrics: std::collections::BTreeMap<String, crate::quality::Metric>,
+    pub metrics: std::collections::BTreeMap<String, Metric>,
 }
 
 impl Priced {
@@ -310,7 +317,7 @@ impl<'a> Renderer<'a> {
                     case.history.iter().map(|m| m.content.as_str()).collect();
                 texts.extend(system_text.as_deref());
                 texts.push(prompt_text.as_deref().unwrap_or(&case.query));
-                crate::quality::found_in(expected, &texts)
+                crate::dataset::found_in(expected, &texts)
             }
         };
         messages += 1;

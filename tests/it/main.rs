@@ -33,6 +33,7 @@ mod pricing;
 mod properties;
 mod quality;
 mod ratchet_snapshots;
+mod refresh;
 mod setup_action;
 mod shard;
 mod snapshots;

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::diag::{self, Diagnostic, Diagnostics, Sink};
-pub use crate::monthly::Traffic;
-pub use crate::quality::QualityPolicy;
+mod sections;
+
 use crate::routes::RoutesSpec;
 use crate::tree::Tree;
+pub use sections::{QualityPolicy, Refresh, Traffic};
 
 pub const DEFAULT_PATH: &str = "costgate.yaml";
 
@@ -181,6 +182,8 @@ struct RawConfig {
     #[serde(default)]
     comment: Comment,
     baseline: Option<String>,
+    #[serde(default)]
+    refresh: Refresh,
 }
 
 /// A validated `costgate.yaml`.
@@ -206,6 +209,7 @@ pub struct Config {
     pub jira: Option<Jira>,
     pub comment: Comment,
     pub baseline: String,
+    pub refresh: Refresh,
 }
 
 /// The policy part of a configuration: what a PR may not change for itself (SPEC 5). Serialised to
@@ -224,6 +228,7 @@ pub struct Policy<'a> {
     pub jira: &'a Option<Jira>,
     pub comment: &'a Comment,
     pub baseline: &'a str,
+    pub refresh: &'a Refresh,
 }
 
 impl Config {
@@ -386,6 +391,12 @@ impl Config {
         if raw.override_.label.trim().is_empty() {
             sink.push(Diagnostic::new(file, "`override.label` must not be empty"));
         }
+        if raw.refresh.intent_key.trim().is_empty() {
+            sink.push(Diagnostic::new(
+                file,
+                "`refresh.intent_key` must not be empty",
+            ));
+        }
         if raw.justification.key.trim().is_empty() {
             sink.push(Diagnostic::new(
                 file,
@@ -422,6 +433,7 @@ impl Config {
             baseline: raw
                 .baseline
                 .unwrap_or_else(|| ".cost-baseline.yaml".to_string()),
+            refresh: raw.refresh,
         };
         Ok((config, sink.into_vec()))
     }
@@ -439,6 +451,7 @@ impl Config {
             jira: &self.jira,
             comment: &self.comment,
             baseline: &self.baseline,
+            refresh: &self.refresh,
         }
     }
 }

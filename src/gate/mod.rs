@@ -13,12 +13,13 @@ use crate::inputs::BaseInputs;
 pub use crate::inputs::{App, Inputs, Options, Side};
 use crate::progress::{self, Progress};
 use crate::render::{Priced, Renderer};
-use crate::report::{
-    CaseReport, Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION, SideCost, Status,
-};
+use crate::report::{Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION};
 use crate::routes::{Route, Routes};
 use crate::shard::{PartialReport, Shard};
 use crate::verdict::{self, Pair};
+
+mod cases;
+use cases::{HeadEdits, compare_cases, side_with_quality};
 
 /// How a `check` or `run` is carried out (not what it reads): progress display, sharding, and
 /// where harness runs write their per-call audit trail.
@@ -104,43 +105,6 @@ fn harness_progress(ro: &RunOptions, apps: &[&App], cases: usize) -> Box<dyn Pro
     let p = progress::for_stderr();
     p.start("harness", (harnesses * cases) as u64);
     p
-}
-
-fn side_cost(p: &Priced) -> SideCost {
-    SideCost {
-        model: p.model.clone(),
-        input_tokens: p.input_tokens,
-        output_tokens: p.output_tokens,
-        cost_usd: p.cost_usd,
-        segments: p.segments,
-        calls: p.calls,
-        cache_read_tokens: p.cache_read_tokens,
-        cache_write_tokens: p.cache_write_tokens,
-        quality: None,
-    }
-}
-
-/// A side of a case with its quality (SPEC 10) checked against the case's `expect`.
-fn side_with_quality(
-    p: &Priced,
-    case: &crate::dataset::Case,
-    pricing: &crate::pricing::PricingTable,
-) -> SideCost {
-    let resolve = |m: &str| {
-        pricing
-            .resolve(m)
-            .map_or_else(|_| m.to_string(), |r| r.base_id.clone())
-    };
-    let seen = crate::quality::Observed {
-        context_found: &p.context_found,
-        models: p.model.as_deref(),
-        calls: p.calls,
-        metrics: &p.metrics,
-    };
-    SideCost {
-        quality: crate::quality::evaluate(case.expect.as_deref(), &seen, &resolve),
-        ..side_cost(p)
-    }
 }
 
 /// SPEC 3.1: the cases that read a shared cached prefix at the base and write an unshared one at
@@ -464,168 +428,6 @@ fn no_calls(side: &Side, app: &App, n: usize) -> Error {
     }
 }
 
-/// One report line per base case: both sides' costs, the delta and what the head changed.
-fn compare_cases(
-    dataset: &Dataset,
-    (base_priced, head_priced): (&[Priced], &[Priced]),
-    head_by_id: &BTreeMap<&str, Option<&LocatedCase>>,
-    head_loaded: bool,
-    min: f64,
-    pricing: &crate::pricing::PricingTable,
-) -> Vec<CaseReport> {
-    let mut cases = Vec::with_capacity(dataset.len());
-    for (c, (b, h)) in dataset
-        .cases
-        .iter()
-        .zip(base_priced.iter().zip(head_priced))
-    {
-        let d = verdict::delta_pct(b.cost_usd, h.cost_usd, min);
-        let status = match d {
-            None => Status::Regressed,
-            Some(x) if x > 0.0 => Status::Regressed,
-            Some(x) if x < 0.0 => Status::Improved,
-            Some(_) => Status::Unchanged,
-        };
-        let in_head = head_by_id.get(c.case.id.as_str());
-        let outside_band = c
-            .case
-            .expected_cost_band
-            .is_some_and(|band| h.cost_usd < band.low || h.cost_usd > band.high);
-        let (base, head) = (
-            side_with_quality(b, &c.case, pricing),
-            side_with_quality(h, &c.case, pricing),
-        );
-        let quality_broken = crate::quality::broken(base.quality.as_ref(), head.quality.as_ref());
-        cases.push(CaseReport {
-            id: c.case.id.clone(),
-            intent: c.case.intent.clone(),
-            status,
-            base: Some(base),
-            head: Some(head),
-            delta_pct: d,
-            delta_usd: h.cost_usd - b.cost_usd,
-            grew: grown_segment(b, h),
-            model_changed: b.model != h.model,
-            removed_in_head: head_loaded && in_head.is_none(),
-            changed_in_head: in_head
-                .and_then(|hc| *hc)
-                .is_some_and(|hc| !crate::baseline::same_but_band(&hc.case, &c.case)),
-            outside_band,
-            quality_broken,
-        });
-    }
-    cases
-}
-
-/// What the head's own dataset changes: cases it adds (priced with the head's application,
-/// reported, not gated), removes or edits (still gated with the base's version), re-banded cases.
-struct HeadEdits<'a> {
-    head: &'a Side,
-    head_app: &'a App,
-    head_dataset: &'a crate::inputs::HeadDataset,
-    head_by_id: &'a BTreeMap<&'a str, Option<&'a LocatedCase>>,
-    /// The whole base dataset (a case in another shard is not "added").
-    full: &'a Dataset,
-    /// The slice being priced.
-    dataset: &'a Dataset,
-    ctx: &'a harness::Context<'a>,
-    shard: Option<Shard>,
-}
-
-impl HeadEdits<'_> {
-    fn report(&self, cases: &mut Vec<CaseReport>, policy_changes: &mut Vec<String>) -> Result<()> {
-        // Against the whole base dataset: a case in another shard is not "added".
-        let base_ids: BTreeSet<&str> = self.full.ids().collect();
-        let added = Dataset {
-            cases: self
-                .head_dataset
-                .edited
-                .cases
-                .iter()
-                .filter(|c| !base_ids.contains(c.case.id.as_str()))
-                .cloned()
-                .collect(),
-        };
-        let first_shard = self.shard.is_none_or(|s| s.index == 1);
-        if !added.is_empty() && !first_shard {
-            // Added cases are priced and reported by shard 1 only, so a merge counts them once.
-        } else if !added.is_empty() && matches!(self.head_app, App::Harness(_)) {
-            policy_changes.push(format!(
-                "head adds {} golden case(s); harness mode runs the base's cases only, so they are not priced until merged",
-                added.len()
-            ));
-        } else if !added.is_empty() {
-            let ctx = harness::Context {
-                progress: &progress::Silent,
-                ..*self.ctx
-            };
-            let (priced, _) = price(self.head, self.head_app, &added, &ctx)?;
-            for (c, p) in added.cases.iter().zip(&priced) {
-                cases.push(CaseReport {
-                    id: c.case.id.clone(),
-                    intent: c.case.intent.clone(),
-                    status: Status::Added,
-                    base: None,
-                    head: Some(side_cost(p)),
-                    delta_pct: None,
-                    delta_usd: p.cost_usd,
-                    grew: None,
-                    model_changed: false,
-                    removed_in_head: false,
-                    changed_in_head: false,
-                    outside_band: false,
-                    quality_broken: Vec::new(),
-                });
-            }
-            policy_changes.push(format!(
-                "head adds {} golden case(s); they are reported but gated only once merged",
-                added.len()
-            ));
-        }
-        let removed: Vec<&str> = self
-            .dataset
-            .ids()
-            .filter(|id| !self.head_by_id.contains_key(id))
-            .collect();
-        if !removed.is_empty() {
-            policy_changes.push(format!(
-                "head removes {} golden case(s), still gated: {}",
-                removed.len(),
-                crate::fmt::id_list(&removed)
-            ));
-        }
-        let rebanded = self
-            .dataset
-            .cases
-            .iter()
-            .filter(|c| {
-                self.head_by_id
-                    .get(c.case.id.as_str())
-                    .and_then(|h| *h)
-                    .is_some_and(|h| h.case.expected_cost_band != c.case.expected_cost_band)
-            })
-            .count();
-        if rebanded > 0 {
-            policy_changes.push(format!(
-                "head re-baselines the expected_cost_band of {rebanded} case(s); the new bands apply once merged"
-            ));
-        }
-        let changed: Vec<&str> = cases
-            .iter()
-            .filter(|c| c.changed_in_head)
-            .map(|c| c.id.as_str())
-            .collect();
-        if !changed.is_empty() {
-            policy_changes.push(format!(
-                "head edits {} golden case(s), gated with the base's version: {}",
-                changed.len(),
-                crate::fmt::id_list(&changed)
-            ));
-        }
-        Ok(())
-    }
-}
-
 /// `costgate run`: prices one tree's dataset with its own configuration.
 pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
     run_with(side, opts, RunOptions::default())
@@ -691,19 +493,4 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
         },
         cases,
     })
-}
-
-/// The prompt segment that grew most, by tokens.
-fn grown_segment(b: &Priced, h: &Priced) -> Option<String> {
-    let (bs, hs) = (&b.segments, &h.segments);
-    [
-        ("system", hs.system as i64 - bs.system as i64),
-        ("history", hs.history as i64 - bs.history as i64),
-        ("prompt", hs.prompt as i64 - bs.prompt as i64),
-        ("overhead", hs.overhead as i64 - bs.overhead as i64),
-    ]
-    .into_iter()
-    .filter(|(_, d)| *d > 0)
-    .max_by_key(|(_, d)| *d)
-    .map(|(n, _)| n.to_string())
 }

@@ -1,0 +1,129 @@
+//! `costgate refresh` (SPEC 11): retire the oldest fraction of the golden dataset and add as many
+//! fresh production queries from invocation logs; `--dry-run` shows the diff.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::Outcome;
+use super::env::Vars;
+use super::output::{json_sorted, write_file};
+use super::ratchet::{OutFormat, read_logs};
+use crate::config::Config;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::refresh::{self, Plan, Request};
+use crate::tree::{DirTree, Tree};
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Bedrock model-invocation log files: JSON lines, plain or gzip'd (as `calibrate` reads them).
+    #[arg(long, required = true, num_args = 1..)]
+    pub logs: Vec<PathBuf>,
+    /// Share of the dataset to replace.
+    #[arg(long, default_value_t = 0.1)]
+    pub fraction: f64,
+    /// Seed of the sampling: the same logs and seed add the same cases.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The repository (its costgate.yaml names the golden dataset).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    pub config: String,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+}
+
+#[derive(Serialize)]
+struct RefreshOutput<'a> {
+    dry_run: bool,
+    #[serde(flatten)]
+    plan: &'a Plan,
+    files_changed: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<Vec<String>>,
+}
+
+pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
+    if !(a.fraction > 0.0 && a.fraction <= 1.0) {
+        return Err(Error::Usage(format!(
+            "--fraction must be in (0, 1], got {}",
+            a.fraction
+        )));
+    }
+    let tree = Arc::new(DirTree::new(&a.dir, a.dir.display().to_string()));
+    let cfg = Config::load(tree.as_ref(), &a.config).map_err(|d| Error::config("tree", d))?;
+    let dataset =
+        Dataset::load(tree.as_ref(), &cfg.golden).map_err(|d| Error::config("tree", d))?;
+    let pricing =
+        crate::inputs::load_pricing(tree.as_ref(), &cfg).map_err(|d| Error::config("tree", d))?;
+    let mut parsed = read_logs(&a.logs, &cfg.refresh.intent_key, &pricing, true)?;
+    let mut skipped = std::collections::BTreeMap::new();
+    for s in &parsed.skipped {
+        *skipped.entry(s.reason_kind()).or_default() += 1;
+    }
+    let logged = parsed.conversations.take().unwrap_or_default();
+    if logged.is_empty() {
+        return Err(Error::Usage(format!(
+            "no request with text in {} log file(s) ({} malformed, {} skipped): refresh needs model-invocation logs with text data delivery",
+            a.logs.len(),
+            parsed.malformed.len(),
+            parsed.skipped.len()
+        )));
+    }
+    let today = env.clock.today();
+    let req = Request {
+        fraction: a.fraction,
+        seed: a.seed,
+        today,
+    };
+    let plan = refresh::plan(&dataset, logged, skipped, &req);
+    let files = refresh::write::edits(
+        tree.as_ref() as &dyn Tree,
+        &cfg.golden,
+        &dataset,
+        &plan,
+        today,
+    )
+    .map_err(|d| Error::config("tree", crate::diag::Diagnostics(vec![d])))?;
+    if !a.dry_run {
+        for f in &files {
+            write_file(&a.dir.join(&f.path), &f.new)?;
+        }
+    }
+    let stdout = match a.format {
+        OutFormat::Json => json_sorted(&RefreshOutput {
+            dry_run: a.dry_run,
+            plan: &plan,
+            files_changed: files.iter().map(|f| f.path.as_str()).collect(),
+            diff: a.dry_run.then(|| files.iter().map(|f| f.diff()).collect()),
+        }),
+        OutFormat::Text => {
+            let mut s = refresh::render_text(&plan, parsed.malformed.len());
+            if a.dry_run {
+                s.push_str("\n--dry-run: nothing written; the change would be:\n");
+                for f in &files {
+                    s.push_str(&f.diff());
+                }
+            } else {
+                let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+                s.push_str(&format!(
+                    "wrote {} file(s): {}\nnext: `costgate baseline` on the refreshed dataset, then one PR with both diffs (docs/ratchet.md)\n",
+                    paths.len(),
+                    paths.join(", ")
+                ));
+            }
+            s
+        }
+    };
+    Ok(Outcome {
+        stdout: stdout.into(),
+        exit_code: 0,
+    })
+}
