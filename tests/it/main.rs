@@ -12,6 +12,7 @@ mod caching;
 mod calibrate;
 mod check;
 mod clients;
+mod clients_js;
 mod container;
 mod cumulative;
 mod drift;
