@@ -85,3 +85,74 @@ fn the_anthropic_sdk_bedrock_client_reaches_the_stand_in_and_tools_and_cache_poi
     );
     assert_eq!(seen[1]["cache_read_input_tokens"].as_u64(), Some(system));
 }
+
+/// langchain-aws's two chat models, built with no endpoint argument: their boto3 client takes the
+/// stand-in from `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`. Each call's usage as langchain reports it is
+/// written next to the app, for comparison with the stand-in's records.
+const LANGCHAIN_APP: &str = r#"
+import json, os, urllib.request
+from langchain_aws import ChatBedrock, ChatBedrockConverse
+url = os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"].rstrip("/")
+converse = ChatBedrockConverse(model="amazon.nova-micro-v1:0", max_tokens=40)
+invoke = ChatBedrock(model_id="anthropic.claude-3-haiku-20240307-v1:0", model_kwargs={"max_tokens": 30})
+for line in open(os.environ["COSTGATE_CASES"]):
+    case = json.loads(line)
+    urllib.request.urlopen(urllib.request.Request(url + "/_costgate/case/" + case["id"], method="POST")).read()
+    model = converse if case["intent"] == "chat" else invoke
+    msg = model.invoke([("system", "You are MangaAssist."), ("human", case["query"])])
+    with open("usage-out.jsonl", "a") as f:
+        f.write(json.dumps({"id": case["id"], **msg.usage_metadata}) + "\n")
+"#;
+
+#[test]
+fn langchain_aws_chat_models_reach_the_stand_in_and_report_its_usage() {
+    require_python(&["langchain_aws", "boto3"]);
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "costgate.yaml",
+                "version: 1\ngolden: golden.yaml\nmode: harness\nharness:\n  command: [\"python3\", \"app.py\"]\n  timeout_s: 120\n",
+            ),
+            (
+                "golden.yaml",
+                "- {id: L-1, intent: chat, query: manga like Frieren}\n- {id: L-2, intent: faq, query: is volume 107 of ONE PIECE out?}\n",
+            ),
+            ("app.py", LANGCHAIN_APP),
+        ],
+    );
+    let out = dir.path().join("out");
+    let (code, _, err) = run(costgate()
+        .args(["run", "--dir"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 0, "{err}");
+    let seen: Vec<Value> = std::fs::read_to_string(dir.path().join("usage-out.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let records: Vec<Value> = std::fs::read_to_string(out.join("calls-tree.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{records:?}");
+    for (s, r) in seen.iter().zip(&records) {
+        assert_eq!(s["id"], r["case"], "attributed by the control endpoint");
+        assert_eq!(
+            (s["input_tokens"].as_u64(), s["output_tokens"].as_u64()),
+            (r["input_tokens"].as_u64(), r["output_tokens"].as_u64()),
+            "{s} vs {r}"
+        );
+    }
+    assert_eq!(
+        (
+            records[0]["operation"].as_str(),
+            records[1]["operation"].as_str()
+        ),
+        (Some("Converse"), Some("InvokeModel"))
+    );
+}
