@@ -85,24 +85,7 @@ fn boto3_example_top_k_regression_fails_the_gate() {
 #[test]
 fn boto3_example_uses_converse_stream_and_invoke_model_as_recorded() {
     let (dir, base, _) = trees();
-    let out = dir.path().join("out");
-    let (code, _, err) = run(costgate()
-        .args(["run", "--dir"])
-        .arg(&base)
-        .arg("--out")
-        .arg(&out));
-    assert_eq!(code, 0, "{err}");
-    let text = std::fs::read_to_string(out.join("calls-tree.jsonl")).unwrap();
-    let mut ops: Vec<(String, String)> = text
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .map(|v| {
-            (
-                v["operation"].as_str().unwrap().to_string(),
-                v["attribution"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let mut ops = recorded_calls(&base, &dir.path().join("out"));
     ops.sort();
     ops.dedup();
     assert_eq!(

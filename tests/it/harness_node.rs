@@ -53,23 +53,8 @@ fn node_example_top_k_regression_fails_the_gate() {
 #[test]
 fn node_example_records_converse_and_converse_stream_by_request_metadata() {
     let (dir, base, _) = trees();
-    let out = dir.path().join("out");
-    let (code, _, err) = run(costgate()
-        .args(["run", "--dir"])
-        .arg(&base)
-        .arg("--out")
-        .arg(&out));
-    assert_eq!(code, 0, "{err}");
-    let text = std::fs::read_to_string(out.join("calls-tree.jsonl")).unwrap();
-    let mut ops: Vec<(String, String)> = text
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .map(|v| {
-            let s = |k: &str| v[k].as_str().unwrap().to_string();
-            (s("operation"), s("attribution"))
-        })
-        .collect();
-    assert_eq!(ops.len(), 8, "nine cases, one of them bypassed: {text}");
+    let mut ops = recorded_calls(&base, &dir.path().join("out"));
+    assert_eq!(ops.len(), 8, "nine cases, one of them bypassed: {ops:?}");
     ops.sort();
     ops.dedup();
     assert_eq!(

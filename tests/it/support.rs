@@ -161,3 +161,23 @@ pub fn require_node(packages: &[&str]) {
         Err(e) => panic!("node not found ({e}): the JavaScript client tests need Node.js"),
     }
 }
+
+/// `costgate run --dir DIR --out OUT` (harness mode): the (operation, attribution) of each call the
+/// stand-in recorded in `calls-tree.jsonl`, in call order. Panics with stderr if the run fails.
+pub fn recorded_calls(dir: &Path, out: &Path) -> Vec<(String, String)> {
+    let (code, _, err) = run(costgate()
+        .args(["run", "--dir"])
+        .arg(dir)
+        .arg("--out")
+        .arg(out));
+    assert_eq!(code, 0, "{err}");
+    std::fs::read_to_string(out.join("calls-tree.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            (s("operation"), s("attribution"))
+        })
+        .collect()
+}
