@@ -160,8 +160,13 @@ impl Inputs {
 pub fn write_outputs(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
     let mut text = String::new();
     for (k, v) in outputs {
-        if v.contains('\n') {
-            let delim = format!("costgate_{}", v.len());
+        if v.contains('\n') || v.contains('\r') {
+            // A delimiter no line of the value equals: a value (a JIRA key, a URL) cannot end
+            // the heredoc early and write outputs of its own.
+            let mut delim = String::from("costgate_eof");
+            while v.lines().any(|l| l.trim_end_matches('\r') == delim) {
+                delim.push('_');
+            }
             text.push_str(&format!("{k}<<{delim}\n{v}\n{delim}\n"));
         } else {
             text.push_str(&format!("{k}={v}\n"));
@@ -219,7 +224,19 @@ mod tests {
         write_outputs(&p, &[("x", "1".into())]).unwrap();
         assert_eq!(
             std::fs::read_to_string(&p).unwrap(),
-            "verdict=fail\nnotes<<costgate_3\na\nb\ncostgate_3\nx=1\n"
+            "verdict=fail\nnotes<<costgate_eof\na\nb\ncostgate_eof\nx=1\n"
+        );
+    }
+
+    #[test]
+    fn a_value_cannot_close_the_heredoc_and_inject_an_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out");
+        let hostile = "COST-1\ncostgate_eof\nverdict=pass";
+        write_outputs(&p, &[("jira-key", hostile.into())]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            format!("jira-key<<costgate_eof_\n{hostile}\ncostgate_eof_\n")
         );
     }
 }
