@@ -68,8 +68,10 @@ fn main() {
             let port = listener.local_addr().expect("addr").port();
             rt.spawn(serve(listener));
             let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-            s.write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
-                .expect("write");
+            s.write_all(
+                b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+            )
+            .expect("write");
             let mut out = String::new();
             s.read_to_string(&mut out).expect("read");
             assert!(out.starts_with("HTTP/1.1 200"), "{out}");
