@@ -29,6 +29,7 @@ mod mock_connections;
 mod mock_http;
 mod mock_sdk;
 mod mock_support;
+mod mock_tools;
 mod mock_wire;
 mod pricing;
 mod properties;
