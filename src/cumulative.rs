@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::dataset::Dataset;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::tree::Tree;
-use crate::verdict::{Decision, FailKind, Verdict};
+use crate::verdict::{Decision, FailKind};
 
 /// The rule as `gate::check` runs it: reads the base's baseline (policy) and whether the head
 /// changes that file, then [`apply`]. `justified` is the hook for the PR-body justification.
@@ -90,13 +90,7 @@ pub fn apply(decision: &mut Decision, input: &Input<'_>) -> Vec<String> {
             // Always a fail here: the formal exception (re-baseline + justification) goes through
             // the justification layer (`review::apply`), which turns it into `review_required` and,
             // with a cost owner's approval, `accepted` -- a contract change is signed off.
-            decision.reasons.push(format!("{measured} > {limit}"));
-            if !decision.fail_kinds.contains(&FailKind::CumulativeDrift) {
-                decision.fail_kinds.push(FailKind::CumulativeDrift);
-            }
-            if matches!(decision.verdict, Verdict::Pass | Verdict::Warn) {
-                decision.verdict = Verdict::Fail;
-            }
+            decision.fail(FailKind::CumulativeDrift, format!("{measured} > {limit}"));
             let how = if input.head_updates_baseline {
                 "this PR updates the baseline: a complete justification approved by a cost owner accepts the new contract"
             } else {
@@ -139,7 +133,7 @@ mod tests {
     use super::*;
     use crate::baseline::Metrics;
     use crate::config::Thresholds;
-    use crate::verdict::{Pair, decide};
+    use crate::verdict::{Pair, Verdict, decide};
 
     fn baseline(mean: f64, due: &str) -> Baseline {
         Baseline {

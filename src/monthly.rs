@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Thresholds;
 pub use crate::config::Traffic;
-use crate::verdict::{Decision, FailKind, Verdict};
+use crate::verdict::{Decision, FailKind};
 
 /// One gated case as the projection sees it.
 pub struct CaseCost<'a> {
@@ -68,18 +68,9 @@ pub fn apply(m: &Monthly, t: &Thresholds, decision: &mut Decision) {
         )
     };
     if let Some(limit) = t.fail_monthly_delta_usd.filter(|l| m.delta_usd > *l) {
-        decision.reasons.push(line(limit));
-        if !decision.fail_kinds.contains(&FailKind::MonthlyDelta) {
-            decision.fail_kinds.push(FailKind::MonthlyDelta);
-        }
-        if matches!(decision.verdict, Verdict::Pass | Verdict::Warn) {
-            decision.verdict = Verdict::Fail;
-        }
+        decision.fail(FailKind::MonthlyDelta, line(limit));
     } else if let Some(limit) = t.warn_monthly_delta_usd.filter(|l| m.delta_usd > *l) {
-        decision.reasons.push(line(limit));
-        if decision.verdict == Verdict::Pass {
-            decision.verdict = Verdict::Warn;
-        }
+        decision.warn(line(limit));
     }
 }
 

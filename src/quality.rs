@@ -11,7 +11,7 @@ pub use crate::dataset::found_in;
 pub use crate::render::Metric;
 use crate::report::{CaseReport, Status};
 pub use crate::report::{MetricSummary, SideQuality};
-use crate::verdict::{Decision, FailKind, Verdict};
+use crate::verdict::{Decision, FailKind};
 
 /// How the reason for broken expectations begins (the causes replace it with their own lines).
 pub const BROKEN_PREFIX: &str = "quality: ";
@@ -93,15 +93,18 @@ pub struct Assessment {
     pub reasons: Vec<String>,
 }
 
+/// The share of expectations met over `sides`, `None` when they hold none.
+pub fn share<'a>(sides: impl Iterator<Item = &'a SideQuality>) -> Option<f64> {
+    let (met, of) = sides.fold((0u64, 0u64), |(m, o), q| {
+        (m + u64::from(q.met), o + u64::from(q.of))
+    });
+    (of > 0).then(|| met as f64 / of as f64)
+}
+
 /// Applies SPEC 10 to the gated cases (added cases are not gated).
 pub fn assess(cases: &[CaseReport], policy: &QualityPolicy) -> Assessment {
     let gated = || cases.iter().filter(|c| c.status != Status::Added);
-    let share = |side: fn(&CaseReport) -> Option<&SideQuality>| {
-        let (met, of) = gated().filter_map(side).fold((0u64, 0u64), |(m, o), q| {
-            (m + u64::from(q.met), o + u64::from(q.of))
-        });
-        (of > 0).then(|| met as f64 / of as f64)
-    };
+    let share_of = |side: fn(&CaseReport) -> Option<&SideQuality>| share(gated().filter_map(side));
     fn base_q(c: &CaseReport) -> Option<&SideQuality> {
         c.base.as_ref().and_then(|s| s.quality.as_ref())
     }
@@ -109,8 +112,8 @@ pub fn assess(cases: &[CaseReport], policy: &QualityPolicy) -> Assessment {
         c.head.as_ref().and_then(|s| s.quality.as_ref())
     }
     let mut a = Assessment {
-        base_share: share(base_q),
-        head_share: share(head_q),
+        base_share: share_of(base_q),
+        head_share: share_of(head_q),
         ..Assessment::default()
     };
     let mut lines = Vec::new();
@@ -209,15 +212,8 @@ fn metric_reason(m: &MetricSummary, drop_pct: f64) -> String {
 
 /// Turns a failing assessment into a fail of kind `quality-regression`, whatever the cost did.
 pub fn apply(a: &Assessment, decision: &mut Decision) {
-    if a.reasons.is_empty() {
-        return;
-    }
-    decision.reasons.extend(a.reasons.iter().cloned());
-    if !decision.fail_kinds.contains(&FailKind::QualityRegression) {
-        decision.fail_kinds.push(FailKind::QualityRegression);
-    }
-    if matches!(decision.verdict, Verdict::Pass | Verdict::Warn) {
-        decision.verdict = Verdict::Fail;
+    for r in &a.reasons {
+        decision.fail(FailKind::QualityRegression, r.clone());
     }
 }
 

@@ -155,6 +155,28 @@ pub struct Decision {
     pub summary: Summary,
 }
 
+impl Decision {
+    /// A later rule fails the run: its reason and kind are added (the kind once) and a pass or
+    /// warn becomes a fail. What the review layers decide later (accepted, overridden) is theirs.
+    pub fn fail(&mut self, kind: FailKind, reason: String) {
+        self.reasons.push(reason);
+        if !self.fail_kinds.contains(&kind) {
+            self.fail_kinds.push(kind);
+        }
+        if matches!(self.verdict, Verdict::Pass | Verdict::Warn) {
+            self.verdict = Verdict::Fail;
+        }
+    }
+
+    /// A later rule warns: its reason is added and a pass becomes a warn.
+    pub fn warn(&mut self, reason: String) {
+        self.reasons.push(reason);
+        if self.verdict == Verdict::Pass {
+            self.verdict = Verdict::Warn;
+        }
+    }
+}
+
 /// Applies SPEC 5 to the base dataset's cases.
 pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let min = t.min_cost_delta_usd;

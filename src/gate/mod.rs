@@ -401,12 +401,9 @@ fn end_of_life(
         };
         let eol = crate::pricing::audit::past_end_of_life(pricing, model.split(" + "), today);
         for (m, date) in eol {
-            decision.reasons.push(format!(
+            decision.warn(format!(
                 "intent {intent} uses {m}, past its end of life ({date}): Bedrock no longer serves it"
             ));
-            if decision.verdict == verdict::Verdict::Pass {
-                decision.verdict = verdict::Verdict::Warn;
-            }
         }
     }
 }
@@ -481,15 +478,7 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
             p95_usd: verdict::nearest_rank(&costs, 95.0),
             avg_input_tokens: priced.iter().map(|p| p.input_tokens as f64).sum::<f64>() / n,
             bypass_rate: priced.iter().filter(|p| p.bypass).count() as f64 / n,
-            quality: {
-                let (met, of) = cases
-                    .iter()
-                    .filter_map(|c| c.cost.quality.as_ref())
-                    .fold((0u64, 0u64), |(m, o), q| {
-                        (m + u64::from(q.met), o + u64::from(q.of))
-                    });
-                (of > 0).then(|| met as f64 / of as f64)
-            },
+            quality: crate::quality::share(cases.iter().filter_map(|c| c.cost.quality.as_ref())),
         },
         cases,
     })
