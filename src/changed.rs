@@ -78,6 +78,10 @@ impl<'a> Hints<'a> {
     }
 
     fn differs(&self, path: &str) -> bool {
+        // Two git trees say it from their listings; only directory trees are read.
+        if let (Some(b), Some(h)) = (self.base.content_id(path), self.head.content_id(path)) {
+            return b != h;
+        }
         let read = |t: &dyn Tree| t.read(path).ok().flatten();
         read(self.base) != read(self.head)
     }
@@ -114,6 +118,43 @@ fn skipped(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_trees_are_compared_by_blob_id_and_name_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .current_dir(repo)
+                .args(args)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("HOME", repo)
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@e")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@e")
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("app.py"), "TOP_K = 3\n").unwrap();
+        std::fs::write(repo.join("README.md"), "same\n").unwrap();
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", "base"]);
+        std::fs::write(repo.join("app.py"), "TOP_K = 8\n").unwrap();
+        git(&["commit", "-qam", "head"]);
+        let base = crate::tree::GitTree::open(repo, "HEAD~1", "base").unwrap();
+        let head = crate::tree::GitTree::open(repo, "HEAD", "head").unwrap();
+        assert!(base.content_id("app.py").is_some());
+        let app = App::Harness(crate::config::Harness {
+            command: vec!["python3".into()],
+            timeout_s: 1,
+        });
+        let hints = Hints::new(&base, &head, (&app, &app));
+        assert_eq!(hints.files("any", "prompt"), ["app.py"]);
+    }
 
     #[test]
     fn hidden_and_dependency_directories_are_skipped() {

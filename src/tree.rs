@@ -48,6 +48,11 @@ pub trait Tree: Send + Sync {
     fn git_source(&self) -> Option<GitSource<'_>> {
         None
     }
+    /// An id of the file's content that changes when the content does (a git blob id), when the
+    /// tree has one without reading the file; `None`: compare by reading.
+    fn content_id(&self, _path: &str) -> Option<&str> {
+        None
+    }
 
     fn read_string(&self, path: &str) -> Result<Option<String>, TreeError> {
         match self.read(path)? {
@@ -361,6 +366,10 @@ impl GitTree {
 impl Tree for GitTree {
     fn label(&self) -> &str {
         &self.label
+    }
+
+    fn content_id(&self, path: &str) -> Option<&str> {
+        self.blobs.get(path).map(String::as_str)
     }
 
     fn git_source(&self) -> Option<GitSource<'_>> {

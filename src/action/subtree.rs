@@ -62,6 +62,10 @@ impl Tree for SubTree {
     fn root(&self) -> Option<&Path> {
         None
     }
+    fn content_id(&self, path: &str) -> Option<&str> {
+        self.inner.content_id(&format!("{}{path}", self.prefix))
+    }
+
     fn git_source(&self) -> Option<GitSource<'_>> {
         // Only whole-repository sources nest; a subtree of a subtree is not built anywhere.
         let inner = self.inner.git_source()?;
