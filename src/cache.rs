@@ -69,6 +69,8 @@ pub enum Dropped {
     BelowMinimum { model: String, min: u64 },
     /// The request asked for a service tier the table has no price for: priced at standard.
     UnpricedTier { model: String, tier: Tier },
+    /// A case's `tool_calls` scripts a tool its calls do not declare: that step was skipped.
+    ToolNotDeclared { tool: String },
 }
 
 impl Dropped {
@@ -87,6 +89,9 @@ impl Dropped {
             Dropped::UnpricedTier { model, tier } => format!(
                 "{calls} call(s) to {model} asked for the {} service tier, which the price table does not price for it: priced at standard",
                 tier.name()
+            ),
+            Dropped::ToolNotDeclared { tool } => format!(
+                "{calls} call(s) declared tools but not `{tool}`, which their case's `tool_calls` scripts: the stand-in skipped that step"
             ),
         }
     }

@@ -9,7 +9,7 @@ use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
 use super::request::Prompt;
-use crate::dataset::Case;
+use crate::dataset::{Case, ToolCall};
 
 /// How a call was attributed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -28,6 +28,8 @@ pub struct CaseInfo {
     pub output_tokens: Option<u64>,
     /// `expect.context_includes`: looked for in each call's input (SPEC 10).
     pub context: Vec<String>,
+    /// `tool_calls`: the scripted tool use the stand-in answers the case's calls with (SPEC 4).
+    pub tools: Vec<ToolCall>,
 }
 
 /// The dataset's cases, indexed for attribution.
@@ -52,6 +54,7 @@ impl CaseIndex {
                         intent: c.intent.clone(),
                         output_tokens: c.output_tokens,
                         context: c.expected_context().to_vec(),
+                        tools: c.tool_calls.clone(),
                     },
                 )
             })

@@ -17,7 +17,7 @@ use super::error::BedrockError;
 use super::record::{self, CallRecord};
 use super::request::{self, Family, Prompt};
 use super::response::{self, Answer};
-use super::{CASE_HEADER, State, answer, eventstream, lock};
+use super::{CASE_HEADER, State, answer, eventstream, lock, script};
 use crate::cache::{self, Dropped};
 use crate::pricing::Usage;
 use crate::render::DEFAULT_OUTPUT_TOKENS;
@@ -188,8 +188,19 @@ fn handle(
     let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
     let current = lock(&st.current).clone();
     let attributed = st.cases.attribute(&prompt, header_case, current.as_deref());
-    let (output_tokens, capped) =
-        st.output_length(attributed.as_ref().map(|(id, _)| id.as_str()), &prompt);
+    let info = attributed.as_ref().and_then(|(id, _)| st.cases.get(id));
+    let mut skipped = Vec::new();
+    let tool = info.and_then(|i| script::next(&i.tools, &prompt, &mut skipped));
+    dropped.extend(
+        skipped
+            .into_iter()
+            .map(|tool| Dropped::ToolNotDeclared { tool }),
+    );
+    // A tool call is as long as its input, never cut by the request's cap.
+    let (output_tokens, capped) = match &tool {
+        Some(t) => (t.output_tokens(&resolved.price), false),
+        None => st.output_length(attributed.as_ref().map(|(id, _)| id.as_str()), &prompt),
+    };
     let served = claim
         .as_ref()
         .map(|c| lock(&st.cache).serve(c))
@@ -203,7 +214,11 @@ fn handle(
         tier: prompt.tier,
     };
     let answer = Answer {
-        text: answer::text(output_tokens, resolved.price.tokenizer),
+        text: if tool.is_some() {
+            String::new()
+        } else {
+            answer::text(output_tokens, resolved.price.tokenizer)
+        },
         input_tokens: counted.input_tokens,
         output_tokens,
         capped,
@@ -212,6 +227,7 @@ fn handle(
         request_id: request_id.clone(),
         cache_read: served.read,
         cache_write: served.write,
+        tool,
     };
     let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
     let context_hits = case

@@ -12,6 +12,7 @@ mod handler;
 pub mod record;
 pub mod request;
 pub mod response;
+pub mod script;
 pub mod setup;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -74,6 +74,12 @@ pub struct Prompt {
     pub marks: Vec<Mark>,
     /// Converse `serviceTier`, or InvokeModel's `X-Amzn-Bedrock-Service-Tier` header.
     pub tier: Tier,
+    /// Names of the tools the request declares (Converse and Nova `toolConfig`, Anthropic and
+    /// OpenAI `tools`), in order.
+    pub tools: Vec<String>,
+    /// Tool results the request carries back (Converse and Nova `toolResult` blocks, Anthropic
+    /// `tool_result` blocks, OpenAI `tool` messages): how far its case's tool script has come.
+    pub tool_results: usize,
 }
 
 /// Where a cache point sits: after the first `parts` system parts (tool definitions are the first
@@ -412,6 +418,47 @@ fn conversation(messages: &[Msg], alternate: bool) -> Result<(), BedrockError> {
     Ok(())
 }
 
+/// The names of declared tools, whatever the family's shape: Converse and Nova
+/// `{toolSpec: {name}}`, Anthropic `{name}`, OpenAI `{function: {name}}`. Cache points among the
+/// tools are not tools.
+fn tool_names(tools: &Value) -> Vec<String> {
+    tools
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            t["toolSpec"]["name"]
+                .as_str()
+                .or_else(|| t["function"]["name"].as_str())
+                .or_else(|| t["name"].as_str())
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Tool results in `messages`, whatever the family's shape: an OpenAI `tool` message, a Converse
+/// or Nova `toolResult` block, an Anthropic `tool_result` block.
+fn tool_results(messages: &Value) -> usize {
+    messages
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            if m["role"].as_str() == Some("tool") {
+                return 1;
+            }
+            m["content"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|b| {
+                    b.get("toolResult").is_some() || b["type"].as_str() == Some("tool_result")
+                })
+                .count()
+        })
+        .sum()
+}
+
 /// A Converse (or ConverseStream, or CountTokens `converse`) body.
 pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
     let mut marks = Vec::new();
@@ -433,6 +480,8 @@ pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
         chat: true,
         marks,
         tier: service_tier(&v["serviceTier"])?,
+        tools: tool_names(&v["toolConfig"]["tools"]),
+        tool_results: tool_results(&v["messages"]),
     })
 }
 
@@ -499,7 +548,17 @@ fn chat_messages(
         let p = format!("messages[{i}]");
         let role = role(m, &p)?;
         let mut at = Vec::new();
-        let parts = chat_content(&m["content"], &format!("{p}.content"), &mut at)?;
+        let mut parts = chat_content(&m["content"], &format!("{p}.content"), &mut at)?;
+        // An OpenAI assistant turn's tool calls are model output fed back as input: counted as
+        // the stand-in counts the tool use it answers with (name, then arguments).
+        for call in m["tool_calls"].as_array().into_iter().flatten() {
+            let f = &call["function"];
+            parts.push(format!(
+                "{}{}",
+                f["name"].as_str().unwrap_or(""),
+                f["arguments"].as_str().unwrap_or("")
+            ));
+        }
         if role == "system" || role == "developer" {
             system.extend(parts);
         } else {
@@ -603,6 +662,13 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
             p.chat = true;
         }
     }
+    let tools = match family {
+        Family::Nova => &v["toolConfig"]["tools"],
+        Family::Anthropic | Family::OpenAi => &v["tools"],
+        Family::Titan | Family::Llama | Family::Mistral => &Value::Null,
+    };
+    p.tools = tool_names(tools);
+    p.tool_results = tool_results(&v["messages"]);
     Ok(p)
 }
 

@@ -7,9 +7,13 @@ use serde_json::{Value, json};
 use super::answer;
 use super::eventstream::write_event;
 use super::request::{Family, Prompt};
+use super::script::{self, ToolUse};
 
 /// Words per stream delta.
 const DELTA_WORDS: usize = 8;
+
+/// Bytes of a tool call's input JSON per stream delta.
+const DELTA_JSON_BYTES: usize = 24;
 
 /// A synthetic answer and its usage.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,12 +30,16 @@ pub struct Answer {
     /// Prompt-cache tokens as Bedrock's sequential cache served them (part of `input_tokens`).
     pub cache_read: u64,
     pub cache_write: u64,
+    /// The scripted tool call this answer makes instead of text (SPEC 4).
+    pub tool: Option<ToolUse>,
 }
 
 impl Answer {
     /// The stop reason in Converse's vocabulary (also Anthropic's and Nova's).
     pub fn converse_stop(&self) -> &'static str {
-        if self.capped {
+        if self.tool.is_some() {
+            "tool_use"
+        } else if self.capped {
             "max_tokens"
         } else {
             "end_turn"
@@ -41,6 +49,7 @@ impl Answer {
     /// The stop reason in `family`'s vocabulary.
     pub fn stop(&self, family: Family) -> &'static str {
         match (family, self.capped) {
+            _ if self.tool.is_some() && family == Family::OpenAi => "tool_calls",
             (Family::Anthropic | Family::Nova, _) => self.converse_stop(),
             (Family::Titan, false) => "FINISH",
             (Family::Titan, true) => "LENGTH",
@@ -79,12 +88,70 @@ impl Answer {
         json!({"inputTokenCount": self.input_tokens, "outputTokenCount": self.output_tokens,
                "invocationLatency": self.latency_ms, "firstByteLatency": self.latency_ms})
     }
+
+    /// The answer's content blocks in Converse's (and Nova's) shape.
+    fn converse_content(&self) -> Value {
+        match &self.tool {
+            Some(t) => {
+                json!([{"toolUse": {"toolUseId": tool_id(Family::Nova, t), "name": t.name, "input": t.input}}])
+            }
+            None => json!([{"text": self.text}]),
+        }
+    }
+
+    /// Converse-shaped stream events (ConverseStream's, and Nova's chunks) for the content block:
+    /// `(event type, payload)` in order, without the message start and stop.
+    fn converse_block_events(&self) -> Vec<(&'static str, Value)> {
+        let mut out = Vec::new();
+        match &self.tool {
+            Some(t) => {
+                out.push((
+                    "contentBlockStart",
+                    json!({"contentBlockIndex": 0,
+                    "start": {"toolUse": {"toolUseId": tool_id(Family::Nova, t), "name": t.name}}}),
+                ));
+                for piece in script::pieces(&t.input_json(), DELTA_JSON_BYTES) {
+                    out.push((
+                        "contentBlockDelta",
+                        json!({"contentBlockIndex": 0, "delta": {"toolUse": {"input": piece}}}),
+                    ));
+                }
+            }
+            None => {
+                for delta in answer::chunks(&self.text, DELTA_WORDS) {
+                    out.push((
+                        "contentBlockDelta",
+                        json!({"contentBlockIndex": 0, "delta": {"text": delta}}),
+                    ));
+                }
+            }
+        }
+        out.push(("contentBlockStop", json!({"contentBlockIndex": 0})));
+        out
+    }
+}
+
+/// A tool call's id in `family`'s style (Converse and Nova share one), made from its step so that
+/// answers are byte-identical run to run and unique within a conversation.
+fn tool_id(family: Family, t: &ToolUse) -> String {
+    match family {
+        Family::Anthropic => format!("toolu_bdrk_costgate{:04}", t.step),
+        Family::OpenAi | Family::Mistral => format!("call_costgate{:04}", t.step),
+        Family::Nova | Family::Titan | Family::Llama => format!("tooluse_costgate{:04}", t.step),
+    }
+}
+
+/// An OpenAI chat message's `tool_calls`, with the whole arguments or an empty string (a stream's
+/// first chunk).
+fn openai_tool_calls(t: &ToolUse, arguments: &str) -> Value {
+    json!([{"index": 0, "id": tool_id(Family::OpenAi, t), "type": "function",
+            "function": {"name": t.name, "arguments": arguments}}])
 }
 
 /// The Converse response body.
 pub fn converse(a: &Answer) -> Value {
     json!({
-        "output": {"message": {"role": "assistant", "content": [{"text": a.text}]}},
+        "output": {"message": {"role": "assistant", "content": a.converse_content()}},
         "stopReason": a.converse_stop(),
         "usage": a.usage(),
         "metrics": {"latencyMs": a.latency_ms},
@@ -95,18 +162,9 @@ pub fn converse(a: &Answer) -> Value {
 pub fn converse_stream(a: &Answer) -> Vec<u8> {
     let mut out = Vec::with_capacity(a.text.len() * 2 + 512);
     write_event(&mut out, "messageStart", &json!({"role": "assistant"}));
-    for delta in answer::chunks(&a.text, DELTA_WORDS) {
-        write_event(
-            &mut out,
-            "contentBlockDelta",
-            &json!({"contentBlockIndex": 0, "delta": {"text": delta}}),
-        );
+    for (kind, payload) in a.converse_block_events() {
+        write_event(&mut out, kind, &payload);
     }
-    write_event(
-        &mut out,
-        "contentBlockStop",
-        &json!({"contentBlockIndex": 0}),
-    );
     write_event(
         &mut out,
         "messageStop",
@@ -129,13 +187,16 @@ pub fn invoke(family: Family, prompt: &Prompt, a: &Answer) -> Value {
             "type": "message",
             "role": "assistant",
             "model": a.model,
-            "content": [{"type": "text", "text": a.text}],
+            "content": match &a.tool {
+                Some(t) => json!([{"type": "tool_use", "id": tool_id(family, t), "name": t.name, "input": t.input}]),
+                None => json!([{"type": "text", "text": a.text}]),
+            },
             "stop_reason": stop,
             "stop_sequence": null,
             "usage": a.anthropic_usage(a.output_tokens),
         }),
         Family::Nova => json!({
-            "output": {"message": {"role": "assistant", "content": [{"text": a.text}]}},
+            "output": {"message": {"role": "assistant", "content": a.converse_content()}},
             "stopReason": stop,
             "usage": {"inputTokens": a.uncached(), "outputTokens": a.output_tokens, "totalTokens": a.input_tokens + a.output_tokens,
                       "cacheReadInputTokenCount": a.cache_read, "cacheWriteInputTokenCount": a.cache_write},
@@ -162,7 +223,10 @@ pub fn invoke(family: Family, prompt: &Prompt, a: &Answer) -> Value {
             // Fixed, so answers are byte-identical run to run.
             "created": 0,
             "model": a.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": a.text}, "finish_reason": stop}],
+            "choices": [{"index": 0, "message": match &a.tool {
+                Some(t) => json!({"role": "assistant", "content": null, "tool_calls": openai_tool_calls(t, &t.input_json())}),
+                None => json!({"role": "assistant", "content": a.text}),
+            }, "finish_reason": stop}],
             "usage": {"prompt_tokens": a.input_tokens, "completion_tokens": a.output_tokens, "total_tokens": a.input_tokens + a.output_tokens},
         }),
     }
@@ -179,9 +243,20 @@ pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> 
                 "id": format!("msg_bdrk_{}", a.request_id.replace('-', "")), "type": "message", "role": "assistant",
                 "model": a.model, "content": [], "stop_reason": null, "stop_sequence": null,
                 "usage": a.anthropic_usage(1)}}));
-            out.push(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}));
-            for d in &deltas {
-                out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": d}}));
+            match &a.tool {
+                Some(t) => {
+                    out.push(json!({"type": "content_block_start", "index": 0, "content_block":
+                        {"type": "tool_use", "id": tool_id(family, t), "name": t.name, "input": {}}}));
+                    for piece in script::pieces(&t.input_json(), DELTA_JSON_BYTES) {
+                        out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": piece}}));
+                    }
+                }
+                None => {
+                    out.push(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}));
+                    for d in &deltas {
+                        out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": d}}));
+                    }
+                }
             }
             out.push(json!({"type": "content_block_stop", "index": 0}));
             out.push(json!({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": null}, "usage": {"output_tokens": a.output_tokens}}));
@@ -189,12 +264,11 @@ pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> 
         }
         Family::Nova => {
             out.push(json!({"messageStart": {"role": "assistant"}}));
-            for d in &deltas {
-                out.push(
-                    json!({"contentBlockDelta": {"delta": {"text": d}, "contentBlockIndex": 0}}),
-                );
+            for (kind, payload) in a.converse_block_events() {
+                out.push(Value::Object(
+                    [(kind.to_string(), payload)].into_iter().collect(),
+                ));
             }
-            out.push(json!({"contentBlockStop": {"contentBlockIndex": 0}}));
             out.push(json!({"messageStop": {"stopReason": stop}}));
             out.push(json!({"metadata": {"usage": {"inputTokens": a.uncached(), "outputTokens": a.output_tokens,
                 "cacheReadInputTokenCount": a.cache_read, "cacheWriteInputTokenCount": a.cache_write}, "metrics": {}, "trace": {}}}));
@@ -227,14 +301,25 @@ pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> 
         }
         Family::Mistral | Family::OpenAi => {
             let id = format!("chatcmpl-{}", a.request_id);
+            let chunk = |delta: Value| {
+                json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": a.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": null}]})
+            };
+            if let Some(t) = &a.tool {
+                out.push(chunk(json!({"role": "assistant", "content": null, "tool_calls": openai_tool_calls(t, "")})));
+                for piece in script::pieces(&t.input_json(), DELTA_JSON_BYTES) {
+                    out.push(chunk(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+                    ));
+                }
+            }
             for (i, d) in deltas.iter().enumerate() {
                 let delta = if i == 0 {
                     json!({"role": "assistant", "content": d})
                 } else {
                     json!({"content": d})
                 };
-                out.push(json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": a.model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": null}]}));
+                out.push(chunk(delta));
             }
             out.push(json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": a.model,
                 "choices": [{"index": 0, "delta": {}, "finish_reason": stop}],

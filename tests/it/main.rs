@@ -23,6 +23,7 @@ mod harness_node;
 mod hostile;
 mod jira_client;
 mod justification;
+mod mock_agent;
 mod mock_boto3;
 mod mock_cli;
 mod mock_connections;
