@@ -79,11 +79,17 @@ fn what_changed(c: &CaseReport) -> String {
     if c.model_changed {
         return "model".into();
     }
+    // An extra model call (another turn of an agent loop, a second step) is why its segments
+    // grew, not the other way round.
+    if let (Some(b), Some(h)) = (&c.base, &c.head) {
+        if h.calls > b.calls {
+            return "calls".into();
+        }
+    }
     if let Some(g) = &c.grew {
         return g.clone();
     }
     match (&c.base, &c.head) {
-        (Some(b), Some(h)) if h.calls > b.calls => "calls".into(),
         (Some(b), Some(h)) if h.output_tokens > b.output_tokens => "output".into(),
         _ => "price".into(),
     }

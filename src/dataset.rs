@@ -56,8 +56,8 @@ pub struct Case {
     /// Quality expectations, checked on both sides (SPEC 10). Boxed: most cases have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Box<Expect>>,
-    /// The stand-in's scripted tool use for this case (SPEC 4). Parsed and validated only: the
-    /// stand-in does not act on it yet (docs/configuration.md), and render mode ignores it.
+    /// The stand-in's scripted tool use for this case in harness mode (SPEC 4, `mock::script`);
+    /// render mode ignores it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
 }

@@ -125,3 +125,46 @@ fn boto3_example_terminal_report_snapshot() {
     s.set_prepend_module_to_snapshot(false);
     s.bind(|| insta::assert_snapshot!("harness_example_text", out));
 }
+
+/// The agent-loop example (`examples/harness/agent/`): a Converse tool loop whose head adds a
+/// second tool (`check_stock`), so every case takes one more turn. The stand-in plays each case's
+/// `tool_calls`; at the base the undeclared `check_stock` step is skipped and noted.
+#[test]
+fn agent_loop_example_fails_the_gate_on_the_extra_tool_round() {
+    require_python(&["boto3"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    copy_dir(&repo_root().join("examples/harness/agent/base"), &base);
+    copy_dir(&repo_root().join("examples/harness/agent/head"), &head);
+    let (code, r, err) = check(&base, &head);
+    assert_eq!((code, r["verdict"].as_str()), (1, Some("fail")), "{err}");
+    let cases = r["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 6);
+    for c in cases {
+        assert_eq!(c["status"], "regressed", "{}", c["id"]);
+        // search, then text at the base; search, stock, then text at the head.
+        assert_eq!(
+            (c["base"]["calls"].as_u64(), c["head"]["calls"].as_u64()),
+            (Some(2), Some(3))
+        );
+    }
+    let why = r["causes"].as_array().unwrap();
+    assert!(
+        why[0]["line"]
+            .as_str()
+            .unwrap()
+            .contains("+1 model call(s) per case"),
+        "{why:?}"
+    );
+    assert!(
+        r["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("12 call(s) declared tools but not `check_stock`")),
+        "{}",
+        r["notes"]
+    );
+    // Unchanged, the loop costs the same on both sides.
+    let (code, r, err) = check(&base, &base);
+    assert_eq!((code, r["verdict"].as_str()), (0, Some("pass")), "{err}");
+}
