@@ -71,6 +71,8 @@ pub enum Dropped {
     UnpricedTier { model: String, tier: Tier },
     /// A case's `tool_calls` scripts a tool its calls do not declare: that step was skipped.
     ToolNotDeclared { tool: String },
+    /// The request carried images or binary documents, whose tokens are estimated.
+    MediaEstimated { model: String },
 }
 
 impl Dropped {
@@ -92,6 +94,9 @@ impl Dropped {
             ),
             Dropped::ToolNotDeclared { tool } => format!(
                 "{calls} call(s) declared tools but not `{tool}`, which their case's `tool_calls` scripts: the stand-in skipped that step"
+            ),
+            Dropped::MediaEstimated { model } => format!(
+                "{calls} call(s) to {model} sent images or documents: their input tokens are estimated from the provider's published rule, not counted (docs/harness.md, \"Images and documents\")"
             ),
         }
     }

@@ -152,6 +152,7 @@ mod tests {
             messages: vec![Msg {
                 role: "user".into(),
                 parts: vec![text.into()],
+                media: Vec::new(),
             }],
             case_tag: tag.map(String::from),
             ..Prompt::default()

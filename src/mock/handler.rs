@@ -14,6 +14,7 @@ use base64::Engine;
 use std::sync::Arc;
 
 use super::error::BedrockError;
+use super::media::MediaRule;
 use super::record::{self, CallRecord};
 use super::request::{self, Family, Prompt};
 use super::response::{self, Answer};
@@ -104,7 +105,7 @@ fn handle(
         })
     };
     let json = request::json(body)?;
-    let (prompt, fam) = match op {
+    let (mut prompt, fam) = match op {
         Operation::Converse | Operation::ConverseStream => (request::converse(&json)?, None),
         Operation::Invoke | Operation::InvokeStream => {
             let f = family()?;
@@ -137,8 +138,14 @@ fn handle(
             (p, None)
         }
     };
+    prompt.media_rule = MediaRule::for_model(&resolved.base_id);
     let counted = prompt.count(&resolved.price);
     let mut dropped = Vec::new();
+    if prompt.has_media() {
+        dropped.push(Dropped::MediaEstimated {
+            model: resolved.base_id.clone(),
+        });
+    }
     let (points, ttl) = prompt.cache_points(&resolved.price);
     let claim = cache::eligible(
         &resolved.base_id,

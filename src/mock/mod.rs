@@ -9,6 +9,7 @@ mod control;
 pub mod error;
 pub mod eventstream;
 mod handler;
+pub mod media;
 pub mod record;
 pub mod request;
 pub mod response;

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::error::BedrockError;
+use super::media::{self, Media, MediaRule};
 use crate::cache::{Digester, Point};
 use crate::pricing::{ModelPrice, Tier, Ttl};
 use crate::render::Segments;
@@ -56,6 +57,59 @@ impl Family {
 pub struct Msg {
     pub role: String,
     pub parts: Vec<String>,
+    /// Images and binary documents: `(index, media)` where `parts[index]` is a placeholder naming
+    /// the content (so cache prefixes and context checks see it) that is not counted as text.
+    pub media: Vec<(usize, Media)>,
+}
+
+impl Msg {
+    /// Text tokens and estimated media tokens of the first `take` parts.
+    /// `media` is sorted by index: blocks are read in order.
+    fn tokens(&self, enc: tokenize::Encoding, rule: MediaRule, take: usize) -> (u64, u64) {
+        let mut media = self.media.iter().peekable();
+        let (mut text, mut estimated) = (0, 0);
+        for (i, part) in self.parts.iter().enumerate().take(take) {
+            match media.peek() {
+                Some((at, m)) if *at == i => {
+                    estimated += rule.tokens(m);
+                    media.next();
+                }
+                _ => text += enc.count(part),
+            }
+        }
+        (text, estimated)
+    }
+}
+
+/// Where decoded media go while a message's blocks are read.
+#[derive(Default)]
+struct Blocks {
+    parts: Vec<String>,
+    media: Vec<(usize, Media)>,
+}
+
+impl Blocks {
+    fn text(&mut self, t: impl Into<String>) {
+        self.parts.push(t.into());
+    }
+
+    /// A placeholder part for `media`, named by a digest of its bytes so two different images
+    /// never share a cache prefix.
+    fn media(&mut self, kind: &str, bytes: &[u8], m: Media) {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(bytes);
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        self.media.push((self.parts.len(), m));
+        self.parts.push(format!("\u{1}{kind}:{hex}"));
+    }
+
+    /// A document's text is counted as text; a binary document is estimated.
+    fn document(&mut self, format: &str, bytes: &[u8]) {
+        match media::document(format, bytes) {
+            Ok(text) => self.text(text),
+            Err(m) => self.media("document", bytes, m),
+        }
+    }
 }
 
 /// A request reduced to what pricing and attribution need.
@@ -80,6 +134,8 @@ pub struct Prompt {
     /// Tool results the request carries back (Converse and Nova `toolResult` blocks, Anthropic
     /// `tool_result` blocks, OpenAI `tool` messages): how far its case's tool script has come.
     pub tool_results: usize,
+    /// Whose rule estimates the request's images and documents (set from the model).
+    pub media_rule: MediaRule,
 }
 
 /// Where a cache point sits: after the first `parts` system parts (tool definitions are the first
@@ -114,28 +170,47 @@ pub struct Counted {
 }
 
 impl Prompt {
+    /// Whether any message carries an image or a binary document (its tokens are estimated).
+    pub fn has_media(&self) -> bool {
+        self.messages.iter().any(|m| !m.media.is_empty())
+    }
+
     /// Counts input tokens with the formula of SPEC section 3: system, history (every message but
     /// the last) and prompt (the last message), plus per-message and per-request overheads, then
-    /// `token_scale` once.
+    /// `token_scale` once; media estimates are in the model's own tokens and added after it.
     pub fn count(&self, price: &ModelPrice) -> Counted {
         let enc = price.tokenizer;
-        let sum = |parts: &[String]| parts.iter().map(|p| enc.count(p)).sum::<u64>();
         let mut segments = Segments {
-            system: sum(&self.system),
+            system: self.system.iter().map(|p| enc.count(p)).sum(),
             ..Segments::default()
         };
+        // Media estimates are in the model's own tokens already: `token_scale` calibrates text.
+        let mut estimated = 0;
+        let mut tokens = |m: &Msg| {
+            let (text, media) = m.tokens(enc, self.media_rule, usize::MAX);
+            estimated += media;
+            (text, media)
+        };
         let mut messages = u64::from(!self.system.is_empty()) + self.messages.len() as u64;
+        let (mut history_text, mut prompt_text) = (0, 0);
         if let Some((last, history)) = self.messages.split_last() {
-            segments.prompt = sum(&last.parts);
-            segments.history = history.iter().map(|m| sum(&m.parts)).sum();
+            for m in history {
+                let (text, media) = tokens(m);
+                history_text += text;
+                segments.history += text + media;
+            }
+            let (text, media) = tokens(last);
+            prompt_text = text;
+            segments.prompt = text + media;
         } else {
             messages = messages.max(1);
         }
         segments.overhead =
             price.message_overhead_tokens * messages + price.request_overhead_tokens;
+        let text = segments.system + history_text + prompt_text + segments.overhead;
         Counted {
             segments,
-            input_tokens: tokenize::scale(segments.total(), price.token_scale),
+            input_tokens: tokenize::scale(text, price.token_scale) + estimated,
         }
     }
 
@@ -149,6 +224,7 @@ impl Prompt {
         for mark in &self.marks {
             let mut d = Digester::default();
             let mut raw = 0u64;
+            let mut estimated = 0u64;
             let mut messages = 0u64;
             let (system_parts, covered) = match *mark {
                 Mark::System { parts, .. } => (parts.min(self.system.len()), None),
@@ -162,15 +238,17 @@ impl Prompt {
             if let Some((index, parts)) = covered {
                 for (i, m) in self.messages.iter().enumerate().take(index + 1) {
                     let take = if i == index { parts } else { m.parts.len() };
+                    let (text, media) = m.tokens(enc, self.media_rule, take);
+                    raw += text;
+                    estimated += media;
                     for part in m.parts.iter().take(take) {
-                        raw += enc.count(part);
                         d.part(&m.role, part);
                     }
                     messages += 1;
                 }
             }
             points.push(Point {
-                tokens: tokenize::scale(raw + overhead * messages, price.token_scale),
+                tokens: tokenize::scale(raw + overhead * messages, price.token_scale) + estimated,
                 digest: d.digest(),
             });
         }
@@ -252,27 +330,49 @@ fn role(m: &Value, path: &str) -> Result<String, BedrockError> {
     Ok(string(&m["role"], &format!("{path}.role"))?.to_string())
 }
 
-/// Text of one Converse/Nova content block: text, tool use (name and input), tool results; images,
-/// documents and cache points carry no countable text here.
-fn converse_block(b: &Value, out: &mut Vec<String>) {
+/// One Converse/Nova content block: text, tool use (name and input), tool results, reasoning;
+/// images and binary documents as estimated media (their bytes are base64 in JSON bodies); cache
+/// points carry nothing to count.
+fn converse_block(b: &Value, out: &mut Blocks) {
     if let Some(t) = b["text"].as_str() {
-        out.push(t.to_string());
+        out.text(t);
     } else if let Some(tu) = b.get("toolUse") {
-        out.push(format!(
+        out.text(format!(
             "{}{}",
             tu["name"].as_str().unwrap_or(""),
             tu["input"]
         ));
     } else if let Some(tr) = b.get("toolResult") {
         for c in tr["content"].as_array().into_iter().flatten() {
-            match (c["text"].as_str(), c.get("json")) {
-                (Some(t), _) => out.push(t.to_string()),
-                (None, Some(j)) => out.push(j.to_string()),
-                _ => {}
+            match c.get("json") {
+                Some(j) if c["text"].is_null() => out.text(j.to_string()),
+                _ => converse_block(c, out),
             }
         }
     } else if let Some(r) = b["reasoningContent"]["reasoningText"]["text"].as_str() {
-        out.push(r.to_string());
+        out.text(r);
+    } else if let Some(img) = b.get("image") {
+        let bytes = img["source"]["bytes"].as_str().and_then(media::decode);
+        let m = media::image(bytes.as_deref());
+        out.media(
+            "image",
+            bytes.as_deref().unwrap_or(img.to_string().as_bytes()),
+            m,
+        );
+    } else if let Some(doc) = b.get("document") {
+        let source = &doc["source"];
+        if let Some(t) = source["text"].as_str() {
+            out.text(t);
+        } else if let Some(bytes) = source["bytes"].as_str().and_then(media::decode) {
+            out.document(doc["format"].as_str().unwrap_or(""), &bytes);
+        } else {
+            // An S3 location: nothing to measure.
+            out.media(
+                "document",
+                doc.to_string().as_bytes(),
+                media::unmeasured_document(),
+            );
+        }
     }
 }
 
@@ -308,7 +408,7 @@ fn converse_messages(
     let mut out = Vec::new();
     for (i, m) in array(v, path)?.iter().enumerate() {
         let p = format!("{path}[{i}]");
-        let mut parts = Vec::new();
+        let mut blocks = Blocks::default();
         for (j, b) in array(&m["content"], &format!("{p}.content"))?
             .iter()
             .enumerate()
@@ -316,15 +416,16 @@ fn converse_messages(
             if let Some(ttl) = cache_point(b, &format!("{p}.content[{j}]"))? {
                 marks.push(Mark::Message {
                     index: i,
-                    parts: parts.len(),
+                    parts: blocks.parts.len(),
                     ttl,
                 });
             }
-            converse_block(b, &mut parts);
+            converse_block(b, &mut blocks);
         }
         out.push(Msg {
             role: role(m, &p)?,
-            parts,
+            parts: blocks.parts,
+            media: blocks.media,
         });
     }
     Ok(out)
@@ -337,10 +438,10 @@ fn converse_system(
     tools: Option<&Value>,
     marks: &mut Vec<Mark>,
 ) -> Result<Vec<String>, BedrockError> {
-    let mut out = Vec::new();
+    let mut out = Blocks::default();
     if let Some(tools) = tools.filter(|t| !t.is_null()) {
         // Tool definitions are sent to the model as part of its instructions.
-        out.push(tools.to_string());
+        out.text(tools.to_string());
         for (i, t) in tools["tools"].as_array().into_iter().flatten().enumerate() {
             if let Some(ttl) = cache_point(t, &format!("toolConfig.tools[{i}]"))? {
                 marks.push(Mark::System { parts: 1, ttl });
@@ -350,13 +451,14 @@ fn converse_system(
     for (i, b) in system.as_array().into_iter().flatten().enumerate() {
         if let Some(ttl) = cache_point(b, &format!("system[{i}]"))? {
             marks.push(Mark::System {
-                parts: out.len(),
+                parts: out.parts.len(),
                 ttl,
             });
         }
         converse_block(b, &mut out);
     }
-    Ok(out)
+    // System blocks are text, guard content and cache points: never media.
+    Ok(out.parts)
 }
 
 fn service_tier(v: &Value) -> Result<Tier, BedrockError> {
@@ -482,6 +584,7 @@ pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
         tier: service_tier(&v["serviceTier"])?,
         tools: tool_names(&v["toolConfig"]["tools"]),
         tool_results: tool_results(&v["messages"]),
+        media_rule: MediaRule::default(),
     })
 }
 
@@ -500,42 +603,85 @@ fn cache_control(b: &Value, path: &str) -> Result<Option<Ttl>, BedrockError> {
     }
 }
 
-/// Anthropic / OpenAI content: a string, or an array of `{type: text, text}` (and tool) blocks.
+/// Anthropic / OpenAI content: a string, or an array of text, tool, image and document blocks.
 /// `marks` receives, per `cache_control` block, the number of parts up to and including it.
 fn chat_content(
     v: &Value,
     path: &str,
+    out: &mut Blocks,
     marks: &mut Vec<(usize, Ttl)>,
-) -> Result<Vec<String>, BedrockError> {
+) -> Result<(), BedrockError> {
     match v {
-        Value::String(s) => Ok(vec![s.clone()]),
+        Value::String(s) => out.text(s.clone()),
         Value::Array(blocks) => {
-            let mut out = Vec::new();
             for (i, b) in blocks.iter().enumerate() {
                 let marked = cache_control(b, &format!("{path}[{i}]"))?;
-                match b["type"].as_str() {
-                    Some("text") => out.push(b["text"].as_str().unwrap_or("").to_string()),
-                    Some("tool_use") => out.push(format!(
-                        "{}{}",
-                        b["name"].as_str().unwrap_or(""),
-                        b["input"]
-                    )),
-                    Some("tool_result") => {
-                        out.extend(chat_content(&b["content"], path, &mut Vec::new())?)
-                    }
-                    _ => {}
-                }
+                chat_block(b, path, out)?;
                 if let Some(ttl) = marked {
-                    marks.push((out.len(), ttl));
+                    marks.push((out.parts.len(), ttl));
                 }
             }
-            Ok(out)
         }
-        Value::Null => Ok(Vec::new()),
-        _ => Err(invalid(format!(
-            "Malformed input request: `{path}` must be a string or an array of content blocks."
-        ))),
+        Value::Null => {}
+        _ => {
+            return Err(invalid(format!(
+                "Malformed input request: `{path}` must be a string or an array of content blocks."
+            )));
+        }
     }
+    Ok(())
+}
+
+/// One Anthropic or OpenAI content block. Images and binary documents arrive base64-encoded
+/// (Anthropic `source.data`, an OpenAI `data:` URL) and are estimated; text documents are text.
+fn chat_block(b: &Value, path: &str, out: &mut Blocks) -> Result<(), BedrockError> {
+    match b["type"].as_str() {
+        Some("text") => out.text(b["text"].as_str().unwrap_or("")),
+        Some("tool_use") => out.text(format!(
+            "{}{}",
+            b["name"].as_str().unwrap_or(""),
+            b["input"]
+        )),
+        Some("tool_result") => chat_content(&b["content"], path, out, &mut Vec::new())?,
+        Some("image") => {
+            let bytes = b["source"]["data"].as_str().and_then(media::decode);
+            let m = media::image(bytes.as_deref());
+            out.media(
+                "image",
+                bytes.as_deref().unwrap_or(b.to_string().as_bytes()),
+                m,
+            );
+        }
+        Some("image_url") => {
+            let url = b["image_url"]["url"].as_str().unwrap_or("");
+            let bytes = url
+                .split_once(";base64,")
+                .and_then(|(_, data)| media::decode(data));
+            let m = media::image(bytes.as_deref());
+            out.media("image", bytes.as_deref().unwrap_or(url.as_bytes()), m);
+        }
+        Some("document") => {
+            let source = &b["source"];
+            let data = source["data"].as_str().unwrap_or("");
+            match source["type"].as_str() {
+                Some("text") => out.text(data),
+                Some("base64") => match media::decode(data) {
+                    Some(bytes) => {
+                        out.document(source["media_type"].as_str().unwrap_or(""), &bytes)
+                    }
+                    None => out.media("document", data.as_bytes(), media::unmeasured_document()),
+                },
+                Some("content") => chat_content(&source["content"], path, out, &mut Vec::new())?,
+                _ => out.media(
+                    "document",
+                    source.to_string().as_bytes(),
+                    media::unmeasured_document(),
+                ),
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn chat_messages(
@@ -548,7 +694,9 @@ fn chat_messages(
         let p = format!("messages[{i}]");
         let role = role(m, &p)?;
         let mut at = Vec::new();
-        let mut parts = chat_content(&m["content"], &format!("{p}.content"), &mut at)?;
+        let mut blocks = Blocks::default();
+        chat_content(&m["content"], &format!("{p}.content"), &mut blocks, &mut at)?;
+        let Blocks { mut parts, media } = blocks;
         // An OpenAI assistant turn's tool calls are model output fed back as input: counted as
         // the stand-in counts the tool use it answers with (name, then arguments).
         for call in m["tool_calls"].as_array().into_iter().flatten() {
@@ -560,6 +708,7 @@ fn chat_messages(
             ));
         }
         if role == "system" || role == "developer" {
+            // OpenAI system messages carry text only.
             system.extend(parts);
         } else {
             let index = out.len();
@@ -567,7 +716,7 @@ fn chat_messages(
                 at.into_iter()
                     .map(|(parts, ttl)| Mark::Message { index, parts, ttl }),
             );
-            out.push(Msg { role, parts });
+            out.push(Msg { role, parts, media });
         }
     }
     Ok(out)
@@ -592,6 +741,7 @@ fn single(prompt: &str) -> Vec<Msg> {
     vec![Msg {
         role: "user".into(),
         parts: vec![prompt.to_string()],
+        media: Vec::new(),
     }]
 }
 
@@ -610,8 +760,10 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
             chat_tools(&v["tools"], &mut p)?;
             let before = p.system.len();
             let mut at = Vec::new();
-            p.system
-                .extend(chat_content(&v["system"], "system", &mut at)?);
+            // Anthropic system blocks are text: no media to estimate.
+            let mut blocks = Blocks::default();
+            chat_content(&v["system"], "system", &mut blocks, &mut at)?;
+            p.system.extend(blocks.parts);
             p.marks
                 .extend(at.into_iter().map(|(parts, ttl)| Mark::System {
                     parts: before + parts,

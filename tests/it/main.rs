@@ -28,6 +28,7 @@ mod mock_boto3;
 mod mock_cli;
 mod mock_connections;
 mod mock_http;
+mod mock_media;
 mod mock_sdk;
 mod mock_support;
 mod mock_tools;
