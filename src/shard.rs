@@ -142,6 +142,17 @@ pub struct ShardInfo {
     /// The base's quality and traffic policy, applied by `merge` to all cases.
     #[serde(default)]
     pub rules: crate::rules::Rules,
+    /// The head's routes to models past end of life that this slice used: `merge` warns about
+    /// their union, since it re-decides the verdict from the cases.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub end_of_life: crate::pricing::audit::EndOfLifeRoutes,
+}
+
+/// What a shard carries to `merge` besides its cases: the policy `merge` applies to all of them.
+pub struct PolicyInputs {
+    pub cumulative: CumulativeInputs,
+    pub rules: crate::rules::Rules,
+    pub end_of_life: crate::pricing::audit::EndOfLifeRoutes,
 }
 
 /// `report.json` of one shard: the slice's report plus `shard`.
@@ -157,8 +168,7 @@ impl PartialReport {
         shard: Shard,
         full: &Dataset,
         slice: &Dataset,
-        cumulative: CumulativeInputs,
-        rules: crate::rules::Rules,
+        policy: PolicyInputs,
         report: Report,
     ) -> Self {
         let weights = slice
@@ -177,8 +187,9 @@ impl PartialReport {
                 count: shard.count,
                 dataset_cases: full.len(),
                 weights,
-                cumulative,
-                rules,
+                cumulative: policy.cumulative,
+                rules: policy.rules,
+                end_of_life: policy.end_of_life,
             },
             report,
         }
@@ -321,6 +332,19 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
             .apply(&mut decision, &first.report.thresholds, today)?;
     all_notes.extend(notes);
     let mut notes = all_notes;
+    // As `check` does, after the cumulative rule: routes to models past end of life warn.
+    let mut end_of_life = crate::pricing::audit::EndOfLifeRoutes::new();
+    for (_, p) in by_index.values() {
+        for (intent, models) in &p.shard.end_of_life {
+            end_of_life
+                .entry(intent.clone())
+                .or_default()
+                .extend(models.iter().map(|(m, d)| (m.clone(), *d)));
+        }
+    }
+    for reason in crate::pricing::audit::end_of_life_reasons(&end_of_life) {
+        decision.warn(reason);
+    }
     // The files behind each cause, as the shards that saw them named them.
     let mut files: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for (_, p) in by_index.values() {

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::harness;
 use crate::inputs::BaseInputs;
 pub use crate::inputs::{App, Inputs, Options, Side};
+use crate::pricing::audit::EndOfLifeRoutes;
 use crate::progress::{self, Progress};
 use crate::render::{Priced, Renderer};
 use crate::report::{Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION};
@@ -156,7 +157,7 @@ pub fn check_with(base: &Side, head: &Side, opts: &Options, ro: RunOptions) -> R
 
 /// The check on inputs already loaded (the Action loads once and shares them with its layers).
 pub fn check_inputs(inputs: &Inputs, ro: &RunOptions) -> Result<Report> {
-    check_sliced(inputs, ro).map(|(report, _)| report)
+    check_sliced(inputs, ro).map(|(report, ..)| report)
 }
 
 /// `costgate check --shard I/N`: the partial report of one slice, for `costgate merge`.
@@ -165,7 +166,7 @@ pub fn check_partial(inputs: &Inputs, ro: RunOptions, shard: Shard) -> Result<Pa
         shard: Some(shard),
         ..ro
     };
-    let (report, slice) = check_sliced(inputs, &ro)?;
+    let (report, slice, end_of_life) = check_sliced(inputs, &ro)?;
     let (base, full) = (&inputs.base_side, &inputs.base.dataset);
     let cumulative = crate::shard::CumulativeInputs::read(
         base.tree.as_ref(),
@@ -176,12 +177,24 @@ pub fn check_partial(inputs: &Inputs, ro: RunOptions, shard: Shard) -> Result<Pa
     .map_err(base.cfg_err())?;
     let rules = crate::rules::Rules::of(&inputs.base.config);
     Ok(PartialReport::new(
-        shard, full, &slice, cumulative, rules, report,
+        shard,
+        full,
+        &slice,
+        crate::shard::PolicyInputs {
+            cumulative,
+            rules,
+            end_of_life,
+        },
+        report,
     ))
 }
 
-/// The check, on `ro.shard`'s slice of the base dataset when set; also returns the slice.
-fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<'a, Dataset>)> {
+/// The check, on `ro.shard`'s slice of the base dataset when set; also returns the slice and the
+/// head's routes to models past end of life (a shard's share of them, for `merge`).
+fn check_sliced<'a>(
+    inputs: &'a Inputs,
+    ro: &RunOptions,
+) -> Result<(Report, Cow<'a, Dataset>, EndOfLifeRoutes)> {
     // Policy (thresholds, dataset, prices) comes from the base only; application inputs (routes,
     // templates) from each side.
     let (base, head) = (&inputs.base_side, &inputs.head_side);
@@ -266,7 +279,10 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
     };
 
     let head_observed = observed_routes(head_routes, &dataset, &head_priced);
-    end_of_life(pricing, &head_observed, ro.clock.today(), &mut decision);
+    let end_of_life = end_of_life(pricing, &head_observed, ro.clock.today());
+    for reason in crate::pricing::audit::end_of_life_reasons(&end_of_life) {
+        decision.warn(reason);
+    }
 
     // `None`: the head's case is the base's.
     let head_by_id: BTreeMap<&str, Option<&LocatedCase>> = head_dataset
@@ -384,7 +400,7 @@ fn check_sliced<'a>(inputs: &'a Inputs, ro: &RunOptions) -> Result<(Report, Cow<
         cases,
         review: Default::default(),
     };
-    Ok((report, dataset))
+    Ok((report, dataset, end_of_life))
 }
 
 /// SPEC 9: a head that routes to a model past its end of life gets a warn-level reason (Bedrock
@@ -393,19 +409,17 @@ fn end_of_life(
     pricing: &crate::pricing::PricingTable,
     head: &Routes,
     today: chrono::NaiveDate,
-    decision: &mut verdict::Decision,
-) {
-    for (intent, route) in &head.by_intent {
-        let Route::Model { model, .. } = route else {
-            continue;
-        };
-        let eol = crate::pricing::audit::past_end_of_life(pricing, model.split(" + "), today);
-        for (m, date) in eol {
-            decision.warn(format!(
-                "intent {intent} uses {m}, past its end of life ({date}): Bedrock no longer serves it"
-            ));
-        }
-    }
+) -> EndOfLifeRoutes {
+    head.by_intent
+        .iter()
+        .filter_map(|(intent, route)| {
+            let Route::Model { model, .. } = route else {
+                return None;
+            };
+            let eol = crate::pricing::audit::past_end_of_life(pricing, model.split(" + "), today);
+            (!eol.is_empty()).then(|| (intent.clone(), eol))
+        })
+        .collect()
 }
 
 /// The error for a side that made no model call ([`crate::report::side_without_calls`]).

@@ -115,6 +115,24 @@ pub fn check(
 }
 
 /// Models used past their end of life, with the end-of-life date (for the gate's note).
+/// Models past end of life that a head routes to, by intent: what `check` warns about and a shard
+/// hands to `merge` (each shard sees only the routes its slice uses).
+pub type EndOfLifeRoutes = BTreeMap<String, BTreeMap<String, NaiveDate>>;
+
+/// The warn-level reasons for [`EndOfLifeRoutes`], in intent then model order.
+pub fn end_of_life_reasons(routes: &EndOfLifeRoutes) -> Vec<String> {
+    routes
+        .iter()
+        .flat_map(|(intent, models)| {
+            models.iter().map(move |(m, date)| {
+                format!(
+                    "intent {intent} uses {m}, past its end of life ({date}): Bedrock no longer serves it"
+                )
+            })
+        })
+        .collect()
+}
+
 pub fn past_end_of_life<'a>(
     table: &PricingTable,
     models: impl IntoIterator<Item = &'a str>,
