@@ -21,13 +21,10 @@ import jinja2  # noqa: E402
 import tiktoken  # noqa: E402
 import yaml  # noqa: E402
 
-PRICES = {  # USD per million tokens (input, output)
-    "anthropic.claude-3-haiku-20240307-v1:0": (0.25, 1.25),
-    "anthropic.claude-3-5-haiku-20241022-v1:0": (0.80, 4.00),
-    "anthropic.claude-sonnet-4-20250514-v1:0": (3.0, 15.0),
-    "amazon.nova-micro-v1:0": (0.035, 0.14),
-    "amazon.nova-lite-v1:0": (0.06, 0.24),
-}
+BUILTIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "pricing", "builtin.yaml")
+with open(BUILTIN, encoding="utf-8") as _fh:
+    # USD per million tokens (input, output): the built-in table's in-Region price, as render mode uses.
+    PRICES = {k: (v["input_per_mtok"], v["output_per_mtok"]) for k, v in yaml.safe_load(_fh)["models"].items()}
 ENC = tiktoken.get_encoding("cl100k_base")
 
 

@@ -332,7 +332,7 @@ esc = gen_intent("escalation", 24, (ESC_EN, ESC_JA), out_tokens=[400, 450])
 for c in rec + pq:
     c["expect"] = {"context_includes": [d["title"] for d in c["context"]["docs"]]}
 for c in esc:
-    c["expect"] = {"model": "anthropic.claude-sonnet-4-20250514-v1:0"}
+    c["expect"] = {"model": "anthropic.claude-sonnet-4-5-20250929-v1:0"}
 for c in support:
     if c["intent"] == "order_status":
         c["expect"] = {"bypass": True}

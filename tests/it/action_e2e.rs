@@ -470,7 +470,7 @@ async fn a_comment_template_on_the_base_branch_replaces_the_builtin_one() {
         lines[0].starts_with("<!-- costgate:sticky "),
         "the marker is always ours: {body}"
     );
-    assert_eq!(lines[1], "Cost check: fail (+8.4%) GD-276");
+    assert_eq!(lines[1], "Cost check: fail (+8.9%) GD-276");
 }
 
 /// A `labeled` event for the override label, applied (per the PR timeline) by `lead`, a repository

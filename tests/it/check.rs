@@ -14,11 +14,11 @@ use crate::support::{
 const CONFIG: &str = "version: 1\ngolden: golden/\nroutes: app/routes.yaml\n";
 const ROUTES: &str = "\
 chat:
-  model: anthropic.claude-3-haiku-20240307-v1:0
+  model: amazon.nova-lite-v1:0
   system: prompts/system.j2
   output_tokens: 10
 faq:
-  model: anthropic.claude-3-5-haiku-20241022-v1:0
+  model: anthropic.claude-haiku-4-5-20251001-v1:0
   prompt: prompts/faq.j2
   output_tokens: 5
 order_status:
@@ -132,8 +132,8 @@ fn small_growth_warns_with_exit_0() {
 #[test]
 fn route_change_to_a_pricier_model_fails_and_is_listed() {
     let routes = ROUTES.replace(
-        "anthropic.claude-3-5-haiku-20241022-v1:0",
-        "anthropic.claude-sonnet-4-20250514-v1:0",
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
     );
     let (_d, base, head) = pair(&[("app/routes.yaml", &routes)]);
     let (code, v) = json(&base, &head);
@@ -141,7 +141,7 @@ fn route_change_to_a_pricier_model_fails_and_is_listed() {
     assert_eq!(v["routing_changes"][0]["intent"], "faq");
     assert_eq!(
         v["routing_changes"][0]["head"],
-        "anthropic.claude-sonnet-4-20250514-v1:0"
+        "anthropic.claude-sonnet-4-5-20250929-v1:0"
     );
     let faq = v["cases"]
         .as_array()
@@ -229,7 +229,7 @@ fn head_that_loosens_its_thresholds_and_deletes_cases_still_fails() {
 #[test]
 fn head_pricing_edits_are_policy_changes_without_effect() {
     let cfg = format!("{CONFIG}pricing: pricing.yaml\n");
-    let cheap = "models:\n  anthropic.claude-3-haiku-20240307-v1:0:\n    input_per_mtok: 0.0001\n    output_per_mtok: 0.0001\n";
+    let cheap = "models:\n  amazon.nova-lite-v1:0:\n    input_per_mtok: 0.0001\n    output_per_mtok: 0.0001\n";
     let longer = format!("{SYSTEM} {}", "Be thorough. ".repeat(30));
     let (_d, base, head) = pair(&[
         ("costgate.yaml", &cfg),
@@ -253,7 +253,7 @@ fn head_pricing_edits_are_policy_changes_without_effect() {
     assert!(
         policy
             .iter()
-            .any(|p| p.starts_with("pricing for anthropic.claude-3-haiku-20240307-v1:0")),
+            .any(|p| p.starts_with("pricing for amazon.nova-lite-v1:0")),
         "{policy:?}"
     );
 }

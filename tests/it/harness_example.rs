@@ -56,13 +56,13 @@ fn boto3_example_top_k_regression_fails_the_gate() {
     assert_eq!(by("HX-18")["head"]["calls"], 2);
     assert_eq!(
         by("HX-18")["head"]["model"],
-        "amazon.nova-micro-v1:0 + anthropic.claude-sonnet-4-20250514-v1:0"
+        "amazon.nova-micro-v1:0 + anthropic.claude-sonnet-4-5-20250929-v1:0"
     );
     // Product questions use InvokeModel with an Anthropic body, attributed through the control endpoint.
     assert_eq!(by("HX-09")["base"]["calls"], 1);
     assert_eq!(
         by("HX-09")["base"]["model"],
-        "anthropic.claude-3-5-haiku-20241022-v1:0"
+        "anthropic.claude-haiku-4-5-20251001-v1:0"
     );
     // Chit-chat is streamed (ConverseStream), capped by its maxTokens of 100: boto3 decoded the
     // stand-in's event-stream frames (botocore checks both CRCs of every frame).

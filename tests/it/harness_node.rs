@@ -46,7 +46,7 @@ fn node_example_top_k_regression_fails_the_gate() {
     assert_eq!(chat["model"], "amazon.nova-micro-v1:0");
     assert_eq!(
         report_case(&r, "NX-05")["base"]["model"],
-        "anthropic.claude-3-5-haiku-20241022-v1:0"
+        "anthropic.claude-haiku-4-5-20251001-v1:0"
     );
 }
 

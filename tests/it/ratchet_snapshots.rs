@@ -27,7 +27,7 @@ fn tiny(root: &Path) {
             ),
             (
                 "routes.yaml",
-                "chat:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: system.j2\n  output_tokens: 40\nfaq:\n  model: amazon.nova-lite-v1:0\n  output_tokens: 80\norders:\n  bypass: true\n",
+                "chat:\n  model: anthropic.claude-haiku-4-5-20251001-v1:0\n  system: system.j2\n  output_tokens: 40\nfaq:\n  model: amazon.nova-lite-v1:0\n  output_tokens: 80\norders:\n  bypass: true\n",
             ),
             (
                 "system.j2",

@@ -30,7 +30,7 @@ fn fixture() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let base = dir.path().join("base");
     let head = dir.path().join("head");
     let config = "version: 1\ngolden: golden\nroutes: routes.yaml\n";
-    let routes = "chat:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: system.j2\n  output_tokens: 10\nfaq:\n  model: amazon.nova-lite-v1:0\n  output_tokens: 40\norders:\n  bypass: true\n";
+    let routes = "chat:\n  model: anthropic.claude-haiku-4-5-20251001-v1:0\n  system: system.j2\n  output_tokens: 10\nfaq:\n  model: amazon.nova-lite-v1:0\n  output_tokens: 40\norders:\n  bypass: true\n";
     let golden = "- id: A-1\n  intent: chat\n  query: \"おすすめの冒険マンガは？\"\n- id: A-2\n  intent: chat\n  query: \"Is volume 107 of ONE PIECE out?\"\n  history:\n    - {role: user, content: \"Hi\"}\n    - {role: assistant, content: \"Hello! How can I help?\"}\n- id: F-1\n  intent: faq\n  query: \"Do you ship to Hokkaido?\"\n- id: O-1\n  intent: orders\n  query: \"Where is my order 123?\"\n";
     let files = [
         ("costgate.yaml", config),
@@ -120,7 +120,7 @@ fn diagnostics_for_a_broken_configuration() {
             ),
             (
                 "routes.yaml",
-                "chat:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: nope.j2\nfaq:\n  model: amazon.nova-giga-v9\n",
+                "chat:\n  model: anthropic.claude-haiku-4-5-20251001-v1:0\n  system: nope.j2\nfaq:\n  model: amazon.nova-giga-v9\n",
             ),
             (
                 "golden/a.yaml",

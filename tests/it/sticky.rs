@@ -587,7 +587,7 @@ fn cheap_and_wrong_comment_snapshot() {
     let body = comment::render(&report, &meta(), &record, &Templates::builtin()).unwrap();
     // Cost and quality in one line, causes instead of 380 broken expectations.
     assert!(
-        body.contains("**Cost and quality:** -41.9% cost, 140 case(s) lost retrieved context"),
+        body.contains("**Cost and quality:** -33.8% cost, 140 case(s) lost retrieved context"),
         "{body}"
     );
     assert!(

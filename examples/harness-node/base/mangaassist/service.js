@@ -14,8 +14,8 @@ const client = new BedrockRuntimeClient({});
 const SYSTEM = "You are MangaAssist, the assistant of an online manga store. Answer briefly and kindly.";
 const TOP_K = 3;
 const MODELS = {
-  recommendation: "us.anthropic.claude-3-5-haiku-20241022-v1:0",
-  product_question: "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+  recommendation: "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+  product_question: "us.anthropic.claude-haiku-4-5-20251001-v1:0",
   chit_chat: "amazon.nova-micro-v1:0",
 };
 

@@ -9,8 +9,8 @@ from .bedrock import client
 SYSTEM = ("You are MangaAssist, the assistant of an online manga shop. Answer in the customer's language, "
           "be concise and friendly, and only recommend titles from the catalogue excerpts you are given.")
 
-HAIKU = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
-SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
+HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 MICRO = "amazon.nova-micro-v1:0"
 
 

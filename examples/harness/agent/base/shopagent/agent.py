@@ -7,7 +7,7 @@ import boto3
 
 from . import catalogue
 
-MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 MAX_TURNS = 6
 SYSTEM = ("You are MangaAssist's stock assistant. Find titles in the catalogue with the tools you are given, "
           "then answer the customer briefly with what you found.")
