@@ -143,7 +143,19 @@ fn text(table: &PricingTable, problems: Option<&[Problem]>, max_age: i64) -> Str
     for (id, p) in table.models() {
         let r = &p.standard.rates;
         let profiles: Vec<&str> = p.profiles.keys().map(String::as_str).collect();
-        let tiers: Vec<&str> = p.tiers.keys().map(|t| t.name()).collect();
+        let mut tiers: Vec<String> = vec![
+            p.tiers
+                .keys()
+                .map(|t| t.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ];
+        // A profile's own tier prices: `global: batch`.
+        for (profile, sets) in &p.profile_tiers {
+            let names: Vec<&str> = sets.keys().map(|t| t.name()).collect();
+            tiers.push(format!("{profile}: {}", names.join(", ")));
+        }
+        tiers.retain(|t| !t.is_empty());
         let life = match (p.lifecycle.legacy, p.lifecycle.end_of_life) {
             (_, Some(e)) => format!("end of life {e}"),
             (Some(l), None) => format!("legacy since {l}"),
@@ -165,7 +177,7 @@ fn text(table: &PricingTable, problems: Option<&[Problem]>, max_age: i64) -> Str
             if tiers.is_empty() {
                 "-".into()
             } else {
-                tiers.join(", ")
+                tiers.join("; ")
             },
             p.as_of.as_deref().unwrap_or("-"),
             p.source.as_deref().unwrap_or("-"),

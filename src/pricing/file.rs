@@ -58,6 +58,9 @@ struct RawModel {
     profiles: BTreeMap<String, RawSet>,
     #[serde(default)]
     tiers: BTreeMap<Tier, RawSet>,
+    /// A profile's own tier prices, where AWS prices a tier differently per profile.
+    #[serde(default)]
+    profile_tiers: BTreeMap<String, BTreeMap<Tier, RawSet>>,
     legacy: Option<String>,
     end_of_life: Option<String>,
     tokenizer: Option<Encoding>,
@@ -273,6 +276,27 @@ fn merge_model(
         let set = c.set(&format!("tiers.{}", tier.name()), raw, &standard);
         tiers.insert(tier, set);
     }
+    let mut profile_tiers = existing
+        .map(|e| e.profile_tiers.clone())
+        .unwrap_or_default();
+    for (name, sets) in m.profile_tiers {
+        if !profiles.contains_key(&name) {
+            c.push(
+                format!("`profile_tiers.{name}` names a profile the entry does not price"),
+                Some("add the profile's standard prices under `profiles:` first"),
+            );
+        }
+        let inherit = profiles.get(&name).copied().unwrap_or(standard);
+        let out: &mut BTreeMap<Tier, PriceSet> = profile_tiers.entry(name.clone()).or_default();
+        for (tier, raw) in sets {
+            let set = c.set(
+                &format!("profile_tiers.{name}.{}", tier.name()),
+                raw,
+                &inherit,
+            );
+            out.insert(tier, set);
+        }
+    }
     let token_scale = m
         .token_scale
         .or(existing.map(|e| e.token_scale))
@@ -298,6 +322,7 @@ fn merge_model(
         standard,
         profiles,
         tiers,
+        profile_tiers,
         min_cache_tokens: m
             .min_cache_tokens
             .or(existing.and_then(|e| e.min_cache_tokens)),

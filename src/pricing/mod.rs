@@ -149,6 +149,10 @@ pub struct ModelPrice {
     pub profiles: BTreeMap<String, PriceSet>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tiers: BTreeMap<Tier, PriceSet>,
+    /// Tier prices of one profile where they differ from [`Self::tiers`] (Nova 2 Lite's global
+    /// profile); [`PricingTable::resolve`] puts them in `tiers` for a call through that profile.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub profile_tiers: BTreeMap<String, BTreeMap<Tier, PriceSet>>,
     /// The smallest prefix a cache point caches (AWS's prompt-caching docs, per model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_cache_tokens: Option<u64>,
@@ -336,6 +340,9 @@ impl PricingTable {
         let mut price = self.models.get(rest).ok_or_else(unknown)?.clone();
         if let Some(set) = price.profiles.get(prefix) {
             price.standard = *set;
+            if let Some(tiers) = price.profile_tiers.get(prefix) {
+                price.tiers.extend(tiers.iter().map(|(t, s)| (*t, *s)));
+            }
         } else if let Some(p) = self.profiles.get(prefix) {
             let k = 1.0 + p.uplift_pct / 100.0;
             uplift(&mut price.standard, k);
@@ -555,6 +562,50 @@ mod tests {
         assert_eq!(p.cost_of(&at_threshold), 200_000.0 * 3.3 / 1e6);
         // Without caching the formula is the plain one, to the bit.
         assert_eq!(p.cost(1234, 56), (1234.0 * 3.3 + 56.0 * 16.5) / 1e6);
+    }
+
+    #[test]
+    fn a_profile_prices_its_own_tiers_where_aws_lists_them() {
+        // Nova 2 Lite (AWS's page, US East (Ohio)): flex is $0.165 in-Region and geographic,
+        // $0.15 through the global profile.
+        let t = PricingTable::builtin();
+        let flex = |id: &str| {
+            let p = t.resolve(id).unwrap().price;
+            p.cost_of(&Usage {
+                input_tokens: 1_000_000,
+                output_tokens: 1_000_000,
+                tier: Tier::Flex,
+                ..Usage::default()
+            })
+        };
+        assert_eq!(flex("amazon.nova-2-lite-v1:0"), 0.165 + 1.375);
+        assert_eq!(flex("us.amazon.nova-2-lite-v1:0"), 0.165 + 1.375);
+        assert_eq!(flex("global.amazon.nova-2-lite-v1:0"), 0.15 + 1.25);
+        // Claude batch is half the profile's on-demand price, long context included.
+        let sonnet = t
+            .resolve("global.anthropic.claude-sonnet-4-5-20250929-v1:0")
+            .unwrap()
+            .price;
+        let long = Usage {
+            input_tokens: 300_000,
+            output_tokens: 1000,
+            tier: Tier::Batch,
+            ..Usage::default()
+        };
+        assert_eq!(
+            sonnet.cost_of(&long),
+            (300_000.0 * 3.00 + 1000.0 * 11.25) / 1e6
+        );
+        let err = PricingTable::with_overrides(
+            "models:\n  a.b:\n    input_per_mtok: 1\n    output_per_mtok: 1\n    profile_tiers:\n      global:\n        flex: {input_per_mtok: 0.5, output_per_mtok: 0.5}\n",
+            "p.yaml",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`profile_tiers.global` names a profile the entry does not price"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -16,7 +16,15 @@ use crate::support::*;
 fn drift(repo: &Path, date: &str, summary: &Path) -> serde_json::Value {
     let (code, out, err) = run(costgate()
         .args([
-            "drift", "--format", "json", "--branch", "main", "--wow-pct", "4", "--date", date,
+            "drift",
+            "--format",
+            "json",
+            "--branch",
+            "main",
+            "--wow-pct",
+            "4",
+            "--date",
+            date,
             "--repo",
         ])
         .arg(repo)

@@ -109,6 +109,35 @@ fn check_flags_stale_entries_and_routes_past_end_of_life() {
 }
 
 #[test]
+fn check_knows_the_builtin_lifecycle_through_a_profile() {
+    // Claude Sonnet 4's end of life (AWS's model-lifecycle page) is 2026-10-14; no pricing file
+    // entry says so, the built-in table does, and the `us.` profile resolves to it.
+    let dir = tempfile::tempdir().unwrap();
+    repo(
+        dir.path(),
+        "chat:\n  model: us.anthropic.claude-sonnet-4-20250514-v1:0\nfaq:\n  model: anthropic.claude-haiku-4-5-20251001-v1:0\n",
+        "",
+    );
+    let config = dir.path().join("costgate.yaml");
+    let check = |today: &str| {
+        run(costgate()
+            .args(["pricing", "--check", "--max-age", "100000", "--config"])
+            .arg(&config)
+            .env("COSTGATE_TODAY", today))
+    };
+    let (code, out, err) = check("2026-12-04");
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("check: 1 problem(s)"), "{out}");
+    assert!(
+        out.contains("reached end of life on 2026-10-14 and Bedrock no longer serves it; used by routes.yaml: intent `chat`"),
+        "{out}"
+    );
+    // The day before, the same route is legacy and still served: no problem.
+    let (code, out, _) = check("2026-10-13");
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
 fn a_head_routing_to_a_retired_model_warns_and_an_alias_prices_like_its_target() {
     let dir = tempfile::tempdir().unwrap();
     let (base, head) = (dir.path().join("base"), dir.path().join("head"));
