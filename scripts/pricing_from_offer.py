@@ -4,20 +4,21 @@
 Usage
 -----
     # 1. Download the offer files (the only network step; this script never touches the network).
-    #    Bedrock prices live in TWO offer files: first-party and open-weight models (Nova, Titan,
-    #    Llama, Mistral, gpt-oss, Claude 3 and older) are in AmazonBedrock; the Claude models sold
-    #    through AWS Marketplace (Claude 3.5 and newer: Sonnet 4.x, Haiku 4.5, Opus 4.x) are only in
-    #    AmazonBedrockFoundationModels. Download both, for one region:
-    curl -sSfo /tmp/AmazonBedrock.json \\
-      https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonBedrock/current/us-east-1/index.json
-    curl -sSfo /tmp/AmazonBedrockFoundationModels.json \\
-      https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonBedrockFoundationModels/current/us-east-1/index.json
+    #    Bedrock prices live in THREE offer files: first-party and open-weight models (Nova, Titan,
+    #    Llama, Mistral, gpt-oss, Claude 3 and older) are in AmazonBedrock; current Claude rates
+    #    (Sonnet 4 and 4.5, measured 2026-08-01 by the cendor maintainers) in AmazonBedrockService,
+    #    same row grammar; the Claude models sold through AWS Marketplace in
+    #    AmazonBedrockFoundationModels. Download all three, for one region:
+    for offer in AmazonBedrock AmazonBedrockService AmazonBedrockFoundationModels; do
+      curl -sSfo /tmp/$offer.json \\
+        https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/$offer/current/us-east-1/index.json
+    done
     #    (The all-regions files are .../current/index.json; the list of per-region files is
     #    .../current/region_index.json. No credentials are needed for any of them.)
 
     # 2. Generate the table and review the diff against the checked-in one.
-    scripts/pricing_from_offer.py --region us-east-1 \\
-      /tmp/AmazonBedrock.json /tmp/AmazonBedrockFoundationModels.json --out /tmp/generated.yaml
+    scripts/pricing_from_offer.py --region us-east-1 /tmp/AmazonBedrock.json \\
+      /tmp/AmazonBedrockService.json /tmp/AmazonBedrockFoundationModels.json --out /tmp/generated.yaml
 
 Every product the script cannot place is named on stderr (model name and SKU), never guessed:
 products of a model that is not in MODEL_IDS, token rates with no slot in the output schema,
@@ -79,7 +80,9 @@ Product attributes relied on:
       for current Claude models (e.g. Haiku 4.5: 1.1 vs 1.0 input, 0.11 vs 0.10 cache read).
   model -- AmazonBedrock's display name of the model ("Nova Pro", "Claude 3 Haiku", "gpt-oss-120b");
       aws/agent-toolkit-for-aws bedrock_pricing.py: "its 'model' attribute holds display names
-      ("Claude 3 Haiku"), NOT model IDs".
+      ("Claude 3 Haiku"), NOT model IDs". Rows of models added later may carry the Bedrock id
+      itself ("minimax.minimax-m2"); a name that is a well-formed id (MODEL_ID_RE) is taken as is
+      when MODEL_IDS has no entry for it, so such a model is never skipped for want of a mapping.
   servicename -- AmazonBedrockFoundationModels' model name, "Claude Sonnet 4.6 (Amazon Bedrock
       Edition)"; the " (Amazon Bedrock Edition)" suffix is stripped before the MODEL_IDS lookup
       (awslabs marketplace_mapper.normalize_servicename does the same). These products carry no
@@ -132,6 +135,9 @@ from decimal import Decimal, InvalidOperation
 # Offer-file model name -> Bedrock model id. Keys are the `model` attribute (AmazonBedrock) or the
 # `servicename` attribute minus " (Amazon Bedrock Edition)" (AmazonBedrockFoundationModels).
 # A product whose name is not here is reported on stderr and skipped, never guessed.
+# A Bedrock model id used as the `model` attribute: "<provider>.<name>", lowercase, no spaces.
+MODEL_ID_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9.:-]*$")
+
 MODEL_IDS: dict[str, str] = {
     # Anthropic, AmazonBedrock offer (Claude 3 generation)
     "Claude 3 Haiku": "anthropic.claude-3-haiku-20240307-v1:0",
@@ -398,6 +404,9 @@ def collect(offers: list[dict], region: str):
                 count["ignored"] += 1
                 continue
             model_id = MODEL_IDS.get(name)
+            if model_id is None and MODEL_ID_RE.match(name):
+                # Newer AmazonBedrock rows name the model by its Bedrock id ("minimax.minimax-m2").
+                model_id = name
             if model_id is None:
                 skipped_models.setdefault(name or "<no model name>", []).append(sku)
                 continue
