@@ -596,6 +596,19 @@ mod tests {
             sonnet.cost_of(&long),
             (300_000.0 * 3.00 + 1000.0 * 11.25) / 1e6
         );
+        // Haiku 5.5 is priced by prompt length: past 100,000 tokens every token pays the higher rate.
+        let haiku = t
+            .resolve("global.anthropic.claude-haiku-5-5")
+            .unwrap()
+            .price;
+        assert_eq!(
+            haiku.cost(100_000, 1000),
+            (100_000.0 * 0.10 + 1000.0 * 0.50) / 1e6
+        );
+        assert_eq!(
+            haiku.cost(100_001, 1000),
+            (100_001.0 * 0.50 + 1000.0 * 2.50) / 1e6
+        );
         let err = PricingTable::with_overrides(
             "models:\n  a.b:\n    input_per_mtok: 1\n    output_per_mtok: 1\n    profile_tiers:\n      global:\n        flex: {input_per_mtok: 0.5, output_per_mtok: 0.5}\n",
             "p.yaml",
