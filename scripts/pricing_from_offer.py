@@ -154,7 +154,20 @@ MODEL_IDS: dict[str, str] = {
     "Claude Opus 4": "anthropic.claude-opus-4-20250514-v1:0",
     "Claude Opus 4.1": "anthropic.claude-opus-4-1-20250805-v1:0",
     "Claude Opus 4.5": "anthropic.claude-opus-4-5-20251101-v1:0",
-    # Amazon
+    # Later Claude models: "Claude Sonnet 4.6 (Amazon Bedrock Edition)" was observed; the rest follow
+    # its pattern (unconfirmed). A row that names the model by its Bedrock id needs no entry.
+    "Claude Sonnet 4.6": "anthropic.claude-sonnet-4-6",
+    "Claude Opus 4.6": "anthropic.claude-opus-4-6-v1",
+    "Claude Opus 4.7": "anthropic.claude-opus-4-7",
+    "Claude Opus 4.8": "anthropic.claude-opus-4-8",
+    "Claude Sonnet 5": "anthropic.claude-sonnet-5",
+    "Claude Opus 5": "anthropic.claude-opus-5",
+    "Claude Fable 5": "anthropic.claude-fable-5",
+    "Claude Sonnet 5.5": "anthropic.claude-sonnet-5-5",
+    "Claude Opus 5.5": "anthropic.claude-opus-5-5",
+    "Claude Haiku 5.5": "anthropic.claude-haiku-5-5",
+    # Amazon ("Nova 2.0 Lite" / usagetype segment "Nova2.0Lite" as seen in stdapi-ai's fixtures)
+    "Nova 2.0 Lite": "amazon.nova-2-lite-v1:0",
     "Nova Micro": "amazon.nova-micro-v1:0",
     "Nova Lite": "amazon.nova-lite-v1:0",
     "Nova Pro": "amazon.nova-pro-v1:0",
@@ -176,6 +189,7 @@ MODEL_IDS: dict[str, str] = {
 LONG_CONTEXT_ABOVE: dict[str, int] = {
     "anthropic.claude-sonnet-4-20250514-v1:0": 200000,
     "anthropic.claude-sonnet-4-5-20250929-v1:0": 200000,
+    "anthropic.claude-haiku-5-5": 100000,  # priced by prompt length (Anthropic)
 }
 
 # Region code -> `location` attribute, used only when a product has no regionCode.
