@@ -5,8 +5,6 @@
 //! turn that carries a tool call back is billed exactly what the previous turn produced plus the
 //! tool's result.
 
-use std::process::Command;
-
 use costgate::dataset::Case;
 use serde_json::{Value, json};
 
@@ -213,22 +211,9 @@ fn agent_cases() -> Vec<Case> {
 }
 
 fn run_agent(url: &str, shape: &str, model: &str) -> Vec<Value> {
-    let out = Command::new("python3")
-        .args(["-c", AGENT, shape, model, &format!("AG-{shape}")])
-        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url)
-        .env("AWS_ACCESS_KEY_ID", "AKIDCOSTGATETEST")
-        .env("AWS_SECRET_ACCESS_KEY", "dummy")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("python3 with boto3 (pip install boto3)");
-    assert!(
-        out.status.success(),
-        "{shape}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let id = format!("AG-{shape}");
+    let out = crate::mock_support::boto3_script(url, AGENT, &[shape, model, &id]);
+    serde_json::from_slice(&out).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

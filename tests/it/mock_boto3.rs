@@ -1,8 +1,6 @@
 //! The stand-in against boto3 (botocore's own parsers, event-stream decoder and error mapping):
 //! InvokeModelWithResponseStream, CountTokens and the modelled exception classes.
 
-use std::process::Command;
-
 use crate::mock_support::*;
 
 const SCRIPT: &str = r#"
@@ -38,27 +36,11 @@ async fn boto3_streams_counts_and_raises_modelled_exceptions() {
     let server = start(settings()).await;
     let url = server.url();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", SCRIPT, HAIKU, OPENAI])
-            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url)
-            .env("AWS_ACCESS_KEY_ID", "AKIDCOSTGATETEST")
-            .env("AWS_SECRET_ACCESS_KEY", "dummy")
-            .env("AWS_REGION", "us-east-1")
-            // boto3 reads AWS_DEFAULT_REGION only (harness mode sets both).
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("python3 with boto3 (pip install boto3)")
+        crate::mock_support::boto3_script(&url, SCRIPT, &[HAIKU, OPENAI])
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["stream_types"][0], "message_start");
     assert_eq!(
         v["stream_types"].as_array().unwrap().last().unwrap(),

@@ -3,8 +3,6 @@
 //! the same image, are billed the providers' published estimates on top of the text, CountTokens
 //! agrees with the call, and every such call carries the note that says it is an estimate.
 
-use std::process::Command;
-
 use costgate::cache::Dropped;
 use serde_json::Value;
 
@@ -67,22 +65,7 @@ async fn images_and_documents_are_billed_their_published_estimates() {
     let server = start(settings()).await;
     let url = server.url();
     let out = tokio::task::spawn_blocking(move || {
-        let out = Command::new("python3")
-            .args(["-c", CLIENT, NOVA, HAIKU])
-            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &url)
-            .env("AWS_ACCESS_KEY_ID", "AKIDCOSTGATETEST")
-            .env("AWS_SECRET_ACCESS_KEY", "dummy")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("python3 with boto3 (pip install boto3)");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        crate::mock_support::boto3_script(&url, CLIENT, &[NOVA, HAIKU])
     })
     .await
     .unwrap();
