@@ -143,19 +143,20 @@ fn text(table: &PricingTable, problems: Option<&[Problem]>, max_age: i64) -> Str
     for (id, p) in table.models() {
         let r = &p.standard.rates;
         let profiles: Vec<&str> = p.profiles.keys().map(String::as_str).collect();
-        let mut tiers: Vec<String> = vec![
-            p.tiers
-                .keys()
-                .map(|t| t.name())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ];
-        // A profile's own tier prices: `global: batch`.
-        for (profile, sets) in &p.profile_tiers {
-            let names: Vec<&str> = sets.keys().map(|t| t.name()).collect();
-            tiers.push(format!("{profile}: {}", names.join(", ")));
-        }
-        tiers.retain(|t| !t.is_empty());
+        let names = |sets: &std::collections::BTreeMap<
+            crate::pricing::Tier,
+            crate::pricing::PriceSet,
+        >| sets.keys().map(|t| t.name()).collect::<Vec<_>>().join(", ");
+        // The entry's tiers, then each profile's own: `batch; global: batch`.
+        let tiers: Vec<String> = (!p.tiers.is_empty())
+            .then(|| names(&p.tiers))
+            .into_iter()
+            .chain(
+                p.profile_tiers
+                    .iter()
+                    .map(|(profile, sets)| format!("{profile}: {}", names(sets))),
+            )
+            .collect();
         let life = match (p.lifecycle.legacy, p.lifecycle.end_of_life) {
             (_, Some(e)) => format!("end of life {e}"),
             (Some(l), None) => format!("legacy since {l}"),

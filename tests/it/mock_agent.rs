@@ -213,7 +213,7 @@ fn agent_cases() -> Vec<Case> {
 fn run_agent(url: &str, shape: &str, model: &str) -> Vec<Value> {
     let id = format!("AG-{shape}");
     let out = crate::mock_support::boto3_script(url, AGENT, &[shape, model, &id]);
-    serde_json::from_slice(&out).unwrap()
+    serde_json::from_str(&out).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -40,7 +40,7 @@ async fn boto3_streams_counts_and_raises_modelled_exceptions() {
     })
     .await
     .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["stream_types"][0], "message_start");
     assert_eq!(
         v["stream_types"].as_array().unwrap().last().unwrap(),

@@ -69,7 +69,7 @@ async fn images_and_documents_are_billed_their_published_estimates() {
     })
     .await
     .unwrap();
-    let out: Value = serde_json::from_slice(&out).unwrap();
+    let out: Value = serde_json::from_str(&out).unwrap();
     let tokens = |k: &str, i: usize| out[k][i].as_u64().unwrap();
     for k in ["text", "image", "pdf", "md"] {
         assert_eq!(

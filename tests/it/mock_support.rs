@@ -53,27 +53,23 @@ pub fn sdk(server: &Server) -> aws_sdk_bedrockruntime::Client {
 /// Runs a Python `script` with boto3 against the stand-in at `url`, with dummy credentials and
 /// nothing from the machine's AWS configuration; panics with its stderr unless it exits 0, and
 /// returns its stdout.
-pub fn boto3_script(url: &str, script: &str, args: &[&str]) -> Vec<u8> {
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url)
-        .env("AWS_ACCESS_KEY_ID", "AKIDCOSTGATETEST")
-        .env("AWS_SECRET_ACCESS_KEY", "dummy")
-        .env("AWS_REGION", "us-east-1")
-        // boto3 reads AWS_DEFAULT_REGION only (harness mode sets both).
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("python3 with boto3 (pip install boto3)");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+pub fn boto3_script(url: &str, script: &str, args: &[&str]) -> String {
+    let (code, out, err) = crate::support::run(
+        std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(args)
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url)
+            .env("AWS_ACCESS_KEY_ID", "AKIDCOSTGATETEST")
+            .env("AWS_SECRET_ACCESS_KEY", "dummy")
+            .env("AWS_REGION", "us-east-1")
+            // boto3 reads AWS_DEFAULT_REGION only (harness mode sets both).
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE"),
     );
-    out.stdout
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out
 }
 
 /// Exact input tokens of `texts` for `model` with the built-in table (no overheads, scale 1).

@@ -132,6 +132,11 @@ fn check_knows_the_builtin_lifecycle_through_a_profile() {
         out.contains("reached end of life on 2026-10-14 and Bedrock no longer serves it; used by routes.yaml: intent `chat`"),
         "{out}"
     );
+    // The listing names each profile's own tier prices after the entry's.
+    assert!(
+        out.contains("amazon.nova-2-lite-v1:0 | 0.33 | 2.75 | 0.0825 | 0.33 / - | global | priority, flex, batch; global: priority, flex, batch |"),
+        "{out}"
+    );
     // The day before, the same route is legacy and still served: no problem.
     let (code, out, _) = check("2026-10-13");
     assert_eq!(code, 0, "{out}");
