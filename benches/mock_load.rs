@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use costgate::mock::{Server, Settings};
-use costgate::pricing::PricingTable;
+use costgate::measure::pricing::PricingTable;
+use costgate::standin::{Server, Settings};
 
 const CONNECTIONS: usize = 64;
 const MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
@@ -53,8 +53,8 @@ fn main() {
     let by_query = std::env::var("MOCK_LOAD_QUERY").is_ok_and(|v| v == "1");
     if by_query {
         let root = env!("CARGO_MANIFEST_DIR");
-        let tree = costgate::tree::DirTree::new(root, root);
-        let ds = costgate::dataset::Dataset::load(&tree, "golden").unwrap();
+        let tree = costgate::infra::tree::DirTree::new(root, root);
+        let ds = costgate::measure::dataset::Dataset::load(&tree, "golden").unwrap();
         settings.cases = ds.cases.into_iter().map(|c| c.case).collect();
     }
     let server = server_rt

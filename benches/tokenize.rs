@@ -37,13 +37,13 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(text.len() as u64));
     g.sample_size(10);
     g.bench_function("costgate_cl100k", |b| {
-        b.iter(|| costgate::tokenize::Encoding::Cl100kBase.count(&text))
+        b.iter(|| costgate::measure::tokenize::Encoding::Cl100kBase.count(&text))
     });
     g.bench_function("tiktoken_rs_cl100k", |b| {
         b.iter(|| cl100k.encode_ordinary(&text).len())
     });
     g.bench_function("costgate_o200k", |b| {
-        b.iter(|| costgate::tokenize::Encoding::O200kBase.count(&text))
+        b.iter(|| costgate::measure::tokenize::Encoding::O200kBase.count(&text))
     });
     g.bench_function("tiktoken_rs_o200k", |b| {
         b.iter(|| o200k.encode_ordinary(&text).len())
@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(run.len() as u64));
     g.sample_size(10);
     g.bench_function("costgate_cl100k", |b| {
-        b.iter(|| costgate::tokenize::Encoding::Cl100kBase.count(&run))
+        b.iter(|| costgate::measure::tokenize::Encoding::Cl100kBase.count(&run))
     });
     g.bench_function("tiktoken_rs_cl100k", |b| {
         b.iter(|| cl100k.encode_ordinary(&run).len())

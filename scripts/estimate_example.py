@@ -21,7 +21,7 @@ import jinja2  # noqa: E402
 import tiktoken  # noqa: E402
 import yaml  # noqa: E402
 
-BUILTIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "pricing", "builtin.yaml")
+BUILTIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "measure", "pricing", "builtin.yaml")
 with open(BUILTIN, encoding="utf-8") as _fh:
     # USD per million tokens (input, output): the built-in table's in-Region price, as render mode uses.
     PRICES = {k: (v["input_per_mtok"], v["output_per_mtok"]) for k, v in yaml.safe_load(_fh)["models"].items()}

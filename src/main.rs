@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// The system allocator under a ceiling, so hostile input ends the run with a message naming
-/// what was running instead of exhausting the machine (`costgate::memory`).
+/// what was running instead of exhausting the machine (`costgate::infra::memory`).
 #[global_allocator]
-static ALLOC: costgate::memory::Capped<std::alloc::System> =
-    costgate::memory::Capped::new(std::alloc::System);
+static ALLOC: costgate::infra::memory::Capped<std::alloc::System> =
+    costgate::infra::memory::Capped::new(std::alloc::System);
 
 fn main() -> ExitCode {
     ALLOC.set_limit(costgate::cmd::env::memory_limit_bytes());

@@ -1,8 +1,8 @@
 //! Golden case files (YAML and JSONL, chosen by the first byte) through `Dataset::load`.
 #![no_main]
 
-use costgate::dataset::Dataset;
-use costgate::tree::{Tree, TreeError};
+use costgate::measure::dataset::Dataset;
+use costgate::infra::tree::{Tree, TreeError};
 use libfuzzer_sys::fuzz_target;
 
 struct One<'a>(&'a str, &'a [u8]);

@@ -1,7 +1,7 @@
 //! Bedrock invocation logs as `calibrate` reads them (plain or gzip, any bytes).
 #![no_main]
 
-use costgate::calibrate::logs::{self, Limits, Parsed};
+use costgate::ratchet::calibrate::logs::{self, Limits, Parsed};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -28,7 +28,7 @@ mod flate2_free {
         if std::fs::write(&p, data).is_err() {
             return Box::new(std::io::empty());
         }
-        match costgate::calibrate::logs::open(&p) {
+        match costgate::ratchet::calibrate::logs::open(&p) {
             Ok(r) => Box::new(r),
             Err(_) => Box::new(std::io::empty()),
         }

@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let body = String::from_utf8_lossy(data);
-    if let Some(j) = costgate::justification::parse(&body, "cost-regression-justification") {
+    if let Some(j) = costgate::gate::justification::parse(&body, "cost-regression-justification") {
         let _ = j.is_complete();
         let _ = j.mentions("COST-1");
     }
@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again.as_ref(), Some(&m));
     }
     let _ = costgate::action::sanitise(&body);
-    let _ = costgate::markdown::escape(&body);
+    let _ = costgate::output::markdown::escape(&body);
 });

@@ -1,7 +1,7 @@
 //! `costgate merge` on partial reports: any JSON a shard (or an attacker's artifact) could hold.
 #![no_main]
 
-use costgate::shard::PartialReport;
+use costgate::gate::shard::PartialReport;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,5 +16,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-    let _ = costgate::shard::merge(parts, today);
+    let _ = costgate::gate::shard::merge(parts, today);
 });

@@ -2,8 +2,8 @@
 //! counted with the built-in prices as a call and CountTokens would count it.
 #![no_main]
 
-use costgate::mock::request::{self, Family};
-use costgate::pricing::PricingTable;
+use costgate::standin::request::{self, Family};
+use costgate::measure::pricing::PricingTable;
 use libfuzzer_sys::fuzz_target;
 
 const MODELS: [&str; 6] = [

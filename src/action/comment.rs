@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use crate::fmt::pct;
-use crate::report::{CaseReport, Report, Status};
-use crate::templates::{TemplateError, Templates};
-use crate::verdict::Verdict;
+use crate::gate::report::{CaseReport, Report, Status};
+use crate::gate::verdict::Verdict;
+use crate::infra::fmt::pct;
+use crate::output::templates::{TemplateError, Templates};
 
 /// GitHub rejects longer comment bodies with a 422; the summary has a similar limit (1 MiB).
 pub const MAX_BODY_CHARS: usize = 65_536;
@@ -153,7 +153,7 @@ pub fn render(
     record: &MarkerRecord,
     templates: &Templates,
 ) -> Result<String, TemplateError> {
-    let tpl = templates.renderer(crate::templates::COMMENT)?;
+    let tpl = templates.renderer(crate::output::templates::COMMENT)?;
     let rows = table_rows(report);
     let regressions = report.regressions();
     let chart = chart(report);
@@ -164,7 +164,7 @@ pub fn render(
         .total_delta_pct
         .map_or(0.0, |p| if p >= 0.0 { p.ceil() + 1.0 } else { p.ceil() });
     let marker = record.to_marker();
-    let story = Value::from_serialize(crate::causes::story(report));
+    let story = Value::from_serialize(crate::gate::causes::story(report));
     let render_with = |n: usize| {
         tpl.render(minijinja::context! {
             report => Value::from_serialize(report),
@@ -173,8 +173,8 @@ pub fn render(
             rows => Value::from_serialize(&rows[..n.min(rows.len())]),
             rows_total => rows.len(),
             chart => Value::from_serialize(&chart),
-            base_sha => crate::fmt::short_sha(&meta.base_sha),
-            head_sha => crate::fmt::short_sha(&meta.head_sha),
+            base_sha => crate::infra::fmt::short_sha(&meta.base_sha),
+            head_sha => crate::infra::fmt::short_sha(&meta.head_sha),
             pr_head_sha => meta.pr_head_sha.clone(),
             previous => meta.previous.clone(),
             justification_key => meta.justification_key.clone(),
@@ -229,7 +229,7 @@ pub fn annotations(
     by_file
         .into_iter()
         .map(|(file, (n, worst))| {
-            let tokens = |s: &Option<crate::report::SideCost>| s.as_ref().map_or(0, |x| x.input_tokens);
+            let tokens = |s: &Option<crate::gate::report::SideCost>| s.as_ref().map_or(0, |x| x.input_tokens);
             let msg = format!(
                 "{} grew: {n} regressed case(s) use this template; worst {} {} ({} → {} input tokens)",
                 worst.grew.as_deref().unwrap_or("prompt"),

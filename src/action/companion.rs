@@ -12,8 +12,8 @@ use super::comment::{MARKER_PREFIX, MAX_BODY_CHARS, MarkerRecord};
 use super::env::{Inputs, RunnerEnv};
 use super::log::Log;
 use super::{Finished, sticky};
-use crate::error::{Error, Result};
-use crate::github::{Event, PullRequest};
+use crate::clients::github::{Event, PullRequest};
+use crate::infra::error::{Error, Result};
 
 #[derive(Deserialize)]
 struct Artifact {
@@ -108,16 +108,23 @@ pub(super) async fn run(
         body = body.chars().take(MAX_BODY_CHARS - 100).collect::<String>() + "\n\n… (truncated)";
     }
     let identity = sticky::identity(&gh, inputs.comment_author.as_deref()).await;
-    let verdict = record.verdict.unwrap_or(crate::verdict::Verdict::Fail);
+    let verdict = record
+        .verdict
+        .unwrap_or(crate::gate::verdict::Verdict::Fail);
     let thread = sticky::Thread {
         gh: &gh,
         pr: a.pr,
         identity: &identity,
         scope: record.scope.as_deref(),
     };
-    let (o, _) = sticky::publish(thread, verdict, crate::config::OnPass::Silent, |_| body)
-        .await
-        .map_err(|e| Error::Run(e.to_string()))?;
+    let (o, _) = sticky::publish(
+        thread,
+        verdict,
+        crate::measure::config::OnPass::Silent,
+        |_| body,
+    )
+    .await
+    .map_err(|e| Error::Run(e.to_string()))?;
     log.line(format!(
         "comment: {}",
         serde_json::to_string(&o).unwrap_or_default()

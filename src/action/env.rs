@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::infra::error::{Error, Result};
 
 /// A snapshot of environment variables. No `Debug`: it holds tokens.
 #[derive(Clone, Default)]
@@ -95,7 +95,7 @@ impl Inputs {
             github_token: env.input("github-token"),
             config: env
                 .input("config")
-                .unwrap_or_else(|| crate::config::DEFAULT_PATH.to_string()),
+                .unwrap_or_else(|| crate::measure::config::DEFAULT_PATH.to_string()),
             base_ref: env.input("base-ref"),
             head_ref: env.input("head-ref"),
             approver_token: env.input("approver-token"),
@@ -133,9 +133,9 @@ impl Inputs {
 
 impl Inputs {
     /// Masks the inputs' secrets, and the Basic-auth form JIRA may echo.
-    pub fn redactor(&self) -> crate::redact::Redactor {
+    pub fn redactor(&self) -> crate::infra::redact::Redactor {
         let users: Vec<&str> = self.jira_user.iter().map(String::as_str).collect();
-        crate::redact::Redactor::new(self.secrets(), &users)
+        crate::infra::redact::Redactor::new(self.secrets(), &users)
     }
 }
 
@@ -147,11 +147,11 @@ impl Inputs {
         env: &RunnerEnv,
         repo: &str,
         token: Option<&str>,
-    ) -> Result<crate::github::GitHub> {
+    ) -> Result<crate::clients::github::GitHub> {
         let api = env
             .var("GITHUB_API_URL")
             .unwrap_or_else(|| "https://api.github.com".into());
-        crate::github::GitHub::with_timeout(&api, token, repo, self.http_timeout)
+        crate::clients::github::GitHub::with_timeout(&api, token, repo, self.http_timeout)
             .map_err(Error::Usage)
     }
 }
@@ -172,7 +172,7 @@ pub fn write_outputs(path: &Path, outputs: &[(&str, String)]) -> Result<()> {
             text.push_str(&format!("{k}={v}\n"));
         }
     }
-    crate::files::append_file(path, &text)
+    crate::infra::files::append_file(path, &text)
 }
 
 /// The directory the gate runs in: the workspace, or `working-directory` inside it.

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::comment::MarkerRecord;
-use crate::config::{Approvers, Permission};
-use crate::github::{
+use crate::clients::github::{
     CollaboratorPermission, Comment, GhError, GitHub, PullRequest, Review, TeamMembership,
     TimelineEvent,
 };
-use crate::report::{OverrideFinding, SignOff, Streak, StreakEntry};
-use crate::verdict::Verdict;
+use crate::gate::report::{OverrideFinding, SignOff, Streak, StreakEntry};
+use crate::gate::verdict::Verdict;
+use crate::measure::config::{Approvers, Permission};
 
 /// The answer for one user.
 #[derive(Debug, Clone, PartialEq)]
@@ -242,7 +242,7 @@ pub async fn merged_records(
     let (gh, identity, scope, current) = (t.gh, t.identity, t.scope, t.pr);
     let path = gh.repo_path(&format!(
         "/pulls?state=closed&base={}&sort=updated&direction=desc&per_page=100",
-        crate::http::encode_component(base_ref)
+        crate::infra::http::encode_component(base_ref)
     ));
     let prs: Vec<PullRequest> = gh.get(&path).await?;
     let mut merged: Vec<(DateTime<Utc>, u64)> = prs

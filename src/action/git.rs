@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::error::{Error, Result};
+use crate::infra::error::{Error, Result};
 
 fn git(dir: &Path, args: &[&str]) -> std::io::Result<std::process::Output> {
     Command::new("git")

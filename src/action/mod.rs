@@ -17,10 +17,10 @@ pub use companion::sanitise;
 
 use std::path::Path;
 
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::report::Report;
-use crate::review::{self, Facts};
+use crate::gate::report::Report;
+use crate::gate::review::{self, Facts};
+use crate::infra::error::{Error, Result};
+use crate::measure::config::Config;
 
 /// What a run of the Action leaves for `main.rs`: the runner log (workflow commands and plain
 /// text, printed on stdout) and the exit code.

@@ -15,15 +15,15 @@ use super::log::Log;
 use super::sides::{prepare, price, read_event};
 use super::ticket::{TicketContext, jira_client, open_ticket, open_tickets};
 use super::{Finished, sticky};
-use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::clients::github::{GitHub, PrFile, PullRequest};
 use crate::gate::Inputs as Loaded;
-use crate::github::{GitHub, PrFile, PullRequest};
-use crate::report::{OverrideFinding, Report, TicketRecord};
-use crate::review::{self, Facts};
-use crate::routes::Route;
-use crate::templates::Templates;
-use crate::verdict::Verdict;
+use crate::gate::report::{OverrideFinding, Report, TicketRecord};
+use crate::gate::review::{self, Facts};
+use crate::gate::verdict::Verdict;
+use crate::infra::clock::Clock;
+use crate::infra::error::{Error, Result};
+use crate::measure::routes::Route;
+use crate::output::templates::Templates;
 
 /// Entry point of `costgate action`.
 pub fn main(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
@@ -85,9 +85,9 @@ async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
             // No PR (push, schedule, dispatch with base-ref): report only.
             review::apply(&mut run.report, &run.loaded.base.config, &Facts::default());
             if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
-                let md = crate::templates::render_report(&run.templates, &run.report)
+                let md = crate::output::templates::render_report(&run.templates, &run.report)
                     .map_err(|e| Error::Usage(format!("cannot render the summary: {e}")))?;
-                crate::files::append_file(Path::new(&p), &run.redactor.redact(&md))?;
+                crate::infra::files::append_file(Path::new(&p), &run.redactor.redact(&md))?;
             }
         }
     }
@@ -113,7 +113,7 @@ struct Run<'a> {
     /// Exit 3 instead of the verdict's code (an honoured override whose ticket failed).
     exit_override: Option<i32>,
     /// Masks the run's secrets in everything it writes or publishes.
-    redactor: crate::redact::Redactor,
+    redactor: crate::infra::redact::Redactor,
 }
 
 /// The pull request as GitHub has it now, and the clients and identity to talk about it.
@@ -233,7 +233,7 @@ async fn gather_facts(run: &mut Run<'_>, t: &Thread) -> Gathered {
     let justified = pr
         .body
         .as_deref()
-        .and_then(|b| crate::justification::parse(b, &config.justification.key))
+        .and_then(|b| crate::gate::justification::parse(b, &config.justification.key))
         .is_some_and(|j| j.is_complete());
     let may_fail = run.report.verdict == Verdict::Fail || f.streak.is_some();
     if justified && may_fail {
@@ -390,7 +390,10 @@ async fn retry_pending_ticket(run: &mut Run<'_>, t: &Thread, previous: &MarkerRe
 async fn publish(
     run: &mut Run<'_>,
     t: &Thread,
-    existing: std::result::Result<Option<crate::github::Comment>, crate::github::GhError>,
+    existing: std::result::Result<
+        Option<crate::clients::github::Comment>,
+        crate::clients::github::GhError,
+    >,
     previous: Option<&MarkerRecord>,
 ) -> Result<()> {
     annotate(run);
@@ -421,14 +424,14 @@ async fn publish(
     };
     let body = render(previous);
     let artifact = serde_json::json!({"pr": t.pr.number, "head_sha": t.pr.head.sha, "body": body});
-    crate::files::write_file(
+    crate::infra::files::write_file(
         &run.out_dir.join("costgate-comment.json"),
         &artifact.to_string(),
     )?;
     if run.inputs.comment {
         // An override label on a passing PR gets an answer (SPEC 6: "not needed").
         let on_pass = if report.review.override_.is_some() {
-            crate::config::OnPass::Always
+            crate::measure::config::OnPass::Always
         } else {
             config.comment.on_pass
         };
@@ -451,7 +454,7 @@ async fn publish(
     }
     if let Some(p) = run.env.var("GITHUB_STEP_SUMMARY") {
         let without_marker: String = body.lines().skip(1).collect::<Vec<_>>().join("\n");
-        crate::files::append_file(Path::new(&p), &format!("{without_marker}\n"))?;
+        crate::infra::files::append_file(Path::new(&p), &format!("{without_marker}\n"))?;
     }
     Ok(())
 }
@@ -486,7 +489,7 @@ fn annotate(run: &mut Run<'_>) {
 fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
     let report = &run.report;
     let json_path = run.out_dir.join("report.json");
-    crate::files::write_file(&json_path, &run.redactor.redact(&report.to_json()))?;
+    crate::infra::files::write_file(&json_path, &run.redactor.redact(&report.to_json()))?;
     if let Some(p) = run.env.var("GITHUB_OUTPUT") {
         let num = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
         let max = if report.summary.max_regression_unbounded {
@@ -510,7 +513,7 @@ fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
             ],
         )?;
     }
-    run.log.line(crate::terminal::check(report, false));
+    run.log.line(crate::output::terminal::check(report, false));
     let exit_code = run
         .exit_override
         .unwrap_or_else(|| report.verdict.exit_code());
@@ -521,7 +524,7 @@ fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
 }
 
 /// The record an earlier run left in the sticky comment, if any.
-fn previous_record(existing: &Option<crate::github::Comment>) -> Option<MarkerRecord> {
+fn previous_record(existing: &Option<crate::clients::github::Comment>) -> Option<MarkerRecord> {
     existing
         .as_ref()
         .and_then(|c| c.body.as_deref())

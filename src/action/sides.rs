@@ -9,13 +9,13 @@ use super::env::{self, Inputs, RunnerEnv};
 use super::git;
 use super::log::Log;
 use super::subtree::SubTree;
-use crate::error::{Error, Result};
+use crate::clients::github::{Event, PullRequest};
+use crate::gate::report::Report;
 use crate::gate::{self, Inputs as Loaded, Options, RunOptions, Side};
-use crate::github::{Event, PullRequest};
-use crate::markdown;
-use crate::report::Report;
-use crate::templates::Templates;
-use crate::tree::GitTree;
+use crate::infra::error::{Error, Result};
+use crate::infra::tree::GitTree;
+use crate::output::markdown;
+use crate::output::templates::Templates;
 
 pub(super) fn read_event(env: &RunnerEnv) -> Result<(String, Option<Event>)> {
     let event_name = env.var("GITHUB_EVENT_NAME").unwrap_or_default();
@@ -71,7 +71,7 @@ pub(super) fn prepare(
         }
     }
     let side = |rev: &str, name: &'static str| -> Result<Side> {
-        let label = format!("{name} ({})", crate::fmt::short_sha(rev));
+        let label = format!("{name} ({})", crate::infra::fmt::short_sha(rev));
         let t = GitTree::open(&dir, rev, label).map_err(|source| Error::Tree {
             side: name.into(),
             source,
@@ -84,7 +84,7 @@ pub(super) fn prepare(
         })
     };
     let scope = match (&inputs.working_directory, inputs.config.as_str()) {
-        (None, crate::config::DEFAULT_PATH) => None,
+        (None, crate::measure::config::DEFAULT_PATH) => None,
         (wd, cfg) => Some(format!("{}:{cfg}", wd.as_deref().unwrap_or("."))),
     };
     let out_dir = inputs
@@ -121,7 +121,7 @@ pub(super) fn price(
             markdown::escape(&inputs.redactor().redact(&e.to_string()))
         );
         if let Some(p) = env.var("GITHUB_STEP_SUMMARY") {
-            let _ = crate::files::append_file(Path::new(&p), &text);
+            let _ = crate::infra::files::append_file(Path::new(&p), &text);
         }
         if let Some(p) = env.var("GITHUB_OUTPUT") {
             let _ = env::write_outputs(Path::new(&p), &[("verdict", "error".into())]);

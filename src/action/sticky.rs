@@ -5,9 +5,9 @@
 use serde::Serialize;
 
 use super::comment::MarkerRecord;
-use crate::config::OnPass;
-use crate::github::{Comment, GhError, GitHub, User};
-use crate::verdict::Verdict;
+use crate::clients::github::{Comment, GhError, GitHub, User};
+use crate::gate::verdict::Verdict;
+use crate::measure::config::OnPass;
 
 /// The identity comments are written as. `GET /user` works for personal and app user tokens; the
 /// workflow token (an installation token) gets 403, and its comments are by `github-actions[bot]`.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::tree::{GitSource, Tree, TreeError};
+use crate::infra::tree::{GitSource, Tree, TreeError};
 
 pub struct SubTree {
     inner: Arc<dyn Tree>,

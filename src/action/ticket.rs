@@ -5,17 +5,17 @@
 use super::env::{Inputs, RunnerEnv};
 use super::facts;
 use super::log::Log;
-use crate::config::Config;
-use crate::github::PullRequest;
-use crate::jira::{self, Jira, ticket};
-use crate::report::{Report, TicketRecord};
-use crate::templates::Templates;
+use crate::clients::github::PullRequest;
+use crate::clients::jira::{self, Jira, ticket};
+use crate::gate::report::{Report, TicketRecord};
+use crate::measure::config::Config;
+use crate::output::templates::Templates;
 
 /// The JIRA client the base's configuration and the inputs describe, or why there is none.
 pub(super) fn jira_client<'c>(
     inputs: &Inputs,
     config: &'c Config,
-) -> std::result::Result<(Jira, &'c crate::config::Jira), String> {
+) -> std::result::Result<(Jira, &'c crate::measure::config::Jira), String> {
     let Some(jc) = &config.jira else {
         return Err("no `jira` section in costgate.yaml on the base branch, so no follow-up ticket can be opened".into());
     };
@@ -37,8 +37,8 @@ pub(super) async fn open_tickets(
     merged: &[facts::MergedRecord],
     files: &[String],
     log: &mut Log,
-) -> Vec<crate::report::OpenTicket> {
-    let mut out: Vec<crate::report::OpenTicket> = Vec::new();
+) -> Vec<crate::gate::report::OpenTicket> {
+    let mut out: Vec<crate::gate::report::OpenTicket> = Vec::new();
     for m in merged {
         let Some(rec) = &m.record else { continue };
         let Some(key) = &rec.ticket else { continue };
@@ -56,7 +56,7 @@ pub(super) async fn open_tickets(
         }
         match client.is_done(key).await {
             Ok(true) => {}
-            Ok(false) => out.push(crate::report::OpenTicket {
+            Ok(false) => out.push(crate::gate::report::OpenTicket {
                 key: key.clone(),
                 pr: m.number,
                 paths,
@@ -73,7 +73,7 @@ pub(super) struct TicketContext<'a> {
     pub inputs: &'a Inputs,
     pub config: &'a Config,
     pub templates: &'a Templates,
-    pub clock: crate::clock::Clock,
+    pub clock: crate::infra::clock::Clock,
 }
 
 /// Finds or creates the override ticket. Never fails: an error is recorded in the ticket record.

@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use super::env::Vars;
-use crate::error::Result;
+use crate::infra::error::Result;
 
 pub fn action(env: &Vars) -> Result<Outcome> {
     let done = crate::action::run::main(&env.runner, env.clock)?;

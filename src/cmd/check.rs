@@ -8,11 +8,11 @@ use clap::Args;
 use super::env::Vars;
 use super::output::{emit_report, json, terminal_text, write_file};
 use super::{Format, Outcome, Stdout};
-use crate::error::{Error, Result};
+use crate::gate::shard::{PartialReport, Shard};
 use crate::gate::{self, Inputs, Options, RunOptions, Side};
-use crate::shard::{PartialReport, Shard};
-use crate::templates::Templates;
-use crate::terminal;
+use crate::infra::error::{Error, Result};
+use crate::output::templates::Templates;
+use crate::output::terminal;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -62,7 +62,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// Path of costgate.yaml inside the tree(s).
-    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    #[arg(long, default_value = crate::measure::config::DEFAULT_PATH)]
     pub config: String,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -197,7 +197,7 @@ pub fn merge(a: MergeArgs, env: &Vars) -> Result<Outcome> {
         })?;
         parts.push((name, part));
     }
-    let report = crate::shard::merge(parts, env.clock.today())?;
+    let report = crate::gate::shard::merge(parts, env.clock.today())?;
     let stdout = emit_report(
         &report,
         || report.to_json(),

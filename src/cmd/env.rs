@@ -5,22 +5,22 @@
 //! | variable | read by | meaning |
 //! |---|---|---|
 //! | `COSTGATE_LOG` | `main.rs` | tracing filter for diagnostics on stderr (`debug`, `costgate=trace`) |
-//! | `COSTGATE_MEMORY_LIMIT_MB` | `main.rs` | live-heap ceiling (default 4096); crossing it ends the run naming what was rendering ([`crate::memory`]) |
+//! | `COSTGATE_MEMORY_LIMIT_MB` | `main.rs` | live-heap ceiling (default 4096); crossing it ends the run naming what was rendering ([`crate::infra::memory`]) |
 //! | `COSTGATE_TODAY` | every command | pins "today" (`YYYY-MM-DD`): re-baseline due dates, drift weeks, override windows |
 //! | `NO_COLOR` | terminal output | plain text even on a terminal (anstream) |
 //! | `GITHUB_STEP_SUMMARY` | `drift`, `action` | file the markdown summary is appended to |
 //! | `JIRA_URL`, `JIRA_USER`, `JIRA_TOKEN` | `drift` | credentials for the weekly drift ticket |
 //! | `INPUT_*`, `GITHUB_*`, `RUNNER_*` | `action` | the runner's inputs and context ([`crate::action::env`]) |
-//! | `GITHUB_TOKEN`, `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | every command | never used; only masked in everything printed ([`crate::redact`]) |
+//! | `GITHUB_TOKEN`, `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | every command | never used; only masked in everything printed ([`crate::infra::redact`]) |
 //! | `COSTGATE_HARNESS_ISOLATION` | harness mode | `off` runs the harness without PID/mount namespaces ([`crate::harness`]) |
 //! | toolchain variables (`PATH`, `HOME`, `LANG`, `VIRTUAL_ENV`, …) | harness mode | passed to the harness by allow-list ([`crate::harness`]) |
 
 use std::path::PathBuf;
 
 use crate::action::env::RunnerEnv;
-use crate::clock::Clock;
-use crate::error::{Error, Result};
-use crate::jira::Credentials;
+use crate::clients::jira::Credentials;
+use crate::infra::clock::Clock;
+use crate::infra::error::{Error, Result};
 
 /// The memory ceiling in bytes: `COSTGATE_MEMORY_LIMIT_MB`, else the default. Read by `main.rs`
 /// before anything else, so it cannot go through [`Vars`].
@@ -28,7 +28,7 @@ pub fn memory_limit_bytes() -> usize {
     std::env::var("COSTGATE_MEMORY_LIMIT_MB")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(crate::memory::DEFAULT_LIMIT_MB)
+        .unwrap_or(crate::infra::memory::DEFAULT_LIMIT_MB)
         .saturating_mul(1 << 20)
 }
 
@@ -56,7 +56,7 @@ impl Vars {
 
     /// Everything secret this process could hold, masked in whatever it prints: the Action's
     /// token inputs, the runner's own tokens, JIRA and AWS credentials.
-    pub fn redactor(&self) -> crate::redact::Redactor {
+    pub fn redactor(&self) -> crate::infra::redact::Redactor {
         const SECRET_VARS: [&str; 9] = [
             "GITHUB_TOKEN",
             "ACTIONS_RUNTIME_TOKEN",
@@ -81,7 +81,7 @@ impl Vars {
             .filter_map(|k| self.runner.var(k))
             .collect();
         let users: Vec<&str> = users.iter().map(String::as_str).collect();
-        crate::redact::Redactor::new(values.iter().map(String::as_str), &users)
+        crate::infra::redact::Redactor::new(values.iter().map(String::as_str), &users)
     }
 
     /// JIRA credentials for `drift`; `None` when `JIRA_TOKEN` is unset or empty (the ticket is

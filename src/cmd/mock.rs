@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::Outcome;
-use crate::error::{Error, Result};
-use crate::mock::{Server, setup};
+use crate::infra::error::{Error, Result};
+use crate::standin::{Server, setup};
 
 #[derive(Debug, Args)]
 pub struct MockArgs {

@@ -15,7 +15,7 @@ mod tokens;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::error::Result;
+use crate::infra::error::Result;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -82,7 +82,7 @@ pub enum Stdout {
 }
 
 impl Stdout {
-    /// Pretty JSON with a final newline, the form of [`crate::report::pretty_json`].
+    /// Pretty JSON with a final newline, the form of [`crate::gate::report::pretty_json`].
     pub fn json<T: serde::Serialize + 'static>(value: T) -> Stdout {
         Stdout::Stream(Box::new(move |w| {
             serde_json::to_writer_pretty(&mut *w, &value)?;

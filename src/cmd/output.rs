@@ -1,20 +1,20 @@
 //! The one output helper: a report rendered in the requested format for stdout and written to
-//! `--out`, and the JSON forms commands print. Files are written by [`crate::files`].
+//! `--out`, and the JSON forms commands print. Files are written by [`crate::infra::files`].
 
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::Format;
-use crate::error::{Error, Result};
-pub use crate::files::write_file;
-use crate::report::Report;
-use crate::templates::Templates;
-use crate::terminal;
+use crate::gate::report::Report;
+use crate::infra::error::{Error, Result};
+pub use crate::infra::files::write_file;
+use crate::output::templates::Templates;
+use crate::output::terminal;
 
 /// Pretty JSON with a final newline, the form of every JSON document costgate prints or writes.
 pub fn json<T: Serialize>(value: &T) -> String {
-    crate::report::pretty_json(value)
+    crate::gate::report::pretty_json(value)
 }
 
 /// Pretty JSON with every object's keys sorted (through `serde_json::Value`), the form the
@@ -36,7 +36,7 @@ pub fn emit_report(
     templates: &Templates,
 ) -> Result<String> {
     let md = || {
-        crate::templates::render_report(templates, report)
+        crate::output::templates::render_report(templates, report)
             .map_err(|e| Error::Usage(format!("cannot render the markdown report: {e}")))
     };
     let mut doc = None;

@@ -10,9 +10,9 @@ use serde::Serialize;
 use super::env::Vars;
 use super::output::json;
 use super::{Format, Outcome};
-use crate::error::{Error, Result};
-use crate::pricing::audit::{self, Problem, Use};
-use crate::pricing::{ModelPrice, PricingTable};
+use crate::infra::error::{Error, Result};
+use crate::measure::pricing::audit::{self, Problem, Use};
+use crate::measure::pricing::{ModelPrice, PricingTable};
 
 #[derive(Debug, Args)]
 pub struct PricingArgs {
@@ -48,7 +48,7 @@ struct Listing<'a> {
 
 pub fn pricing(a: PricingArgs, env: &Vars) -> Result<Outcome> {
     let config = a.config.clone().or_else(|| {
-        let p = PathBuf::from(crate::config::DEFAULT_PATH);
+        let p = PathBuf::from(crate::measure::config::DEFAULT_PATH);
         p.is_file().then_some(p)
     });
     let (table, uses) = match &config {
@@ -89,14 +89,15 @@ pub fn pricing(a: PricingArgs, env: &Vars) -> Result<Outcome> {
 
 /// The repository's table and the models its routes use.
 fn repository(path: &std::path::Path) -> Result<(PricingTable, Vec<Use>)> {
-    let (tree, cfg) = crate::inputs::load_config_file(path)?;
-    let table = crate::inputs::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?;
+    let (tree, cfg) = crate::measure::load::load_config_file(path)?;
+    let table =
+        crate::measure::load::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?;
     let mut uses = Vec::new();
-    if let (crate::config::Mode::Render, Some(spec)) = (cfg.mode, &cfg.routes) {
-        let routes = crate::routes::Routes::load(&tree, spec, &cfg.file, &table)
+    if let (crate::measure::config::Mode::Render, Some(spec)) = (cfg.mode, &cfg.routes) {
+        let routes = crate::measure::routes::Routes::load(&tree, spec, &cfg.file, &table)
             .map_err(|d| Error::config("config", d))?;
         for (intent, route) in &routes.by_intent {
-            if let crate::routes::Route::Model { model, .. } = route {
+            if let crate::measure::routes::Route::Model { model, .. } = route {
                 uses.push(Use {
                     model: model.clone(),
                     at: format!("{}: intent `{intent}`", routes.file),
@@ -144,8 +145,8 @@ fn text(table: &PricingTable, problems: Option<&[Problem]>, max_age: i64) -> Str
         let r = &p.standard.rates;
         let profiles: Vec<&str> = p.profiles.keys().map(String::as_str).collect();
         let names = |sets: &std::collections::BTreeMap<
-            crate::pricing::Tier,
-            crate::pricing::PriceSet,
+            crate::measure::pricing::Tier,
+            crate::measure::pricing::PriceSet,
         >| sets.keys().map(|t| t.name()).collect::<Vec<_>>().join(", ");
         // The entry's tiers, then each profile's own: `batch; global: batch`.
         let tiers: Vec<String> = (!p.tiers.is_empty())

@@ -13,11 +13,11 @@ use serde::Serialize;
 use super::Outcome;
 use super::env::Vars;
 use super::output::{json, json_sorted, write_file};
-use crate::error::{Error, Result};
 use crate::gate::{Options, Side};
-use crate::progress;
-use crate::rebaseline::{self, Request};
-use crate::tree::DirTree;
+use crate::infra::error::{Error, Result};
+use crate::infra::progress;
+use crate::infra::tree::DirTree;
+use crate::ratchet::rebaseline::{self, Request};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutFormat {
@@ -36,7 +36,7 @@ pub struct BaselineArgs {
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
     /// Path of costgate.yaml inside the tree.
-    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    #[arg(long, default_value = crate::measure::config::DEFAULT_PATH)]
     pub config: String,
     /// How many times to price the dataset (default: 1 in render mode, which is deterministic; 5 in harness mode).
     #[arg(long)]
@@ -55,7 +55,7 @@ pub struct BaselineArgs {
 }
 
 fn head_commit(dir: &Path) -> String {
-    crate::tree::git(dir, &["rev-parse", "HEAD"])
+    crate::infra::tree::git(dir, &["rev-parse", "HEAD"])
         .map(|o| String::from_utf8_lossy(&o).trim().to_string())
         .unwrap_or_else(|_| "unknown".into())
 }
@@ -76,16 +76,18 @@ pub fn baseline(a: BaselineArgs, env: &Vars) -> Result<Outcome> {
     let opts = Options {
         config_path: a.config.clone(),
     };
-    let mode = crate::config::Config::load(tree.as_ref(), &a.config)
+    let mode = crate::measure::config::Config::load(tree.as_ref(), &a.config)
         .map_err(|d| Error::config("tree", d))?
         .mode;
     let date = env.clock.today();
     let req = Request {
-        runs: a.runs.unwrap_or(if mode == crate::config::Mode::Harness {
-            5
-        } else {
-            1
-        }),
+        runs: a
+            .runs
+            .unwrap_or(if mode == crate::measure::config::Mode::Harness {
+                5
+            } else {
+                1
+            }),
         date,
         due: a
             .due
@@ -158,12 +160,12 @@ struct BaselineJson<'a> {
     baseline_date: String,
     baseline_commit: &'a str,
     baseline_dataset_version: &'a str,
-    baseline_metrics: &'a crate::baseline::Metrics,
+    baseline_metrics: &'a crate::gate::baseline::Metrics,
     rebaseline_due: Option<String>,
 }
 
-impl<'a> From<&'a crate::baseline::Baseline> for BaselineJson<'a> {
-    fn from(b: &'a crate::baseline::Baseline) -> Self {
+impl<'a> From<&'a crate::gate::baseline::Baseline> for BaselineJson<'a> {
+    fn from(b: &'a crate::gate::baseline::Baseline) -> Self {
         BaselineJson {
             baseline_date: b.date.to_string(),
             baseline_commit: &b.commit,
@@ -183,7 +185,7 @@ pub struct CalibrateArgs {
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
     /// Path of costgate.yaml inside --dir (the built-in price table when it does not exist).
-    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    #[arg(long, default_value = crate::measure::config::DEFAULT_PATH)]
     pub config: String,
     /// The `requestMetadata` key that names the intent.
     #[arg(long, default_value = "intent")]
@@ -203,10 +205,10 @@ pub struct CalibrateArgs {
 pub(super) fn read_logs(
     files: &[std::path::PathBuf],
     intent_key: &str,
-    pricing: &crate::pricing::PricingTable,
+    pricing: &crate::measure::pricing::PricingTable,
     conversations: bool,
-) -> Result<crate::calibrate::logs::Parsed> {
-    use crate::calibrate::{self, logs};
+) -> Result<crate::ratchet::calibrate::logs::Parsed> {
+    use crate::ratchet::calibrate::{self, logs};
     let mut parsed = logs::Parsed {
         conversations: conversations.then(Vec::new),
         ..Default::default()
@@ -229,14 +231,14 @@ pub(super) fn read_logs(
 }
 
 pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
-    use crate::calibrate::{self, Calibration};
+    use crate::ratchet::calibrate::{self, Calibration};
     let tree = DirTree::new(&a.dir, a.dir.display().to_string());
     let pricing = if a.dir.join(&a.config).is_file() {
-        let cfg = crate::config::Config::load(&tree, &a.config)
+        let cfg = crate::measure::config::Config::load(&tree, &a.config)
             .map_err(|d| Error::config("config", d))?;
-        crate::inputs::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?
+        crate::measure::load::load_pricing(&tree, &cfg).map_err(|d| Error::config("config", d))?
     } else {
-        crate::pricing::PricingTable::builtin()
+        crate::measure::pricing::PricingTable::builtin()
     };
     let parsed = read_logs(&a.logs, &a.intent_key, &pricing, false)?;
     let out_path = a.out.clone().unwrap_or_else(|| a.dir.join(calibrate::PATH));
@@ -288,18 +290,19 @@ pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
 fn offline_cache_share(
     dir: &std::path::Path,
     config: &str,
-    mut share: crate::calibrate::CacheShare,
-) -> Result<crate::calibrate::CacheShare> {
+    mut share: crate::ratchet::calibrate::CacheShare,
+) -> Result<crate::ratchet::calibrate::CacheShare> {
     if !dir.join(config).is_file() {
         return Ok(share);
     }
     let tree = DirTree::new(dir, dir.display().to_string());
-    let cfg = crate::config::Config::load(&tree, config).map_err(|d| Error::config("config", d))?;
-    if cfg.mode != crate::config::Mode::Render {
+    let cfg = crate::measure::config::Config::load(&tree, config)
+        .map_err(|d| Error::config("config", d))?;
+    if cfg.mode != crate::measure::config::Mode::Render {
         return Ok(share);
     }
-    let side = crate::inputs::Side::dir(dir, "tree");
-    let opts = crate::inputs::Options {
+    let side = crate::gate::inputs::Side::dir(dir, "tree");
+    let opts = crate::gate::inputs::Options {
         config_path: config.to_string(),
     };
     let run = crate::gate::run(&side, &opts)?;
@@ -311,7 +314,7 @@ fn offline_cache_share(
         )
     });
     (share.offline_read_share, share.offline_write_share) =
-        crate::calibrate::CacheShare::shares(read, write, total);
+        crate::ratchet::calibrate::CacheShare::shares(read, write, total);
     Ok(share)
 }
 
@@ -319,7 +322,7 @@ fn offline_cache_share(
 #[derive(Serialize)]
 struct CalibrateOutput<'a> {
     #[serde(flatten)]
-    outcome: &'a crate::calibrate::Outcome,
+    outcome: &'a crate::ratchet::calibrate::Outcome,
     calibration_file: Option<String>,
 }
 
@@ -341,14 +344,14 @@ pub struct BacktestArgs {
     #[arg(long, default_value_t = 0.05)]
     pub target_fire_rate: f64,
     /// Path of costgate.yaml inside each commit.
-    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    #[arg(long, default_value = crate::measure::config::DEFAULT_PATH)]
     pub config: String,
     #[arg(long, value_enum, default_value_t = OutFormat::Text)]
     pub format: OutFormat,
 }
 
 pub fn backtest(a: BacktestArgs, env: &Vars) -> Result<Outcome> {
-    let req = crate::backtest::Request {
+    let req = crate::ratchet::backtest::Request {
         repo: a.repo.clone(),
         branch: a.branch.clone(),
         last: a.last,
@@ -360,10 +363,10 @@ pub fn backtest(a: BacktestArgs, env: &Vars) -> Result<Outcome> {
         clock: env.clock,
     };
     let progress = progress::for_stderr();
-    let o = crate::backtest::backtest(&req, progress.as_ref())?;
+    let o = crate::ratchet::backtest::backtest(&req, progress.as_ref())?;
     let stdout = match a.format {
         OutFormat::Json => json(&o),
-        OutFormat::Text => crate::backtest::render_text(&o),
+        OutFormat::Text => crate::ratchet::backtest::render_text(&o),
     };
     Ok(Outcome {
         stdout: stdout.into(),
@@ -398,14 +401,14 @@ pub struct DriftArgs {
     #[arg(long, default_value_t = 5.0)]
     pub wow_pct: f64,
     /// Path of costgate.yaml inside the commits.
-    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    #[arg(long, default_value = crate::measure::config::DEFAULT_PATH)]
     pub config: String,
     #[arg(long, value_enum, default_value_t = OutFormat::Text)]
     pub format: OutFormat,
 }
 
 pub fn drift(a: DriftArgs, env: &Vars) -> Result<Outcome> {
-    use crate::drift;
+    use crate::ratchet::drift;
     let history_path = a
         .history
         .clone()
@@ -435,7 +438,7 @@ pub fn drift(a: DriftArgs, env: &Vars) -> Result<Outcome> {
     write_file(&chart_path, &drift::chart::render(&o.history))?;
     let summary = a.summary.clone().or_else(|| env.step_summary());
     if let Some(p) = summary {
-        crate::files::append_file(&p, &drift::render_markdown(&o))?;
+        crate::infra::files::append_file(&p, &drift::render_markdown(&o))?;
     }
     // A baseline flag files one high-priority ticket per ISO week when JIRA credentials are set.
     let filed = file_drift_ticket(&a, &o, env);
@@ -498,20 +501,21 @@ pub fn drift(a: DriftArgs, env: &Vars) -> Result<Outcome> {
 /// Files the drift ticket when there is one and credentials are set; `Ok(None)` otherwise.
 fn file_drift_ticket(
     a: &DriftArgs,
-    o: &crate::drift::Outcome,
+    o: &crate::ratchet::drift::Outcome,
     env: &Vars,
-) -> std::result::Result<Option<crate::jira::Ticket>, String> {
+) -> std::result::Result<Option<crate::clients::jira::Ticket>, String> {
     let Some(req) = &o.ticket else {
         return Ok(None);
     };
     let Some(creds) = env.jira_credentials() else {
         return Ok(None);
     };
-    let tree = crate::tree::GitTree::open(&a.repo, &a.branch, a.branch.clone())
+    let tree = crate::infra::tree::GitTree::open(&a.repo, &a.branch, a.branch.clone())
         .map_err(|e| e.to_string())?;
-    let config = crate::config::Config::load(&tree, &a.config).map_err(|d| d.to_string())?;
+    let config =
+        crate::measure::config::Config::load(&tree, &a.config).map_err(|d| d.to_string())?;
     let date = a.date.unwrap_or_else(|| env.clock.today());
-    crate::drift::ticket::file(&config, creds, req, date).map(Some)
+    crate::ratchet::drift::ticket::file(&config, creds, req, date).map(Some)
 }
 
 /// `drift --format json` (SPEC 9's names first, then the whole entry).
@@ -522,10 +526,10 @@ struct DriftOutput<'a> {
     release_delta_pct: Option<f64>,
     week_over_week_pct: Option<f64>,
     flags: &'a [String],
-    contributors: &'a [crate::backtest::Contributor],
-    health: &'a crate::drift::contributors::Health,
-    entry: &'a crate::drift::Entry,
-    ticket: Option<&'a crate::drift::TicketRequest>,
+    contributors: &'a [crate::ratchet::backtest::Contributor],
+    health: &'a crate::ratchet::drift::contributors::Health,
+    entry: &'a crate::ratchet::drift::Entry,
+    ticket: Option<&'a crate::ratchet::drift::TicketRequest>,
     ticket_filed: Option<Filed<'a>>,
     notes: &'a [String],
     history_file: String,

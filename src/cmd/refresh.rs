@@ -11,11 +11,11 @@ use super::Outcome;
 use super::env::Vars;
 use super::output::{json_sorted, write_file};
 use super::ratchet::{OutFormat, read_logs};
-use crate::config::Config;
-use crate::dataset::Dataset;
-use crate::error::{Error, Result};
-use crate::refresh::{self, Plan, Request};
-use crate::tree::{DirTree, Tree};
+use crate::infra::error::{Error, Result};
+use crate::infra::tree::{DirTree, Tree};
+use crate::measure::config::Config;
+use crate::measure::dataset::Dataset;
+use crate::ratchet::refresh::{self, Plan, Request};
 
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
@@ -31,7 +31,7 @@ pub struct RefreshArgs {
     /// The repository (its costgate.yaml names the golden dataset).
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
-    #[arg(long, default_value = crate::config::DEFAULT_PATH)]
+    #[arg(long, default_value = crate::measure::config::DEFAULT_PATH)]
     pub config: String,
     /// Show what would change; write nothing.
     #[arg(long)]
@@ -61,8 +61,8 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
     let cfg = Config::load(tree.as_ref(), &a.config).map_err(|d| Error::config("tree", d))?;
     let dataset =
         Dataset::load(tree.as_ref(), &cfg.golden).map_err(|d| Error::config("tree", d))?;
-    let pricing =
-        crate::inputs::load_pricing(tree.as_ref(), &cfg).map_err(|d| Error::config("tree", d))?;
+    let pricing = crate::measure::load::load_pricing(tree.as_ref(), &cfg)
+        .map_err(|d| Error::config("tree", d))?;
     let mut parsed = read_logs(&a.logs, &cfg.refresh.intent_key, &pricing, true)?;
     let mut skipped = std::collections::BTreeMap::new();
     for s in &parsed.skipped {
@@ -91,7 +91,7 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
         &plan,
         today,
     )
-    .map_err(|d| Error::config("tree", crate::diag::Diagnostics(vec![d])))?;
+    .map_err(|d| Error::config("tree", crate::infra::diag::Diagnostics(vec![d])))?;
     if !a.dry_run {
         for f in &files {
             write_file(&a.dir.join(&f.path), &f.new)?;

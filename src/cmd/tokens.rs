@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Outcome;
-use crate::error::{Error, Result};
-use crate::pricing::PricingTable;
-use crate::tokenize::{self, Encoding};
+use crate::infra::error::{Error, Result};
+use crate::measure::pricing::PricingTable;
+use crate::measure::tokenize::{self, Encoding};
 
 #[derive(Debug, Args)]
 pub struct TokensArgs {
@@ -35,8 +35,8 @@ pub fn tokens(a: TokensArgs, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
             let table = match &a.config {
                 None => PricingTable::builtin(),
                 Some(path) => {
-                    let (tree, cfg) = crate::inputs::load_config_file(path)?;
-                    crate::inputs::load_pricing(&tree, &cfg)
+                    let (tree, cfg) = crate::measure::load::load_config_file(path)?;
+                    crate::measure::load::load_pricing(&tree, &cfg)
                         .map_err(|d| Error::config("config", d))?
                 }
             };

@@ -4,12 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{App, harness, price, progress, verdict};
-use crate::dataset::{Dataset, LocatedCase};
-use crate::error::Result;
-use crate::inputs::Side;
-use crate::render::Priced;
-use crate::report::{CaseReport, SideCost, Status};
-use crate::shard::Shard;
+use crate::gate::inputs::Side;
+use crate::gate::report::{CaseReport, SideCost, Status};
+use crate::gate::shard::Shard;
+use crate::infra::error::Result;
+use crate::measure::dataset::{Dataset, LocatedCase};
+use crate::measure::render::Priced;
 
 pub(super) fn side_cost(p: &Priced) -> SideCost {
     SideCost {
@@ -28,22 +28,22 @@ pub(super) fn side_cost(p: &Priced) -> SideCost {
 /// A side of a case with its quality (SPEC 10) checked against the case's `expect`.
 pub(super) fn side_with_quality(
     p: &Priced,
-    case: &crate::dataset::Case,
-    pricing: &crate::pricing::PricingTable,
+    case: &crate::measure::dataset::Case,
+    pricing: &crate::measure::pricing::PricingTable,
 ) -> SideCost {
     let resolve = |m: &str| {
         pricing
             .resolve(m)
             .map_or_else(|_| m.to_string(), |r| r.base_id.clone())
     };
-    let seen = crate::quality::Observed {
+    let seen = crate::gate::quality::Observed {
         context_found: &p.context_found,
         models: p.model.as_deref(),
         calls: p.calls,
         metrics: &p.metrics,
     };
     SideCost {
-        quality: crate::quality::evaluate(case.expect.as_deref(), &seen, &resolve),
+        quality: crate::gate::quality::evaluate(case.expect.as_deref(), &seen, &resolve),
         ..side_cost(p)
     }
 }
@@ -55,7 +55,7 @@ pub(super) fn compare_cases(
     head_by_id: &BTreeMap<&str, Option<&LocatedCase>>,
     head_loaded: bool,
     min: f64,
-    pricing: &crate::pricing::PricingTable,
+    pricing: &crate::measure::pricing::PricingTable,
 ) -> Vec<CaseReport> {
     let mut cases = Vec::with_capacity(dataset.len());
     for (c, (b, h)) in dataset
@@ -79,7 +79,8 @@ pub(super) fn compare_cases(
             side_with_quality(b, &c.case, pricing),
             side_with_quality(h, &c.case, pricing),
         );
-        let quality_broken = crate::quality::broken(base.quality.as_ref(), head.quality.as_ref());
+        let quality_broken =
+            crate::gate::quality::broken(base.quality.as_ref(), head.quality.as_ref());
         cases.push(CaseReport {
             id: c.case.id.clone(),
             intent: c.case.intent.clone(),
@@ -93,7 +94,7 @@ pub(super) fn compare_cases(
             removed_in_head: head_loaded && in_head.is_none(),
             changed_in_head: in_head
                 .and_then(|hc| *hc)
-                .is_some_and(|hc| !crate::baseline::same_but_band(&hc.case, &c.case)),
+                .is_some_and(|hc| !crate::gate::baseline::same_but_band(&hc.case, &c.case)),
             outside_band,
             quality_broken,
         });
@@ -106,7 +107,7 @@ pub(super) fn compare_cases(
 pub(super) struct HeadEdits<'a> {
     pub(super) head: &'a Side,
     pub(super) head_app: &'a App,
-    pub(super) head_dataset: &'a crate::inputs::HeadDataset,
+    pub(super) head_dataset: &'a crate::gate::inputs::HeadDataset,
     pub(super) head_by_id: &'a BTreeMap<&'a str, Option<&'a LocatedCase>>,
     /// The whole base dataset (a case in another shard is not "added").
     pub(super) full: &'a Dataset,
@@ -179,7 +180,7 @@ impl HeadEdits<'_> {
             policy_changes.push(format!(
                 "head removes {} golden case(s), still gated: {}",
                 removed.len(),
-                crate::fmt::id_list(&removed)
+                crate::infra::fmt::id_list(&removed)
             ));
         }
         let rebanded = self
@@ -207,7 +208,7 @@ impl HeadEdits<'_> {
             policy_changes.push(format!(
                 "head edits {} golden case(s), gated with the base's version: {}",
                 changed.len(),
-                crate::fmt::id_list(&changed)
+                crate::infra::fmt::id_list(&changed)
             ));
         }
         Ok(())

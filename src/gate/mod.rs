@@ -4,22 +4,34 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cumulative;
-use crate::dataset::{Dataset, LocatedCase};
-use crate::diff;
-use crate::error::{Error, Result};
+use crate::gate::inputs::BaseInputs;
+pub use crate::gate::inputs::{App, Inputs, Options, Side};
+use crate::gate::report::{Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION};
+use crate::gate::shard::{PartialReport, Shard};
+use crate::gate::verdict::Pair;
 use crate::harness;
-use crate::inputs::BaseInputs;
-pub use crate::inputs::{App, Inputs, Options, Side};
-use crate::pricing::audit::EndOfLifeRoutes;
-use crate::progress::{self, Progress};
-use crate::render::{Priced, Renderer};
-use crate::report::{Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION};
-use crate::routes::{Route, Routes};
-use crate::shard::{PartialReport, Shard};
-use crate::verdict::{self, Pair};
+use crate::infra::error::{Error, Result};
+use crate::infra::progress::{self, Progress};
+use crate::measure::dataset::{Dataset, LocatedCase};
+use crate::measure::pricing::audit::EndOfLifeRoutes;
+use crate::measure::render::{Priced, Renderer};
+use crate::measure::routes::{Route, Routes};
 
+pub mod baseline;
 mod cases;
+pub mod causes;
+pub mod changed;
+pub mod cumulative;
+pub mod diff;
+pub mod inputs;
+pub mod justification;
+pub mod monthly;
+pub mod quality;
+pub mod report;
+pub mod review;
+pub mod rules;
+pub mod shard;
+pub mod verdict;
 use cases::{HeadEdits, compare_cases, side_with_quality};
 
 /// How a `check` or `run` is carried out (not what it reads): progress display, sharding, and
@@ -33,7 +45,7 @@ pub struct RunOptions {
     /// Harness mode: write each side's calls to `calls-{side}.jsonl` in this directory.
     pub record_dir: Option<std::path::PathBuf>,
     /// "Today" for date rules (an overdue re-baseline).
-    pub clock: crate::clock::Clock,
+    pub clock: crate::infra::clock::Clock,
 }
 
 /// Prices `dataset` on one side. `calibrated`: output length per intent from the base's
@@ -114,7 +126,7 @@ fn cache_lost(
     dataset: &Dataset,
     base: &[Priced],
     head: &[Priced],
-) -> (Vec<crate::report::CacheLost>, Vec<String>) {
+) -> (Vec<crate::gate::report::CacheLost>, Vec<String>) {
     let mut by_segment: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (c, (b, h)) in dataset.cases.iter().zip(base.iter().zip(head)) {
         if b.cache_read_tokens > 0 && h.cache_read_tokens == 0 && h.cache_write_tokens > 0 {
@@ -131,13 +143,13 @@ fn cache_lost(
             format!(
                 "prompt cache lost: {} case(s) shared their cached {segment} at the base and no longer do at the head, so each call now writes the cache (1.25x input or more) instead of reading it (0.1x): something per-query moved in front of the cache point: {}",
                 ids.len(),
-                crate::fmt::id_list(ids)
+                crate::infra::fmt::id_list(ids)
             )
         })
         .collect();
     let lost = by_segment
         .into_iter()
-        .map(|(segment, cases)| crate::report::CacheLost {
+        .map(|(segment, cases)| crate::gate::report::CacheLost {
             segment: segment.to_string(),
             cases,
         })
@@ -168,19 +180,19 @@ pub fn check_partial(inputs: &Inputs, ro: RunOptions, shard: Shard) -> Result<Pa
     };
     let (report, slice, end_of_life) = check_sliced(inputs, &ro)?;
     let (base, full) = (&inputs.base_side, &inputs.base.dataset);
-    let cumulative = crate::shard::CumulativeInputs::read(
+    let cumulative = crate::gate::shard::CumulativeInputs::read(
         base.tree.as_ref(),
         inputs.head_side.tree.as_ref(),
         &inputs.base.config.baseline,
         full,
     )
     .map_err(base.cfg_err())?;
-    let rules = crate::rules::Rules::of(&inputs.base.config);
+    let rules = crate::gate::rules::Rules::of(&inputs.base.config);
     Ok(PartialReport::new(
         shard,
         full,
         &slice,
-        crate::shard::PolicyInputs {
+        crate::gate::shard::PolicyInputs {
             cumulative,
             rules,
             end_of_life,
@@ -280,7 +292,7 @@ fn check_sliced<'a>(
 
     let head_observed = observed_routes(head_routes, &dataset, &head_priced);
     let end_of_life = end_of_life(pricing, &head_observed, ro.clock.today());
-    for reason in crate::pricing::audit::end_of_life_reasons(&end_of_life) {
+    for reason in crate::measure::pricing::audit::end_of_life_reasons(&end_of_life) {
         decision.warn(reason);
     }
 
@@ -312,7 +324,7 @@ fn check_sliced<'a>(
         pricing,
     );
     // A shard's slice may hold only bypassed cases; the merge checks the whole run.
-    if let (None, Some(side)) = (ro.shard, crate::report::side_without_calls(&cases)) {
+    if let (None, Some(side)) = (ro.shard, crate::gate::report::side_without_calls(&cases)) {
         return Err(match side {
             "base" => no_calls(base, base_routes, cases.len()),
             _ => no_calls(head, head_routes, cases.len()),
@@ -328,7 +340,7 @@ fn check_sliced<'a>(
         notes.push(format!(
             "{} case(s) cost outside their expected_cost_band at head: {}",
             outside.len(),
-            crate::fmt::id_list(&outside)
+            crate::infra::fmt::id_list(&outside)
         ));
     }
 
@@ -347,17 +359,20 @@ fn check_sliced<'a>(
     }
 
     // The whole-run rules; a shard leaves them to `merge`, which sees every case.
-    let hints = crate::changed::Hints::new(
+    let hints = crate::gate::changed::Hints::new(
         base.tree.as_ref(),
         head.tree.as_ref(),
         (base_routes, head_routes),
     );
     let outcome = match ro.shard {
         // The slice's causes carry the files behind them to `merge`, which regroups all cases.
-        Some(_) => crate::rules::Outcome {
-            causes: crate::causes::group(&cases, &base_cfg.thresholds, true, &|intent, what| {
-                hints.files(intent, what)
-            }),
+        Some(_) => crate::gate::rules::Outcome {
+            causes: crate::gate::causes::group(
+                &cases,
+                &base_cfg.thresholds,
+                true,
+                &|intent, what| hints.files(intent, what),
+            ),
             metrics: Vec::new(),
         },
         None => {
@@ -366,10 +381,10 @@ fn check_sliced<'a>(
                 .iter()
                 .map(|c| (c.case.id.as_str(), c.case.weight()))
                 .collect();
-            crate::rules::apply(
+            crate::gate::rules::apply(
                 &cases,
                 &|id| weights.get(id).copied().unwrap_or(1.0),
-                &crate::rules::Rules::of(base_cfg),
+                &crate::gate::rules::Rules::of(base_cfg),
                 &base_cfg.thresholds,
                 &mut decision,
                 &|intent, what| hints.files(intent, what),
@@ -406,7 +421,7 @@ fn check_sliced<'a>(
 /// SPEC 9: a head that routes to a model past its end of life gets a warn-level reason (Bedrock
 /// no longer serves it, so the PR cannot work as priced), whatever the cost did.
 fn end_of_life(
-    pricing: &crate::pricing::PricingTable,
+    pricing: &crate::measure::pricing::PricingTable,
     head: &Routes,
     today: chrono::NaiveDate,
 ) -> EndOfLifeRoutes {
@@ -416,13 +431,17 @@ fn end_of_life(
             let Route::Model { model, .. } = route else {
                 return None;
             };
-            let eol = crate::pricing::audit::past_end_of_life(pricing, model.split(" + "), today);
+            let eol = crate::measure::pricing::audit::past_end_of_life(
+                pricing,
+                model.split(" + "),
+                today,
+            );
             (!eol.is_empty()).then(|| (intent.clone(), eol))
         })
         .collect()
 }
 
-/// The error for a side that made no model call ([`crate::report::side_without_calls`]).
+/// The error for a side that made no model call ([`crate::gate::report::side_without_calls`]).
 fn no_calls(side: &Side, app: &App, n: usize) -> Error {
     match app {
         App::Render(routes) => Error::Usage(format!(
@@ -492,7 +511,9 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
             p95_usd: verdict::nearest_rank(&costs, 95.0),
             avg_input_tokens: priced.iter().map(|p| p.input_tokens as f64).sum::<f64>() / n,
             bypass_rate: priced.iter().filter(|p| p.bypass).count() as f64 / n,
-            quality: crate::quality::share(cases.iter().filter_map(|c| c.cost.quality.as_ref())),
+            quality: crate::gate::quality::share(
+                cases.iter().filter_map(|c| c.cost.quality.as_ref()),
+            ),
         },
         cases,
     })

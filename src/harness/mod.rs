@@ -11,17 +11,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::time::Duration;
 
-use crate::cache;
-use crate::config::Harness;
-use crate::dataset::Dataset;
-use crate::error::{Error, Result};
-use crate::fmt::usd;
-use crate::mock::record::CallRecord;
-use crate::mock::{Server, Settings};
-use crate::pricing::{PricingTable, Usage};
-use crate::progress::Progress;
-use crate::render::{Priced, Segments};
-use crate::tree::Tree;
+use crate::infra::error::{Error, Result};
+use crate::infra::fmt::usd;
+use crate::infra::progress::Progress;
+use crate::infra::tree::Tree;
+use crate::measure::cache;
+use crate::measure::config::Harness;
+use crate::measure::dataset::Dataset;
+use crate::measure::pricing::{PricingTable, Usage};
+use crate::measure::render::{Priced, Segments};
+use crate::standin::record::CallRecord;
+use crate::standin::{Server, Settings};
 use process::{Checkout, Ended};
 
 /// Dummy credentials: syntactically valid so SDKs sign requests, useless anywhere else.
@@ -145,7 +145,7 @@ pub fn price(
                         "the {side} harness `{cmd}` made no Bedrock call for {} of {} cases ({}); attribute each call to its case (docs/harness.md), or announce a case answered without a model with POST /_costgate/case/{{id}}\n{}",
                         missing.len(),
                         dataset.len(),
-                        crate::fmt::id_list(&missing),
+                        crate::infra::fmt::id_list(&missing),
                         running.tail()
                     )))
                 }
@@ -338,7 +338,7 @@ pub fn aggregate(
             let ids: Vec<String> = unknown_ids.into_iter().collect();
             line.push_str(&format!(
                 "; tagged with ids not in the dataset: {}",
-                crate::fmt::id_list(&ids)
+                crate::infra::fmt::id_list(&ids)
             ));
         }
         notes.push(line);

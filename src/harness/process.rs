@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
-use crate::error::{Error, Result};
-use crate::tree::{GitSource, Tree};
+use crate::infra::error::{Error, Result};
+use crate::infra::tree::{GitSource, Tree};
 
 /// Environment variables passed through to the harness; everything else is dropped, so tokens of
 /// the CI job (GitHub, JIRA, real AWS credentials) never reach code from a pull request.

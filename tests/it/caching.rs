@@ -81,7 +81,7 @@ fn a_shared_system_prompt_is_read_and_a_unique_history_is_written() {
     tree(&head, 10, &routes("system", "5m"), SYSTEM);
     let (code, r, err) = check(&base, &head);
     assert_eq!(code, 0, "{err}");
-    let system = costgate::tokenize::Encoding::Cl100kBase.count(SYSTEM);
+    let system = costgate::measure::tokenize::Encoding::Cl100kBase.count(SYSTEM);
     for id in ["K-1", "K-2", "K-3"] {
         let b = &case(&r, id)["base"];
         assert_eq!(
@@ -97,8 +97,8 @@ fn a_shared_system_prompt_is_read_and_a_unique_history_is_written() {
     // `cache: history`: K-4 and K-5 share system + the same two history turns, K-6 does not.
     let k4 = &case(&r, "K-4")["base"];
     let prefix = system
-        + costgate::tokenize::Encoding::Cl100kBase.count("hello there")
-        + costgate::tokenize::Encoding::Cl100kBase.count("hi, how can I help?");
+        + costgate::measure::tokenize::Encoding::Cl100kBase.count("hello there")
+        + costgate::measure::tokenize::Encoding::Cl100kBase.count("hi, how can I help?");
     assert_eq!(
         (u(&k4["cache_read_tokens"]), u(&k4["cache_write_tokens"])),
         (prefix, 0)
@@ -106,8 +106,8 @@ fn a_shared_system_prompt_is_read_and_a_unique_history_is_written() {
     assert_eq!(u(&case(&r, "K-5")["base"]["cache_read_tokens"]), prefix);
     let k6 = &case(&r, "K-6")["base"];
     let k6_prefix = system
-        + costgate::tokenize::Encoding::Cl100kBase.count("a different opening line")
-        + costgate::tokenize::Encoding::Cl100kBase.count("sure");
+        + costgate::measure::tokenize::Encoding::Cl100kBase.count("a different opening line")
+        + costgate::measure::tokenize::Encoding::Cl100kBase.count("sure");
     assert_eq!(
         (u(&k6["cache_read_tokens"]), u(&k6["cache_write_tokens"])),
         (0, k6_prefix)
@@ -119,7 +119,7 @@ fn a_shared_system_prompt_is_read_and_a_unique_history_is_written() {
     // input_tokens keeps meaning all input.
     assert_eq!(
         u(&k6["input_tokens"]),
-        k6_prefix + costgate::tokenize::Encoding::Cl100kBase.count("thanks")
+        k6_prefix + costgate::measure::tokenize::Encoding::Cl100kBase.count("thanks")
     );
 }
 
@@ -215,7 +215,7 @@ fn a_one_hour_ttl_writes_at_the_one_hour_price() {
     }
     let (_, r, err) = check(&base, &head);
     let b = &case(&r, "K-1")["base"];
-    let system = costgate::tokenize::Encoding::Cl100kBase.count(SYSTEM);
+    let system = costgate::measure::tokenize::Encoding::Cl100kBase.count(SYSTEM);
     assert_eq!(u(&b["cache_write_tokens"]), system, "{err}");
     assert_eq!(
         b["cost_usd"].as_f64().unwrap(),
@@ -289,7 +289,7 @@ fn boto3_cache_points_are_priced_by_the_steady_state_and_served_sequentially() {
     let usage = base.join("usage-out.jsonl");
     let (code, r, err) = check(&base, &head);
     assert_eq!(code, 0, "{err}");
-    let enc = costgate::tokenize::Encoding::Cl100kBase;
+    let enc = costgate::measure::tokenize::Encoding::Cl100kBase;
     let system = enc.count(SYSTEM);
     let shared_history = system + enc.count("hello there") + enc.count("hi, how can I help?");
     let k4 = &case(&r, "K-4")["base"];

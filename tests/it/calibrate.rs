@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use costgate::tokenize::Encoding;
+use costgate::measure::tokenize::Encoding;
 
 use crate::support::*;
 
@@ -437,8 +437,8 @@ fn calibrate_reports_the_production_cache_share_beside_the_offline_one() {
     let m = &v["models"]["anthropic.claude-3-5-haiku-20241022-v1:0"];
     assert_eq!(m["production_mean"], 1000.0);
     let read = v["cache"]["offline_read_share"].as_f64().unwrap();
-    let sys = costgate::tokenize::Encoding::ClaudeApprox.count(system) as f64;
-    let q = |s: &str| costgate::tokenize::Encoding::ClaudeApprox.count(s) as f64;
+    let sys = costgate::measure::tokenize::Encoding::ClaudeApprox.count(system) as f64;
+    let q = |s: &str| costgate::measure::tokenize::Encoding::ClaudeApprox.count(s) as f64;
     let total = 3.0 * sys + q("one") + q("two") + q("three");
     assert_eq!(read, 3.0 * sys / total);
     assert_eq!(v["cache"]["offline_write_share"], 0.0);

@@ -60,7 +60,7 @@ fn the_anthropic_sdk_bedrock_client_reaches_the_stand_in_and_tools_and_cache_poi
     assert!(code == 0 || code == 1, "{err}");
     let a1 = report_case(&r, "A-1");
     let (b, h) = (&a1["base"], &a1["head"]);
-    let enc = costgate::tokenize::Encoding::ClaudeApprox;
+    let enc = costgate::measure::tokenize::Encoding::ClaudeApprox;
     let description =
         "Search the manga catalogue by title, author or genre and return matching series.";
     // The tool definition is billed input: the head grows by at least its description.

@@ -80,7 +80,7 @@ fn harness_prices_each_case_as_the_sum_of_its_calls_and_gates_a_code_regression(
     assert_eq!(h1["status"], "regressed");
     assert_eq!(h1["grew"], "prompt");
     // Exact: the head's input grows by the five extra catalogue lines' tokens (o200k), no more.
-    let enc = costgate::tokenize::Encoding::O200kHarmony;
+    let enc = costgate::measure::tokenize::Encoding::O200kHarmony;
     let entries: Vec<String> = (0..8)
         .map(|i| format!("Entry {i}: a long manga description with plot, author and volume count."))
         .collect();
@@ -263,7 +263,7 @@ for line in open(os.environ["COSTGATE_CASES"]):
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
-    let nova = costgate::pricing::PricingTable::builtin()
+    let nova = costgate::measure::pricing::PricingTable::builtin()
         .resolve("amazon.nova-micro-v1:0")
         .unwrap()
         .price;
@@ -272,7 +272,7 @@ for line in open(os.environ["COSTGATE_CASES"]):
     let cost = nova.cost(input, 300);
     let line = format!(
         "base: 2 unattributed Bedrock call(s) cost {} ({input} input / 300 output tokens); not part of any case, not gated; tagged with ids not in the dataset: NOT-A-CASE",
-        costgate::fmt::usd(cost)
+        costgate::infra::fmt::usd(cost)
     );
     assert!(notes.contains(&line.as_str()), "{notes:#?}\nwanted: {line}");
     // Each case found by its query, one call each.
@@ -310,6 +310,6 @@ fn harness_answers_are_the_calibrated_length_and_scales_apply() {
     let raw = answer["segments"]["prompt"].as_u64().unwrap();
     assert_eq!(
         answer["input_tokens"].as_u64().unwrap(),
-        costgate::tokenize::scale(raw, 1.5)
+        costgate::measure::tokenize::scale(raw, 1.5)
     );
 }

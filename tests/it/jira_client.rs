@@ -1,8 +1,8 @@
 //! The JIRA client against a loopback JIRA, request and response shapes from
 //! `tests/fixtures/jira` (Atlassian's documented Cloud v3 and Data Center v2 shapes).
 
-use costgate::config::JiraApi;
-use costgate::jira::{Auth, Jira};
+use costgate::clients::jira::{Auth, Jira};
+use costgate::measure::config::JiraApi;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

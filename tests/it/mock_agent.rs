@@ -5,7 +5,7 @@
 //! turn that carries a tool call back is billed exactly what the previous turn produced plus the
 //! tool's result.
 
-use costgate::dataset::Case;
+use costgate::measure::dataset::Case;
 use serde_json::{Value, json};
 
 use crate::mock_support::*;
@@ -288,7 +288,7 @@ async fn agent_loops_run_the_scripted_tool_calls_in_every_family_and_stream() {
         }
         assert!(
             recorded.iter().all(|r| r.dropped.contains(
-                &costgate::cache::Dropped::ToolNotDeclared {
+                &costgate::measure::cache::Dropped::ToolNotDeclared {
                     tool: "open_ticket".into()
                 }
             )),

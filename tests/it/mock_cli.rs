@@ -86,7 +86,7 @@ fn mock_process_writes_ready_file_records_calls_and_stops_on_sigterm() {
         .collect();
     assert_eq!(lines.len(), 1);
     let r = &lines[0];
-    let input = costgate::tokenize::Encoding::O200kBase.count("hi, where is my order");
+    let input = costgate::measure::tokenize::Encoding::O200kBase.count("hi, where is my order");
     assert_eq!(
         (
             r["operation"].as_str(),

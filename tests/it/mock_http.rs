@@ -11,7 +11,7 @@ const TITAN: &str = "amazon.titan-text-express-v1";
 const LLAMA: &str = "meta.llama3-3-70b-instruct-v1:0";
 const MISTRAL: &str = "mistral.mistral-large-2407-v1:0";
 
-fn url(server: &costgate::mock::Server, model: &str, op: &str) -> String {
+fn url(server: &costgate::standin::Server, model: &str, op: &str) -> String {
     format!("{}/model/{model}/{op}", server.url())
 }
 
@@ -27,7 +27,7 @@ fn usage_headers(h: &reqwest::header::HeaderMap) -> (u64, u64) {
 }
 
 async fn invoke(
-    server: &costgate::mock::Server,
+    server: &costgate::standin::Server,
     model: &str,
     body: serde_json::Value,
 ) -> (reqwest::header::HeaderMap, serde_json::Value) {
@@ -340,12 +340,12 @@ async fn errors_are_bedrock_shaped() {
 
 #[test]
 fn default_body_cap_is_25_mib() {
-    assert_eq!(costgate::mock::DEFAULT_MAX_BODY, 25 * 1024 * 1024);
+    assert_eq!(costgate::standin::DEFAULT_MAX_BODY, 25 * 1024 * 1024);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attribution_by_header_control_endpoint_and_query() {
-    use costgate::mock::attribution::Method;
+    use costgate::standin::attribution::Method;
     let server = start(settings()).await;
     let body = |text: &str| {
         serde_json::to_vec(&json!({"messages": [{"role": "user", "content": [{"text": text}]}]}))

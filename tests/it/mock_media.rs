@@ -3,7 +3,7 @@
 //! the same image, are billed the providers' published estimates on top of the text, CountTokens
 //! agrees with the call, and every such call carries the note that says it is an estimate.
 
-use costgate::cache::Dropped;
+use costgate::measure::cache::Dropped;
 use serde_json::Value;
 
 use crate::mock_support::*;
@@ -99,7 +99,7 @@ async fn images_and_documents_are_billed_their_published_estimates() {
         .filter(|c| c.operation != "CountTokens")
         .collect();
     assert_eq!(billed.len(), 6);
-    let noted = |c: &&costgate::mock::record::CallRecord| {
+    let noted = |c: &&costgate::standin::record::CallRecord| {
         c.dropped
             .iter()
             .any(|d| matches!(d, Dropped::MediaEstimated { .. }))

@@ -1,6 +1,6 @@
 //! The stand-in against the real AWS SDK for Rust: Converse, InvokeModel (Anthropic body),
 //! ConverseStream, InvokeModelWithResponseStream and CountTokens parse, and the usage they report
-//! equals `costgate::tokenize`'s count.
+//! equals `costgate::measure::tokenize`'s count.
 
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
@@ -72,7 +72,7 @@ async fn converse_request_metadata_attributes_and_caps_by_max_tokens() {
     assert_eq!(calls[0].case.as_deref(), Some("GD-1"));
     assert_eq!(
         calls[0].attribution,
-        Some(costgate::mock::attribution::Method::RequestMetadata)
+        Some(costgate::standin::attribution::Method::RequestMetadata)
     );
     let input = count(HAIKU, &["anything at all"]);
     assert_eq!(calls[0].cost_usd, cost(HAIKU, input, 25));

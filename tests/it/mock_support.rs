@@ -1,12 +1,12 @@
 //! Helpers for the stand-in's tests: an in-process server on an ephemeral loopback port, SDK and
-//! raw-HTTP clients pointed at it, and expected token counts computed from `costgate::tokenize`.
+//! raw-HTTP clients pointed at it, and expected token counts computed from `costgate::measure::tokenize`.
 
 #![allow(dead_code)]
 
 use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
-use costgate::dataset::Case;
-use costgate::mock::{Server, Settings};
-use costgate::pricing::PricingTable;
+use costgate::measure::dataset::Case;
+use costgate::measure::pricing::PricingTable;
+use costgate::standin::{Server, Settings};
 
 /// A model counted exactly (o200k) and one counted with `claude-approx` (cl100k × 1.0).
 pub const OPENAI: &str = "openai.gpt-oss-20b-1:0";
@@ -76,7 +76,7 @@ pub fn boto3_script(url: &str, script: &str, args: &[&str]) -> String {
 pub fn count(model: &str, texts: &[&str]) -> u64 {
     let price = PricingTable::builtin().resolve(model).unwrap().price;
     let raw: u64 = texts.iter().map(|t| price.tokenizer.count(t)).sum();
-    costgate::tokenize::scale(raw, price.token_scale)
+    costgate::measure::tokenize::scale(raw, price.token_scale)
 }
 
 pub fn cost(model: &str, input: u64, output: u64) -> f64 {

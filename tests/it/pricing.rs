@@ -216,8 +216,9 @@ fn the_generator_script_rebuilds_its_fixture_and_the_output_loads() {
     let expected = std::fs::read_to_string(fixtures.join("offer-sample.expected.yaml")).unwrap();
     assert_eq!(generated, expected);
     // What it writes is a pricing file costgate accepts.
-    let table = costgate::pricing::PricingTable::with_overrides(&generated, "generated.yaml")
-        .unwrap_or_else(|d| panic!("{d}"));
+    let table =
+        costgate::measure::pricing::PricingTable::with_overrides(&generated, "generated.yaml")
+            .unwrap_or_else(|d| panic!("{d}"));
     let sonnet = table
         .resolve("global.anthropic.claude-sonnet-4-5-20250929-v1:0")
         .unwrap();

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use costgate::config::Thresholds;
+use costgate::gate::justification;
+use costgate::gate::verdict::{Pair, decide};
 use costgate::gate::{self, Inputs, Options, RunOptions, Side};
-use costgate::justification;
-use costgate::tree::DirTree;
-use costgate::verdict::{Pair, decide};
+use costgate::infra::tree::DirTree;
+use costgate::measure::config::Thresholds;
 
 use crate::support::write_tree;
 
@@ -61,7 +61,7 @@ proptest! {
         pairs[0].base_usd = 0.001;
         pairs[0].head_usd = 0.001 * grow;
         let d = decide(&pairs, &Thresholds::default());
-        prop_assert_eq!(d.verdict, costgate::verdict::Verdict::Fail);
+        prop_assert_eq!(d.verdict, costgate::gate::verdict::Verdict::Fail);
     }
 
     #[test]
@@ -139,14 +139,14 @@ proptest! {
         let whole = gate::check_inputs(&inputs, &RunOptions::default()).unwrap();
         let mut parts = Vec::new();
         for i in 1..=count {
-            let shard: costgate::shard::Shard = format!("{i}/{count}").parse().unwrap();
+            let shard: costgate::gate::shard::Shard = format!("{i}/{count}").parse().unwrap();
             let p = gate::check_partial(&inputs, RunOptions::default(), shard).unwrap();
             // Through JSON, as `costgate merge` reads them.
             let p = serde_json::from_str(&p.to_json()).unwrap();
             parts.push((format!("part-{i}"), p));
         }
-        let today = costgate::clock::Clock::system().today();
-        let merged = costgate::shard::merge(parts, today).unwrap();
+        let today = costgate::infra::clock::Clock::system().today();
+        let merged = costgate::gate::shard::merge(parts, today).unwrap();
         prop_assert_eq!(merged.verdict, whole.verdict);
         prop_assert_eq!(&merged.summary, &whole.summary);
         prop_assert_eq!(&merged.cases, &whole.cases);

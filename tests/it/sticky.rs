@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use costgate::action::comment::{self, CommentMeta, MarkerRecord};
 use costgate::action::sticky::{self, Outcome};
-use costgate::config::OnPass;
+use costgate::clients::github::{GitHub, RetryPolicy};
+use costgate::gate::report::Report;
+use costgate::gate::verdict::Verdict;
 use costgate::gate::{self, Options, Side};
-use costgate::github::{GitHub, RetryPolicy};
-use costgate::report::Report;
-use costgate::templates::Templates;
-use costgate::tree::DirTree;
-use costgate::verdict::Verdict;
+use costgate::infra::tree::DirTree;
+use costgate::measure::config::OnPass;
+use costgate::output::templates::Templates;
 use serde_json::json;
 
 use crate::fake_github::{BOT, FakeGitHub, OWNER, REPO};
@@ -315,10 +315,11 @@ fn text_from_the_pr_cannot_inject_markup_mentions_or_a_marker() {
     let body = format!(
         "cost-regression-justification:\n  reason: {evil}\n  expected-cost-delta: +99%\n  quality-delta: {evil}\n"
     );
-    costgate::review::apply(
+    costgate::gate::review::apply(
         &mut report,
-        &costgate::config::Config::parse("version: 1\nroutes: r.yaml\n", "c.yaml").unwrap(),
-        &costgate::review::Facts {
+        &costgate::measure::config::Config::parse("version: 1\nroutes: r.yaml\n", "c.yaml")
+            .unwrap(),
+        &costgate::gate::review::Facts {
             pr_body: Some(body),
             ..Default::default()
         },
@@ -368,15 +369,15 @@ fn comment_body_snapshot() {
     let keep: Vec<_> = report.regressions().into_iter().take(6).cloned().collect();
     report.cases = keep;
     let body = "Adds brand voice.\n\ncost-regression-justification:\n  reason: Brand voice is required by <legal> @legal-team\n  expected-cost-delta: +10%\n  quality-delta: brand-consistency score +12%\n";
-    let config = costgate::config::Config::parse(
+    let config = costgate::measure::config::Config::parse(
         "version: 1\nroutes: r.yaml\napprovers:\n  users: [alice]\n  teams: [octo/cost-eng]\n",
         "c.yaml",
     )
     .unwrap();
-    let facts = costgate::review::Facts {
+    let facts = costgate::gate::review::Facts {
         pr_body: Some(body.into()),
         approvers: costgate::action::approver_rules(&config),
-        override_finding: Some(costgate::report::OverrideFinding {
+        override_finding: Some(costgate::gate::report::OverrideFinding {
             label: "emergency-override".into(),
             applied_by: Some("mallory".into()),
             applied_at: Some("2026-11-20T09:00:00Z".into()),
@@ -386,7 +387,7 @@ fn comment_body_snapshot() {
         }),
         ..Default::default()
     };
-    costgate::review::apply(&mut report, &config, &facts);
+    costgate::gate::review::apply(&mut report, &config, &facts);
     let record = MarkerRecord {
         v: 1,
         verdict: Some(report.verdict),
@@ -505,9 +506,10 @@ fn overridden_comment_snapshot() {
     let mut report = example_report("examples/head");
     let keep: Vec<_> = report.regressions().into_iter().take(3).cloned().collect();
     report.cases = keep;
-    let config = costgate::config::Config::parse("version: 1\nroutes: r.yaml\n", "c.yaml").unwrap();
-    let facts = costgate::review::Facts {
-        override_finding: Some(costgate::report::OverrideFinding {
+    let config =
+        costgate::measure::config::Config::parse("version: 1\nroutes: r.yaml\n", "c.yaml").unwrap();
+    let facts = costgate::gate::review::Facts {
+        override_finding: Some(costgate::gate::report::OverrideFinding {
             label: "emergency-override".into(),
             applied_by: Some("lead".into()),
             applied_at: Some("2026-11-20T09:00:00Z".into()),
@@ -516,8 +518,8 @@ fn overridden_comment_snapshot() {
         }),
         ..Default::default()
     };
-    costgate::review::apply(&mut report, &config, &facts);
-    report.review.ticket = Some(costgate::report::TicketRecord {
+    costgate::gate::review::apply(&mut report, &config, &facts);
+    report.review.ticket = Some(costgate::gate::report::TicketRecord {
         key: Some("COST-17".into()),
         url: Some("https://example.atlassian.net/browse/COST-17".into()),
         error: None,

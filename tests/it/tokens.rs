@@ -2,7 +2,7 @@
 //! (`tests/fixtures/tokens/reference.jsonl`, generated once with Python tiktoken 0.14), and the
 //! `costgate tokens` command must print them in the documented shape.
 
-use costgate::tokenize::Encoding;
+use costgate::measure::tokenize::Encoding;
 use serde_json::Value;
 
 use crate::support::{costgate, repo_root, run};

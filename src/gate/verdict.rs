@@ -1,0 +1,407 @@
+//! Comparison and verdict (SPEC 5): head against base, case by case, with the base's thresholds.
+//! Pure functions over priced cases, so every rule is unit-tested without files or processes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::measure::config::Thresholds;
+
+/// The gate's answer. Ordered by how a run reads (the later rules of SPEC 5 layer on `Fail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+    /// Would fail; a complete justification covers it; awaiting an authorised approval.
+    ReviewRequired,
+    /// Would fail; justified and approved on the current head commit.
+    Accepted,
+    /// The override label was applied by an authorised approver.
+    Overridden,
+}
+
+impl Verdict {
+    /// Process exit code (SPEC 5).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Fail | Verdict::ReviewRequired => 1,
+            Verdict::Pass | Verdict::Warn | Verdict::Accepted | Verdict::Overridden => 0,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+            Verdict::ReviewRequired => "review_required",
+            Verdict::Accepted => "accepted",
+            Verdict::Overridden => "overridden",
+        }
+    }
+}
+
+/// Why a run would fail; later rules (streak, cumulative drift) add their kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailKind {
+    QueryRegression,
+    WarnStreak,
+    CumulativeDrift,
+    /// Touches paths of an open override follow-up ticket without bringing the cost back.
+    OpenOverrideTicket,
+    /// Expectations met at the base broken at the head, or a harness metric worse (SPEC 10).
+    QualityRegression,
+    /// The projected monthly delta exceeds `fail_monthly_delta_usd` (SPEC 5).
+    MonthlyDelta,
+}
+
+/// The per-case reason of a case over `fail_query_regression_pct` (also the text `decide` uses).
+pub fn fail_reason(id: &str, d: Option<f64>, t: &Thresholds) -> String {
+    format!(
+        "{id} {} > {}",
+        crate::infra::fmt::pct(d),
+        crate::infra::fmt::threshold(t.fail_query_regression_pct)
+    )
+}
+
+/// The per-case reason of a case over `pass_band_pct`.
+pub fn band_reason(id: &str, d: f64, t: &Thresholds) -> String {
+    format!(
+        "{id} {} > {} pass band",
+        crate::infra::fmt::pct(Some(d)),
+        crate::infra::fmt::threshold(t.pass_band_pct)
+    )
+}
+
+/// Percentage change under the rules of SPEC 5. `None` means unbounded: free before, paid now.
+pub fn delta_pct(base: f64, head: f64, min_delta_usd: f64) -> Option<f64> {
+    let diff = head - base;
+    if diff.abs() < min_delta_usd || diff == 0.0 {
+        return Some(0.0);
+    }
+    if base == 0.0 {
+        return if diff > 0.0 { None } else { Some(0.0) };
+    }
+    Some(diff / base * 100.0)
+}
+
+/// Nearest-rank percentile (`p` in 0..=100) of `values`; 0 for an empty slice.
+pub fn nearest_rank(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+    v[rank.min(v.len()) - 1]
+}
+
+/// One base case's costs on both sides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair<'a> {
+    pub id: &'a str,
+    pub base_usd: f64,
+    pub head_usd: f64,
+    pub weight: f64,
+}
+
+/// Aggregates of a comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub cases: usize,
+    pub base_total_usd: f64,
+    pub head_total_usd: f64,
+    pub total_delta_pct: Option<f64>,
+    pub base_p95_usd: f64,
+    pub head_p95_usd: f64,
+    pub p95_delta_pct: Option<f64>,
+    pub base_mean_usd: f64,
+    pub head_mean_usd: f64,
+    pub max_regression_pct: Option<f64>,
+    pub max_regression_case: Option<String>,
+    /// True when the largest regression is a case that was free and now costs money.
+    pub max_regression_unbounded: bool,
+    /// The head changes the cost baseline file: a re-baseline, which with a signed-off
+    /// justification formally changes the cumulative contract (SPEC 5).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub head_updates_baseline: bool,
+    /// Dollars per month at `traffic` (SPEC 7), when it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_base_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_head_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_delta_usd: Option<f64>,
+    /// `traffic.requests_per_month`, for the headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_month: Option<f64>,
+    /// Share of expectations met on each side (SPEC 10), when the dataset has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_base: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_head: Option<f64>,
+    /// Expectations met at the base and broken at the head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broken_expectations: Option<usize>,
+}
+
+/// The cost verdict before justification, override, streak and baseline rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    pub fail_kinds: Vec<FailKind>,
+    pub summary: Summary,
+}
+
+impl Decision {
+    /// A later rule fails the run: its reason and kind are added (the kind once) and a pass or
+    /// warn becomes a fail. What the review layers decide later (accepted, overridden) is theirs.
+    pub fn fail(&mut self, kind: FailKind, reason: String) {
+        self.reasons.push(reason);
+        if !self.fail_kinds.contains(&kind) {
+            self.fail_kinds.push(kind);
+        }
+        if matches!(self.verdict, Verdict::Pass | Verdict::Warn) {
+            self.verdict = Verdict::Fail;
+        }
+    }
+
+    /// A later rule warns: its reason is added and a pass becomes a warn.
+    pub fn warn(&mut self, reason: String) {
+        self.reasons.push(reason);
+        if self.verdict == Verdict::Pass {
+            self.verdict = Verdict::Warn;
+        }
+    }
+}
+
+/// Applies SPEC 5 to the base dataset's cases.
+pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
+    let min = t.min_cost_delta_usd;
+    let base_total: f64 = pairs.iter().map(|p| p.base_usd * p.weight).sum();
+    let head_total: f64 = pairs.iter().map(|p| p.head_usd * p.weight).sum();
+    let weights: f64 = pairs.iter().map(|p| p.weight).sum();
+    let base_costs: Vec<f64> = pairs.iter().map(|p| p.base_usd).collect();
+    let head_costs: Vec<f64> = pairs.iter().map(|p| p.head_usd).collect();
+    let base_p95 = nearest_rank(&base_costs, 95.0);
+    let head_p95 = nearest_rank(&head_costs, 95.0);
+    let total_delta = delta_pct(base_total, head_total, min);
+    let p95_delta = delta_pct(base_p95, head_p95, min);
+
+    let deltas: Vec<(&str, Option<f64>)> = pairs
+        .iter()
+        .map(|p| (p.id, delta_pct(p.base_usd, p.head_usd, min)))
+        .collect();
+    // Largest regression: unbounded first, then by percentage; ties keep dataset order.
+    let mut max: Option<(&str, Option<f64>)> = None;
+    for &(id, d) in &deltas {
+        let better = match (max, d) {
+            (None, _) => true,
+            (Some((_, None)), _) => false,
+            (Some(_), None) => true,
+            (Some((_, Some(m))), Some(x)) => x > m,
+        };
+        if better {
+            max = Some((id, d));
+        }
+    }
+    let (max_case, max_pct, max_unbounded) = match max {
+        Some((id, d)) if d.is_none_or(|x| x > 0.0) => (Some(id.to_string()), d, d.is_none()),
+        _ => (None, Some(0.0), false),
+    };
+
+    let mut fails: Vec<(Option<f64>, String)> = deltas
+        .iter()
+        .filter(|(_, d)| d.is_none_or(|x| x > t.fail_query_regression_pct))
+        .map(|&(id, d)| (d, fail_reason(id, d, t)))
+        .collect();
+    // Worst first: unbounded, then by percentage descending; stable for ties.
+    fails.sort_by(|a, b| match (a.0, b.0) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, _) => std::cmp::Ordering::Less,
+        (_, None) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) => y.total_cmp(&x),
+    });
+
+    let summary = Summary {
+        cases: pairs.len(),
+        base_total_usd: base_total,
+        head_total_usd: head_total,
+        total_delta_pct: total_delta,
+        base_p95_usd: base_p95,
+        head_p95_usd: head_p95,
+        p95_delta_pct: p95_delta,
+        base_mean_usd: if weights > 0.0 {
+            base_total / weights
+        } else {
+            0.0
+        },
+        head_mean_usd: if weights > 0.0 {
+            head_total / weights
+        } else {
+            0.0
+        },
+        max_regression_pct: max_pct,
+        max_regression_case: max_case,
+        max_regression_unbounded: max_unbounded,
+        head_updates_baseline: false,
+        monthly_base_usd: None,
+        monthly_head_usd: None,
+        monthly_delta_usd: None,
+        requests_per_month: None,
+        quality_base: None,
+        quality_head: None,
+        broken_expectations: None,
+    };
+
+    if !fails.is_empty() {
+        return Decision {
+            verdict: Verdict::Fail,
+            reasons: fails.into_iter().map(|(_, r)| r).collect(),
+            fail_kinds: vec![FailKind::QueryRegression],
+            summary,
+        };
+    }
+    let mut warns = Vec::new();
+    if p95_delta.is_none_or(|x| x > t.warn_p95_regression_pct) {
+        warns.push(format!(
+            "p95 {} > {}",
+            crate::infra::fmt::pct(p95_delta),
+            crate::infra::fmt::threshold(t.warn_p95_regression_pct)
+        ));
+    }
+    if total_delta.is_none_or(|x| x > t.pass_band_pct) {
+        warns.push(format!(
+            "total {} > {} pass band",
+            crate::infra::fmt::pct(total_delta),
+            crate::infra::fmt::threshold(t.pass_band_pct)
+        ));
+    }
+    let mut band: Vec<(f64, String)> = deltas
+        .iter()
+        .filter_map(|&(id, d)| {
+            d.filter(|x| *x > t.pass_band_pct)
+                .map(|x| (x, band_reason(id, x, t)))
+        })
+        .collect();
+    band.sort_by(|a, b| b.0.total_cmp(&a.0));
+    warns.extend(band.into_iter().map(|(_, r)| r));
+    let verdict = if warns.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Warn
+    };
+    Decision {
+        verdict,
+        reasons: warns,
+        fail_kinds: Vec::new(),
+        summary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(v: &[(&'static str, f64, f64)]) -> Vec<Pair<'static>> {
+        v.iter()
+            .map(|&(id, b, h)| Pair {
+                id,
+                base_usd: b,
+                head_usd: h,
+                weight: 1.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nearest_rank_p95() {
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(nearest_rank(&v, 95.0), 19.0);
+        assert_eq!(nearest_rank(&[5.0], 95.0), 5.0);
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(nearest_rank(&v, 95.0), 95.0);
+        assert_eq!(nearest_rank(&[], 95.0), 0.0);
+    }
+
+    #[test]
+    fn delta_rules() {
+        assert_eq!(delta_pct(1.0, 1.25, 1e-6), Some(25.0));
+        assert_eq!(delta_pct(0.001, 0.0010005, 1e-6), Some(0.0)); // below min delta
+        assert_eq!(delta_pct(0.0, 0.001, 1e-6), None); // unbounded
+        assert_eq!(delta_pct(0.0, 0.0, 1e-6), Some(0.0));
+    }
+
+    #[test]
+    fn exactly_at_threshold_is_not_a_fail() {
+        let d = decide(&pairs(&[("a", 1.0, 1.25)]), &Thresholds::default());
+        assert_eq!(d.verdict, Verdict::Warn, "{:?}", d.reasons);
+        let d = decide(&pairs(&[("a", 1.0, 1.2501)]), &Thresholds::default());
+        assert_eq!(d.verdict, Verdict::Fail);
+        assert_eq!(d.reasons, ["a +25.0% > 25%"]);
+    }
+
+    #[test]
+    fn free_to_paid_is_an_unbounded_fail() {
+        let d = decide(
+            &pairs(&[("a", 1.0, 1.0), ("b", 0.0, 0.01)]),
+            &Thresholds::default(),
+        );
+        assert_eq!(d.verdict, Verdict::Fail);
+        assert_eq!(d.reasons, ["b +∞% > 25%"]);
+        assert!(d.summary.max_regression_unbounded);
+        assert_eq!(d.summary.max_regression_case.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn p95_or_band_warns_and_small_moves_pass() {
+        // 20 cases: the nearest-rank p95 is the 19th smallest, so two expensive cases move it.
+        let mut v: Vec<(&'static str, f64, f64)> = vec![("x", 1.0, 1.0); 18];
+        v.push(("big1", 2.0, 2.3)); // +15%: p95 and band both move
+        v.push(("big2", 2.0, 2.3));
+        let d = decide(&pairs(&v), &Thresholds::default());
+        assert_eq!(d.verdict, Verdict::Warn);
+        assert!(
+            d.reasons.iter().any(|r| r.starts_with("p95 +15.0%")),
+            "{:?}",
+            d.reasons
+        );
+        let d = decide(
+            &pairs(&[("a", 1.0, 1.05), ("b", 1.0, 0.9)]),
+            &Thresholds::default(),
+        );
+        assert_eq!(d.verdict, Verdict::Pass, "{:?}", d.reasons);
+        assert_eq!(d.summary.max_regression_case.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn improvements_only_pass_with_no_max_regression() {
+        let d = decide(&pairs(&[("a", 1.0, 0.5)]), &Thresholds::default());
+        assert_eq!(d.verdict, Verdict::Pass);
+        assert_eq!(d.summary.max_regression_case, None);
+        assert_eq!(d.summary.total_delta_pct, Some(-50.0));
+    }
+
+    #[test]
+    fn weights_scale_totals_not_percentiles() {
+        let p = vec![
+            Pair {
+                id: "a",
+                base_usd: 1.0,
+                head_usd: 1.0,
+                weight: 3.0,
+            },
+            Pair {
+                id: "b",
+                base_usd: 2.0,
+                head_usd: 2.0,
+                weight: 1.0,
+            },
+        ];
+        let d = decide(&p, &Thresholds::default());
+        assert_eq!(d.summary.base_total_usd, 5.0);
+        assert_eq!(d.summary.base_mean_usd, 1.25);
+    }
+}

@@ -1,0 +1,283 @@
+//! The human report for a terminal: a headline verdict, the totals, and a table of the worst
+//! regressions. Colour is added with ANSI styles; `anstream` strips them when stdout is not a TTY.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+use unicode_width::UnicodeWidthStr;
+
+use crate::gate::report::{Report, RunReport, Status};
+use crate::gate::verdict::Verdict;
+
+/// How many regressed cases the table shows.
+pub const TOP: usize = 15;
+
+use crate::infra::fmt::{pct, usd};
+
+fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn verdict_style(v: Verdict) -> Style {
+    let c = match v {
+        Verdict::Pass | Verdict::Accepted => AnsiColor::Green,
+        Verdict::Warn | Verdict::ReviewRequired | Verdict::Overridden => AnsiColor::Yellow,
+        Verdict::Fail => AnsiColor::Red,
+    };
+    Style::new().fg_color(Some(c.into())).bold()
+}
+
+/// Pads with spaces to a display width (CJK characters count double).
+fn pad(s: &str, width: usize) -> String {
+    let w = UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols)
+        .map(|i| {
+            rows.iter()
+                .map(|r| UnicodeWidthStr::width(r[i].as_str()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
+        let _ = writeln!(out, "  {}", line.join("  ").trim_end());
+    }
+    out
+}
+
+/// The `check` report for humans.
+pub fn check(report: &Report, color: bool) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    let head = format!("costgate: {}", report.verdict.as_str().to_uppercase());
+    let _ = writeln!(
+        out,
+        "{}  ({} vs {}, {} cases)",
+        paint(color, verdict_style(report.verdict), &head),
+        report.head.label,
+        report.base.label,
+        s.cases
+    );
+    let _ = writeln!(
+        out,
+        "  total  {} → {}  {}",
+        usd(s.base_total_usd),
+        usd(s.head_total_usd),
+        pct(s.total_delta_pct)
+    );
+    let _ = writeln!(
+        out,
+        "  p95    {} → {}  {}",
+        usd(s.base_p95_usd),
+        usd(s.head_p95_usd),
+        pct(s.p95_delta_pct)
+    );
+    let story = crate::gate::causes::story(report);
+    if let (Some(b), Some(h), Some(m)) = (&story.monthly_base, &story.monthly_head, &story.monthly)
+    {
+        let _ = writeln!(out, "  month  {b} → {h}  {m}");
+    }
+    if let Some(q) = &story.quality {
+        let _ = writeln!(
+            out,
+            "  quality  {} → {} of expectations met ({} broken)",
+            q.base, q.head, q.broken
+        );
+    }
+    if let Some(id) = &s.max_regression_case {
+        let _ = writeln!(out, "  worst  {id} {}", pct(s.max_regression_pct));
+    }
+    if let Some(p) = &story.pairing {
+        let _ = writeln!(out, "  {p}");
+    }
+    if !story.why.is_empty() {
+        let _ = writeln!(out, "\nWhy:");
+        for r in story.why.iter().take(TOP) {
+            let _ = writeln!(out, "  - {r}");
+        }
+        if story.why.len() > TOP {
+            let _ = writeln!(
+                out,
+                "  … and {} more (see --format json)",
+                story.why.len() - TOP
+            );
+        }
+    }
+    let regressions = report.regressions();
+    if !regressions.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTop regressions ({} of {} regressed):",
+            regressions.len().min(TOP),
+            regressions.len()
+        );
+        let mut rows = vec![
+            [
+                "case",
+                "intent",
+                "input tokens",
+                "cost",
+                "delta",
+                "grew",
+                "model",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        // Several model calls per case happen only in harness mode (retries, routing, tool
+        // loops); the column is shown then, so render-mode tables stay narrow.
+        let show_calls = report
+            .cases
+            .iter()
+            .flat_map(|c| [c.base.as_ref(), c.head.as_ref()])
+            .flatten()
+            .any(|s| s.calls > 1);
+        if show_calls {
+            rows[0].push("calls".into());
+        }
+        for c in regressions.iter().take(TOP) {
+            let (b, h) = (c.base.as_ref(), c.head.as_ref());
+            let calls = format!(
+                "{} → {}",
+                b.map_or(0, |x| x.calls),
+                h.map_or(0, |x| x.calls)
+            );
+            rows.push(vec![
+                c.id.clone(),
+                c.intent.clone(),
+                format!(
+                    "{} → {}",
+                    b.map_or(0, |x| x.input_tokens),
+                    h.map_or(0, |x| x.input_tokens)
+                ),
+                format!(
+                    "{} → {}",
+                    usd(b.map_or(0.0, |x| x.cost_usd)),
+                    usd(h.map_or(0.0, |x| x.cost_usd))
+                ),
+                pct(c.delta_pct),
+                c.grew.clone().unwrap_or_else(|| "-".into()),
+                if c.model_changed {
+                    format!(
+                        "{} → {}",
+                        b.and_then(|x| x.model.clone())
+                            .unwrap_or_else(|| "bypass".into()),
+                        h.and_then(|x| x.model.clone())
+                            .unwrap_or_else(|| "bypass".into())
+                    )
+                } else {
+                    "-".into()
+                },
+            ]);
+            if let (true, Some(row)) = (show_calls, rows.last_mut()) {
+                row.push(calls);
+            }
+        }
+        out.push_str(&table(&rows));
+    }
+    let improved = report
+        .cases
+        .iter()
+        .filter(|c| c.status == Status::Improved)
+        .count();
+    let added = report
+        .cases
+        .iter()
+        .filter(|c| c.status == Status::Added)
+        .count();
+    let _ = writeln!(
+        out,
+        "\n  {} regressed, {improved} improved, {added} added",
+        regressions.len()
+    );
+    for (title, items) in [
+        (
+            "Routing changes",
+            report
+                .routing_changes
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}: {} → {}",
+                        r.intent,
+                        r.base.as_deref().unwrap_or("(none)"),
+                        r.head.as_deref().unwrap_or("(none)")
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "Policy changes (no effect on this verdict)",
+            report.policy_changes.clone(),
+        ),
+        ("Notes", report.notes.clone()),
+    ] {
+        if !items.is_empty() {
+            let _ = writeln!(out, "\n{title}:");
+            for i in items {
+                let _ = writeln!(out, "  - {i}");
+            }
+        }
+    }
+    out
+}
+
+/// The `run` report for humans.
+pub fn run(report: &RunReport) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "costgate run: {} ({} cases)",
+        report.tree.label, s.cases
+    );
+    let _ = writeln!(
+        out,
+        "  total {}  mean {}  p50 {}  p95 {}",
+        usd(s.total_usd),
+        usd(s.mean_usd),
+        usd(s.p50_usd),
+        usd(s.p95_usd)
+    );
+    let _ = writeln!(
+        out,
+        "  average input tokens {:.1}, bypass rate {:.1}%",
+        s.avg_input_tokens,
+        s.bypass_rate * 100.0
+    );
+    let mut by_cost: Vec<_> = report.cases.iter().collect();
+    by_cost.sort_by(|a, b| {
+        b.cost
+            .cost_usd
+            .total_cmp(&a.cost.cost_usd)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut rows = vec![
+        ["case", "intent", "model", "input", "output", "cost"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for c in by_cost.iter().take(TOP) {
+        rows.push(vec![
+            c.id.clone(),
+            c.intent.clone(),
+            c.cost.model.clone().unwrap_or_else(|| "bypass".into()),
+            c.cost.input_tokens.to_string(),
+            c.cost.output_tokens.to_string(),
+            usd(c.cost.cost_usd),
+        ]);
+    }
+    let _ = writeln!(out, "\nMost expensive cases:");
+    out.push_str(&table(&rows));
+    out
+}

@@ -1,0 +1,596 @@
+//! `costgate drift`, the weekly scheduled job of Cross-Cutting Q6: prices the branch (main) now,
+//! compares it with the newest release tag and with the baseline, appends the result to a JSONL
+//! history, and flags week-over-week growth (> 5%, warn) and baseline drift (> the gate's
+//! `cumulative_fail_pct`, 15% by default: the savings claim no longer holds, a high-priority
+//! ticket). The history renders as an SVG chart ([`chart`]) and a markdown summary.
+//!
+//! Filing the ticket is the JIRA client's job: this module returns a [`TicketRequest`] with a
+//! per-week de-duplication key, and the caller files it (see `docs/ratchet.md`).
+
+pub mod chart;
+pub mod contributors;
+pub mod ticket;
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::gate::baseline::Baseline;
+use crate::gate::{self, Options, Side};
+use crate::infra::error::{Error, Result};
+use crate::infra::progress::Progress;
+use crate::infra::tree;
+use crate::measure::config::Config;
+
+/// Week over week compares with the newest entry at least this many days old (SPEC 9).
+pub const WOW_MIN_AGE_DAYS: i64 = 6;
+
+/// One line of the history file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub date: String,
+    pub commit: String,
+    pub mean_usd: f64,
+    pub p50_usd: f64,
+    pub p95_usd: f64,
+    pub release_tag: Option<String>,
+    pub release_mean_usd: Option<f64>,
+    pub release_delta_pct: Option<f64>,
+    pub baseline_date: Option<String>,
+    pub baseline_commit: Option<String>,
+    pub baseline_mean_usd: Option<f64>,
+    pub baseline_delta_pct: Option<f64>,
+    pub week_over_week_pct: Option<f64>,
+    pub flags: Vec<String>,
+    /// Share of the dataset's expectations met on the branch (SPEC 10), when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<f64>,
+    /// Expectations met at the release and broken on the branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_broken_expectations: Option<usize>,
+    /// When a flag fired: the merges since the compared point, largest increase first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributors: Vec<crate::ratchet::backtest::Contributor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub repo: PathBuf,
+    pub branch: String,
+    /// The release tag; `None`: the newest `v*` tag reachable from the branch.
+    pub tag: Option<String>,
+    pub date: NaiveDate,
+    pub wow_pct: f64,
+    pub options: Options,
+}
+
+/// A ticket the caller should file (once per de-duplication key).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketRequest {
+    /// `costgate-drift-baseline-<ISO year>-W<week>`: one ticket per week, however often the job runs.
+    pub dedup_key: String,
+    pub priority: String,
+    pub summary: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub entry: Entry,
+    /// The whole history, oldest first, with `entry` in it.
+    #[serde(skip)]
+    pub history: Vec<Entry>,
+    pub baseline_limit_pct: f64,
+    pub wow_limit_pct: f64,
+    pub ticket: Option<TicketRequest>,
+    pub notes: Vec<String>,
+    /// The point the contributors are counted from, when a flag fired.
+    pub contributors_since: Option<String>,
+    pub health: contributors::Health,
+}
+
+fn delta(now: f64, then: f64) -> Option<f64> {
+    (then > 0.0).then(|| (now - then) / then * 100.0)
+}
+
+/// Parses a history file; a bad line is an error naming it (the file is costgate's own output).
+pub fn parse_history(text: &str, file: &str) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e: Entry = serde_json::from_str(line).map_err(|e| {
+            Error::Usage(format!(
+                "{file}:{}: not a drift history entry: {e}; fix or remove the line",
+                i + 1
+            ))
+        })?;
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// The history as JSONL (one compact entry per line).
+pub fn history_jsonl(entries: &[Entry]) -> String {
+    entries
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap_or_default() + "\n")
+        .collect()
+}
+
+/// The newest `v*` tag reachable from `branch`, by version order.
+pub fn newest_release_tag(repo: &std::path::Path, branch: &str) -> Result<Option<String>> {
+    let spec = format!("{branch}^{{commit}}");
+    let out = tree::git(
+        repo,
+        &[
+            "tag",
+            "--merged",
+            &spec,
+            "--list",
+            "v*",
+            "--sort=-v:refname",
+        ],
+    )
+    .map_err(|source| Error::Tree {
+        side: "tags".into(),
+        source,
+    })?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .next()
+        .map(str::to_string))
+}
+
+/// Runs the drift job. `history` is the current history file's contents (oldest first).
+pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) -> Result<Outcome> {
+    if req.branch.starts_with('-') {
+        return Err(Error::Usage(format!(
+            "--branch `{}` may not start with `-`",
+            req.branch
+        )));
+    }
+    let tag = match &req.tag {
+        Some(t) => Some(t.clone()),
+        None => newest_release_tag(&req.repo, &req.branch)?,
+    };
+    progress.start("drift", if tag.is_some() { 2 } else { 1 });
+    let main = Side::git(&req.repo, &req.branch, "main")?;
+    let cfg = Config::load(main.tree.as_ref(), &req.options.config_path)
+        .map_err(|d| Error::config("main", d))?;
+    let now = gate::run(&main, &req.options)?;
+    progress.step(&req.branch);
+    let mut notes = Vec::new();
+
+    // Release: a PR from the tag to main, on the tag's dataset (what merging main would show).
+    let (mut release_mean, mut release_delta, mut release_broken) = (None, None, None);
+    if let Some(t) = &tag {
+        let base = Side::git(&req.repo, t, "release")?;
+        let ro = gate::RunOptions {
+            clock: crate::infra::clock::Clock::on(req.date),
+            ..Default::default()
+        };
+        match gate::check_with(&base, &main, &req.options, ro) {
+            Ok(r) => {
+                release_mean = Some(r.summary.base_mean_usd);
+                release_delta = delta(r.summary.head_mean_usd, r.summary.base_mean_usd);
+                release_broken = r.summary.broken_expectations;
+            }
+            Err(e) => notes.push(format!(
+                "release {t} could not be priced against {}: {e}",
+                req.branch
+            )),
+        }
+        progress.step(t);
+    }
+    progress.finish();
+
+    let baseline =
+        Baseline::load(main.tree.as_ref(), &cfg.baseline).map_err(|d| Error::config("main", d))?;
+    if baseline.is_none() {
+        notes.push(format!(
+            "no baseline `{}` on {}: run `costgate baseline` to start the ratchet",
+            cfg.baseline, req.branch
+        ));
+    }
+    let mean = now.summary.mean_usd;
+    let date = req.date.to_string();
+    // Re-running on the same day replaces that day's point instead of adding a second one.
+    history.retain(|e| e.date != date);
+    let cutoff = req.date - chrono::Duration::days(WOW_MIN_AGE_DAYS);
+    let week_ago = history
+        .iter()
+        .filter(|e| NaiveDate::parse_from_str(&e.date, "%Y-%m-%d").is_ok_and(|d| d <= cutoff))
+        .max_by(|a, b| a.date.cmp(&b.date));
+    let wow = week_ago.and_then(|e| delta(mean, e.mean_usd));
+    let baseline_delta = baseline
+        .as_ref()
+        .and_then(|b| delta(mean, b.metrics.dollars_per_session_mean));
+    let limit = cfg.thresholds.cumulative_fail_pct;
+    let mut flags = Vec::new();
+    if wow.is_some_and(|w| w > req.wow_pct) {
+        flags.push("wow".to_string());
+    }
+    if baseline_delta.is_some_and(|d| d > limit) {
+        flags.push("baseline".to_string());
+    }
+    // Quality counts too: the branch broke expectations the release met.
+    if release_broken.is_some_and(|n| n > cfg.quality.max_broken_expectations as usize) {
+        flags.push("quality".to_string());
+        notes.push(format!(
+            "{} expectation(s) met at {} are broken on {}: a cheaper branch that lost quality (docs/quality.md)",
+            release_broken.unwrap_or(0),
+            tag.as_deref().unwrap_or("the release"),
+            req.branch
+        ));
+    }
+    let week_ago_commit = week_ago.map(|e| e.commit.clone());
+    let (contributors, contributors_since) = if flags.is_empty() {
+        (Vec::new(), None)
+    } else {
+        find_contributors(
+            req,
+            &flags,
+            baseline.as_ref().map(|b| b.commit.as_str()),
+            tag.as_deref(),
+            week_ago_commit.as_deref(),
+            &mut notes,
+        )
+    };
+    let calibrated: Vec<String> =
+        crate::measure::calibration::Calibration::load(main.tree.as_ref())
+            .ok()
+            .flatten()
+            .map(|c| c.intents.keys().cloned().collect())
+            .unwrap_or_default();
+    let dataset = crate::measure::dataset::Dataset::load(main.tree.as_ref(), &cfg.golden)
+        .map_err(|d| Error::config("main", d))?;
+    let health = contributors::health(&dataset, &calibrated, req.date);
+    let entry = Entry {
+        date: date.clone(),
+        commit: main.commit.clone().unwrap_or_default(),
+        mean_usd: mean,
+        p50_usd: now.summary.p50_usd,
+        p95_usd: now.summary.p95_usd,
+        release_tag: tag.clone(),
+        release_mean_usd: release_mean,
+        release_delta_pct: release_delta,
+        baseline_date: baseline.as_ref().map(|b| b.date.to_string()),
+        baseline_commit: baseline.as_ref().map(|b| b.commit.clone()),
+        baseline_mean_usd: baseline
+            .as_ref()
+            .map(|b| b.metrics.dollars_per_session_mean),
+        baseline_delta_pct: baseline_delta,
+        week_over_week_pct: wow,
+        flags,
+        quality: now.summary.quality,
+        release_broken_expectations: release_broken,
+        contributors,
+    };
+    let ticket = entry.flags.iter().any(|f| f == "baseline").then(|| {
+        let week = req.date.iso_week();
+        let b = baseline.as_ref();
+        TicketRequest {
+            dedup_key: format!("costgate-drift-baseline-{}-W{:02}", week.year(), week.week()),
+            priority: "High".into(),
+            summary: format!("Cost drift: mean $/session {} over the baseline (> {limit}%)", crate::infra::fmt::pct(baseline_delta)),
+            description: {
+                let mut d = format!(
+                    "The weekly drift job measured {} per session on {} ({}), against {} in the baseline of {} ({}). The savings claim no longer holds: bring the cost back, or re-baseline with a justification (docs/ratchet.md).",
+                    crate::infra::fmt::usd(mean),
+                    req.branch,
+                    entry.commit,
+                    b.map_or("-".into(), |b| crate::infra::fmt::usd(b.metrics.dollars_per_session_mean)),
+                    b.map_or("-".into(), |b| b.date.to_string()),
+                    b.map_or("-".into(), |b| b.commit.clone()),
+                );
+                if !entry.contributors.is_empty() {
+                    d.push_str(&format!(
+                        "\n\nMerges since {} by their change of the dataset's total cost, largest increase first:\n",
+                        contributors_since.as_deref().unwrap_or("-")
+                    ));
+                    for l in contributors::lines(&entry.contributors, 10) {
+                        d.push_str(&format!("- {l}\n"));
+                    }
+                }
+                d
+            },
+        }
+    });
+    history.push(entry.clone());
+    history.sort_by(|a, b| a.date.cmp(&b.date));
+    Ok(Outcome {
+        entry,
+        history,
+        baseline_limit_pct: limit,
+        wow_limit_pct: req.wow_pct,
+        ticket,
+        notes,
+        contributors_since,
+        health,
+    })
+}
+
+/// The contributors since the first compared point of the fired flags that git can resolve.
+fn find_contributors(
+    req: &Request,
+    flags: &[String],
+    baseline_commit: Option<&str>,
+    tag: Option<&str>,
+    week_ago_commit: Option<&str>,
+    notes: &mut Vec<String>,
+) -> (Vec<crate::ratchet::backtest::Contributor>, Option<String>) {
+    let points = contributors::compared_point(flags, baseline_commit, tag, week_ago_commit);
+    for since in &points {
+        let found = crate::ratchet::backtest::contributors(
+            &req.repo,
+            &req.branch,
+            since,
+            &req.options,
+            crate::infra::clock::Clock::on(req.date),
+            contributors::MAX_REPLAYED,
+        );
+        if let Ok((list, failed)) = found {
+            if failed > 0 {
+                notes.push(format!(
+                    "{failed} merge(s) since {since} could not be replayed and are not among the contributors"
+                ));
+            }
+            return (list, Some(since.to_string()));
+        }
+    }
+    notes.push(format!(
+        "no merge named: none of the compared points ({}) is a commit of this repository",
+        if points.is_empty() {
+            "none".to_string()
+        } else {
+            points.join(", ")
+        }
+    ));
+    (Vec::new(), None)
+}
+
+/// The text report.
+pub fn render_text(o: &Outcome) -> String {
+    let e = &o.entry;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} {}: {} per session",
+        e.date,
+        &e.commit[..e.commit.len().min(12)],
+        crate::infra::fmt::usd(e.mean_usd)
+    );
+    let _ = writeln!(
+        s,
+        "  vs release {}: {}",
+        e.release_tag.as_deref().unwrap_or("(no v* tag)"),
+        crate::infra::fmt::pct_or_dash(e.release_delta_pct)
+    );
+    let _ = writeln!(
+        s,
+        "  vs baseline {}: {} (flag above {}%)",
+        e.baseline_date.as_deref().unwrap_or("(none)"),
+        crate::infra::fmt::pct_or_dash(e.baseline_delta_pct),
+        o.baseline_limit_pct
+    );
+    let _ = writeln!(
+        s,
+        "  week over week: {} (flag above {}%)",
+        crate::infra::fmt::pct_or_dash(e.week_over_week_pct),
+        o.wow_limit_pct
+    );
+    if let Some(q) = e.quality {
+        let _ = writeln!(s, "  quality: {:.1}% of expectations met", q * 100.0);
+    }
+    if e.flags.is_empty() {
+        let _ = writeln!(s, "no flags");
+    }
+    for f in &e.flags {
+        let _ = match f.as_str() {
+            "wow" => writeln!(
+                s,
+                "WARN: cost grew more than {}% in a week: find the PRs with `costgate backtest --last N`",
+                o.wow_limit_pct
+            ),
+            "quality" => writeln!(
+                s,
+                "FLAG: {} expectation(s) met at the release are broken on the branch",
+                e.release_broken_expectations.unwrap_or(0)
+            ),
+            _ => writeln!(
+                s,
+                "FLAG: cost is more than {}% over the baseline: the savings claim no longer holds",
+                o.baseline_limit_pct
+            ),
+        };
+    }
+    if let Some(since) = &o.contributors_since {
+        let _ = writeln!(s, "merges since {since}, largest increase first:");
+        for l in contributors::lines(&e.contributors, 10) {
+            let _ = writeln!(s, "  {l}");
+        }
+    }
+    if let Some(t) = &o.ticket {
+        let _ = writeln!(
+            s,
+            "high-priority ticket requested (de-duplicated as {}): {}",
+            t.dedup_key, t.summary
+        );
+    }
+    for l in contributors::health_lines(&o.health) {
+        let _ = writeln!(s, "dataset: {l}");
+    }
+    for n in &o.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    s
+}
+
+/// The markdown summary for `$GITHUB_STEP_SUMMARY`: the latest numbers and the recent history.
+pub fn render_markdown(o: &Outcome) -> String {
+    use crate::output::markdown::escape;
+    let e = &o.entry;
+    let mut s = String::new();
+    let head = if e.flags.iter().any(|f| f == "baseline") {
+        "🔴 cost is over the baseline"
+    } else if e.flags.iter().any(|f| f == "quality") {
+        "🔴 the branch broke quality expectations the release met"
+    } else if e.flags.is_empty() {
+        "🟢 no drift flags"
+    } else {
+        "🟡 cost grew week over week"
+    };
+    let _ = writeln!(s, "## costgate drift: {head}\n");
+    let _ = writeln!(s, "| measure | value |\n|---|---|");
+    let _ = writeln!(
+        s,
+        "| mean $/session ({}) | {} |",
+        escape(&e.commit[..e.commit.len().min(12)]),
+        crate::infra::fmt::usd(e.mean_usd)
+    );
+    let _ = writeln!(
+        s,
+        "| vs release {} | {} |",
+        escape(e.release_tag.as_deref().unwrap_or("(no v* tag)")),
+        crate::infra::fmt::pct_or_dash(e.release_delta_pct)
+    );
+    let _ = writeln!(
+        s,
+        "| vs baseline of {} | {} (flag > {}%) |",
+        escape(e.baseline_date.as_deref().unwrap_or("(none)")),
+        crate::infra::fmt::pct_or_dash(e.baseline_delta_pct),
+        o.baseline_limit_pct
+    );
+    let _ = writeln!(
+        s,
+        "| week over week | {} (warn > {}%) |",
+        crate::infra::fmt::pct_or_dash(e.week_over_week_pct),
+        o.wow_limit_pct
+    );
+    if let Some(t) = &o.ticket {
+        let _ = writeln!(
+            s,
+            "\nA high-priority ticket is due: **{}** (`{}`)",
+            escape(&t.summary),
+            escape(&t.dedup_key)
+        );
+    }
+    if let Some(since) = &o.contributors_since {
+        s.push_str(&contributors::markdown(since, &e.contributors));
+    }
+    let _ = writeln!(s, "\n### Dataset health\n");
+    for l in contributors::health_lines(&o.health) {
+        let _ = writeln!(s, "- {}", escape(&l));
+    }
+    for n in &o.notes {
+        let _ = writeln!(s, "\n> {}", escape(n));
+    }
+    let _ = writeln!(
+        s,
+        "\n<details><summary>history ({} entries)</summary>\n",
+        o.history.len()
+    );
+    let _ = writeln!(
+        s,
+        "| date | commit | mean $/session | vs release | vs baseline | wow | flags |\n|---|---|---|---|---|---|---|"
+    );
+    for h in o.history.iter().rev().take(26) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            escape(&h.date),
+            escape(&h.commit[..h.commit.len().min(10)]),
+            crate::infra::fmt::usd(h.mean_usd),
+            crate::infra::fmt::pct_or_dash(h.release_delta_pct),
+            crate::infra::fmt::pct_or_dash(h.baseline_delta_pct),
+            crate::infra::fmt::pct_or_dash(h.week_over_week_pct),
+            escape(&h.flags.join(", "))
+        );
+    }
+    let _ = writeln!(s, "\n</details>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(date: &str, mean: f64, tag: Option<&str>, baseline: &str, flags: &[&str]) -> Entry {
+        Entry {
+            date: date.into(),
+            commit: "0123456789abcdef".into(),
+            mean_usd: mean,
+            p50_usd: mean,
+            p95_usd: mean,
+            release_tag: tag.map(str::to_string),
+            release_mean_usd: None,
+            release_delta_pct: None,
+            baseline_date: Some(baseline.into()),
+            baseline_commit: Some("b".into()),
+            baseline_mean_usd: Some(0.001),
+            baseline_delta_pct: None,
+            week_over_week_pct: None,
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+            quality: None,
+            release_broken_expectations: None,
+            contributors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn history_round_trips_and_a_bad_line_is_named() {
+        let h = vec![
+            entry("2026-11-01", 0.001, Some("v1.0.0"), "2026-10-01", &[]),
+            entry("2026-11-08", 0.0012, None, "2026-10-01", &["wow"]),
+        ];
+        assert_eq!(parse_history(&history_jsonl(&h), "h.jsonl").unwrap(), h);
+        let err = parse_history("\n{\"date\": 1}\n", "h.jsonl")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("h.jsonl:2: not a drift history entry"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn chart_is_valid_svg_with_one_point_per_entry_and_escaped_tags() {
+        let h = vec![
+            entry("2026-11-01", 0.001, Some("v1.0.0"), "2026-10-01", &[]),
+            entry("2026-11-08", 0.0012, Some("v1.0.0"), "2026-10-01", &["wow"]),
+            entry(
+                "2026-11-15",
+                0.0011,
+                Some("v1.1.0<script>"),
+                "2026-11-10",
+                &[],
+            ),
+        ];
+        let svg = chart::render(&h);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let count = |class: &str| {
+            doc.descendants()
+                .filter(|n| n.attribute("class") == Some(class))
+                .count()
+        };
+        assert_eq!(count("point"), 3);
+        assert_eq!(count("release"), 2);
+        assert_eq!(count("baseline-reset"), 1);
+        assert!(!svg.contains("<script>"));
+        let one = chart::render(&h[..1]);
+        assert_eq!(
+            roxmltree::Document::parse(&one)
+                .unwrap()
+                .descendants()
+                .filter(|n| n.attribute("class") == Some("point"))
+                .count(),
+            1
+        );
+        assert!(roxmltree::Document::parse(&chart::render(&[])).is_ok());
+    }
+}

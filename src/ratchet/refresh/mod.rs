@@ -1,0 +1,383 @@
+//! `costgate refresh` (SPEC 11): keeps the golden dataset alive. A fraction of the cases, the
+//! oldest first, is retired, and as many fresh production queries from Bedrock invocation logs are
+//! added: de-duplicated against the dataset and each other, drawn per intent in proportion to the
+//! logged traffic with the long tail (the top decile of input tokens) weighted twice, redacted,
+//! with fresh ids and today's `added` date. Deterministic for the same logs and `--seed`.
+//!
+//! Planning is pure ([`plan`]); [`write::edits`] turns a plan into file edits that leave every other line
+//! of the golden files byte-identical.
+
+pub mod redact;
+pub mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use crate::measure::dataset::{Case, Dataset};
+pub use crate::ratchet::calibrate::conversation as candidates;
+use candidates::Logged;
+
+/// What a refresh is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// Share of the dataset replaced, in (0, 1].
+    pub fraction: f64,
+    pub seed: u64,
+    pub today: NaiveDate,
+}
+
+/// What a refresh does, before anything is written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// Ids of the retired cases, oldest first.
+    pub retired: Vec<String>,
+    /// The new cases, in the order they are written.
+    pub added: Vec<Case>,
+    /// Added cases per intent.
+    pub added_by_intent: BTreeMap<String, usize>,
+    /// Logged requests that gave no candidate, by reason.
+    pub skipped: BTreeMap<String, usize>,
+    /// Candidates dropped as equal to a golden query or to an earlier candidate.
+    pub duplicates: usize,
+    /// Candidates left after de-duplication.
+    pub candidates: usize,
+    /// Fewer candidates than cases to retire: only as many are retired as can be replaced.
+    pub shortfall: usize,
+    /// Placeholders put in added text, by kind.
+    pub redacted: BTreeMap<String, usize>,
+    /// Intents whose existing cases carry `context` that the added ones lack (the logs hold the
+    /// rendered prompt, not its variables).
+    pub need_context: Vec<String>,
+}
+
+/// A candidate after de-duplication.
+struct Candidate {
+    intent: String,
+    tokens: u64,
+    conv: candidates::Conversation,
+}
+
+/// Case text compared for duplicates: lower case, whitespace collapsed.
+pub fn normalise(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Plans the refresh of `dataset` from `logged` (in log order). `skipped` holds the reasons the
+/// log reader already gave (bodies in S3, no text).
+pub fn plan(
+    dataset: &Dataset,
+    logged: Vec<Logged>,
+    mut skipped: BTreeMap<String, usize>,
+    req: &Request,
+) -> Plan {
+    let mut seen: BTreeSet<String> = dataset
+        .cases
+        .iter()
+        .map(|c| normalise(&c.case.query))
+        .collect();
+    // The logged traffic per intent: every usable request, duplicates included.
+    let mut traffic: BTreeMap<String, u64> = BTreeMap::new();
+    let mut pool: Vec<Candidate> = Vec::new();
+    let mut duplicates = 0;
+    for l in logged {
+        let conv = match l.conversation {
+            Ok(c) => c,
+            Err(why) => {
+                *skipped.entry(why.to_string()).or_default() += 1;
+                continue;
+            }
+        };
+        let Some(intent) = l.intent.filter(|i| !i.trim().is_empty()) else {
+            *skipped
+                .entry("no intent in the request metadata".into())
+                .or_default() += 1;
+            continue;
+        };
+        *traffic.entry(intent.clone()).or_default() += 1;
+        if !seen.insert(normalise(&conv.query)) {
+            duplicates += 1;
+            continue;
+        }
+        pool.push(Candidate {
+            intent,
+            tokens: l.input_tokens,
+            conv,
+        });
+    }
+    let wanted = (req.fraction * dataset.len() as f64).round() as usize;
+    let n = wanted.min(pool.len());
+    let chosen = draw(&pool, &traffic, n, req.seed);
+    let retired = oldest(dataset, chosen.len());
+    let mut redacted: BTreeMap<String, usize> = BTreeMap::new();
+    let ids = fresh_ids(dataset, &retired, req.today, chosen.len());
+    let added: Vec<Case> = chosen
+        .iter()
+        .zip(ids)
+        .map(|(&i, id)| {
+            let c = &pool[i];
+            let mut clean = |t: &str| redact::redact(t, &mut redacted);
+            let history = c
+                .conv
+                .history
+                .iter()
+                .map(|m| crate::measure::dataset::Message {
+                    role: m.role,
+                    content: clean(&m.content),
+                })
+                .collect();
+            Case {
+                id,
+                intent: c.intent.clone(),
+                query: clean(&c.conv.query),
+                history,
+                context: None,
+                tier: None,
+                weight: None,
+                output_tokens: None,
+                expected_cost_band: None,
+                added: Some(req.today),
+                expect: None,
+                tool_calls: Vec::new(),
+            }
+        })
+        .collect();
+    let mut added_by_intent: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &added {
+        *added_by_intent.entry(c.intent.clone()).or_default() += 1;
+    }
+    let need_context = added_by_intent
+        .keys()
+        .filter(|i| {
+            dataset
+                .cases
+                .iter()
+                .any(|c| &c.case.intent == *i && c.case.context.is_some())
+        })
+        .cloned()
+        .collect();
+    Plan {
+        retired,
+        added,
+        added_by_intent,
+        skipped,
+        duplicates,
+        candidates: pool.len(),
+        shortfall: wanted - chosen.len(),
+        redacted,
+        need_context,
+    }
+}
+
+/// The summary of a plan: what was retired, added per intent, skipped and why.
+pub fn render_text(p: &Plan, malformed: usize) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "refresh: {} case(s) retired, {} added ({} candidate(s) after {} duplicate(s) dropped)",
+        p.retired.len(),
+        p.added.len(),
+        p.candidates,
+        p.duplicates
+    );
+    if !p.retired.is_empty() {
+        let _ = writeln!(
+            s,
+            "  retired (oldest first): {}",
+            crate::infra::fmt::id_list(&p.retired)
+        );
+    }
+    for (intent, n) in &p.added_by_intent {
+        let _ = writeln!(s, "  added {n} {intent}");
+    }
+    if p.shortfall > 0 {
+        let _ = writeln!(
+            s,
+            "  {} fewer than asked: the logs hold too few new queries, so only as many cases were retired",
+            p.shortfall
+        );
+    }
+    for (why, n) in &p.skipped {
+        let _ = writeln!(s, "  skipped {n} logged request(s): {why}");
+    }
+    if malformed > 0 {
+        let _ = writeln!(s, "  {malformed} malformed log line(s) ignored");
+    }
+    for (kind, n) in &p.redacted {
+        let _ = writeln!(s, "  redacted {n} {kind}(s) in added text");
+    }
+    if !p.need_context.is_empty() {
+        let _ = writeln!(
+            s,
+            "  note: the existing cases of {} carry `context` and the added ones do not (logs hold the rendered prompt, not its variables): fill it in before committing, or the templates cannot render them",
+            p.need_context.join(", ")
+        );
+    }
+    s
+}
+
+/// The `n` cases to retire: oldest `added` first, cases without `added` oldest of all, then by id.
+fn oldest(dataset: &Dataset, n: usize) -> Vec<String> {
+    let mut order: Vec<&Case> = dataset.cases.iter().map(|c| &c.case).collect();
+    order.sort_by(|a, b| (a.added, &a.id).cmp(&(b.added, &b.id)));
+    order.into_iter().take(n).map(|c| c.id.clone()).collect()
+}
+
+/// Indices into `pool` of `n` candidates: per intent in proportion to `traffic` (largest
+/// remainder), within an intent by weighted sampling without replacement (Efraimidis–Spirakis),
+/// the top decile of input tokens at weight 2. An intent with too few candidates leaves its quota
+/// to the others, again by weight.
+fn draw(pool: &[Candidate], traffic: &BTreeMap<String, u64>, n: usize, seed: u64) -> Vec<usize> {
+    if n == 0 {
+        return Vec::new();
+    }
+    // The long tail: the tenth of the candidates with the most input tokens (ties in log order).
+    let mut by_tokens: Vec<usize> = (0..pool.len()).collect();
+    by_tokens.sort_by(|a, b| pool[*b].tokens.cmp(&pool[*a].tokens).then(a.cmp(b)));
+    let tail: BTreeSet<usize> = by_tokens
+        .into_iter()
+        .take(pool.len().div_ceil(10))
+        .collect();
+    // One key per candidate, drawn in log order: the same seed and logs give the same keys.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let keys: Vec<f64> = (0..pool.len())
+        .map(|i| {
+            let u: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+            let w = if tail.contains(&i) { 2.0 } else { 1.0 };
+            u.powf(1.0 / w)
+        })
+        .collect();
+    let by_key = |idx: &mut Vec<usize>| {
+        idx.sort_by(|a, b| keys[*b].total_cmp(&keys[*a]).then(a.cmp(b)));
+    };
+    let quotas = quotas(traffic, n);
+    let mut chosen = Vec::new();
+    let mut left: Vec<usize> = Vec::new();
+    for (intent, q) in &quotas {
+        let mut idx: Vec<usize> = (0..pool.len())
+            .filter(|i| &pool[*i].intent == intent)
+            .collect();
+        by_key(&mut idx);
+        let take = (*q).min(idx.len());
+        chosen.extend(idx.drain(..take));
+        left.extend(idx);
+    }
+    if chosen.len() < n {
+        by_key(&mut left);
+        chosen.extend(left.into_iter().take(n - chosen.len()));
+    }
+    // Written in log order, so a re-run's file reads like the logs.
+    chosen.sort_unstable();
+    chosen
+}
+
+/// `n` split across intents in proportion to their traffic: floors, then the largest remainders
+/// (ties by intent name).
+fn quotas(traffic: &BTreeMap<String, u64>, n: usize) -> BTreeMap<String, usize> {
+    let total: u64 = traffic.values().sum();
+    if total == 0 {
+        return BTreeMap::new();
+    }
+    let exact: Vec<(&String, f64)> = traffic
+        .iter()
+        .map(|(k, c)| (k, n as f64 * *c as f64 / total as f64))
+        .collect();
+    let mut out: BTreeMap<String, usize> = exact
+        .iter()
+        .map(|(k, e)| ((*k).clone(), e.floor() as usize))
+        .collect();
+    let mut rest = n - out.values().sum::<usize>();
+    let mut by_remainder = exact.clone();
+    by_remainder.sort_by(|a, b| {
+        (b.1 - b.1.floor())
+            .total_cmp(&(a.1 - a.1.floor()))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    for (k, _) in by_remainder {
+        if rest == 0 {
+            break;
+        }
+        *out.entry(k.clone()).or_default() += 1;
+        rest -= 1;
+    }
+    out
+}
+
+/// `RF<yyyymmdd>-<nnn>` ids not used by any case that stays (a retired id may be reused).
+fn fresh_ids(dataset: &Dataset, retired: &[String], today: NaiveDate, n: usize) -> Vec<String> {
+    let gone: BTreeSet<&str> = retired.iter().map(String::as_str).collect();
+    let taken: BTreeSet<&str> = dataset.ids().filter(|id| !gone.contains(id)).collect();
+    let day = today.format("%Y%m%d");
+    (1..)
+        .map(|i| format!("RF{day}-{i:03}"))
+        .filter(|id| !taken.contains(id.as_str()))
+        .take(n)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotas_follow_the_traffic_by_largest_remainder() {
+        let t: BTreeMap<String, u64> = [
+            ("a".to_string(), 90),
+            ("b".to_string(), 9),
+            ("c".to_string(), 1),
+        ]
+        .into_iter()
+        .collect();
+        let q = quotas(&t, 10);
+        assert_eq!((q["a"], q["b"], q["c"]), (9, 1, 0));
+        assert_eq!(quotas(&t, 10).values().sum::<usize>(), 10);
+    }
+
+    fn pool(n: usize, tail_every: usize) -> Vec<Candidate> {
+        (0..n)
+            .map(|i| Candidate {
+                intent: "faq".into(),
+                tokens: if i % tail_every == 0 { 5000 } else { 100 },
+                conv: candidates::Conversation {
+                    query: format!("q{i}"),
+                    history: Vec::new(),
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_long_tail_is_drawn_about_twice_as_often() {
+        // A tenth of the pool is the tail; at weight 2 it makes about 2/11 of the draws.
+        let p = pool(1000, 10);
+        let traffic: BTreeMap<String, u64> = [("faq".to_string(), 1000)].into_iter().collect();
+        let (mut tail, mut all) = (0, 0);
+        for seed in 0..200 {
+            for i in draw(&p, &traffic, 10, seed) {
+                all += 1;
+                tail += usize::from(p[i].tokens == 5000);
+            }
+        }
+        let share = tail as f64 / all as f64;
+        assert!((0.15..0.22).contains(&share), "tail share {share}");
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_cases() {
+        let p = pool(100, 10);
+        let traffic: BTreeMap<String, u64> = [("faq".to_string(), 100)].into_iter().collect();
+        assert_eq!(draw(&p, &traffic, 7, 42), draw(&p, &traffic, 7, 42));
+        assert_ne!(draw(&p, &traffic, 7, 42), draw(&p, &traffic, 7, 43));
+    }
+
+    #[test]
+    fn normalising_ignores_case_and_spacing() {
+        assert_eq!(normalise("  Hello   World\n"), normalise("hello world"));
+    }
+}

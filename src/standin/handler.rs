@@ -1,0 +1,378 @@
+//! The model operations' request path: body cap, model resolution, body parsing by operation and
+//! family, exact counting, attribution, the synthetic answer, the audit record and the response in
+//! the operation's own wire shape.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use std::sync::Arc;
+
+use super::error::BedrockError;
+use super::media::MediaRule;
+use super::record::{self, CallRecord};
+use super::request::{self, Family, Prompt};
+use super::response::{self, Answer};
+use super::{CASE_HEADER, State, answer, eventstream, lock, script};
+use crate::measure::cache::{self, Dropped};
+use crate::measure::pricing::Usage;
+use crate::measure::render::DEFAULT_OUTPUT_TOKENS;
+
+/// InvokeModel's service tier (the service model's `serviceTier` member of InvokeModelRequest).
+const TIER_HEADER: &str = "x-amzn-bedrock-service-tier";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Converse,
+    ConverseStream,
+    Invoke,
+    InvokeStream,
+    CountTokens,
+}
+
+impl Operation {
+    fn parse(s: &str) -> Option<Operation> {
+        Some(match s {
+            "converse" => Operation::Converse,
+            "converse-stream" => Operation::ConverseStream,
+            "invoke" => Operation::Invoke,
+            "invoke-with-response-stream" => Operation::InvokeStream,
+            "count-tokens" => Operation::CountTokens,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Converse => "Converse",
+            Operation::ConverseStream => "ConverseStream",
+            Operation::Invoke => "InvokeModel",
+            Operation::InvokeStream => "InvokeModelWithResponseStream",
+            Operation::CountTokens => "CountTokens",
+        }
+    }
+}
+
+pub(super) async fn model_operation(
+    AxState(st): AxState<Arc<State>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let Ok(Path((model, op))) = path else {
+        return BedrockError::Validation(
+            "The model identifier in the path is not valid percent-encoded UTF-8.".into(),
+        )
+        .into_response();
+    };
+    let Some(op) = Operation::parse(&op) else {
+        return BedrockError::UnknownOperation(format!("/model/{model}/{op}")).into_response();
+    };
+    let body = match axum::body::to_bytes(body, st.max_body).await {
+        Ok(b) => b,
+        Err(_) => return BedrockError::TooLarge { limit: st.max_body }.into_response(),
+    };
+    match handle(&st, op, &model, &headers, &body, started) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn handle(
+    st: &State,
+    op: Operation,
+    model: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    started: Instant,
+) -> Result<Response, BedrockError> {
+    let resolved = st
+        .pricing
+        .resolve(model)
+        .map_err(|_| BedrockError::ModelNotFound(model.to_string()))?;
+    let family = || {
+        Family::of(&resolved.base_id).ok_or_else(|| {
+            BedrockError::Validation(format!(
+                "The stand-in does not know the InvokeModel body format of `{}`; use Converse, or a model of the Anthropic, Amazon Nova, Amazon Titan Text, Meta Llama, Mistral or OpenAI families.",
+                resolved.base_id
+            ))
+        })
+    };
+    let json = request::json(body)?;
+    let (mut prompt, fam) = match op {
+        Operation::Converse | Operation::ConverseStream => (request::converse(&json)?, None),
+        Operation::Invoke | Operation::InvokeStream => {
+            let f = family()?;
+            let mut p = request::invoke(f, &json)?;
+            if let Some(t) = headers.get(TIER_HEADER) {
+                let name = t.to_str().unwrap_or("");
+                p.tier = request::tier_named(name, TIER_HEADER)?;
+            }
+            (p, Some(f))
+        }
+        Operation::CountTokens => {
+            let input = &json["input"];
+            let p = if let Some(c) = input.get("converse") {
+                request::converse(c)?
+            } else if let Some(b) = input["invokeModel"]["body"].as_str() {
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .map_err(|e| {
+                        BedrockError::Validation(format!(
+                            "Malformed input request: `input.invokeModel.body` is not base64: {e}."
+                        ))
+                    })?;
+                request::invoke(family()?, &request::json(&raw)?)?
+            } else {
+                return Err(BedrockError::Validation(
+                    "Malformed input request: `input` must hold `converse` or `invokeModel`."
+                        .into(),
+                ));
+            };
+            (p, None)
+        }
+    };
+    prompt.media_rule = MediaRule::for_model(&resolved.base_id);
+    let counted = prompt.count(&resolved.price);
+    let mut dropped = Vec::new();
+    if prompt.has_media() {
+        dropped.push(Dropped::MediaEstimated {
+            model: resolved.base_id.clone(),
+        });
+    }
+    let (points, ttl) = prompt.cache_points(&resolved.price);
+    let claim = cache::eligible(
+        &resolved.base_id,
+        &resolved.price,
+        ttl,
+        points,
+        &mut dropped,
+    );
+    if resolved.price.tier(prompt.tier).is_none() {
+        dropped.push(Dropped::UnpricedTier {
+            model: resolved.base_id.clone(),
+            tier: prompt.tier,
+        });
+    }
+    let seq = st.served.fetch_add(1, Ordering::Relaxed);
+    let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
+
+    if op == Operation::CountTokens {
+        st.log(CallRecord {
+            time: record::now_rfc3339(),
+            operation: op.name(),
+            model: model.to_string(),
+            model_id: resolved.base_id.clone(),
+            case: None,
+            attribution: None,
+            input_tokens: counted.input_tokens,
+            output_tokens: 0,
+            segments: counted.segments,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+            cost_usd: 0.0,
+            stop_reason: None,
+            service_tier: prompt.tier,
+            cache: None,
+            dropped: Vec::new(),
+            context_hits: Vec::new(),
+        });
+        let body = serde_json::json!({"inputTokens": counted.input_tokens});
+        return Ok(reply(
+            "application/json",
+            serde_json::to_vec(&body).unwrap_or_default(),
+            &request_id,
+            None,
+        ));
+    }
+
+    let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
+    let current = lock(&st.current).clone();
+    let attributed = st.cases.attribute(&prompt, header_case, current.as_deref());
+    let info = attributed.as_ref().and_then(|(id, _)| st.cases.get(id));
+    let mut skipped = Vec::new();
+    let tool = info.and_then(|i| script::next(&i.tools, &prompt, &mut skipped));
+    dropped.extend(
+        skipped
+            .into_iter()
+            .map(|tool| Dropped::ToolNotDeclared { tool }),
+    );
+    // A tool call is as long as its input, never cut by the request's cap.
+    let (output_tokens, capped) = match &tool {
+        Some(t) => (t.output_tokens(&resolved.price), false),
+        None => st.output_length(attributed.as_ref().map(|(id, _)| id.as_str()), &prompt),
+    };
+    let served = claim
+        .as_ref()
+        .map(|c| lock(&st.cache).serve(c))
+        .unwrap_or_default();
+    let usage = Usage {
+        input_tokens: counted.input_tokens,
+        output_tokens,
+        cache_read_tokens: served.read,
+        cache_write_tokens: served.write,
+        cache_ttl: ttl,
+        tier: prompt.tier,
+    };
+    let answer = Answer {
+        text: if tool.is_some() {
+            String::new()
+        } else {
+            answer::text(output_tokens, resolved.price.tokenizer)
+        },
+        input_tokens: counted.input_tokens,
+        output_tokens,
+        capped,
+        model: model.to_string(),
+        latency_ms: started.elapsed().as_millis() as u64,
+        request_id: request_id.clone(),
+        cache_read: served.read,
+        cache_write: served.write,
+        tool,
+    };
+    let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
+    let context_hits = case
+        .as_deref()
+        .map_or_else(Vec::new, |id| st.context_hits(id, &prompt));
+    st.log(CallRecord {
+        time: record::now_rfc3339(),
+        operation: op.name(),
+        model: model.to_string(),
+        model_id: resolved.base_id.clone(),
+        case,
+        attribution: method,
+        input_tokens: counted.input_tokens,
+        output_tokens,
+        segments: counted.segments,
+        cache_read_tokens: served.read,
+        cache_write_tokens: served.write,
+        cost_usd: resolved.price.cost_of(&usage),
+        stop_reason: Some(answer.converse_stop()),
+        service_tier: prompt.tier,
+        cache: claim,
+        dropped,
+        context_hits,
+    });
+
+    let uncached = answer.uncached();
+    let usage = Some((&uncached, &answer.output_tokens, answer.latency_ms));
+    Ok(match (op, fam) {
+        (Operation::Converse, _) => reply(
+            "application/json",
+            json_bytes(&response::converse(&answer)),
+            &request_id,
+            usage,
+        ),
+        (Operation::ConverseStream, _) => reply(
+            eventstream::CONTENT_TYPE,
+            response::converse_stream(&answer),
+            &request_id,
+            usage,
+        ),
+        (Operation::Invoke, Some(f)) => reply(
+            "application/json",
+            json_bytes(&response::invoke(f, &prompt, &answer)),
+            &request_id,
+            usage,
+        ),
+        (Operation::InvokeStream, Some(f)) => reply(
+            eventstream::CONTENT_TYPE,
+            response::invoke_stream(f, &prompt, &answer),
+            &request_id,
+            usage,
+        ),
+        // Invoke operations always carry a family (checked above).
+        _ => return Err(BedrockError::Validation("unsupported operation".into())),
+    })
+}
+
+impl State {
+    /// Which of case `id`'s expected context strings occur in the request's text (system parts,
+    /// which hold the tool definitions, and every message part, tool results included).
+    fn context_hits(&self, id: &str, prompt: &Prompt) -> Vec<usize> {
+        let Some(info) = self.cases.get(id).filter(|i| !i.context.is_empty()) else {
+            return Vec::new();
+        };
+        let mut texts: Vec<&str> = prompt.system.iter().map(String::as_str).collect();
+        for m in &prompt.messages {
+            texts.extend(m.parts.iter().map(String::as_str));
+        }
+        crate::measure::dataset::found_in(&info.context, &texts)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, found)| found.then_some(i))
+            .collect()
+    }
+
+    /// The answer length for a call: the case's own `output_tokens`, else the calibrated length of
+    /// its intent, else SPEC 3's default; capped by the request's max tokens.
+    fn output_length(&self, case: Option<&str>, prompt: &Prompt) -> (u64, bool) {
+        let info = case.and_then(|id| self.cases.get(id));
+        let wanted = info
+            .and_then(|i| i.output_tokens)
+            .or_else(|| info.and_then(|i| self.output_by_intent.get(&i.intent).copied()))
+            .unwrap_or(DEFAULT_OUTPUT_TOKENS);
+        match prompt.max_tokens {
+            Some(cap) if wanted > cap => (cap, true),
+            _ => (wanted, false),
+        }
+    }
+
+    fn log(&self, rec: CallRecord) {
+        if let Some(r) = &self.recorder {
+            r.write(&rec);
+        }
+        // Progress counts dataset cases only: a tag naming no case is not progress.
+        if let (Some(case), true) = (&rec.case, rec.is_billable()) {
+            if self.cases.is_empty() || self.cases.contains(case) {
+                lock(&self.seen).insert(case.clone());
+            }
+        }
+        if self.keep_calls {
+            lock(&self.calls).push(rec);
+        }
+    }
+}
+
+fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn reply(
+    content_type: &'static str,
+    body: Vec<u8>,
+    request_id: &str,
+    usage: Option<(&u64, &u64, u64)>,
+) -> Response {
+    let mut r = if content_type == eventstream::CONTENT_TYPE {
+        (StatusCode::OK, eventstream::streamed(body)).into_response()
+    } else {
+        (StatusCode::OK, body).into_response()
+    };
+    let h = r.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some((input, output, latency)) = usage {
+        h.insert(
+            "x-amzn-bedrock-input-token-count",
+            HeaderValue::from(*input),
+        );
+        h.insert(
+            "x-amzn-bedrock-output-token-count",
+            HeaderValue::from(*output),
+        );
+        h.insert(
+            "x-amzn-bedrock-invocation-latency",
+            HeaderValue::from(latency),
+        );
+    }
+    r
+}

@@ -1,0 +1,286 @@
+//! The Bedrock Runtime stand-in (`costgate mock`, SPEC section 4): an HTTP server that answers
+//! Converse, ConverseStream, InvokeModel (every body family), InvokeModelWithResponseStream and
+//! CountTokens the way Bedrock does, with usage counted by [`crate::measure::tokenize`] and priced by
+//! [`crate::measure::pricing`], the same code render mode uses. Harness mode runs one in-process per side.
+
+pub mod answer;
+pub mod attribution;
+mod control;
+pub mod error;
+pub mod eventstream;
+mod handler;
+pub mod media;
+pub mod record;
+pub mod request;
+pub mod response;
+pub mod script;
+pub mod setup;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+
+use crate::measure::dataset::Case;
+use crate::measure::pricing::PricingTable;
+use attribution::CaseIndex;
+use error::BedrockError;
+use record::{CallRecord, Recorder};
+
+/// Default request-body cap: Bedrock's own limit for InvokeModel bodies is of this order.
+pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
+
+/// Header a harness can set to attribute a call to a case.
+pub const CASE_HEADER: &str = "x-costgate-case";
+
+/// How the stand-in is set up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub pricing: PricingTable,
+    /// Golden cases, for attribution by query and for each case's output length.
+    pub cases: Vec<Case>,
+    /// Calibrated answer length per intent (`costgate calibrate`); SPEC 3's default otherwise.
+    pub output_by_intent: BTreeMap<String, u64>,
+    /// Append one JSONL line per call here.
+    pub record: Option<PathBuf>,
+    /// Keep every call in memory (harness mode reads them back); off for a long-running server.
+    pub keep_calls: bool,
+    pub max_body: usize,
+    /// See [`HEADER_READ_TIMEOUT`] (shorter in tests).
+    pub header_read_timeout: Duration,
+}
+
+impl Settings {
+    pub fn new(pricing: PricingTable) -> Self {
+        Settings {
+            pricing,
+            cases: Vec::new(),
+            output_by_intent: BTreeMap::new(),
+            record: None,
+            keep_calls: false,
+            max_body: DEFAULT_MAX_BODY,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+        }
+    }
+}
+
+/// The server's shared state.
+#[derive(Debug)]
+pub struct State {
+    pub(crate) pricing: PricingTable,
+    pub(crate) cases: CaseIndex,
+    pub(crate) output_by_intent: BTreeMap<String, u64>,
+    pub(crate) max_body: usize,
+    pub(crate) recorder: Option<Recorder>,
+    pub(crate) keep_calls: bool,
+    pub(crate) calls: Mutex<Vec<CallRecord>>,
+    /// The case set by `POST /_costgate/case/{id}`.
+    pub(crate) current: Mutex<Option<String>>,
+    /// Prefixes written so far, for usage as Bedrock's sequential cache reports it.
+    pub(crate) cache: Mutex<crate::measure::cache::Sequential>,
+    /// Cases the harness announced through the control endpoint (a case answered without any
+    /// model call, like a template bypass, is announced and costs $0).
+    pub(crate) announced: Mutex<BTreeSet<String>>,
+    /// Cases with at least one call or announcement, for progress.
+    pub(crate) seen: Mutex<BTreeSet<String>>,
+    /// Metrics reported per case (`POST /_costgate/case/{id}/metric`), SPEC 10.
+    pub(crate) metrics: Mutex<control::Metrics>,
+    pub(crate) served: AtomicU64,
+    pub(crate) header_read_timeout: Duration,
+}
+
+impl State {
+    fn new(s: Settings) -> std::io::Result<State> {
+        let recorder = s.record.as_deref().map(Recorder::create).transpose()?;
+        Ok(State {
+            cases: CaseIndex::new(&s.cases),
+            pricing: s.pricing,
+            output_by_intent: s.output_by_intent,
+            max_body: s.max_body,
+            recorder,
+            keep_calls: s.keep_calls,
+            calls: Mutex::new(Vec::new()),
+            current: Mutex::new(None),
+            cache: Mutex::default(),
+            announced: Mutex::new(BTreeSet::new()),
+            seen: Mutex::new(BTreeSet::new()),
+            metrics: Mutex::default(),
+            served: AtomicU64::new(0),
+            header_read_timeout: s.header_read_timeout,
+        })
+    }
+
+    /// Every call so far (when `keep_calls`), in arrival order.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        lock(&self.calls).clone()
+    }
+
+    pub fn announced(&self) -> BTreeSet<String> {
+        lock(&self.announced).clone()
+    }
+
+    /// Each case's reported metrics, a metric reported more than once for a case averaged.
+    pub fn metrics(&self) -> BTreeMap<String, BTreeMap<String, crate::measure::render::Metric>> {
+        lock(&self.metrics).means()
+    }
+
+    /// (cases seen, calls served) so far.
+    pub fn progress(&self) -> (usize, u64) {
+        (lock(&self.seen).len(), self.served.load(Ordering::Relaxed))
+    }
+
+    fn flush(&self) {
+        if let Some(r) = &self.recorder {
+            r.flush();
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another request panicked mid-update of plain data.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A running stand-in.
+pub struct Server {
+    addr: SocketAddr,
+    state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Binds `addr` (port 0 for an ephemeral port) and serves until [`Server::shutdown`].
+    pub async fn start(addr: &str, settings: Settings) -> std::io::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let state = Arc::new(State::new(settings)?);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(serve(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Ok(Server {
+            addr,
+            state,
+            stop: Some(tx),
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// Stops accepting, lets in-flight requests finish, flushes the record file.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// How long a connection may wait for a request's headers, idle between requests included
+/// (HTTP/1.1), or for its first bytes (either protocol).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// HTTP/2 keep-alive: a peer that does not answer a ping within the timeout is dropped.
+const H2_PING_INTERVAL: Duration = Duration::from_secs(10);
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Serves on `listener` until `signal` completes, then shuts down gracefully. HTTP/1.1 and
+/// cleartext HTTP/2 with prior knowledge share the port (hyper-util's auto builder picks by the
+/// connection preface); slow and idle connections are closed ([`HEADER_READ_TIMEOUT`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+
+    let app = router(state.clone());
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(H2_PING_INTERVAL)
+        .keep_alive_timeout(H2_PING_TIMEOUT);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(signal);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors or a connection reset before accept: keep serving.
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut signal => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let first_bytes = state.header_read_timeout;
+        tokio::spawn(async move {
+            // The protocol is chosen from the first bytes, which hyper-util waits for without a
+            // deadline: a socket that never sends one is closed here.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(first_bytes, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            // Errors are the client's (reset, timeout, malformed preface); nothing to report.
+            let _ = watcher.watch(conn).await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    state.flush();
+    Ok(())
+}
+
+/// The stand-in's routes.
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route(
+            "/model/{model_id}/{operation}",
+            post(handler::model_operation),
+        )
+        .route("/_costgate/case/{id}", post(control::set_case))
+        .route("/_costgate/case/{id}/metric", post(control::record_metric))
+        .route("/_costgate/case", delete(control::clear_case))
+        .route("/_costgate/health", get(|| async { "ok" }))
+        .fallback(|uri: axum::http::Uri| async move {
+            BedrockError::UnknownOperation(uri.path().to_string())
+        })
+        .with_state(state)
+}

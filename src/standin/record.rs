@@ -1,0 +1,142 @@
+//! The per-request audit trail: one [`CallRecord`] per call, kept in memory for harness mode and
+//! appended as one JSONL line per call to `--record FILE`.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::attribution::Method;
+use crate::measure::cache::{Claim, Dropped};
+use crate::measure::pricing::Tier;
+use crate::measure::render::Segments;
+
+/// One call the stand-in answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallRecord {
+    /// UTC, RFC 3339 with milliseconds.
+    pub time: String,
+    /// `Converse`, `ConverseStream`, `InvokeModel`, `InvokeModelWithResponseStream`, `CountTokens`.
+    pub operation: &'static str,
+    /// The model id as the client sent it (profile id or ARN included).
+    pub model: String,
+    /// The priced model it resolved to.
+    pub model_id: String,
+    pub case: Option<String>,
+    pub attribution: Option<Method>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub segments: Segments,
+    /// Prompt-cache tokens as served, in call order (the first call with a prefix writes it); part
+    /// of `input_tokens`. The gate prices by the steady-state rule from `cache` instead.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cache_read_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+    /// Full precision, unrounded, at the usage as served.
+    pub cost_usd: f64,
+    pub stop_reason: Option<&'static str>,
+    /// The service tier the request asked for.
+    #[serde(skip_serializing_if = "is_standard")]
+    pub service_tier: Tier,
+    /// The call's honoured cache points, for the steady-state rule (SPEC 3.1).
+    #[serde(skip)]
+    pub cache: Option<Claim>,
+    /// Cache points Bedrock would not honour, and unpriced tiers: noted once per run.
+    #[serde(skip)]
+    pub dropped: Vec<Dropped>,
+    /// Indices of the case's `expect.context_includes` strings this call's input held.
+    #[serde(skip)]
+    pub context_hits: Vec<usize>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_standard(t: &Tier) -> bool {
+    *t == Tier::Standard
+}
+
+impl CallRecord {
+    /// CountTokens is free on Bedrock and answers no prompt: it is audited but never priced.
+    pub fn is_billable(&self) -> bool {
+        self.operation != "CountTokens"
+    }
+}
+
+/// Appends records to a JSONL file, one `write` per line so a crash never leaves half a line.
+#[derive(Debug)]
+pub struct Recorder {
+    file: Mutex<File>,
+}
+
+impl Recorder {
+    pub fn create(path: &Path) -> std::io::Result<Recorder> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(Recorder {
+            file: Mutex::new(file),
+        })
+    }
+
+    pub fn write(&self, record: &CallRecord) {
+        let mut line = serde_json::to_vec(record).unwrap_or_default();
+        line.push(b'\n');
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = f.write_all(&line) {
+            tracing::error!("cannot append to the record file: {e}");
+        }
+    }
+
+    pub fn flush(&self) {
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = f.flush().and_then(|_| f.sync_data());
+    }
+}
+
+/// Now, as `2026-11-27T10:35:38.123Z`.
+pub fn now_rfc3339() -> String {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339(d.as_secs() as i64, d.subsec_millis())
+}
+
+/// Formats Unix seconds as UTC (Howard Hinnant's days-to-civil algorithm).
+fn rfc3339(secs: i64, millis: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+        assert_eq!(rfc3339(1_795_775_738, 123), "2026-11-27T10:35:38.123Z");
+    }
+}
