@@ -1,8 +1,13 @@
 //! costgate: a cost-regression gate for LLM applications on AWS Bedrock.
 //!
 //! The library prices a golden dataset of user queries at a pull request's base and head, compares
-//! them case by case and gives a verdict (SPEC sections 3 and 5). It never prints and never exits;
-//! `main.rs` maps [`Error`] to the exit codes of the spec.
+//! them case by case and gives a verdict (docs/verdict.md). It never writes to stdout or stderr
+//! (progress goes through the [`infra::progress::Progress`] the command layer hands down) and never
+//! exits; `main.rs` maps [`Error`] to the exit codes.
+//!
+//! Each folder is a layer and imports only from the layers below it (docs/architecture.md):
+//! `cmd` → `action`, `ratchet` → `clients` → `output` → `gate` → `harness` → `standin` → `measure`
+//! → `infra`.
 
 pub mod action;
 pub mod clients;

@@ -1,5 +1,6 @@
 //! The `costgate` binary: parses arguments, runs the command, prints its output, and turns errors
-//! into the exit codes of SPEC section 5 (2: usage or configuration, 3: no verdict possible).
+//! into exit codes (0: pass or warn, 1: fail, 2: usage or configuration, 3: no verdict possible;
+//! docs/verdict.md).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,15 +23,14 @@ fn main() -> ExitCode {
     match costgate::cmd::run(cli, &mut std::io::stdin().lock()) {
         Ok(outcome) => {
             let mut out = std::io::BufWriter::new(anstream::stdout());
-            if outcome
-                .stdout
-                .write_to(&mut out)
-                .and_then(|_| out.flush())
-                .is_err()
-            {
-                return ExitCode::from(3);
+            match outcome.stdout.write_to(&mut out).and_then(|_| out.flush()) {
+                // A reader that stops early (`| head`) is a clean end: the verdict stands.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    let _ = writeln!(anstream::stderr(), "error: cannot write the output: {e}");
+                    ExitCode::from(3)
+                }
+                _ => ExitCode::from(outcome.exit_code as u8),
             }
-            ExitCode::from(outcome.exit_code as u8)
         }
         Err(err) => {
             let mut msg = format!("error: {err}");

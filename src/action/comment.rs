@@ -1,8 +1,8 @@
-//! The sticky PR comment's body (SPEC 7): rendered from `templates/comment.md.j2` (a repository can
-//! override it from its base branch), with a hidden marker that carries a small JSON record of the
-//! run for later runs (re-runs, the warn streak, override counts), a mermaid chart of cost per
-//! intent, and a case table truncated so that the body stays under GitHub's 65,536-character limit.
-//! Every string that came from the PR goes through the `md` filter.
+//! The sticky PR comment's body (docs/action.md): rendered from `templates/comment.md.j2` (a
+//! repository can override it from its base branch), with a hidden marker that carries a small JSON
+//! record of the run for later runs (re-runs, the warn streak, override counts), a mermaid chart of
+//! cost per intent, and a case table truncated so that the body stays under GitHub's
+//! 65,536-character limit. Every string that came from the PR goes through the `md` filter.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Facts the verdict layers need, read from GitHub: whether a user is an authorised approver
-//! (SPEC 6: `approvers.users`, repository permission, team membership), the sign-off (an approving
+//! (`approvers.users`, repository permission, team membership), the sign-off (an approving
 //! review of the current head), who applied the override label (PR timeline), and the markers of
 //! recently merged PRs (warn streak, override count, open override tickets).
 

@@ -1,5 +1,5 @@
-//! `costgate action`: the GitHub Action entry point (SPEC 8), and the local form of the review
-//! layers used by `costgate check --pr-body/--labels`.
+//! `costgate action`: the GitHub Action entry point (docs/action.md), and the local form of the
+//! review layers used by `costgate check --pr-body/--labels`.
 
 pub mod comment;
 mod companion;

@@ -429,7 +429,7 @@ async fn publish(
         &artifact.to_string(),
     )?;
     if run.inputs.comment {
-        // An override label on a passing PR gets an answer (SPEC 6: "not needed").
+        // An override label on a passing PR gets an answer: the comment says it is not needed.
         let on_pass = if report.review.override_.is_some() {
             crate::measure::config::OnPass::Always
         } else {

@@ -1,6 +1,6 @@
 //! One comment per PR, found by its hidden marker among the comments written by costgate's own
 //! identity (a marker pasted into someone else's comment is ignored), created once and then updated
-//! in place. Silent on pass unless a comment exists (SPEC 7).
+//! in place. Silent on pass unless a comment exists (docs/action.md).
 
 use serde::Serialize;
 

@@ -31,7 +31,7 @@ pub struct CheckArgs {
     /// The git repository for --base/--head (default: the current directory).
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
-    /// A file holding the PR body, to apply its cost-regression justification (SPEC 6).
+    /// A file holding the PR body, to apply its cost-regression justification (docs/verdict.md).
     #[arg(long)]
     pub pr_body: Option<PathBuf>,
     /// The PR's labels, comma-separated (an override label cannot be verified locally).
@@ -100,7 +100,7 @@ fn templates(base: &Side) -> Result<Templates> {
     Templates::from_tree(base.tree.as_ref()).map_err(|e| Error::Usage(e.to_string()))
 }
 
-pub fn check(a: CheckArgs, env: &Vars) -> Result<Outcome> {
+pub fn check(a: CheckArgs, env: &Vars, printer: &super::printer::Printer) -> Result<Outcome> {
     let (base, head) = match (&a.base, &a.head, &a.base_dir, &a.head_dir) {
         (Some(b), Some(h), None, None) => (
             Side::git(&a.repo, b, "base")?,
@@ -120,7 +120,7 @@ pub fn check(a: CheckArgs, env: &Vars) -> Result<Outcome> {
         config_path: a.common.config.clone(),
     };
     let ro = RunOptions {
-        progress: true,
+        progress: printer.progress(),
         shard: None,
         record_dir: a.common.out.clone(),
         clock: env.clock,
@@ -213,7 +213,7 @@ pub fn merge(a: MergeArgs, env: &Vars) -> Result<Outcome> {
 }
 
 /// `costgate run`: one tree priced with its own configuration.
-pub fn run(a: RunArgs, env: &Vars) -> Result<Outcome> {
+pub fn run(a: RunArgs, env: &Vars, printer: &super::printer::Printer) -> Result<Outcome> {
     let side = match (&a.rev, &a.dir) {
         (Some(rev), _) => Side::git(&a.repo, rev, "tree")?,
         (None, dir) => dir_side(dir.as_deref().unwrap_or(Path::new(".")), "tree", "--dir")?,
@@ -224,7 +224,7 @@ pub fn run(a: RunArgs, env: &Vars) -> Result<Outcome> {
             config_path: a.common.config.clone(),
         },
         RunOptions {
-            progress: true,
+            progress: printer.progress(),
             shard: None,
             record_dir: a.common.out.clone(),
             clock: env.clock,

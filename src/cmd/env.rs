@@ -1,6 +1,8 @@
 //! Every environment variable costgate reads, in one place, read once per run. Library code takes
 //! what it needs as arguments (a [`Clock`], credentials, a path), so nothing below the command layer
-//! looks at the process environment behind its caller's back.
+//! looks at the process environment behind its caller's back, with one exception: the harness
+//! child's environment is built where it is spawned (`harness/process.rs` passes the allow-listed
+//! toolchain variables, `harness/isolation.rs` reads `COSTGATE_HARNESS_ISOLATION` and `PATH`).
 //!
 //! | variable | read by | meaning |
 //! |---|---|---|

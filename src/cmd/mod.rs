@@ -4,12 +4,16 @@
 //! code for `main.rs` to print. The environment variables costgate reads are listed in [`env`](mod@env).
 
 mod action;
+mod backtest;
+mod baseline;
+mod calibrate;
 mod check;
+mod drift;
 pub mod env;
 mod mock;
 mod output;
 mod pricing;
-mod ratchet;
+pub mod printer;
 mod refresh;
 mod tokens;
 
@@ -37,13 +41,13 @@ pub enum Command {
     /// Count tokens in files (or stdin) exactly as the gate does.
     Tokens(tokens::TokensArgs),
     /// Re-baseline: per-case expected_cost_band in the golden files and .cost-baseline.yaml.
-    Baseline(ratchet::BaselineArgs),
+    Baseline(baseline::BaselineArgs),
     /// Compare offline token counts with Bedrock invocation logs; learn token scales and output lengths.
-    Calibrate(ratchet::CalibrateArgs),
+    Calibrate(calibrate::CalibrateArgs),
     /// Replay the gate over the last N merges of a branch: how often it would have fired.
-    Backtest(ratchet::BacktestArgs),
+    Backtest(backtest::BacktestArgs),
     /// Cumulative drift of a branch against the baseline and the last release tag, with history and chart.
-    Drift(ratchet::DriftArgs),
+    Drift(drift::DriftArgs),
     /// Keep the golden dataset alive: retire the oldest cases, add fresh production queries from invocation logs.
     Refresh(refresh::RefreshArgs),
     /// The GitHub Action entry point: reads the runner's environment (INPUT_*, GITHUB_*).
@@ -140,15 +144,16 @@ impl Outcome {
 pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
     let env = env::Vars::from_process()?;
     let redactor = env.redactor();
+    let printer = printer::Printer::detect();
     let outcome = match cli.command {
-        Command::Check(a) => check::check(a, &env),
-        Command::Run(a) => check::run(a, &env),
+        Command::Check(a) => check::check(a, &env, &printer),
+        Command::Run(a) => check::run(a, &env, &printer),
         Command::Merge(a) => check::merge(a, &env),
         Command::Tokens(a) => tokens::tokens(a, stdin),
-        Command::Baseline(a) => ratchet::baseline(a, &env),
-        Command::Calibrate(a) => ratchet::calibrate(a, &env),
-        Command::Backtest(a) => ratchet::backtest(a, &env),
-        Command::Drift(a) => ratchet::drift(a, &env),
+        Command::Baseline(a) => baseline::baseline(a, &env, &printer),
+        Command::Calibrate(a) => calibrate::calibrate(a, &env),
+        Command::Backtest(a) => backtest::backtest(a, &env, &printer),
+        Command::Drift(a) => drift::drift(a, &env, &printer),
         Command::Refresh(a) => refresh::refresh(a, &env),
         Command::Action => action::action(&env),
         Command::Pricing(a) => pricing::pricing(a, &env),

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use chrono::NaiveDate;
+use clap::ValueEnum;
 use serde::Serialize;
 
 use super::Format;
@@ -56,4 +58,15 @@ pub fn emit_report(
 /// The terminal form of a gate report, coloured (anstream strips it off a terminal).
 pub fn terminal_text(report: &Report) -> impl FnOnce() -> String + '_ {
     || terminal::check(report, true)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutFormat {
+    Text,
+    Json,
+}
+
+pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
 }

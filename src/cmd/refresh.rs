@@ -1,4 +1,4 @@
-//! `costgate refresh` (SPEC 11): retire the oldest fraction of the golden dataset and add as many
+//! `costgate refresh` (docs/ratchet.md): retire the oldest fraction of the golden dataset and add as many
 //! fresh production queries from invocation logs; `--dry-run` shows the diff.
 
 use std::path::PathBuf;
@@ -8,9 +8,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Outcome;
+use super::calibrate::read_logs;
 use super::env::Vars;
+use super::output::OutFormat;
 use super::output::{json_sorted, write_file};
-use super::ratchet::{OutFormat, read_logs};
 use crate::infra::error::{Error, Result};
 use crate::infra::tree::{DirTree, Tree};
 use crate::measure::config::Config;

@@ -1,7 +1,8 @@
-//! `.cost-baseline.yaml` (SPEC 2.5): the savings claim, versioned with the code. This module owns
-//! the file's schema (read strictly, written in one fixed layout so re-baselines diff cleanly), the
-//! golden dataset's content hash, and the aggregate metrics a baseline records. `rebaseline` turns
-//! priced runs into per-case bands and a new file; `edit` writes the bands into the golden files.
+//! `.cost-baseline.yaml` (docs/ratchet.md): the savings claim, versioned with the code. This module
+//! owns the file's schema (read strictly, written in one fixed layout so re-baselines diff
+//! cleanly), the golden dataset's content hash, and the aggregate metrics a baseline records.
+//! `rebaseline` turns priced runs into per-case bands and a new file; `edit` writes the bands into
+//! the golden files.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -95,15 +96,7 @@ impl Baseline {
             ("avg_input_tokens", m.avg_input_tokens),
             ("bypass_rate", m.bypass_rate),
         ] {
-            if !v.is_finite() || v < 0.0 {
-                sink.push(
-                    Diagnostic::new(
-                        file,
-                        format!("`baseline_metrics.{key}` must be a non-negative number, got {v}"),
-                    )
-                    .at(l, c),
-                );
-            }
+            sink.non_negative(file, &format!("baseline_metrics.{key}"), v, "", (l, c));
         }
         if !raw.baseline_dataset_version.starts_with("sha256:") {
             sink.push(
@@ -139,7 +132,7 @@ impl Baseline {
         }
     }
 
-    /// The file's text, in one fixed layout (keys in SPEC order, models sorted) so that a
+    /// The file's text, in one fixed layout (keys in the documented order, models sorted) so that a
     /// re-baseline PR shows only the values that moved.
     pub fn to_yaml(&self) -> String {
         let m = &self.metrics;

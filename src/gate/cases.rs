@@ -25,7 +25,7 @@ pub(super) fn side_cost(p: &Priced) -> SideCost {
     }
 }
 
-/// A side of a case with its quality (SPEC 10) checked against the case's `expect`.
+/// A side of a case with its quality (docs/quality.md) checked against the case's `expect`.
 pub(super) fn side_with_quality(
     p: &Priced,
     case: &crate::measure::dataset::Case,

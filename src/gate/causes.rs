@@ -1,4 +1,4 @@
-//! Causes, not lists (SPEC 7): the per-case reasons grouped by (rule, intent, what grew), with the
+//! Causes, not lists: the per-case reasons grouped by (rule, intent, what grew), with the
 //! case count, the range of deltas, the growth of that segment and the file behind it, so a PR that
 //! changes one prompt reads as one line ("42 chit_chat cases +29.6%…+33.7% > 25%: system prompt
 //! +138 tokens (app/prompts/system.j2)") instead of forty-two.
@@ -307,7 +307,7 @@ pub fn why(report: &Report) -> Vec<String> {
     out
 }
 
-/// The line that pairs cost and quality (SPEC 10): "−18.0% cost, 12 cases lost retrieved context".
+/// The line that pairs cost and quality: "−18.0% cost, 12 cases lost retrieved context".
 pub fn pairing(report: &Report) -> Option<String> {
     let q: Vec<&Cause> = report
         .causes

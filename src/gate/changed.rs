@@ -1,4 +1,4 @@
-//! Which files a pull request changed behind a cause (SPEC 7): in render mode the template of the
+//! Which files a pull request changed behind a cause: in render mode the template of the
 //! segment that grew (or the routes file, for a model change), when base and head differ in it; in
 //! harness mode the files changed under the harness's tree. Reading is bounded: a tree listing
 //! stops at [`MAX_FILES`] and dependency and hidden directories are skipped.

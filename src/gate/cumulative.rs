@@ -1,9 +1,9 @@
-//! The cumulative rule of SPEC 5: head's mean dollars per session against the base branch's
+//! The cumulative rule (docs/ratchet.md): head's mean dollars per session against the base branch's
 //! `.cost-baseline.yaml`. Per-PR thresholds let cost climb a few percent at a time; this rule
 //! fails a PR once the total climb since the baseline passes `cumulative_fail_pct`.
 //!
 //! Applied after `verdict::decide` and before the justification/override layers. Its one
-//! exception is the formal contract change of Cross-Cutting Q6: the PR updates the baseline file
+//! exception is a formal contract change (docs/ratchet.md): the PR updates the baseline file
 //! itself AND carries a justification that is signed off. This rule records whether the head
 //! updates the baseline (`summary.head_updates_baseline`); `review::apply` grants the exception
 //! (a fail becomes `review_required`, then `accepted`), so a baseline update alone never waives it.

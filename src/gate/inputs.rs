@@ -107,7 +107,7 @@ pub(crate) fn load_routes(side: &Side, config: &Config, pricing: &PricingTable) 
 
 /// Everything read from the base: its configuration (policy), prices, dataset and its own routes.
 pub struct BaseInputs {
-    /// Policy: thresholds, dataset location, prices, approvers (SPEC 5).
+    /// Policy: thresholds, dataset location, prices, approvers (docs/configuration.md).
     pub config: Config,
     pub pricing: PricingTable,
     pub dataset: Dataset,
@@ -148,7 +148,7 @@ impl BaseInputs {
                         base.tree.label()
                     ),
                 )
-                .help("add golden cases (SPEC 2.3); the gate needs at least one to compare"),
+                .help("add golden cases (docs/configuration.md); the gate needs at least one to compare"),
             );
         }
         let app = match app {

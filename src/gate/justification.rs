@@ -1,4 +1,4 @@
-//! The cost-regression justification a PR author writes in the PR body (SPEC 6): found anywhere in
+//! The cost-regression justification a PR author writes in the PR body: found anywhere in
 //! the body, plain or inside a fenced block, its fields read and validated. The body is untrusted
 //! text of any size and shape, so the parser is a single linear pass over lines (no regexes, no
 //! YAML parser that could be fed anchors or deep nesting) and every value it keeps is length-capped.
@@ -189,7 +189,7 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// `+18%`, `18 %`, `+18.5%`, `18` → 18.0; `-12%` (or `−12%`) → -12.0. Usually an increase, but a
-/// PR that trades quality for cost (SPEC 10) declares the drop it buys, and a zero is a
+/// PR that trades quality for cost (docs/quality.md) declares the drop it buys, and a zero is a
 /// declaration too.
 fn parse_pct(raw: &str) -> Result<f64, &'static str> {
     let s = raw.trim();

@@ -8,7 +8,6 @@ use crate::gate::inputs::BaseInputs;
 pub use crate::gate::inputs::{App, Inputs, Options, Side};
 use crate::gate::report::{Report, RunCase, RunReport, RunSummary, SCHEMA_VERSION};
 use crate::gate::shard::{PartialReport, Shard};
-use crate::gate::verdict::Pair;
 use crate::harness;
 use crate::infra::error::{Error, Result};
 use crate::infra::progress::{self, Progress};
@@ -16,6 +15,7 @@ use crate::measure::dataset::{Dataset, LocatedCase};
 use crate::measure::pricing::audit::EndOfLifeRoutes;
 use crate::measure::render::{Priced, Renderer};
 use crate::measure::routes::{Route, Routes};
+use finish::{Finish, Parts, Scope};
 
 pub mod baseline;
 mod cases;
@@ -23,6 +23,7 @@ pub mod causes;
 pub mod changed;
 pub mod cumulative;
 pub mod diff;
+pub(crate) mod finish;
 pub mod inputs;
 pub mod justification;
 pub mod monthly;
@@ -38,8 +39,8 @@ use cases::{HeadEdits, compare_cases, side_with_quality};
 /// where harness runs write their per-call audit trail.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Show progress of harness runs on stderr (a bar on a terminal, plain lines otherwise).
-    pub progress: bool,
+    /// Where progress of harness runs goes (nowhere by default).
+    pub progress: progress::Shared,
     /// Price only this slice of the base dataset (`check --shard I/N`).
     pub shard: Option<Shard>,
     /// Harness mode: write each side's calls to `calls-{side}.jsonl` in this directory.
@@ -110,17 +111,17 @@ fn observed_routes(app: &App, dataset: &Dataset, priced: &[Priced]) -> Routes {
 
 /// Progress for the harness runs among `apps` (render mode is too fast to need any): one phase of
 /// `cases` steps per harness side.
-fn harness_progress(ro: &RunOptions, apps: &[&App], cases: usize) -> Box<dyn Progress> {
+fn harness_progress<'a>(ro: &'a RunOptions, apps: &[&App], cases: usize) -> &'a dyn Progress {
     let harnesses = apps.iter().filter(|a| matches!(a, App::Harness(_))).count();
-    if !ro.progress || harnesses == 0 {
-        return Box::new(progress::Silent);
+    if harnesses == 0 {
+        return &progress::Silent;
     }
-    let p = progress::for_stderr();
+    let p = ro.progress.0.as_ref();
     p.start("harness", (harnesses * cases) as u64);
     p
 }
 
-/// SPEC 3.1: the cases that read a shared cached prefix at the base and write an unshared one at
+/// The cases that read a shared cached prefix at the base and write an unshared one at
 /// the head, grouped by what the prefix holds, and the note that says so.
 fn cache_lost(
     dataset: &Dataset,
@@ -222,26 +223,9 @@ fn check_sliced<'a>(
         Some(s) => Cow::Owned(s.slice(full)),
         None => Cow::Borrowed(full),
     };
-    let (head_cfg, head_routes) = (&inputs.head.config, &inputs.head.app);
+    let head_routes = &inputs.head.app;
 
-    let mut policy_changes = diff::policy_diff(base_cfg, head_cfg);
-    let head_dataset = match &inputs.head.dataset {
-        Ok(d) => Some(d),
-        Err(d) => {
-            policy_changes.push(format!(
-                "head's golden dataset does not load ({} problems); the base dataset was used",
-                d.0.len()
-            ));
-            None
-        }
-    };
-    match &inputs.head.pricing {
-        Ok(head_pricing) => policy_changes.extend(diff::pricing_diff(pricing, head_pricing)),
-        Err(d) => policy_changes.push(format!(
-            "head's pricing file does not load ({} problems); the base prices were used",
-            d.0.len()
-        )),
-    }
+    let (mut policy_changes, head_dataset) = head_policy(inputs);
 
     tracing::debug!(
         cases = dataset.len(),
@@ -253,7 +237,7 @@ fn check_sliced<'a>(
     let ctx = harness::Context {
         pricing,
         calibrated,
-        progress: progress.as_ref(),
+        progress,
         record_dir: ro.record_dir.as_deref(),
     };
     let (base_priced, head_priced) = rayon::join(
@@ -262,60 +246,22 @@ fn check_sliced<'a>(
     );
     progress.finish();
     let ((base_priced, base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
-    let pairs: Vec<Pair<'_>> = dataset
-        .cases
-        .iter()
-        .zip(base_priced.iter().zip(&head_priced))
-        .map(|(c, (b, h))| Pair {
-            id: &c.case.id,
-            base_usd: b.cost_usd,
-            head_usd: h.cost_usd,
-            weight: c.case.weight(),
-        })
-        .collect();
-    let mut decision = verdict::decide(&pairs, &base_cfg.thresholds);
-    // Cumulative drift against the base's `.cost-baseline.yaml` (SPEC 5); its formal exception
-    // (re-baseline plus signed-off justification) is applied by `review::apply`.
-    // A shard's mean is not the run's: `merge` applies the rule once, on all cases.
-    let mut notes = match ro.shard {
-        Some(_) => Vec::new(),
-        None => cumulative::check_trees(
-            base.tree.as_ref(),
-            head.tree.as_ref(),
-            base_cfg,
-            &dataset,
-            &mut decision,
-            ro.clock.today(),
-        )
-        .map_err(base.cfg_err())?,
-    };
-
     let head_observed = observed_routes(head_routes, &dataset, &head_priced);
     let end_of_life = end_of_life(pricing, &head_observed, ro.clock.today());
-    for reason in crate::measure::pricing::audit::end_of_life_reasons(&end_of_life) {
-        decision.warn(reason);
-    }
 
-    // `None`: the head's case is the base's.
-    let head_by_id: BTreeMap<&str, Option<&LocatedCase>> = head_dataset
-        .iter()
-        .flat_map(|d| {
-            let edited = d.edited.cases.iter().map(|c| (c.case.id.as_str(), Some(c)));
-            edited.chain(d.unchanged.iter().map(|id| (id.as_str(), None)))
-        })
-        .collect();
+    let head_by_id = head_cases(head_dataset);
     // A note both sides raise alike (a cache point below a model's minimum) is said once.
     let head_notes: Vec<String> = head_notes
         .into_iter()
         .filter(|n| !base_notes.contains(n))
         .collect();
-    notes.extend(base_notes);
+    let mut notes = base_notes;
     notes.extend(head_notes);
     let (cache_lost, lost_notes) = cache_lost(&dataset, &base_priced, &head_priced);
     notes.extend(lost_notes);
     let min = base_cfg.thresholds.min_cost_delta_usd;
     let head_loaded = head_dataset.is_some();
-    let cases = compare_cases(
+    let mut cases = compare_cases(
         &dataset,
         (&base_priced, &head_priced),
         &head_by_id,
@@ -330,20 +276,7 @@ fn check_sliced<'a>(
             _ => no_calls(head, head_routes, cases.len()),
         });
     }
-    let mut cases = cases;
-    let outside: Vec<&str> = cases
-        .iter()
-        .filter(|c| c.outside_band)
-        .map(|c| c.id.as_str())
-        .collect();
-    if !outside.is_empty() {
-        notes.push(format!(
-            "{} case(s) cost outside their expected_cost_band at head: {}",
-            outside.len(),
-            crate::infra::fmt::id_list(&outside)
-        ));
-    }
-
+    notes.extend(outside_band_note(&cases));
     if let Some(hd) = head_dataset {
         let edits = HeadEdits {
             head,
@@ -358,48 +291,48 @@ fn check_sliced<'a>(
         edits.report(&mut cases, &mut policy_changes)?;
     }
 
-    // The whole-run rules; a shard leaves them to `merge`, which sees every case.
     let hints = crate::gate::changed::Hints::new(
         base.tree.as_ref(),
         head.tree.as_ref(),
         (base_routes, head_routes),
     );
-    let outcome = match ro.shard {
-        // The slice's causes carry the files behind them to `merge`, which regroups all cases.
-        Some(_) => crate::gate::rules::Outcome {
-            causes: crate::gate::causes::group(
-                &cases,
-                &base_cfg.thresholds,
-                true,
-                &|intent, what| hints.files(intent, what),
-            ),
-            metrics: Vec::new(),
+    let weights: BTreeMap<&str, f64> = dataset
+        .cases
+        .iter()
+        .map(|c| (c.case.id.as_str(), c.case.weight()))
+        .collect();
+    let rules = crate::gate::rules::Rules::of(base_cfg);
+    let rule_error =
+        |m: String| Error::Usage(format!("{}:{}: {m}", base_cfg.file, base_cfg.traffic_line));
+    let finish = Finish {
+        thresholds: &base_cfg.thresholds,
+        weight: &|id| weights.get(id).copied().unwrap_or(1.0),
+        end_of_life: &end_of_life,
+        // The whole-run rules; a shard leaves them to `merge`, which sees every case.
+        scope: match ro.shard {
+            Some(_) => Scope::Shard,
+            None => Scope::Whole {
+                rules: &rules,
+                error: &rule_error,
+            },
         },
-        None => {
-            let weights: BTreeMap<&str, f64> = dataset
-                .cases
-                .iter()
-                .map(|c| (c.case.id.as_str(), c.case.weight()))
-                .collect();
-            crate::gate::rules::apply(
-                &cases,
-                &|id| weights.get(id).copied().unwrap_or(1.0),
-                &crate::gate::rules::Rules::of(base_cfg),
-                &base_cfg.thresholds,
-                &mut decision,
-                &|intent, what| hints.files(intent, what),
-            )
-            .map_err(|m| {
-                Error::Usage(format!("{}:{}: {m}", base_cfg.file, base_cfg.traffic_line))
-            })?
-        }
+        files: &|intent, what| hints.files(intent, what),
     };
-    let report = Report {
-        schema_version: SCHEMA_VERSION,
-        verdict: decision.verdict,
-        reasons: decision.reasons,
-        fail_kinds: decision.fail_kinds,
-        summary: decision.summary,
+    let decided = finish.decide(&cases, |decision| match ro.shard {
+        // A shard's mean is not the run's: `merge` applies the cumulative rule once, on all cases.
+        Some(_) => Ok(Vec::new()),
+        // Its formal exception (re-baseline plus a signed-off justification) is `review::apply`'s.
+        None => cumulative::check_trees(
+            base.tree.as_ref(),
+            head.tree.as_ref(),
+            base_cfg,
+            &dataset,
+            decision,
+            ro.clock.today(),
+        )
+        .map_err(base.cfg_err()),
+    })?;
+    let report = decided.report(Parts {
         base: base.info(),
         head: head.info(),
         thresholds: base_cfg.thresholds.clone(),
@@ -410,15 +343,67 @@ fn check_sliced<'a>(
         policy_changes,
         notes,
         cache_lost,
-        causes: outcome.causes,
-        quality_metrics: outcome.metrics,
         cases,
-        review: Default::default(),
-    };
+    });
     Ok((report, dataset, end_of_life))
 }
 
-/// SPEC 9: a head that routes to a model past its end of life gets a warn-level reason (Bedrock
+/// What the head changed of the policy the base decides (listed, never applied), and the
+/// head's dataset when it loads.
+fn head_policy(inputs: &Inputs) -> (Vec<String>, Option<&crate::gate::inputs::HeadDataset>) {
+    let (base_cfg, head_cfg) = (&inputs.base.config, &inputs.head.config);
+    let mut policy_changes = diff::policy_diff(base_cfg, head_cfg);
+    let head_dataset = match &inputs.head.dataset {
+        Ok(d) => Some(d),
+        Err(d) => {
+            policy_changes.push(format!(
+                "head's golden dataset does not load ({} problems); the base dataset was used",
+                d.0.len()
+            ));
+            None
+        }
+    };
+    match &inputs.head.pricing {
+        Ok(head_pricing) => {
+            policy_changes.extend(diff::pricing_diff(&inputs.base.pricing, head_pricing))
+        }
+        Err(d) => policy_changes.push(format!(
+            "head's pricing file does not load ({} problems); the base prices were used",
+            d.0.len()
+        )),
+    }
+    (policy_changes, head_dataset)
+}
+
+/// The head's cases by id; `None`: the head's case is the base's.
+fn head_cases(
+    head: Option<&crate::gate::inputs::HeadDataset>,
+) -> BTreeMap<&str, Option<&LocatedCase>> {
+    head.iter()
+        .flat_map(|d| {
+            let edited = d.edited.cases.iter().map(|c| (c.case.id.as_str(), Some(c)));
+            edited.chain(d.unchanged.iter().map(|id| (id.as_str(), None)))
+        })
+        .collect()
+}
+
+/// The note naming cases whose head cost left their `expected_cost_band`.
+fn outside_band_note(cases: &[crate::gate::report::CaseReport]) -> Option<String> {
+    let outside: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.outside_band)
+        .map(|c| c.id.as_str())
+        .collect();
+    (!outside.is_empty()).then(|| {
+        format!(
+            "{} case(s) cost outside their expected_cost_band at head: {}",
+            outside.len(),
+            crate::infra::fmt::id_list(&outside)
+        )
+    })
+}
+
+/// A head that routes to a model past its end of life gets a warn-level reason (Bedrock
 /// no longer serves it, so the PR cannot work as priced), whatever the cost did.
 fn end_of_life(
     pricing: &crate::measure::pricing::PricingTable,
@@ -476,7 +461,7 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
     let ctx = harness::Context {
         pricing: &pricing,
         calibrated: &calibrated,
-        progress: progress.as_ref(),
+        progress,
         record_dir: ro.record_dir.as_deref(),
     };
     let (priced, _notes) = price(side, &routes, &dataset, &ctx)?;

@@ -1,6 +1,6 @@
-//! Dollars per month (SPEC 7): the per-case costs of each side projected onto production traffic,
-//! `requests_per_month × Σ_intent share(intent) × mean_cost(side, intent)`, and the monthly
-//! thresholds of SPEC 5. The number finance asks about, next to the percentages a reviewer reads.
+//! Dollars per month (docs/configuration.md): the per-case costs of each side projected onto
+//! production traffic, `requests_per_month × Σ_intent share(intent) × mean_cost(side, intent)`, and
+//! the monthly thresholds. The number finance asks about, next to the percentages a reviewer reads.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ pub struct Monthly {
     pub delta_usd: f64,
 }
 
-/// SPEC 7's formula, over the base dataset's cases. Sums run in intent order (sorted), cases in
+/// The formula above, over the base dataset's cases. Sums run in intent order (sorted), cases in
 /// dataset order, so the same inputs give the same bits.
 pub fn project(traffic: &Traffic, cases: &[CaseCost<'_>]) -> Monthly {
     // intent → (weight, Σ weight × base, Σ weight × head)
@@ -58,7 +58,7 @@ pub fn project(traffic: &Traffic, cases: &[CaseCost<'_>]) -> Monthly {
     }
 }
 
-/// The monthly thresholds of SPEC 5 (strict, like every threshold).
+/// The `warn_`/`fail_monthly_delta_usd` thresholds (strict, like every threshold).
 pub fn apply(m: &Monthly, t: &Thresholds, decision: &mut Decision) {
     let line = |limit: f64| {
         format!(

@@ -1,4 +1,4 @@
-//! Quality beside cost (SPEC 10): a case's `expect` entries checked on each side, the metrics a
+//! Quality beside cost (docs/quality.md): each case's `expect` checked on each side, the metrics a
 //! harness reports, and the `quality-regression` rule. No model is called, so answers are not
 //! scored; what is checked are the deterministic levers that trade quality for cost: what reaches
 //! the model (`context_includes`), which model serves (`model`), whether one is called (`bypass`).
@@ -78,7 +78,7 @@ pub fn broken(base: Option<&SideQuality>, head: Option<&SideQuality>) -> Vec<Str
     }
 }
 
-/// The dataset's quality on both sides and what the rule of SPEC 10 makes of it.
+/// The dataset's quality on both sides and what the `quality-regression` rule makes of it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Assessment {
     /// Share of expectations met, `None` when the dataset has none.
@@ -101,7 +101,7 @@ pub fn share<'a>(sides: impl Iterator<Item = &'a SideQuality>) -> Option<f64> {
     (of > 0).then(|| met as f64 / of as f64)
 }
 
-/// Applies SPEC 10 to the gated cases (added cases are not gated).
+/// Applies the `quality-regression` rule to the gated cases (added cases are not gated).
 pub fn assess(cases: &[CaseReport], policy: &QualityPolicy) -> Assessment {
     let gated = || cases.iter().filter(|c| c.status != Status::Added);
     let share_of = |side: fn(&CaseReport) -> Option<&SideQuality>| share(gated().filter_map(side));

@@ -1,4 +1,4 @@
-//! `report.json` (SPEC 7): the one result structure every output is rendered from (terminal table,
+//! `report.json`: the one result structure every output is rendered from (terminal table,
 //! markdown, PR comment, step outputs). Field names are a contract other tools rely on.
 
 use serde::{Deserialize, Serialize};
@@ -73,7 +73,7 @@ pub struct Cause {
     pub line: String,
 }
 
-/// A case's status. SPEC 7 also names `removed`; costgate never writes it, because a case the head
+/// A case's status. There is no `removed` (docs/verdict.md), because a case the head
 /// deletes is still gated with the base's version and keeps its cost status (with
 /// `removed_in_head: true`), so a regression cannot hide behind a dataset edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,12 +94,12 @@ pub struct SideCost {
     pub cost_usd: f64,
     pub segments: Segments,
     pub calls: u64,
-    /// Input tokens billed as prompt-cache reads and writes (SPEC 3.1), part of `input_tokens`.
+    /// Input tokens billed as prompt-cache reads and writes, part of `input_tokens`.
     #[serde(default)]
     pub cache_read_tokens: u64,
     #[serde(default)]
     pub cache_write_tokens: u64,
-    /// Expectations and harness metrics of this side (SPEC 10), for a case that has any.
+    /// Expectations and harness metrics of this side (docs/quality.md), for a case that has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<SideQuality>,
 }
@@ -125,7 +125,7 @@ pub struct CaseReport {
     /// Head cost outside the case's `expected_cost_band`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outside_band: bool,
-    /// Expectations met at the base and not at the head (SPEC 10).
+    /// Expectations met at the base and not at the head (docs/quality.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quality_broken: Vec<String>,
 }
@@ -169,27 +169,27 @@ pub struct Report {
     pub policy_changes: Vec<String>,
     /// Notes for the reader that do not change the verdict.
     pub notes: Vec<String>,
-    /// Cases whose cached prefix was shared at the base and is not at the head (SPEC 3.1): the
-    /// comment says so in a sentence of its own.
+    /// Cases whose cached prefix was shared at the base and is not at the head (docs/pricing.md):
+    /// the comment says so in a sentence of its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cache_lost: Vec<CacheLost>,
-    /// The reasons grouped by cause (SPEC 7): what a reviewer reads first.
+    /// The reasons grouped by cause: what a reviewer reads first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<Cause>,
-    /// Harness metrics over the dataset (SPEC 10).
+    /// Harness metrics over the dataset (docs/quality.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quality_metrics: Vec<MetricSummary>,
     pub cases: Vec<CaseReport>,
-    /// Justification, sign-off, override, warn streak and ticket (SPEC 6), when they apply.
+    /// Justification, sign-off, override, warn streak and ticket, when they apply.
     /// Not read back by `costgate merge`: partial reports carry none (`check --shard` and `merge`
     /// give the cost verdict only).
     #[serde(flatten, skip_deserializing)]
     pub review: ReviewFields,
 }
 
-/// No pass without evidence (SPEC 5): the first side, `"base"` or `"head"`, on which no gated case
-/// made a model call. Such a side priced nothing, so comparing with it would say nothing. `check`
-/// asks this of an unsharded run, `merge` of the merged cases.
+/// No pass without evidence (docs/security.md): the first side, `"base"` or `"head"`, on which no
+/// gated case made a model call. Such a side priced nothing, so comparing with it would say
+/// nothing. `check` asks this of an unsharded run, `merge` of the merged cases.
 pub fn side_without_calls(cases: &[CaseReport]) -> Option<&'static str> {
     let called = |side: fn(&CaseReport) -> Option<&SideCost>| {
         cases.iter().any(|c| side(c).is_some_and(|s| s.calls > 0))
@@ -251,7 +251,7 @@ pub struct RunSummary {
     pub p95_usd: f64,
     pub avg_input_tokens: f64,
     pub bypass_rate: f64,
-    /// Share of the dataset's expectations met on this tree (SPEC 10), when it has any.
+    /// Share of the dataset's expectations met on this tree (docs/quality.md), when it has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quality: Option<f64>,
 }
@@ -270,7 +270,7 @@ impl RunReport {
     }
 }
 
-// The review layers' findings (SPEC 6), written by `review::apply` and `costgate action`.
+// The review layers' findings, written by `review::apply` and `costgate action`.
 
 /// An approving review by an authorised approver on the head commit.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,4 +1,4 @@
-//! The human layers of the verdict (SPEC 5 and 6), applied after `verdict::decide` and any rule the
+//! The human layers of the verdict, applied after `verdict::decide` and any rule the
 //! gate itself adds: the warn streak turns a warn into a fail, a justification turns a fail into
 //! `review_required` (or `accepted` once signed off), and an honoured emergency override turns a fail
 //! into `overridden`. What was found and decided is recorded in the report's optional fields.
@@ -27,7 +27,7 @@ pub struct Facts {
     /// Who may approve, for the comment (`@`-less names and rules).
     pub approvers: Vec<String>,
     pub streak: Option<Streak>,
-    /// Open override tickets whose paths this PR touches (SPEC 6).
+    /// Open override tickets whose paths this PR touches (docs/approvers-runbook.md).
     pub open_tickets: Vec<OpenTicket>,
     /// Why sign-off cannot be had here (local runs), shown instead of "awaiting approval".
     pub no_sign_off_reason: Option<String>,
@@ -51,7 +51,7 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
             && measured.is_some_and(|m| parsed.expected_cost_delta_pct.is_some_and(|d| m <= d));
         let consulted = report.verdict == Verdict::Fail;
         // Cumulative drift over the baseline is the savings contract itself: a justification
-        // changes it only together with a re-baseline in the same PR (SPEC 5, docs/ratchet.md).
+        // changes it only together with a re-baseline in the same PR (docs/ratchet.md).
         let needs_rebaseline = report.fail_kinds.contains(&FailKind::CumulativeDrift)
             && !report.summary.head_updates_baseline;
         if consulted && complete && needs_rebaseline {

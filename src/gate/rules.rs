@@ -1,5 +1,5 @@
-//! The rules that need every case of the run at once: quality (SPEC 10), dollars per month
-//! (SPEC 7 and 5) and the causes the reasons are grouped into. `check` applies them to its cases,
+//! The rules that need every case of the run at once: quality, dollars per month and the causes
+//! the reasons are grouped into. `check` applies them to its cases,
 //! `merge` to the cases of all shards, so a sharded run decides exactly as a single one.
 
 use serde::{Deserialize, Serialize};

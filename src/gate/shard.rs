@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::gate::baseline::{self, Baseline};
 use crate::gate::cumulative;
+use crate::gate::finish::{Finish, Parts, Scope};
 use crate::gate::report::{Report, SCHEMA_VERSION, Status};
 use crate::gate::verdict::Decision;
-use crate::gate::verdict::{self, Pair};
 use crate::infra::diag::{Diagnostic, Diagnostics};
 use crate::infra::error::{Error, Result};
 use crate::infra::tree::Tree;
@@ -70,7 +70,7 @@ impl Shard {
     }
 }
 
-/// What the cumulative-drift rule (SPEC 5) needs, read from the trees by each shard so `merge`
+/// What the cumulative-drift rule (docs/verdict.md) needs, read from the trees by each shard so `merge`
 /// can apply it once to the whole run's mean.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CumulativeInputs {
@@ -216,8 +216,128 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
         ));
     };
     let n = first.shard.count;
+    let by_index = index_parts(&parts, first_file, first)?;
+    // Gated cases back to dataset order: shard i's j-th case was at position (i-1) + j·n.
+    let total = first.shard.dataset_cases;
+    let mut slots = vec![None; total];
+    let mut added = Vec::new();
+    let mut seen_added = BTreeSet::new();
+    let mut weights = BTreeMap::new();
+    let (mut routing, mut policy, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, (file, p)) in by_index.iter().map(|(i, part)| (*i, *part)) {
+        let gated: Vec<_> = p
+            .report
+            .cases
+            .iter()
+            .filter(|c| c.status != Status::Added)
+            .collect();
+        let expected = (total + n - i) / n;
+        if gated.len() != expected {
+            return Err(Error::Usage(format!(
+                "{file}: shard {i}/{n} of {total} cases should hold {expected} cases, it holds {}",
+                gated.len()
+            )));
+        }
+        for (j, c) in gated.into_iter().enumerate() {
+            slots[(i - 1) + j * n] = Some(c.clone());
+        }
+        for c in p.report.cases.iter().filter(|c| c.status == Status::Added) {
+            if seen_added.insert(c.id.clone()) {
+                added.push(c.clone());
+            }
+        }
+        weights.extend(p.shard.weights.clone());
+        for r in &p.report.routing_changes {
+            if !routing.contains(r) {
+                routing.push(r.clone());
+            }
+        }
+        push_unique(&mut policy, &p.report.policy_changes);
+        push_unique(&mut notes, &p.report.notes);
+    }
+    let mut cases: Vec<_> = slots.into_iter().flatten().collect();
+    // No pass without evidence, as `check` requires of an unsharded run.
+    if let Some(side) = crate::gate::report::side_without_calls(&cases) {
+        return Err(Error::Run(format!(
+            "no case made a model call on the {side} side in any of the {n} shards, so there is no cost to gate"
+        )));
+    }
+    // The routes to models past end of life that each shard saw.
+    let mut end_of_life = crate::measure::pricing::audit::EndOfLifeRoutes::new();
+    for (_, p) in by_index.values() {
+        for (intent, models) in &p.shard.end_of_life {
+            end_of_life
+                .entry(intent.clone())
+                .or_default()
+                .extend(models.iter().map(|(m, d)| (m.clone(), *d)));
+        }
+    }
+    // The files behind each cause, as the shards that saw them named them.
+    let mut files: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (_, p) in by_index.values() {
+        for c in &p.report.causes {
+            let key = (c.intent.clone(), cause_what(c));
+            files
+                .entry(key)
+                .or_default()
+                .extend(c.files.iter().cloned());
+        }
+    }
+    let rule_error = |m: String| Error::Usage(format!("{first_file}: {m}"));
+    let finish = Finish {
+        thresholds: &first.report.thresholds,
+        weight: &|id| weights.get(id).copied().unwrap_or(1.0),
+        end_of_life: &end_of_life,
+        scope: Scope::Whole {
+            rules: &first.shard.rules,
+            error: &rule_error,
+        },
+        files: &|intent, what| {
+            files
+                .get(&(intent.to_string(), what.to_string()))
+                .map(|f| f.iter().cloned().collect())
+                .unwrap_or_default()
+        },
+    };
+    let decided = finish.decide(&cases, |decision| {
+        first
+            .shard
+            .cumulative
+            .apply(decision, &first.report.thresholds, today)
+    })?;
+    cases.extend(added);
+    notes.push(format!("merged from {n} shard reports"));
+    let mut cache_lost: Vec<crate::gate::report::CacheLost> = Vec::new();
+    for (_, p) in by_index.values() {
+        for lost in &p.report.cache_lost {
+            match cache_lost.iter_mut().find(|l| l.segment == lost.segment) {
+                Some(l) => l.cases.extend(lost.cases.iter().cloned()),
+                None => cache_lost.push(lost.clone()),
+            }
+        }
+    }
+    Ok(decided.report(Parts {
+        base: first.report.base.clone(),
+        head: first.report.head.clone(),
+        thresholds: first.report.thresholds.clone(),
+        routing_changes: routing,
+        policy_changes: policy,
+        notes,
+        cache_lost,
+        cases,
+    }))
+}
+
+/// The parts by shard index, after checking that they are the parts of one run: same schema,
+/// shard count, dataset, commits and policy, each index once and none missing.
+fn index_parts<'a>(
+    parts: &'a [(String, PartialReport)],
+    first_file: &str,
+    first: &PartialReport,
+) -> Result<BTreeMap<usize, &'a (String, PartialReport)>> {
+    let n = first.shard.count;
     let mut by_index: BTreeMap<usize, &(String, PartialReport)> = BTreeMap::new();
-    for part in &parts {
+    for part in parts {
         let (file, p) = part;
         let mismatch = |what: &str| {
             Error::Usage(format!(
@@ -268,137 +388,7 @@ pub fn merge(parts: Vec<(String, PartialReport)>, today: chrono::NaiveDate) -> R
         )));
     }
 
-    // Gated cases back to dataset order: shard i's j-th case was at position (i-1) + j·n.
-    let total = first.shard.dataset_cases;
-    let mut slots = vec![None; total];
-    let mut added = Vec::new();
-    let mut seen_added = BTreeSet::new();
-    let mut weights = BTreeMap::new();
-    let (mut routing, mut policy, mut notes) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, (file, p)) in by_index.iter().map(|(i, part)| (*i, *part)) {
-        let gated: Vec<_> = p
-            .report
-            .cases
-            .iter()
-            .filter(|c| c.status != Status::Added)
-            .collect();
-        let expected = (total + n - i) / n;
-        if gated.len() != expected {
-            return Err(Error::Usage(format!(
-                "{file}: shard {i}/{n} of {total} cases should hold {expected} cases, it holds {}",
-                gated.len()
-            )));
-        }
-        for (j, c) in gated.into_iter().enumerate() {
-            slots[(i - 1) + j * n] = Some(c.clone());
-        }
-        for c in p.report.cases.iter().filter(|c| c.status == Status::Added) {
-            if seen_added.insert(c.id.clone()) {
-                added.push(c.clone());
-            }
-        }
-        weights.extend(p.shard.weights.clone());
-        for r in &p.report.routing_changes {
-            if !routing.contains(r) {
-                routing.push(r.clone());
-            }
-        }
-        push_unique(&mut policy, &p.report.policy_changes);
-        push_unique(&mut notes, &p.report.notes);
-    }
-    let mut cases: Vec<_> = slots.into_iter().flatten().collect();
-    // No pass without evidence, as `check` requires of an unsharded run.
-    if let Some(side) = crate::gate::report::side_without_calls(&cases) {
-        return Err(Error::Run(format!(
-            "no case made a model call on the {side} side in any of the {n} shards, so there is no cost to gate"
-        )));
-    }
-    let pairs: Vec<Pair<'_>> = cases
-        .iter()
-        .map(|c| Pair {
-            id: &c.id,
-            base_usd: c.base.as_ref().map_or(0.0, |s| s.cost_usd),
-            head_usd: c.head.as_ref().map_or(0.0, |s| s.cost_usd),
-            weight: weights.get(&c.id).copied().unwrap_or(1.0),
-        })
-        .collect();
-    let mut decision = verdict::decide(&pairs, &first.report.thresholds);
-    drop(pairs);
-    // As `check` does: the cumulative rule's notes come first.
-    let mut all_notes =
-        first
-            .shard
-            .cumulative
-            .apply(&mut decision, &first.report.thresholds, today)?;
-    all_notes.extend(notes);
-    let mut notes = all_notes;
-    // As `check` does, after the cumulative rule: routes to models past end of life warn.
-    let mut end_of_life = crate::measure::pricing::audit::EndOfLifeRoutes::new();
-    for (_, p) in by_index.values() {
-        for (intent, models) in &p.shard.end_of_life {
-            end_of_life
-                .entry(intent.clone())
-                .or_default()
-                .extend(models.iter().map(|(m, d)| (m.clone(), *d)));
-        }
-    }
-    for reason in crate::measure::pricing::audit::end_of_life_reasons(&end_of_life) {
-        decision.warn(reason);
-    }
-    // The files behind each cause, as the shards that saw them named them.
-    let mut files: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for (_, p) in by_index.values() {
-        for c in &p.report.causes {
-            let key = (c.intent.clone(), cause_what(c));
-            files
-                .entry(key)
-                .or_default()
-                .extend(c.files.iter().cloned());
-        }
-    }
-    let outcome = crate::gate::rules::apply(
-        &cases,
-        &|id| weights.get(id).copied().unwrap_or(1.0),
-        &first.shard.rules,
-        &first.report.thresholds,
-        &mut decision,
-        &|intent, what| {
-            files
-                .get(&(intent.to_string(), what.to_string()))
-                .map(|f| f.iter().cloned().collect())
-                .unwrap_or_default()
-        },
-    )
-    .map_err(|m| Error::Usage(format!("{first_file}: {m}")))?;
-    cases.extend(added);
-    notes.push(format!("merged from {n} shard reports"));
-    let mut cache_lost: Vec<crate::gate::report::CacheLost> = Vec::new();
-    for (_, p) in by_index.values() {
-        for lost in &p.report.cache_lost {
-            match cache_lost.iter_mut().find(|l| l.segment == lost.segment) {
-                Some(l) => l.cases.extend(lost.cases.iter().cloned()),
-                None => cache_lost.push(lost.clone()),
-            }
-        }
-    }
-    Ok(Report {
-        schema_version: SCHEMA_VERSION,
-        verdict: decision.verdict,
-        reasons: decision.reasons,
-        fail_kinds: decision.fail_kinds,
-        summary: decision.summary,
-        base: first.report.base.clone(),
-        head: first.report.head.clone(),
-        thresholds: first.report.thresholds.clone(),
-        routing_changes: routing,
-        policy_changes: policy,
-        notes,
-        cache_lost,
-        causes: outcome.causes,
-        quality_metrics: outcome.metrics,
-        cases,
-        review: Default::default(),
-    })
+    Ok(by_index)
 }
 
 /// The key a cause's files are looked up by: cost causes by what grew, quality causes as one.

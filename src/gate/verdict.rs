@@ -1,11 +1,12 @@
-//! Comparison and verdict (SPEC 5): head against base, case by case, with the base's thresholds.
-//! Pure functions over priced cases, so every rule is unit-tested without files or processes.
+//! Comparison and verdict (docs/verdict.md): head against base, case by case, with the base's
+//! thresholds. Pure functions over priced cases, so every rule is unit-tested without files or
+//! processes.
 
 use serde::{Deserialize, Serialize};
 
 use crate::measure::config::Thresholds;
 
-/// The gate's answer. Ordered by how a run reads (the later rules of SPEC 5 layer on `Fail`).
+/// The gate's answer. Ordered by how a run reads (review, acceptance and override layer on `Fail`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -21,7 +22,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// Process exit code (SPEC 5).
+    /// Process exit code (docs/verdict.md).
     pub fn exit_code(self) -> i32 {
         match self {
             Verdict::Fail | Verdict::ReviewRequired => 1,
@@ -50,9 +51,9 @@ pub enum FailKind {
     CumulativeDrift,
     /// Touches paths of an open override follow-up ticket without bringing the cost back.
     OpenOverrideTicket,
-    /// Expectations met at the base broken at the head, or a harness metric worse (SPEC 10).
+    /// Expectations met at the base broken at the head, or a harness metric worse.
     QualityRegression,
-    /// The projected monthly delta exceeds `fail_monthly_delta_usd` (SPEC 5).
+    /// The projected monthly delta exceeds `fail_monthly_delta_usd`.
     MonthlyDelta,
 }
 
@@ -74,7 +75,7 @@ pub fn band_reason(id: &str, d: f64, t: &Thresholds) -> String {
     )
 }
 
-/// Percentage change under the rules of SPEC 5. `None` means unbounded: free before, paid now.
+/// Percentage change as docs/verdict.md defines it. `None` means unbounded: free before, paid now.
 pub fn delta_pct(base: f64, head: f64, min_delta_usd: f64) -> Option<f64> {
     let diff = head - base;
     if diff.abs() < min_delta_usd || diff == 0.0 {
@@ -123,10 +124,10 @@ pub struct Summary {
     /// True when the largest regression is a case that was free and now costs money.
     pub max_regression_unbounded: bool,
     /// The head changes the cost baseline file: a re-baseline, which with a signed-off
-    /// justification formally changes the cumulative contract (SPEC 5).
+    /// justification formally changes the cumulative contract (docs/ratchet.md).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub head_updates_baseline: bool,
-    /// Dollars per month at `traffic` (SPEC 7), when it is set.
+    /// Dollars per month at `traffic` (docs/configuration.md), when it is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monthly_base_usd: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +137,7 @@ pub struct Summary {
     /// `traffic.requests_per_month`, for the headline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_per_month: Option<f64>,
-    /// Share of expectations met on each side (SPEC 10), when the dataset has any.
+    /// Share of expectations met on each side (docs/quality.md), when the dataset has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality_base: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,7 +178,7 @@ impl Decision {
     }
 }
 
-/// Applies SPEC 5 to the base dataset's cases.
+/// Applies the verdict table of docs/verdict.md to the base dataset's cases.
 pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let min = t.min_cost_delta_usd;
     let base_total: f64 = pairs.iter().map(|p| p.base_usd * p.weight).sum();

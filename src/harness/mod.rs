@@ -1,8 +1,8 @@
-//! Harness mode (SPEC section 3): for one side, start the Bedrock stand-in on an ephemeral loopback
-//! port, run the side's `harness.command` in its tree with the stand-in's endpoint, dummy AWS
-//! credentials and `COSTGATE_CASES`, and price every case as the sum of the calls attributed to it.
-//! A harness that crashes, times out, or leaves a case without a call (and without announcing it
-//! as answered without a model) gives no verdict: exit code 3 with the harness's output tail.
+//! Harness mode (docs/harness.md): for one side, start the Bedrock stand-in on an ephemeral
+//! loopback port, run the side's `harness.command` in its tree with the stand-in's endpoint, dummy
+//! AWS credentials and `COSTGATE_CASES`, and price every case as the sum of the calls attributed to
+//! it. A harness that crashes, times out, or leaves a case without a call (and without announcing
+//! it as answered without a model) gives no verdict: exit code 3 with the harness's output tail.
 
 mod isolation;
 pub mod process;
@@ -226,7 +226,7 @@ struct Acc {
     context: BTreeSet<usize>,
 }
 
-/// Each billable call's cache tokens by SPEC 3.1's steady-state rule over the side's calls, and
+/// Each billable call's cache tokens by the steady-state rule over the side's calls, and
 /// its cost with them (the stand-in served sequential usage; the gate prices the steady state).
 fn steady_costs(calls: &[&CallRecord], pricing: &PricingTable) -> Vec<(cache::Assigned, f64)> {
     let claims: Vec<Option<&cache::Claim>> = calls.iter().map(|c| c.cache.as_ref()).collect();

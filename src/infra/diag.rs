@@ -109,6 +109,20 @@ impl Sink {
         }
     }
 
+    /// Reports `key` at `(line, column)` unless `v` is a finite, non-negative number; `unit`
+    /// follows "number" in the message (" of dollars").
+    pub fn non_negative(&mut self, file: &str, key: &str, v: f64, unit: &str, at: (usize, usize)) {
+        if !v.is_finite() || v < 0.0 {
+            self.push(
+                Diagnostic::new(
+                    file,
+                    format!("`{key}` must be a non-negative number{unit}, got {v}"),
+                )
+                .at(at.0, at.1),
+            );
+        }
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.list
     }

@@ -1,4 +1,4 @@
-//! The crate's error type and its mapping to the exit codes of SPEC section 5: 2 for usage and
+//! The crate's error type and its mapping to the exit codes (docs/verdict.md): 2 for usage and
 //! configuration problems, 3 for a run that could not produce a verdict. No error is ever a pass.
 
 use crate::infra::diag::Diagnostics;
@@ -35,7 +35,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code for this error (SPEC 5).
+    /// The process exit code for this error (docs/verdict.md).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Usage(_) => 2,

@@ -1,9 +1,10 @@
-//! Progress for the long-running commands (`baseline`, `drift`, `backtest`): a bar on a terminal,
-//! periodic plain lines in CI logs (a redrawn bar is noise in a log file), always on stderr so
-//! stdout stays the command's result. Library code reports through [`Progress`]; only the CLI
-//! picks the implementation.
+//! Progress for the long-running commands (`baseline`, `drift`, `backtest`, harness runs): a bar
+//! on a terminal, periodic plain lines in CI logs (a redrawn bar is noise in a log file), always
+//! on stderr so stdout stays the command's result. Library code reports through [`Progress`]
+//! and never looks at the terminal: the command layer's printer picks the implementation once.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -129,15 +130,38 @@ impl Progress for Bar {
     }
 }
 
-/// The right reporter for this process: a bar when stderr is a terminal, plain lines every ten
-/// seconds otherwise (CI logs).
-pub fn for_stderr() -> Box<dyn Progress> {
-    if std::io::stderr().is_terminal() {
-        Box::new(Bar {
-            bar: Mutex::new(None),
-        })
-    } else {
-        Box::new(Lines::new(std::io::stderr(), Duration::from_secs(10)))
+/// A bar on stderr, redrawn in place (for a terminal).
+pub fn bar() -> Box<dyn Progress + Send> {
+    Box::new(Bar {
+        bar: Mutex::new(None),
+    })
+}
+
+/// Plain lines on stderr, at most one per ten seconds (for a CI log).
+pub fn lines() -> Box<dyn Progress + Send> {
+    Box::new(Lines::new(std::io::stderr(), Duration::from_secs(10)))
+}
+
+/// A shared handle to where a run's progress goes, handed down from the command layer; the
+/// default reports nothing.
+#[derive(Clone)]
+pub struct Shared(pub Arc<dyn Progress + Send>);
+
+impl Shared {
+    pub fn new(p: Box<dyn Progress + Send>) -> Shared {
+        Shared(Arc::from(p))
+    }
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared(Arc::new(Silent))
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
     }
 }
 

@@ -1,5 +1,5 @@
-//! Prompt caching (SPEC 3.1): which part of each call's input Bedrock bills as a cache read or a
-//! cache write, by the steady-state, order-independent rule. Render mode and harness mode both
+//! Prompt caching (docs/pricing.md): which part of each call's input Bedrock bills as a cache read
+//! or a cache write, by the steady-state, order-independent rule. Render mode and harness mode both
 //! describe a call's cache points as a [`Claim`] and get back the tokens of each kind.
 //!
 //! Prefixes are compared by a digest of their exact content (SHA-256 of the length-prefixed parts,

@@ -31,7 +31,7 @@ pub struct Band {
     pub high: f64,
 }
 
-/// One golden case (SPEC 2.3).
+/// One golden case (docs/configuration.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
@@ -50,19 +50,19 @@ pub struct Case {
     pub output_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_cost_band: Option<Band>,
-    /// When the case entered the dataset (`costgate refresh` writes it; SPEC 2.3).
+    /// When the case entered the dataset (`costgate refresh` writes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added: Option<chrono::NaiveDate>,
-    /// Quality expectations, checked on both sides (SPEC 10). Boxed: most cases have none.
+    /// Quality expectations, checked on both sides (docs/quality.md). Boxed: most cases have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Box<Expect>>,
-    /// The stand-in's scripted tool use for this case in harness mode (SPEC 4, `mock::script`);
-    /// render mode ignores it.
+    /// The stand-in's scripted tool use for this case in harness mode (docs/harness.md,
+    /// `mock::script`); render mode ignores it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
 }
 
-/// A case's quality expectations (SPEC 10): the levers that trade quality for cost.
+/// A case's quality expectations (docs/quality.md): the levers that trade quality for cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
@@ -94,7 +94,7 @@ pub fn found_in(expected: &[String], texts: &[&str]) -> Vec<bool> {
         .collect()
 }
 
-/// One scripted tool call (SPEC 2.3).
+/// One scripted tool call (an entry of `tool_calls`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolCall {
@@ -104,7 +104,7 @@ pub struct ToolCall {
 }
 
 /// A case's `context` mapping, kept as compact JSON text: parsed into a map of values it costs
-/// about ten times its text in memory, and only templates read it (SPEC 2.3).
+/// about ten times its text in memory, and only templates read it.
 #[derive(Debug, Clone)]
 pub struct Context(Box<serde_json::value::RawValue>);
 

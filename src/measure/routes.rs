@@ -34,7 +34,7 @@ pub struct RawRoute {
     service_tier: Tier,
 }
 
-/// Where a route puts its prompt-cache point (SPEC 2.2 `cache`).
+/// Where a route puts its prompt-cache point (its `cache` key, docs/configuration.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CacheAt {
@@ -129,34 +129,7 @@ impl Routes {
         config_file: &str,
         pricing: &PricingTable,
     ) -> Result<Routes, Diagnostics> {
-        let (file, raw) = match spec {
-            RoutesSpec::Inline(map) => (config_file.to_string(), map.clone()),
-            RoutesSpec::Path(path) => {
-                let text = match tree.read_string(path) {
-                    Ok(Some(t)) => t,
-                    Ok(None) => {
-                        return Err(Diagnostics(vec![Diagnostic::new(
-                            config_file,
-                            format!("routes file `{path}` not found in {}", tree.label()),
-                        )
-                        .help("fix the `routes:` path in costgate.yaml; it is relative to the repository root")]));
-                    }
-                    Err(e) => {
-                        return Err(Diagnostics(vec![Diagnostic::new(
-                            path.as_str(),
-                            e.to_string(),
-                        )]));
-                    }
-                };
-                let raw: BTreeMap<String, Spanned<RawRoute>> = if text.trim().is_empty() {
-                    BTreeMap::new()
-                } else {
-                    crate::infra::yaml::from_str(&text)
-                        .map_err(|e| Diagnostics(vec![diag::from_yaml_error(path, &e)]))?
-                };
-                (path.clone(), raw)
-            }
-        };
+        let (file, raw) = read_raw(tree, spec, config_file)?;
         let mut sink = Sink::default();
         let mut by_intent = BTreeMap::new();
         if raw.is_empty() {
@@ -166,115 +139,164 @@ impl Routes {
             );
         }
         for (intent, spanned) in raw {
-            let (line, col) = (
-                spanned.referenced.line() as usize,
-                spanned.referenced.column() as usize,
-            );
-            let r = spanned.value;
-            if r.bypass {
-                if r.model.is_some() || r.system.is_some() || r.prompt.is_some() {
-                    sink.push(
-                        Diagnostic::new(&file, format!("route `{intent}` has `bypass: true` and also a model or templates"))
-                            .at(line, col)
-                            .help("a bypassed intent makes no model call; remove `bypass` or the other keys"),
-                    );
-                }
-                by_intent.insert(intent, Route::Bypass);
-                continue;
+            if let Some(route) = route(&intent, spanned, &file, tree, pricing, &mut sink) {
+                by_intent.insert(intent, route);
             }
-            let Some(model) = r.model else {
-                sink.push(
-                    Diagnostic::new(&file, format!("route `{intent}` has no `model`"))
-                        .at(line, col)
-                        .help("name a Bedrock model id, or set `bypass: true`"),
-                );
-                continue;
-            };
-            let at = (
-                model.referenced.line() as usize,
-                model.referenced.column() as usize,
-            );
-            match pricing.resolve(&model.value) {
-                Err(e) => sink.push(
-                    Diagnostic::new(&file, format!("route `{intent}`: {e}"))
-                        .at(at.0, at.1)
-                        .help("fix the model id, or add its prices to the base branch's pricing file (`pricing:` in costgate.yaml)"),
-                ),
-                Ok(resolved) if resolved.price.tier(r.service_tier).is_none() => sink.push(
-                    Diagnostic::new(
-                        &file,
-                        format!(
-                            "route `{intent}`: the price table has no `{}` tier prices for `{}`",
-                            r.service_tier.name(),
-                            model.value
-                        ),
-                    )
-                    .at(line, col)
-                    .help("use a tier the model is priced for, or add `tiers:` prices for it to the base branch's pricing file"),
-                ),
-                Ok(_) => {}
-            }
-            if r.cache == CacheAt::System && r.system.is_none() {
-                sink.push(
-                    Diagnostic::new(
-                        &file,
-                        format!("route `{intent}` has `cache: system` but no `system` template"),
-                    )
-                    .at(line, col)
-                    .help("the cache point goes after the system prompt: add one, or use `cache: history` or `none`"),
-                );
-            }
-            for template in [&r.system, &r.prompt].into_iter().flatten() {
-                match tree.read(&template.value) {
-                    Ok(Some(_)) => {}
-                    Ok(None) => sink.push(
-                        Diagnostic::new(
-                            &file,
-                            format!(
-                                "route `{intent}`: template `{}` does not exist in {}",
-                                template.value,
-                                tree.label()
-                            ),
-                        )
-                        .at(
-                            template.referenced.line() as usize,
-                            template.referenced.column() as usize,
-                        )
-                        .help("template paths are relative to the repository root"),
-                    ),
-                    Err(e) => {
-                        sink.push(Diagnostic::new(&file, format!("route `{intent}`: {e}")).at(
-                            template.referenced.line() as usize,
-                            template.referenced.column() as usize,
-                        ))
-                    }
-                }
-            }
-            if r.max_output_tokens == Some(0) {
-                sink.push(
-                    Diagnostic::new(
-                        &file,
-                        format!("route `{intent}`: `max_output_tokens` must be at least 1"),
-                    )
-                    .at(line, col),
-                );
-            }
-            by_intent.insert(
-                intent,
-                Route::Model {
-                    model: model.value,
-                    system: r.system.map(|s| s.value),
-                    prompt: r.prompt.map(|s| s.value),
-                    max_output_tokens: r.max_output_tokens,
-                    output_tokens: r.output_tokens,
-                    serving: Serving {
-                        cache: r.cache,
-                        cache_ttl: r.cache_ttl,
-                        service_tier: r.service_tier,
-                    },
-                },
-            );
         }
         sink.finish(Routes { file, by_intent })
     }
+}
+
+/// The routes as written: inline in `costgate.yaml` or in their own file. Returns the file the
+/// diagnostics name.
+fn read_raw(
+    tree: &dyn Tree,
+    spec: &RoutesSpec,
+    config_file: &str,
+) -> Result<(String, BTreeMap<String, Spanned<RawRoute>>), Diagnostics> {
+    Ok(match spec {
+        RoutesSpec::Inline(map) => (config_file.to_string(), map.clone()),
+        RoutesSpec::Path(path) => {
+            let text = match tree.read_string(path) {
+                Ok(Some(t)) => t,
+                Ok(None) => {
+                    return Err(Diagnostics(vec![Diagnostic::new(
+                        config_file,
+                        format!("routes file `{path}` not found in {}", tree.label()),
+                    )
+                    .help("fix the `routes:` path in costgate.yaml; it is relative to the repository root")]));
+                }
+                Err(e) => {
+                    return Err(Diagnostics(vec![Diagnostic::new(
+                        path.as_str(),
+                        e.to_string(),
+                    )]));
+                }
+            };
+            let raw: BTreeMap<String, Spanned<RawRoute>> = if text.trim().is_empty() {
+                BTreeMap::new()
+            } else {
+                crate::infra::yaml::from_str(&text)
+                    .map_err(|e| Diagnostics(vec![diag::from_yaml_error(path, &e)]))?
+            };
+            (path.clone(), raw)
+        }
+    })
+}
+
+/// One route, validated against the price table and the tree's templates; `None` when it has no
+/// model (reported).
+fn route(
+    intent: &str,
+    spanned: Spanned<RawRoute>,
+    file: &str,
+    tree: &dyn Tree,
+    pricing: &PricingTable,
+    sink: &mut Sink,
+) -> Option<Route> {
+    let (line, col) = (
+        spanned.referenced.line() as usize,
+        spanned.referenced.column() as usize,
+    );
+    let r = spanned.value;
+    if r.bypass {
+        if r.model.is_some() || r.system.is_some() || r.prompt.is_some() {
+            sink.push(
+                Diagnostic::new(
+                    file,
+                    format!("route `{intent}` has `bypass: true` and also a model or templates"),
+                )
+                .at(line, col)
+                .help("a bypassed intent makes no model call; remove `bypass` or the other keys"),
+            );
+        }
+        return Some(Route::Bypass);
+    }
+    let Some(model) = r.model else {
+        sink.push(
+            Diagnostic::new(file, format!("route `{intent}` has no `model`"))
+                .at(line, col)
+                .help("name a Bedrock model id, or set `bypass: true`"),
+        );
+        return None;
+    };
+    let at = (
+        model.referenced.line() as usize,
+        model.referenced.column() as usize,
+    );
+    match pricing.resolve(&model.value) {
+            Err(e) => sink.push(
+                Diagnostic::new(file, format!("route `{intent}`: {e}"))
+                    .at(at.0, at.1)
+                    .help("fix the model id, or add its prices to the base branch's pricing file (`pricing:` in costgate.yaml)"),
+            ),
+            Ok(resolved) if resolved.price.tier(r.service_tier).is_none() => sink.push(
+                Diagnostic::new(
+                    file,
+                    format!(
+                        "route `{intent}`: the price table has no `{}` tier prices for `{}`",
+                        r.service_tier.name(),
+                        model.value
+                    ),
+                )
+                .at(line, col)
+                .help("use a tier the model is priced for, or add `tiers:` prices for it to the base branch's pricing file"),
+            ),
+            Ok(_) => {}
+        }
+    if r.cache == CacheAt::System && r.system.is_none() {
+        sink.push(
+                Diagnostic::new(
+                    file,
+                    format!("route `{intent}` has `cache: system` but no `system` template"),
+                )
+                .at(line, col)
+                .help("the cache point goes after the system prompt: add one, or use `cache: history` or `none`"),
+            );
+    }
+    for template in [&r.system, &r.prompt].into_iter().flatten() {
+        match tree.read(&template.value) {
+            Ok(Some(_)) => {}
+            Ok(None) => sink.push(
+                Diagnostic::new(
+                    file,
+                    format!(
+                        "route `{intent}`: template `{}` does not exist in {}",
+                        template.value,
+                        tree.label()
+                    ),
+                )
+                .at(
+                    template.referenced.line() as usize,
+                    template.referenced.column() as usize,
+                )
+                .help("template paths are relative to the repository root"),
+            ),
+            Err(e) => sink.push(Diagnostic::new(file, format!("route `{intent}`: {e}")).at(
+                template.referenced.line() as usize,
+                template.referenced.column() as usize,
+            )),
+        }
+    }
+    if r.max_output_tokens == Some(0) {
+        sink.push(
+            Diagnostic::new(
+                file,
+                format!("route `{intent}`: `max_output_tokens` must be at least 1"),
+            )
+            .at(line, col),
+        );
+    }
+    Some(Route::Model {
+        model: model.value,
+        system: r.system.map(|s| s.value),
+        prompt: r.prompt.map(|s| s.value),
+        max_output_tokens: r.max_output_tokens,
+        output_tokens: r.output_tokens,
+        serving: Serving {
+            cache: r.cache,
+            cache_ttl: r.cache_ttl,
+            service_tier: r.service_tier,
+        },
+    })
 }

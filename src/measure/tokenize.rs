@@ -90,7 +90,7 @@ impl FromStr for Encoding {
 }
 
 /// Applies a model's `token_scale` to an unscaled count, rounding half away from zero once, at the
-/// end, as SPEC section 3 prescribes.
+/// end: rounding per message would compound.
 pub fn scale(raw: u64, token_scale: f64) -> u64 {
     if token_scale == 1.0 {
         return raw;

@@ -6,7 +6,8 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 use unicode_width::UnicodeWidthStr;
 
-use crate::gate::report::{Report, RunReport, Status};
+use crate::gate::causes::Story;
+use crate::gate::report::{CaseReport, Report, RunReport, Status};
 use crate::gate::verdict::Verdict;
 
 /// How many regressed cases the table shows.
@@ -57,8 +58,20 @@ fn table(rows: &[Vec<String>]) -> String {
 
 /// The `check` report for humans.
 pub fn check(report: &Report, color: bool) -> String {
-    let s = &report.summary;
     let mut out = String::new();
+    headline(&mut out, report, color);
+    let story = crate::gate::causes::story(report);
+    totals(&mut out, report, &story);
+    why(&mut out, &story.why);
+    let regressions = report.regressions();
+    regressions_table(&mut out, report, &regressions);
+    counts(&mut out, report, regressions.len());
+    change_lists(&mut out, report);
+    out
+}
+
+/// The verdict, coloured, and what was compared with what.
+fn headline(out: &mut String, report: &Report, color: bool) {
     let head = format!("costgate: {}", report.verdict.as_str().to_uppercase());
     let _ = writeln!(
         out,
@@ -66,8 +79,14 @@ pub fn check(report: &Report, color: bool) -> String {
         paint(color, verdict_style(report.verdict), &head),
         report.head.label,
         report.base.label,
-        s.cases
+        report.summary.cases
     );
+}
+
+/// Base against head for the totals, and the lines the story adds when they apply (monthly cost
+/// needs `traffic`, quality needs expectations in the dataset).
+fn totals(out: &mut String, report: &Report, story: &Story) {
+    let s = &report.summary;
     let _ = writeln!(
         out,
         "  total  {} → {}  {}",
@@ -82,7 +101,6 @@ pub fn check(report: &Report, color: bool) -> String {
         usd(s.head_p95_usd),
         pct(s.p95_delta_pct)
     );
-    let story = crate::gate::causes::story(report);
     if let (Some(b), Some(h), Some(m)) = (&story.monthly_base, &story.monthly_head, &story.monthly)
     {
         let _ = writeln!(out, "  month  {b} → {h}  {m}");
@@ -100,91 +118,109 @@ pub fn check(report: &Report, color: bool) -> String {
     if let Some(p) = &story.pairing {
         let _ = writeln!(out, "  {p}");
     }
-    if !story.why.is_empty() {
-        let _ = writeln!(out, "\nWhy:");
-        for r in story.why.iter().take(TOP) {
-            let _ = writeln!(out, "  - {r}");
-        }
-        if story.why.len() > TOP {
-            let _ = writeln!(
-                out,
-                "  … and {} more (see --format json)",
-                story.why.len() - TOP
-            );
-        }
+}
+
+/// The causes, at most [`TOP`] of them; the rest are in the JSON report.
+fn why(out: &mut String, reasons: &[String]) {
+    if reasons.is_empty() {
+        return;
     }
-    let regressions = report.regressions();
-    if !regressions.is_empty() {
+    let _ = writeln!(out, "\nWhy:");
+    for r in reasons.iter().take(TOP) {
+        let _ = writeln!(out, "  - {r}");
+    }
+    if reasons.len() > TOP {
         let _ = writeln!(
             out,
-            "\nTop regressions ({} of {} regressed):",
-            regressions.len().min(TOP),
-            regressions.len()
+            "  … and {} more (see --format json)",
+            reasons.len() - TOP
         );
-        let mut rows = vec![
-            [
-                "case",
-                "intent",
-                "input tokens",
-                "cost",
-                "delta",
-                "grew",
-                "model",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
-        // Several model calls per case happen only in harness mode (retries, routing, tool
-        // loops); the column is shown then, so render-mode tables stay narrow.
-        let show_calls = report
-            .cases
-            .iter()
-            .flat_map(|c| [c.base.as_ref(), c.head.as_ref()])
-            .flatten()
-            .any(|s| s.calls > 1);
-        if show_calls {
-            rows[0].push("calls".into());
-        }
-        for c in regressions.iter().take(TOP) {
-            let (b, h) = (c.base.as_ref(), c.head.as_ref());
-            let calls = format!(
-                "{} → {}",
-                b.map_or(0, |x| x.calls),
-                h.map_or(0, |x| x.calls)
-            );
-            rows.push(vec![
-                c.id.clone(),
-                c.intent.clone(),
-                format!(
-                    "{} → {}",
-                    b.map_or(0, |x| x.input_tokens),
-                    h.map_or(0, |x| x.input_tokens)
-                ),
-                format!(
-                    "{} → {}",
-                    usd(b.map_or(0.0, |x| x.cost_usd)),
-                    usd(h.map_or(0.0, |x| x.cost_usd))
-                ),
-                pct(c.delta_pct),
-                c.grew.clone().unwrap_or_else(|| "-".into()),
-                if c.model_changed {
-                    format!(
-                        "{} → {}",
-                        b.and_then(|x| x.model.clone())
-                            .unwrap_or_else(|| "bypass".into()),
-                        h.and_then(|x| x.model.clone())
-                            .unwrap_or_else(|| "bypass".into())
-                    )
-                } else {
-                    "-".into()
-                },
-            ]);
-            if let (true, Some(row)) = (show_calls, rows.last_mut()) {
-                row.push(calls);
-            }
-        }
-        out.push_str(&table(&rows));
     }
+}
+
+/// The worst [`TOP`] regressions (`regressions` is sorted worst first), one row each.
+fn regressions_table(out: &mut String, report: &Report, regressions: &[&CaseReport]) {
+    if regressions.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nTop regressions ({} of {} regressed):",
+        regressions.len().min(TOP),
+        regressions.len()
+    );
+    let mut rows = vec![
+        [
+            "case",
+            "intent",
+            "input tokens",
+            "cost",
+            "delta",
+            "grew",
+            "model",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    // Several model calls per case happen only in harness mode (retries, routing, tool
+    // loops); the column is shown then, so render-mode tables stay narrow.
+    let show_calls = report
+        .cases
+        .iter()
+        .flat_map(|c| [c.base.as_ref(), c.head.as_ref()])
+        .flatten()
+        .any(|s| s.calls > 1);
+    if show_calls {
+        rows[0].push("calls".into());
+    }
+    for c in regressions.iter().take(TOP) {
+        rows.push(regression_row(c, show_calls));
+    }
+    out.push_str(&table(&rows));
+}
+
+/// One regressed case: base → head for tokens, cost, model (when it changed) and calls.
+fn regression_row(c: &CaseReport, show_calls: bool) -> Vec<String> {
+    let (b, h) = (c.base.as_ref(), c.head.as_ref());
+    let mut row = vec![
+        c.id.clone(),
+        c.intent.clone(),
+        format!(
+            "{} → {}",
+            b.map_or(0, |x| x.input_tokens),
+            h.map_or(0, |x| x.input_tokens)
+        ),
+        format!(
+            "{} → {}",
+            usd(b.map_or(0.0, |x| x.cost_usd)),
+            usd(h.map_or(0.0, |x| x.cost_usd))
+        ),
+        pct(c.delta_pct),
+        c.grew.clone().unwrap_or_else(|| "-".into()),
+        if c.model_changed {
+            format!(
+                "{} → {}",
+                b.and_then(|x| x.model.clone())
+                    .unwrap_or_else(|| "bypass".into()),
+                h.and_then(|x| x.model.clone())
+                    .unwrap_or_else(|| "bypass".into())
+            )
+        } else {
+            "-".into()
+        },
+    ];
+    if show_calls {
+        row.push(format!(
+            "{} → {}",
+            b.map_or(0, |x| x.calls),
+            h.map_or(0, |x| x.calls)
+        ));
+    }
+    row
+}
+
+/// How many cases regressed, improved and were added.
+fn counts(out: &mut String, report: &Report, regressed: usize) {
     let improved = report
         .cases
         .iter()
@@ -198,8 +234,12 @@ pub fn check(report: &Report, color: bool) -> String {
     let _ = writeln!(
         out,
         "\n  {} regressed, {improved} improved, {added} added",
-        regressions.len()
+        regressed
     );
+}
+
+/// Routing changes, policy changes and notes, each list under its title when it has items.
+fn change_lists(out: &mut String, report: &Report) {
     for (title, items) in [
         (
             "Routing changes",
@@ -229,7 +269,6 @@ pub fn check(report: &Report, color: bool) -> String {
             }
         }
     }
-    out
 }
 
 /// The `run` report for humans.

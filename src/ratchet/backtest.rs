@@ -2,7 +2,7 @@
 //! merge commit against its first parent, read from git objects (no checkout). It reports how
 //! often the gate would have fired and on which cases, and suggests the per-PR thresholds that
 //! would have kept the fire rate at or under a target: the gate's own false-positive calibration
-//! (Cross-Cutting Q6, A2: a gate that fires on more than ~20% of PRs gets ignored).
+//! (docs/ratchet.md: a gate that fires on more than ~20% of PRs gets ignored).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,7 +51,7 @@ pub struct MergeResult {
     /// The merge failed the cumulative rule (over the baseline): per-PR thresholds cannot help.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub cumulative: bool,
-    /// The merge broke quality expectations (SPEC 10): no cost threshold suppresses it either.
+    /// The merge broke quality expectations: no cost threshold suppresses it either.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub quality: bool,
 }
@@ -196,7 +196,7 @@ fn result_of(
 }
 
 /// A first-parent merge since a compared point, priced against its first parent: what a drift
-/// flag names as the merges that moved the cost (SPEC 9, `contributors`).
+/// flag names as the merges that moved the cost (`contributors` in `drift --format json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contributor {

@@ -1,4 +1,4 @@
-//! Attribution of a call to a golden case, in the order of SPEC section 3: the Converse
+//! Attribution of a call to a golden case, in the order docs/harness.md gives: the Converse
 //! `requestMetadata.costgate_case`, an `x-costgate-case` header, the case set through the control
 //! endpoint, and last the case whose query text appears in the request (the longest such query, so
 //! a case whose query contains another's wins).
@@ -26,9 +26,9 @@ pub enum Method {
 pub struct CaseInfo {
     pub intent: String,
     pub output_tokens: Option<u64>,
-    /// `expect.context_includes`: looked for in each call's input (SPEC 10).
+    /// `expect.context_includes`: looked for in each call's input.
     pub context: Vec<String>,
-    /// `tool_calls`: the scripted tool use the stand-in answers the case's calls with (SPEC 4).
+    /// `tool_calls`: the scripted tool use the stand-in answers the case's calls with.
     pub tools: Vec<ToolCall>,
 }
 

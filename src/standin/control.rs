@@ -1,7 +1,7 @@
 //! The control endpoint a harness talks to besides Bedrock (docs/harness.md): announce the case
 //! that follows (`POST /_costgate/case/{id}`, also how a case answered without a model is known),
-//! clear it, and report the application's own offline metrics for a case (SPEC 10). Bounded:
-//! only dataset cases, short names, a fixed number of metrics per case.
+//! clear it, and report the application's own offline metrics for a case (docs/harness.md).
+//! Bounded: only dataset cases, short names, a fixed number of metrics per case.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

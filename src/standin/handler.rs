@@ -15,12 +15,12 @@ use std::sync::Arc;
 
 use super::error::BedrockError;
 use super::media::MediaRule;
-use super::record::{self, CallRecord};
-use super::request::{self, Family, Prompt};
+use super::record::CallRecord;
+use super::request::{self, Counted, Family, Prompt};
 use super::response::{self, Answer};
 use super::{CASE_HEADER, State, answer, eventstream, lock, script};
 use crate::measure::cache::{self, Dropped};
-use crate::measure::pricing::Usage;
+use crate::measure::pricing::{Resolved, Ttl, Usage};
 use crate::measure::render::DEFAULT_OUTPUT_TOKENS;
 
 /// InvokeModel's service tier (the service model's `serviceTier` member of InvokeModelRequest).
@@ -92,6 +92,74 @@ fn handle(
     body: &[u8],
     started: Instant,
 ) -> Result<Response, BedrockError> {
+    let req = parse(st, op, model, headers, body)?;
+    let mut metered = meter(&req);
+    let seq = st.served.fetch_add(1, Ordering::Relaxed);
+    let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
+    if op == Operation::CountTokens {
+        // Counting is free and attributed to no case.
+        metered.dropped.clear();
+        metered.claim = None;
+        st.log(record(op, &req, metered));
+        let body = serde_json::json!({"inputTokens": req.counted.input_tokens});
+        return Ok(reply(
+            "application/json",
+            serde_json::to_vec(&body).unwrap_or_default(),
+            &request_id,
+            None,
+        ));
+    }
+    let answered = answer_call(st, &req, &mut metered, headers, started, request_id);
+    let mut call = record(op, &req, metered);
+    call.bill(
+        &answered.usage,
+        req.resolved.price.cost_of(&answered.usage),
+        answered.answer.converse_stop(),
+    );
+    call.case = answered.case;
+    call.attribution = answered.method;
+    call.context_hits = answered.context_hits;
+    st.log(call);
+    respond(op, &req, &answered.answer)
+}
+
+fn record(op: Operation, req: &Request, metered: Metered) -> CallRecord {
+    CallRecord::new(
+        op.name(),
+        (&req.model, &req.resolved.base_id),
+        &req.counted,
+        req.prompt.tier,
+        metered.claim,
+        metered.dropped,
+    )
+}
+
+/// A model request as the stand-in understood it.
+pub(super) struct Request {
+    /// The model id as the client sent it.
+    pub model: String,
+    pub resolved: Resolved,
+    pub prompt: Prompt,
+    /// The InvokeModel body family; `None` for Converse and CountTokens.
+    pub family: Option<Family>,
+    pub counted: Counted,
+}
+
+/// What metering a request found before answering it.
+pub(super) struct Metered {
+    pub claim: Option<cache::Claim>,
+    pub ttl: Ttl,
+    pub dropped: Vec<Dropped>,
+}
+
+/// The model, the body by operation and family, the service tier and the exact count.
+fn parse(
+    st: &State,
+    op: Operation,
+    model: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Request, BedrockError> {
     let resolved = st
         .pricing
         .resolve(model)
@@ -116,30 +184,47 @@ fn handle(
             }
             (p, Some(f))
         }
-        Operation::CountTokens => {
-            let input = &json["input"];
-            let p = if let Some(c) = input.get("converse") {
-                request::converse(c)?
-            } else if let Some(b) = input["invokeModel"]["body"].as_str() {
-                let raw = base64::engine::general_purpose::STANDARD
-                    .decode(b)
-                    .map_err(|e| {
-                        BedrockError::Validation(format!(
-                            "Malformed input request: `input.invokeModel.body` is not base64: {e}."
-                        ))
-                    })?;
-                request::invoke(family()?, &request::json(&raw)?)?
-            } else {
-                return Err(BedrockError::Validation(
-                    "Malformed input request: `input` must hold `converse` or `invokeModel`."
-                        .into(),
-                ));
-            };
-            (p, None)
-        }
+        Operation::CountTokens => (count_tokens_input(&json, family)?, None),
     };
     prompt.media_rule = MediaRule::for_model(&resolved.base_id);
     let counted = prompt.count(&resolved.price);
+    Ok(Request {
+        model: model.to_string(),
+        resolved,
+        prompt,
+        family: fam,
+        counted,
+    })
+}
+
+/// CountTokens wraps a Converse request or a base64 InvokeModel body.
+fn count_tokens_input(
+    json: &serde_json::Value,
+    family: impl Fn() -> Result<Family, BedrockError>,
+) -> Result<Prompt, BedrockError> {
+    let input = &json["input"];
+    if let Some(c) = input.get("converse") {
+        return request::converse(c);
+    }
+    let Some(b) = input["invokeModel"]["body"].as_str() else {
+        return Err(BedrockError::Validation(
+            "Malformed input request: `input` must hold `converse` or `invokeModel`.".into(),
+        ));
+    };
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b)
+        .map_err(|e| {
+            BedrockError::Validation(format!(
+                "Malformed input request: `input.invokeModel.body` is not base64: {e}."
+            ))
+        })?;
+    request::invoke(family()?, &request::json(&raw)?)
+}
+
+/// The cache points Bedrock would honour, and what it would not (estimated media, points below
+/// a model's minimum, an unpriced tier).
+fn meter(req: &Request) -> Metered {
+    let (resolved, prompt) = (&req.resolved, &req.prompt);
     let mut dropped = Vec::new();
     if prompt.has_media() {
         dropped.push(Dropped::MediaEstimated {
@@ -160,45 +245,40 @@ fn handle(
             tier: prompt.tier,
         });
     }
-    let seq = st.served.fetch_add(1, Ordering::Relaxed);
-    let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
-
-    if op == Operation::CountTokens {
-        st.log(CallRecord {
-            time: record::now_rfc3339(),
-            operation: op.name(),
-            model: model.to_string(),
-            model_id: resolved.base_id.clone(),
-            case: None,
-            attribution: None,
-            input_tokens: counted.input_tokens,
-            output_tokens: 0,
-            segments: counted.segments,
-            cache_read_tokens: 0,
-            cache_write_tokens: 0,
-            cost_usd: 0.0,
-            stop_reason: None,
-            service_tier: prompt.tier,
-            cache: None,
-            dropped: Vec::new(),
-            context_hits: Vec::new(),
-        });
-        let body = serde_json::json!({"inputTokens": counted.input_tokens});
-        return Ok(reply(
-            "application/json",
-            serde_json::to_vec(&body).unwrap_or_default(),
-            &request_id,
-            None,
-        ));
+    Metered {
+        claim,
+        ttl,
+        dropped,
     }
+}
 
+/// A model call's answer and the case it belongs to.
+struct Answered {
+    answer: Answer,
+    usage: Usage,
+    case: Option<String>,
+    method: Option<super::attribution::Method>,
+    context_hits: Vec<usize>,
+}
+
+/// Attributes the call to a case, takes the case's scripted tool call or a synthetic answer of
+/// the case's length, and serves the prompt cache in call order.
+fn answer_call(
+    st: &State,
+    req: &Request,
+    metered: &mut Metered,
+    headers: &HeaderMap,
+    started: Instant,
+    request_id: String,
+) -> Answered {
+    let (resolved, prompt) = (&req.resolved, &req.prompt);
     let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
     let current = lock(&st.current).clone();
-    let attributed = st.cases.attribute(&prompt, header_case, current.as_deref());
+    let attributed = st.cases.attribute(prompt, header_case, current.as_deref());
     let info = attributed.as_ref().and_then(|(id, _)| st.cases.get(id));
     let mut skipped = Vec::new();
-    let tool = info.and_then(|i| script::next(&i.tools, &prompt, &mut skipped));
-    dropped.extend(
+    let tool = info.and_then(|i| script::next(&i.tools, prompt, &mut skipped));
+    metered.dropped.extend(
         skipped
             .into_iter()
             .map(|tool| Dropped::ToolNotDeclared { tool }),
@@ -206,18 +286,20 @@ fn handle(
     // A tool call is as long as its input, never cut by the request's cap.
     let (output_tokens, capped) = match &tool {
         Some(t) => (t.output_tokens(&resolved.price), false),
-        None => st.output_length(attributed.as_ref().map(|(id, _)| id.as_str()), &prompt),
+        None => st.output_length(attributed.as_ref().map(|(id, _)| id.as_str()), prompt),
     };
-    let served = claim
+    let served = metered
+        .claim
         .as_ref()
         .map(|c| lock(&st.cache).serve(c))
         .unwrap_or_default();
+    let input_tokens = req.counted.input_tokens;
     let usage = Usage {
-        input_tokens: counted.input_tokens,
+        input_tokens,
         output_tokens,
         cache_read_tokens: served.read,
         cache_write_tokens: served.write,
-        cache_ttl: ttl,
+        cache_ttl: metered.ttl,
         tier: prompt.tier,
     };
     let answer = Answer {
@@ -226,12 +308,12 @@ fn handle(
         } else {
             answer::text(output_tokens, resolved.price.tokenizer)
         },
-        input_tokens: counted.input_tokens,
+        input_tokens,
         output_tokens,
         capped,
-        model: model.to_string(),
+        model: req.model.clone(),
         latency_ms: started.elapsed().as_millis() as u64,
-        request_id: request_id.clone(),
+        request_id,
         cache_read: served.read,
         cache_write: served.write,
         tool,
@@ -239,55 +321,47 @@ fn handle(
     let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
     let context_hits = case
         .as_deref()
-        .map_or_else(Vec::new, |id| st.context_hits(id, &prompt));
-    st.log(CallRecord {
-        time: record::now_rfc3339(),
-        operation: op.name(),
-        model: model.to_string(),
-        model_id: resolved.base_id.clone(),
+        .map_or_else(Vec::new, |id| st.context_hits(id, prompt));
+    Answered {
+        answer,
+        usage,
         case,
-        attribution: method,
-        input_tokens: counted.input_tokens,
-        output_tokens,
-        segments: counted.segments,
-        cache_read_tokens: served.read,
-        cache_write_tokens: served.write,
-        cost_usd: resolved.price.cost_of(&usage),
-        stop_reason: Some(answer.converse_stop()),
-        service_tier: prompt.tier,
-        cache: claim,
-        dropped,
+        method,
         context_hits,
-    });
+    }
+}
 
+/// The answer in the operation's own wire shape.
+fn respond(op: Operation, req: &Request, answer: &Answer) -> Result<Response, BedrockError> {
     let uncached = answer.uncached();
     let usage = Some((&uncached, &answer.output_tokens, answer.latency_ms));
-    Ok(match (op, fam) {
+    let id = &answer.request_id;
+    Ok(match (op, req.family) {
         (Operation::Converse, _) => reply(
             "application/json",
-            json_bytes(&response::converse(&answer)),
-            &request_id,
+            json_bytes(&response::converse(answer)),
+            id,
             usage,
         ),
         (Operation::ConverseStream, _) => reply(
             eventstream::CONTENT_TYPE,
-            response::converse_stream(&answer),
-            &request_id,
+            response::converse_stream(answer),
+            id,
             usage,
         ),
         (Operation::Invoke, Some(f)) => reply(
             "application/json",
-            json_bytes(&response::invoke(f, &prompt, &answer)),
-            &request_id,
+            json_bytes(&response::invoke(f, &req.prompt, answer)),
+            id,
             usage,
         ),
         (Operation::InvokeStream, Some(f)) => reply(
             eventstream::CONTENT_TYPE,
-            response::invoke_stream(f, &prompt, &answer),
-            &request_id,
+            response::invoke_stream(f, &req.prompt, answer),
+            id,
             usage,
         ),
-        // Invoke operations always carry a family (checked above).
+        // Invoke operations always carry a family (checked in `parse`).
         _ => return Err(BedrockError::Validation("unsupported operation".into())),
     })
 }
@@ -311,7 +385,7 @@ impl State {
     }
 
     /// The answer length for a call: the case's own `output_tokens`, else the calibrated length of
-    /// its intent, else SPEC 3's default; capped by the request's max tokens.
+    /// its intent, else render mode's default; capped by the request's max tokens.
     fn output_length(&self, case: Option<&str>, prompt: &Prompt) -> (u64, bool) {
         let info = case.and_then(|id| self.cases.get(id));
         let wanted = info

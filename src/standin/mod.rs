@@ -1,4 +1,4 @@
-//! The Bedrock Runtime stand-in (`costgate mock`, SPEC section 4): an HTTP server that answers
+//! The Bedrock Runtime stand-in (`costgate mock`, docs/harness.md): an HTTP server that answers
 //! Converse, ConverseStream, InvokeModel (every body family), InvokeModelWithResponseStream and
 //! CountTokens the way Bedrock does, with usage counted by [`crate::measure::tokenize`] and priced by
 //! [`crate::measure::pricing`], the same code render mode uses. Harness mode runs one in-process per side.
@@ -15,6 +15,8 @@ pub mod request;
 pub mod response;
 pub mod script;
 pub mod setup;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -45,7 +47,7 @@ pub struct Settings {
     pub pricing: PricingTable,
     /// Golden cases, for attribution by query and for each case's output length.
     pub cases: Vec<Case>,
-    /// Calibrated answer length per intent (`costgate calibrate`); SPEC 3's default otherwise.
+    /// Calibrated answer length per intent (`costgate calibrate`); render mode's default otherwise.
     pub output_by_intent: BTreeMap<String, u64>,
     /// Append one JSONL line per call here.
     pub record: Option<PathBuf>,
@@ -89,7 +91,7 @@ pub struct State {
     pub(crate) announced: Mutex<BTreeSet<String>>,
     /// Cases with at least one call or announcement, for progress.
     pub(crate) seen: Mutex<BTreeSet<String>>,
-    /// Metrics reported per case (`POST /_costgate/case/{id}/metric`), SPEC 10.
+    /// Metrics reported per case (`POST /_costgate/case/{id}/metric`).
     pub(crate) metrics: Mutex<control::Metrics>,
     pub(crate) served: AtomicU64,
     pub(crate) header_read_timeout: Duration,

@@ -10,8 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::attribution::Method;
+use super::request::Counted;
 use crate::measure::cache::{Claim, Dropped};
-use crate::measure::pricing::Tier;
+use crate::measure::pricing::{Tier, Usage};
 use crate::measure::render::Segments;
 
 /// One call the stand-in answered.
@@ -42,7 +43,7 @@ pub struct CallRecord {
     /// The service tier the request asked for.
     #[serde(skip_serializing_if = "is_standard")]
     pub service_tier: Tier,
-    /// The call's honoured cache points, for the steady-state rule (SPEC 3.1).
+    /// The call's honoured cache points, for the steady-state rule.
     #[serde(skip)]
     pub cache: Option<Claim>,
     /// Cache points Bedrock would not honour, and unpriced tiers: noted once per run.
@@ -51,6 +52,48 @@ pub struct CallRecord {
     /// Indices of the case's `expect.context_includes` strings this call's input held.
     #[serde(skip)]
     pub context_hits: Vec<usize>,
+}
+
+impl CallRecord {
+    /// A call as counted, before anything is billed: all a CountTokens call records. `model` is
+    /// the id as the client sent it and the priced id it resolved to.
+    pub fn new(
+        operation: &'static str,
+        (model, model_id): (&str, &str),
+        counted: &Counted,
+        tier: Tier,
+        cache: Option<Claim>,
+        dropped: Vec<Dropped>,
+    ) -> CallRecord {
+        CallRecord {
+            time: now_rfc3339(),
+            operation,
+            model: model.to_string(),
+            model_id: model_id.to_string(),
+            case: None,
+            attribution: None,
+            input_tokens: counted.input_tokens,
+            output_tokens: 0,
+            segments: counted.segments,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+            cost_usd: 0.0,
+            stop_reason: None,
+            service_tier: tier,
+            cache,
+            dropped,
+            context_hits: Vec::new(),
+        }
+    }
+
+    /// The call as answered and billed: its usage as served, its cost at that usage.
+    pub fn bill(&mut self, usage: &Usage, cost_usd: f64, stop_reason: &'static str) {
+        self.output_tokens = usage.output_tokens;
+        self.cache_read_tokens = usage.cache_read_tokens;
+        self.cache_write_tokens = usage.cache_write_tokens;
+        self.cost_usd = cost_usd;
+        self.stop_reason = Some(stop_reason);
+    }
 }
 
 fn is_zero(n: &u64) -> bool {

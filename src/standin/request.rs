@@ -175,7 +175,7 @@ impl Prompt {
         self.messages.iter().any(|m| !m.media.is_empty())
     }
 
-    /// Counts input tokens with the formula of SPEC section 3: system, history (every message but
+    /// Counts input tokens as render mode does: system, history (every message but
     /// the last) and prompt (the last message), plus per-message and per-request overheads, then
     /// `token_scale` once; media estimates are in the model's own tokens and added after it.
     pub fn count(&self, price: &ModelPrice) -> Counted {

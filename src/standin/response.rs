@@ -30,7 +30,7 @@ pub struct Answer {
     /// Prompt-cache tokens as Bedrock's sequential cache served them (part of `input_tokens`).
     pub cache_read: u64,
     pub cache_write: u64,
-    /// The scripted tool call this answer makes instead of text (SPEC 4).
+    /// The scripted tool call this answer makes instead of text.
     pub tool: Option<ToolUse>,
 }
 

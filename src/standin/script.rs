@@ -1,6 +1,6 @@
-//! Scripted tool use (SPEC 4): a case's `tool_calls` make the stand-in answer like a model that
-//! calls those tools in turn, so an application's agent loop runs in harness mode and every turn
-//! of it is priced.
+//! Scripted tool use (docs/harness.md): a case's `tool_calls` make the stand-in answer like a model
+//! that calls those tools in turn, so an application's agent loop runs in harness mode and every
+//! turn of it is priced.
 //!
 //! The script is followed without state on the stand-in's side: how far a request has come is the
 //! number of tool results it carries back. A loop that answers each tool call with one result and

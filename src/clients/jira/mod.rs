@@ -1,4 +1,4 @@
-//! The JIRA client for override follow-up tickets (SPEC 6-7): Cloud (REST v3, description in
+//! The JIRA client for override follow-up tickets: Cloud (REST v3, description in
 //! Atlassian Document Format, Basic `email:api-token`) and Data Center (REST v2, wiki text, Bearer
 //! personal access token). One ticket per PR: found again through the key kept in the comment
 //! marker, or through a JQL search on a per-PR label. Errors carry JIRA's `errorMessages`/`errors`.

@@ -23,7 +23,7 @@ pub enum Mode {
     Harness,
 }
 
-/// The gate's thresholds (SPEC 2.1); every comparison against them is strict (`>`).
+/// The gate's thresholds (docs/configuration.md); every comparison against them is strict (`>`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
@@ -52,6 +52,46 @@ impl Default for Thresholds {
             cumulative_fail_pct: 15.0,
             warn_monthly_delta_usd: None,
             fail_monthly_delta_usd: None,
+        }
+    }
+}
+
+impl Thresholds {
+    /// `traffic` says whether the configuration has the `traffic` section the monthly
+    /// thresholds need.
+    fn validate(&self, file: &str, at: (usize, usize), traffic: bool, sink: &mut Sink) {
+        for (key, v) in [
+            ("fail_query_regression_pct", self.fail_query_regression_pct),
+            ("warn_p95_regression_pct", self.warn_p95_regression_pct),
+            ("pass_band_pct", self.pass_band_pct),
+            ("min_cost_delta_usd", self.min_cost_delta_usd),
+            ("cumulative_fail_pct", self.cumulative_fail_pct),
+        ] {
+            sink.non_negative(file, &format!("thresholds.{key}"), v, "", at);
+        }
+        for (key, v) in [
+            ("warn_monthly_delta_usd", self.warn_monthly_delta_usd),
+            ("fail_monthly_delta_usd", self.fail_monthly_delta_usd),
+        ] {
+            let Some(v) = v else { continue };
+            if !v.is_finite() || v < 0.0 {
+                sink.non_negative(file, &format!("thresholds.{key}"), v, " of dollars", at);
+            } else if !traffic {
+                sink.push(
+                    Diagnostic::new(
+                        file,
+                        format!("`thresholds.{key}` needs `traffic` to turn per-case deltas into dollars per month"),
+                    )
+                    .at(at.0, at.1)
+                    .help("add `traffic: {requests_per_month: N}` (docs/configuration.md)"),
+                );
+            }
+        }
+        if self.warn_streak_fail == 0 {
+            sink.push(
+                Diagnostic::new(file, "`thresholds.warn_streak_fail` must be at least 1")
+                    .at(at.0, at.1),
+            );
         }
     }
 }
@@ -127,6 +167,23 @@ pub struct Jira {
     pub api: JiraApi,
 }
 
+impl Jira {
+    fn validate(&self, file: &str, (l, c): (usize, usize), sink: &mut Sink) {
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
+            sink.push(
+                Diagnostic::new(
+                    file,
+                    format!("`jira.url` must be an http(s) URL, got `{}`", self.url),
+                )
+                .at(l, c),
+            );
+        }
+        if self.project.trim().is_empty() {
+            sink.push(Diagnostic::new(file, "`jira.project` must not be empty").at(l, c));
+        }
+    }
+}
+
 fn default_issue_type() -> String {
     "Task".into()
 }
@@ -152,6 +209,16 @@ pub struct Harness {
     pub command: Vec<String>,
     #[serde(default = "default_timeout")]
     pub timeout_s: u64,
+}
+
+impl Harness {
+    fn validate(&self, file: &str, (l, c): (usize, usize), sink: &mut Sink) {
+        if self.command.is_empty() || self.command[0].trim().is_empty() {
+            sink.push(Diagnostic::new(file, "`harness.command` must name a program").at(l, c));
+        } else if self.timeout_s == 0 {
+            sink.push(Diagnostic::new(file, "`harness.timeout_s` must be at least 1").at(l, c));
+        }
+    }
 }
 
 fn default_timeout() -> u64 {
@@ -212,7 +279,7 @@ pub struct Config {
     pub refresh: Refresh,
 }
 
-/// The policy part of a configuration: what a PR may not change for itself (SPEC 5). Serialised to
+/// The policy part of a configuration: what a PR may not change for itself (docs/verdict.md). Serialised to
 /// compare base and head and list the head's edits as policy changes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy<'a> {
@@ -287,121 +354,42 @@ impl Config {
             .thresholds
             .as_ref()
             .map_or_else(Thresholds::default, |t| t.value.clone());
-        let t = &thresholds;
-        let (tl, tc) = raw
+        let thresholds_at = raw
             .thresholds
             .as_ref()
             .map_or((0, 0), |t| at(&t.referenced));
-        for (key, v) in [
-            ("fail_query_regression_pct", t.fail_query_regression_pct),
-            ("warn_p95_regression_pct", t.warn_p95_regression_pct),
-            ("pass_band_pct", t.pass_band_pct),
-            ("min_cost_delta_usd", t.min_cost_delta_usd),
-            ("cumulative_fail_pct", t.cumulative_fail_pct),
-        ] {
-            if !v.is_finite() || v < 0.0 {
-                sink.push(
-                    Diagnostic::new(
-                        file,
-                        format!("`thresholds.{key}` must be a non-negative number, got {v}"),
-                    )
-                    .at(tl, tc),
-                );
-            }
-        }
-        for (key, v) in [
-            ("warn_monthly_delta_usd", t.warn_monthly_delta_usd),
-            ("fail_monthly_delta_usd", t.fail_monthly_delta_usd),
-        ] {
-            match v {
-                Some(v) if !v.is_finite() || v < 0.0 => sink.push(
-                    Diagnostic::new(
-                        file,
-                        format!("`thresholds.{key}` must be a non-negative number of dollars, got {v}"),
-                    )
-                    .at(tl, tc),
-                ),
-                Some(_) if raw.traffic.is_none() => sink.push(
-                    Diagnostic::new(
-                        file,
-                        format!("`thresholds.{key}` needs `traffic` to turn per-case deltas into dollars per month"),
-                    )
-                    .at(tl, tc)
-                    .help("add `traffic: {requests_per_month: N}` (docs/configuration.md)"),
-                ),
-                _ => {}
-            }
-        }
+        thresholds.validate(file, thresholds_at, raw.traffic.is_some(), &mut sink);
         raw.quality.validate(file, &mut sink);
         if let Some(tr) = &raw.traffic {
             let (l, c) = at(&tr.referenced);
             tr.value.validate(file, l, c, &mut sink);
         }
-        if t.warn_streak_fail == 0 {
-            sink.push(
-                Diagnostic::new(file, "`thresholds.warn_streak_fail` must be at least 1")
-                    .at(tl, tc),
-            );
-        }
-        if raw.mode == Mode::Harness {
-            match &raw.harness {
-                None => sink.push(
-                    Diagnostic::new(file, "`mode: harness` needs a `harness` section").help(
-                        "add `harness: {command: [\"python\", \"-m\", \"app.golden_harness\"]}`",
-                    ),
-                ),
-                Some(h) if h.value.command.is_empty() || h.value.command[0].trim().is_empty() => {
-                    let (l, c) = at(&h.referenced);
-                    sink.push(
-                        Diagnostic::new(file, "`harness.command` must name a program").at(l, c),
-                    );
-                }
-                Some(h) if h.value.timeout_s == 0 => {
-                    let (l, c) = at(&h.referenced);
-                    sink.push(
-                        Diagnostic::new(file, "`harness.timeout_s` must be at least 1").at(l, c),
-                    );
-                }
-                Some(_) => {}
-            }
-        } else if raw.routes.is_none() {
-            sink.push(
+        match (raw.mode, &raw.harness) {
+            (Mode::Harness, None) => sink.push(
+                Diagnostic::new(file, "`mode: harness` needs a `harness` section")
+                    .help("add `harness: {command: [\"python\", \"-m\", \"app.golden_harness\"]}`"),
+            ),
+            (Mode::Harness, Some(h)) => h.value.validate(file, at(&h.referenced), &mut sink),
+            _ if raw.routes.is_none() => sink.push(
                 Diagnostic::new(
                     file,
                     "render mode needs `routes`: a routes file path or an inline mapping",
                 )
                 .help("add `routes: app/routes.yaml` (see docs/configuration.md)"),
-            );
+            ),
+            _ => {}
         }
         if let Some(j) = &raw.jira {
-            let (l, c) = at(&j.referenced);
-            if !(j.value.url.starts_with("https://") || j.value.url.starts_with("http://")) {
-                sink.push(
-                    Diagnostic::new(
-                        file,
-                        format!("`jira.url` must be an http(s) URL, got `{}`", j.value.url),
-                    )
-                    .at(l, c),
-                );
+            j.value.validate(file, at(&j.referenced), &mut sink);
+        }
+        for (key, value) in [
+            ("override.label", &raw.override_.label),
+            ("refresh.intent_key", &raw.refresh.intent_key),
+            ("justification.key", &raw.justification.key),
+        ] {
+            if value.trim().is_empty() {
+                sink.push(Diagnostic::new(file, format!("`{key}` must not be empty")));
             }
-            if j.value.project.trim().is_empty() {
-                sink.push(Diagnostic::new(file, "`jira.project` must not be empty").at(l, c));
-            }
-        }
-        if raw.override_.label.trim().is_empty() {
-            sink.push(Diagnostic::new(file, "`override.label` must not be empty"));
-        }
-        if raw.refresh.intent_key.trim().is_empty() {
-            sink.push(Diagnostic::new(
-                file,
-                "`refresh.intent_key` must not be empty",
-            ));
-        }
-        if raw.justification.key.trim().is_empty() {
-            sink.push(Diagnostic::new(
-                file,
-                "`justification.key` must not be empty",
-            ));
         }
         let traffic_line = raw
             .traffic

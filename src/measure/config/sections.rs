@@ -1,5 +1,5 @@
 //! The sections of `costgate.yaml` added for quality, dollars per month and the dataset refresh
-//! (SPEC 2.1): `quality:`, `traffic:` and `refresh:`, each with its value checks.
+//! (docs/configuration.md): `quality:`, `traffic:` and `refresh:`, each with its value checks.
 
 use std::collections::BTreeMap;
 
@@ -28,13 +28,13 @@ impl Default for QualityPolicy {
 
 impl QualityPolicy {
     pub(crate) fn validate(&self, file: &str, sink: &mut Sink) {
-        let v = self.metric_drop_pct;
-        if !v.is_finite() || v < 0.0 {
-            sink.push(Diagnostic::new(
-                file,
-                format!("`quality.metric_drop_pct` must be a non-negative number, got {v}"),
-            ));
-        }
+        sink.non_negative(
+            file,
+            "quality.metric_drop_pct",
+            self.metric_drop_pct,
+            "",
+            (0, 0),
+        );
     }
 }
 
@@ -104,7 +104,7 @@ impl Traffic {
     }
 }
 
-/// `refresh:` (SPEC 11): how `costgate refresh` reads invocation logs.
+/// `refresh:` (docs/ratchet.md): how `costgate refresh` reads invocation logs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Refresh {

@@ -1,6 +1,6 @@
-//! `costgate pricing --check` (SPEC 9): which price entries are older than a limit, and which
-//! models a repository uses past their end of life. The gate asks the same question of a head's
-//! routes ([`past_end_of_life`]).
+//! `costgate pricing --check` (docs/pricing.md): which price entries are older than a limit, and
+//! which models a repository uses past their end of life. The gate asks the same question of a
+//! head's routes ([`past_end_of_life`]).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
-//! The pricing file format (SPEC 2.4), parsed raw and then validated into the table: every problem
-//! of a file at once, each with its line. The built-in table is a file in the same format.
+//! The pricing file format (docs/configuration.md), parsed raw and then validated into the table:
+//! every problem of a file at once, each with its line. The built-in table is a file in the same
+//! format.
 
 use std::collections::BTreeMap;
 

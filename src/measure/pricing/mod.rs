@@ -5,7 +5,7 @@
 //! A model's prices are one [`PriceSet`] per way Bedrock bills it: the entry's own (in-Region and
 //! geographic profiles), per inference-profile prefix where AWS prices one differently (the global
 //! profile of Claude Sonnet 4.5 and later), and per service tier. [`ModelPrice::cost`] applies
-//! SPEC 3.1's formula with the set a call uses.
+//! the prompt-caching formula (docs/pricing.md) with the set a call uses.
 
 pub mod audit;
 mod file;
@@ -76,7 +76,7 @@ impl PriceSet {
     }
 }
 
-/// Bedrock's service tiers (SPEC 2.2 `service_tier`).
+/// Bedrock's service tiers (a route's `service_tier`).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
@@ -100,7 +100,7 @@ impl Tier {
     }
 }
 
-/// A prompt-cache entry's time to live (SPEC 2.2 `cache_ttl`, Converse `cachePoint.ttl`).
+/// A prompt-cache entry's time to live (a route's `cache_ttl`, Converse `cachePoint.ttl`).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
@@ -128,7 +128,7 @@ impl Lifecycle {
 }
 
 /// Tokens of one call (or one render-mode case) by how they are billed. `input_tokens` counts all
-/// input, cached tokens included (SPEC 3.1).
+/// input, cached tokens included, so tokens before → after stay comparable.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
     pub input_tokens: u64,
@@ -189,7 +189,7 @@ impl ModelPrice {
         })
     }
 
-    /// SPEC 3.1: `(uncached × input + read × cache_read + write × cache_write + out × output) / 1e6`
+    /// `(uncached × input + read × cache_read + write × cache_write + out × output) / 1e6`
     /// with the rates of the usage's tier (standard when the tier is unpriced) and, above the
     /// long-context threshold, the long-context rates. Cache tokens on a model without cache prices
     /// are billed as input, which is what Bedrock does with a cache point it cannot honour.

@@ -1,4 +1,4 @@
-//! Render mode (SPEC 3): renders each case's prompts with the side's templates and prices them.
+//! Render mode: renders each case's prompts with the side's templates and prices them.
 //! Templates run in strict-undefined mode: an undefined variable is an error naming the template,
 //! the variable and the case, never silently an empty string that under-counts tokens.
 //!
@@ -20,12 +20,22 @@ use crate::infra::diag::{Diagnostic, Diagnostics};
 use crate::infra::tree::Tree;
 use crate::measure::cache::{self, Claim, Digester, Dropped, Point};
 use crate::measure::dataset::{Dataset, LocatedCase};
-use crate::measure::pricing::{PricingTable, Resolved, Usage};
+use crate::measure::pricing::{ModelPrice, PricingTable, Resolved, Usage};
 use crate::measure::routes::{CacheAt, Route, Routes};
 use crate::measure::tokenize;
 
-/// Output length used when neither the case, the route nor calibration gives one (SPEC 3).
+/// Output length used when neither the case, the route nor calibration gives one (docs/configuration.md).
 pub const DEFAULT_OUTPUT_TOKENS: u64 = 150;
+
+/// A case's messages as [`Renderer::assemble`] built them; `messages` counts all but the final
+/// prompt, which the caller adds.
+struct Assembled {
+    segments: Segments,
+    messages: u64,
+    points: Vec<Point>,
+    system_text: Option<Arc<str>>,
+    prompt_text: Option<Arc<str>>,
+}
 
 /// Input tokens by prompt segment, before `token_scale` (so exact encodings sum to the total).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +52,7 @@ impl Segments {
     }
 }
 
-/// One metric a harness reported for a case (`POST /_costgate/case/{id}/metric`, SPEC 10).
+/// One metric a harness reported for a case (`POST /_costgate/case/{id}/metric`, docs/quality.md).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metric {
     pub value: f64,
@@ -61,7 +71,7 @@ pub struct Priced {
     /// Model calls made for the case (1 in render mode, 0 when bypassed).
     pub calls: u64,
     pub cost_usd: f64,
-    /// Input tokens billed as prompt-cache reads and writes (SPEC 3.1), part of `input_tokens`.
+    /// Input tokens billed as prompt-cache reads and writes (docs/pricing.md), part of `input_tokens`.
     pub cache_read_tokens: u64,
     pub cache_write_tokens: u64,
     /// What the cached prefix holds (`system prompt`, `system prompt and history`), when the case
@@ -71,7 +81,7 @@ pub struct Priced {
     /// For each of the case's `expect.context_includes` strings, whether a model input held it.
     #[serde(skip)]
     pub context_found: Vec<bool>,
-    /// Metrics the harness reported for the case (SPEC 10).
+    /// Metrics the harness reported for the case (docs/quality.md).
     #[serde(skip)]
     pub metrics: std::collections::BTreeMap<String, Metric>,
 }
@@ -211,7 +221,7 @@ impl<'a> Renderer<'a> {
         Ok(settle(vec![draft]).0.remove(0))
     }
 
-    /// Prices one case by the formula of SPEC 3, leaving its cache points to [`settle`].
+    /// Prices one case by the cost formula of docs/pricing.md, leaving its cache points to [`settle`].
     fn draft(&self, lc: &LocatedCase) -> Result<Draft, Diagnostic> {
         let case = &lc.case;
         let Some(route) = self.routes.for_intent(&case.intent) else {
@@ -257,59 +267,19 @@ impl<'a> Renderer<'a> {
             .help("fix the model id, or add its prices to the base branch's pricing file")
         })?;
         let price = &resolved.price;
-        let enc = price.tokenizer;
-        let ctx = template_context(case);
-        let mut segments = Segments::default();
-        let mut messages = 0u64;
-        let mut prefix = Digester::default();
-        let mut system_text = None;
-        if let Some(path) = system {
-            let (text, count) = self.render_counted(path, &ctx, lc, enc)?;
-            segments.system = count;
-            prefix.part("system", &text);
-            messages += 1;
-            system_text = Some(text);
-        }
-        let mut points = Vec::new();
-        let overhead = price.message_overhead_tokens;
-        if serving.cache == CacheAt::System && messages > 0 {
-            points.push(Point {
-                tokens: tokenize::scale(segments.system + overhead, price.token_scale),
-                digest: prefix.digest(),
-            });
-        }
-        for m in &case.history {
-            segments.history += enc.count(&m.content);
-            prefix.part(
-                match m.role {
-                    crate::measure::dataset::Role::User => "user",
-                    crate::measure::dataset::Role::Assistant => "assistant",
-                },
-                &m.content,
-            );
-            messages += 1;
-        }
-        if serving.cache == CacheAt::History && messages > 0 {
-            points.push(Point {
-                tokens: tokenize::scale(
-                    segments.system + segments.history + overhead * messages,
-                    price.token_scale,
-                ),
-                digest: prefix.digest(),
-            });
-        }
-        let prompt_text = match prompt {
-            Some(path) => {
-                let (text, count) = self.render_counted(path, &ctx, lc, enc)?;
-                segments.prompt = count;
-                Some(text)
-            }
-            None => {
-                segments.prompt = enc.count(&case.query);
-                None
-            }
-        };
-        // SPEC 10: what reached the model, for `expect.context_includes`.
+        let Assembled {
+            mut segments,
+            mut messages,
+            points,
+            system_text,
+            prompt_text,
+        } = self.assemble(
+            lc,
+            (system.as_deref(), prompt.as_deref()),
+            serving.cache,
+            price,
+        )?;
+        // What reached the model, for `expect.context_includes`.
         let context_found = match case.expected_context() {
             [] => Vec::new(),
             expected => {
@@ -368,6 +338,77 @@ impl<'a> Renderer<'a> {
             price: Some(resolved.clone()),
             usage,
             dropped,
+        })
+    }
+
+    /// The case's messages in order (system, history, prompt), their tokens by segment and the
+    /// cache points `cache` asks for, each with the digest of the prefix it would share.
+    fn assemble(
+        &self,
+        lc: &LocatedCase,
+        (system, prompt): (Option<&str>, Option<&str>),
+        cache: CacheAt,
+        price: &ModelPrice,
+    ) -> Result<Assembled, Diagnostic> {
+        let case = &lc.case;
+        let enc = price.tokenizer;
+        let ctx = template_context(case);
+        let mut segments = Segments::default();
+        let mut messages = 0u64;
+        let mut prefix = Digester::default();
+        let mut system_text = None;
+        if let Some(path) = system {
+            let (text, count) = self.render_counted(path, &ctx, lc, enc)?;
+            segments.system = count;
+            prefix.part("system", &text);
+            messages += 1;
+            system_text = Some(text);
+        }
+        let mut points = Vec::new();
+        let overhead = price.message_overhead_tokens;
+        if cache == CacheAt::System && messages > 0 {
+            points.push(Point {
+                tokens: tokenize::scale(segments.system + overhead, price.token_scale),
+                digest: prefix.digest(),
+            });
+        }
+        for m in &case.history {
+            segments.history += enc.count(&m.content);
+            prefix.part(
+                match m.role {
+                    crate::measure::dataset::Role::User => "user",
+                    crate::measure::dataset::Role::Assistant => "assistant",
+                },
+                &m.content,
+            );
+            messages += 1;
+        }
+        if cache == CacheAt::History && messages > 0 {
+            points.push(Point {
+                tokens: tokenize::scale(
+                    segments.system + segments.history + overhead * messages,
+                    price.token_scale,
+                ),
+                digest: prefix.digest(),
+            });
+        }
+        let prompt_text = match prompt {
+            Some(path) => {
+                let (text, count) = self.render_counted(path, &ctx, lc, enc)?;
+                segments.prompt = count;
+                Some(text)
+            }
+            None => {
+                segments.prompt = enc.count(&case.query);
+                None
+            }
+        };
+        Ok(Assembled {
+            segments,
+            messages,
+            points,
+            system_text,
+            prompt_text,
         })
     }
 
@@ -461,7 +502,7 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// Applies SPEC 3.1's steady-state rule to one side's drafts and prices each case with its cache
+/// Applies the steady-state cache rule (docs/pricing.md) to one side's drafts and prices each case with its cache
 /// tokens; returns the priced cases and a note per model and reason a cache point was dropped.
 fn settle(mut drafts: Vec<Draft>) -> (Vec<Priced>, Vec<String>) {
     let dropped: Vec<Dropped> = drafts
@@ -530,7 +571,7 @@ impl std::io::Write for CappedWriter {
     }
 }
 
-/// The variables templates see (SPEC 2.3).
+/// The variables templates see (docs/configuration.md).
 pub fn template_context(case: &crate::measure::dataset::Case) -> serde_json::Value {
     serde_json::json!({
         "query": case.query,

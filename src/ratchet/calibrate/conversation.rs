@@ -1,4 +1,4 @@
-//! The conversation of a logged request, for `costgate refresh`'s candidates (SPEC 11): the last user
+//! The conversation of a logged request, for `costgate refresh`'s candidates: the last user
 //! message is the query, the earlier user and assistant turns the history. System prompts, tool
 //! blocks and images are not the user's words and are left out.
 

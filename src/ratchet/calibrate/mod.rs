@@ -1,4 +1,4 @@
-//! `costgate calibrate` (Cross-Cutting Q2): compares costgate's offline token counts with what
+//! `costgate calibrate` (docs/ratchet.md): compares costgate's offline token counts with what
 //! Bedrock counted in production. Each logged request is recounted with costgate's own tokenizer
 //! (the model's encoding and overheads, unscaled); per model and per intent it reports the ratio
 //! production/offline (median, p90), the Pearson correlation of the two counts and the output-length
@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::gate::verdict::nearest_rank;
 use crate::measure::pricing::PricingTable;
 
-/// A ratio that moved more than this since the last calibration is flagged (Q2: "alarm if ratio
+/// A ratio that moved more than this since the last calibration is flagged ("alarm if ratio
 /// shifts > 20%").
 pub const MOVE_FLAG_PCT: f64 = 20.0;
 
@@ -146,7 +146,7 @@ pub struct Outcome {
     pub flags: Vec<String>,
     /// How much of production input the prompt cache served, beside the offline figure.
     pub cache: CacheShare,
-    /// `traffic:` for costgate.yaml, from the logs' timestamps and intents (SPEC 7).
+    /// `traffic:` for costgate.yaml, from the logs' timestamps and intents (docs/configuration.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traffic: Option<traffic::Proposal>,
     #[serde(skip)]

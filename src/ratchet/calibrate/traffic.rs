@@ -1,4 +1,4 @@
-//! `calibrate`'s traffic proposal (SPEC 7): requests per month from the invocation logs' own
+//! `calibrate`'s traffic proposal: requests per month from the invocation logs' own
 //! timestamps, and the intent mix where request metadata carries the intent, written so it can be
 //! pasted into `costgate.yaml` as `traffic:`. Logs that are a sample give a sample's rate: scale it.
 

@@ -17,7 +17,71 @@ const BOTTOM: f64 = 60.0;
 
 /// Renders `entries` (oldest first).
 pub fn render(entries: &[Entry]) -> String {
-    let mut doc = Document::new()
+    let doc = frame();
+    if entries.is_empty() {
+        return doc
+            .add(Text::new("no history yet").set("x", LEFT).set("y", H / 2.0))
+            .to_string();
+    }
+    let plot = Plot::new(entries);
+    // Later elements paint over earlier ones: the grid lies under everything, and the mean line and
+    // its points come last so markers never hide them.
+    let mut doc = axes(doc, &plot, entries);
+    doc = legend(doc);
+    doc = markers(doc, &plot, entries);
+    doc = contributor_markers(doc, &plot, entries);
+    doc = baseline_step(doc, &plot, entries);
+    doc = mean_line(doc, &plot, entries);
+    points(doc, &plot, entries).to_string()
+}
+
+/// Where a value or an entry lands in the plot area.
+struct Plot {
+    /// The padded value range the y axis spans.
+    lo: f64,
+    hi: f64,
+    /// How many entries share the x axis.
+    n: usize,
+}
+
+impl Plot {
+    fn new(entries: &[Entry]) -> Plot {
+        let values: Vec<f64> = entries
+            .iter()
+            .flat_map(|e| std::iter::once(e.mean_usd).chain(e.baseline_mean_usd))
+            .filter(|v| v.is_finite())
+            .collect();
+        let (mut lo, mut hi) = values.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+        // Pad the range (a flat history still gets a readable band) so no point sits on the frame.
+        let pad = ((hi - lo) * 0.08).max(hi * 0.02).max(1e-9);
+        lo = (lo - pad).max(0.0);
+        hi += pad;
+        Plot {
+            lo,
+            hi,
+            n: entries.len(),
+        }
+    }
+
+    /// A single entry sits in the middle rather than on the y axis.
+    fn x(&self, i: usize) -> f64 {
+        if self.n == 1 {
+            LEFT + (W - LEFT - RIGHT) / 2.0
+        } else {
+            LEFT + (W - LEFT - RIGHT) * i as f64 / (self.n - 1) as f64
+        }
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        TOP + (H - TOP - BOTTOM) * (1.0 - (v - self.lo) / (self.hi - self.lo))
+    }
+}
+
+/// The white canvas and the title, which an empty history shows too.
+fn frame() -> Document {
+    Document::new()
         .set("viewBox", (0, 0, W, H))
         .set("width", W)
         .set("height", H)
@@ -34,35 +98,11 @@ pub fn render(entries: &[Entry]) -> String {
                 .set("x", LEFT)
                 .set("y", 22)
                 .set("font-size", 14),
-        );
-    if entries.is_empty() {
-        return doc
-            .add(Text::new("no history yet").set("x", LEFT).set("y", H / 2.0))
-            .to_string();
-    }
-    let values: Vec<f64> = entries
-        .iter()
-        .flat_map(|e| std::iter::once(e.mean_usd).chain(e.baseline_mean_usd))
-        .filter(|v| v.is_finite())
-        .collect();
-    let (mut lo, mut hi) = values.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
-        (lo.min(*v), hi.max(*v))
-    });
-    // Pad the range (a flat history still gets a readable band) so no point sits on the frame.
-    let pad = ((hi - lo) * 0.08).max(hi * 0.02).max(1e-9);
-    lo = (lo - pad).max(0.0);
-    hi += pad;
-    let n = entries.len();
-    let x = |i: usize| {
-        if n == 1 {
-            LEFT + (W - LEFT - RIGHT) / 2.0
-        } else {
-            LEFT + (W - LEFT - RIGHT) * i as f64 / (n - 1) as f64
-        }
-    };
-    let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - lo) / (hi - lo));
+        )
+}
 
-    // Axes, y grid with five labelled ticks, and up to eight date labels.
+/// Axes, y grid with five labelled ticks, and up to eight date labels (more would overlap).
+fn axes(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
     doc = doc
         .add(
             Line::new()
@@ -81,82 +121,89 @@ pub fn render(entries: &[Entry]) -> String {
                 .set("stroke", "#333"),
         );
     for t in 0..=4 {
-        let v = lo + (hi - lo) * t as f64 / 4.0;
+        let v = plot.lo + (plot.hi - plot.lo) * t as f64 / 4.0;
         doc = doc
             .add(
                 Line::new()
                     .set("x1", LEFT)
-                    .set("y1", y(v))
+                    .set("y1", plot.y(v))
                     .set("x2", W - RIGHT)
-                    .set("y2", y(v))
+                    .set("y2", plot.y(v))
                     .set("stroke", "#eee"),
             )
             .add(
                 Text::new(crate::infra::fmt::usd6(v))
                     .set("x", LEFT - 6.0)
-                    .set("y", y(v) + 4.0)
+                    .set("y", plot.y(v) + 4.0)
                     .set("text-anchor", "end"),
             );
     }
+    let n = plot.n;
     let every = n.div_ceil(8).max(1);
     for (i, e) in entries.iter().enumerate() {
         if i % every == 0 || i == n - 1 {
             doc = doc.add(
                 Text::new(e.date.clone())
-                    .set("x", x(i))
+                    .set("x", plot.x(i))
                     .set("y", H - BOTTOM + 16.0)
                     .set("text-anchor", "middle"),
             );
         }
     }
-    // Legend, right of the plot.
-    let lx = W - RIGHT + 12.0;
-    doc = doc
-        .add(
-            Line::new()
-                .set("x1", lx)
-                .set("y1", TOP + 6.0)
-                .set("x2", lx + 18.0)
-                .set("y2", TOP + 6.0)
-                .set("stroke", "#246")
-                .set("stroke-width", 2),
-        )
-        .add(
-            Text::new("mean $/session")
-                .set("x", lx + 22.0)
-                .set("y", TOP + 10.0)
-                .set("font-size", 9),
-        )
-        .add(
-            Line::new()
-                .set("x1", lx)
-                .set("y1", TOP + 22.0)
-                .set("x2", lx + 18.0)
-                .set("y2", TOP + 22.0)
-                .set("stroke", "#c50")
-                .set("stroke-dasharray", "6 4"),
-        )
-        .add(
-            Text::new("baseline")
-                .set("x", lx + 22.0)
-                .set("y", TOP + 26.0)
-                .set("font-size", 9),
-        )
-        .add(
-            Circle::new()
-                .set("cx", lx + 9.0)
-                .set("cy", TOP + 38.0)
-                .set("r", 4)
-                .set("fill", "#c22"),
-        )
-        .add(
-            Text::new("flagged")
-                .set("x", lx + 22.0)
-                .set("y", TOP + 42.0)
-                .set("font-size", 9),
-        );
+    doc
+}
 
-    // Markers: a release tag seen for the first time, a baseline reset.
+/// The legend, in the margin right of the plot.
+fn legend(doc: Document) -> Document {
+    let lx = W - RIGHT + 12.0;
+    doc.add(
+        Line::new()
+            .set("x1", lx)
+            .set("y1", TOP + 6.0)
+            .set("x2", lx + 18.0)
+            .set("y2", TOP + 6.0)
+            .set("stroke", "#246")
+            .set("stroke-width", 2),
+    )
+    .add(
+        Text::new("mean $/session")
+            .set("x", lx + 22.0)
+            .set("y", TOP + 10.0)
+            .set("font-size", 9),
+    )
+    .add(
+        Line::new()
+            .set("x1", lx)
+            .set("y1", TOP + 22.0)
+            .set("x2", lx + 18.0)
+            .set("y2", TOP + 22.0)
+            .set("stroke", "#c50")
+            .set("stroke-dasharray", "6 4"),
+    )
+    .add(
+        Text::new("baseline")
+            .set("x", lx + 22.0)
+            .set("y", TOP + 26.0)
+            .set("font-size", 9),
+    )
+    .add(
+        Circle::new()
+            .set("cx", lx + 9.0)
+            .set("cy", TOP + 38.0)
+            .set("r", 4)
+            .set("fill", "#c22"),
+    )
+    .add(
+        Text::new("flagged")
+            .set("x", lx + 22.0)
+            .set("y", TOP + 42.0)
+            .set("font-size", 9),
+    )
+}
+
+/// Vertical markers: a release tag seen for the first time, a baseline reset. A tag marks only
+/// its first entry, else every weekly point after a release would carry a line.
+fn markers(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
     for (i, e) in entries.iter().enumerate() {
         let prev = i.checked_sub(1).map(|p| &entries[p]);
         if let Some(tag) = &e.release_tag {
@@ -165,16 +212,16 @@ pub fn render(entries: &[Entry]) -> String {
                     .add(
                         Line::new()
                             .set("class", "release")
-                            .set("x1", x(i))
+                            .set("x1", plot.x(i))
                             .set("y1", TOP)
-                            .set("x2", x(i))
+                            .set("x2", plot.x(i))
                             .set("y2", H - BOTTOM)
                             .set("stroke", "#2a7")
                             .set("stroke-dasharray", "4 3"),
                     )
                     .add(
                         Text::new(tag.clone())
-                            .set("x", x(i) + 3.0)
+                            .set("x", plot.x(i) + 3.0)
                             .set("y", TOP + 10.0)
                             .set("fill", "#2a7"),
                     );
@@ -186,32 +233,35 @@ pub fn render(entries: &[Entry]) -> String {
                     .add(
                         Line::new()
                             .set("class", "baseline-reset")
-                            .set("x1", x(i))
+                            .set("x1", plot.x(i))
                             .set("y1", TOP)
-                            .set("x2", x(i))
+                            .set("x2", plot.x(i))
                             .set("y2", H - BOTTOM)
                             .set("stroke", "#c50")
                             .set("stroke-dasharray", "2 2"),
                     )
                     .add(
                         Text::new("baseline reset")
-                            .set("x", x(i) + 3.0)
+                            .set("x", plot.x(i) + 3.0)
                             .set("y", H - BOTTOM - 6.0)
                             .set("fill", "#c50"),
                     );
             }
         }
     }
+    doc
+}
 
-    // A marker per large contributor of a flagged entry: a triangle above the point, the merge and
-    // its change in its tooltip (subjects come from git: text nodes only).
+/// A marker per large contributor of a flagged entry: a triangle above the point, the merge and
+/// its change in its tooltip (subjects come from git: text nodes only).
+fn contributor_markers(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
     for (i, e) in entries.iter().enumerate() {
         let large = e.contributors.iter().filter(|c| {
             c.delta_pct
                 .is_none_or(|d| d >= super::contributors::LARGE_PCT)
         });
         for (k, c) in large.take(5).enumerate() {
-            let (cx, cy) = (x(i) - 8.0 * k as f64, y(e.mean_usd) - 12.0);
+            let (cx, cy) = (plot.x(i) - 8.0 * k as f64, plot.y(e.mean_usd) - 12.0);
             let label = format!(
                 "{} {} {}",
                 &c.commit[..c.commit.len().min(10)],
@@ -238,16 +288,20 @@ pub fn render(entries: &[Entry]) -> String {
             );
         }
     }
+    doc
+}
 
-    // The baseline mean as a dashed step line (it changes only when the baseline is reset).
+/// The baseline mean as a dashed step line (it changes only when the baseline is reset, so a
+/// sloped segment would suggest a drift that never happened).
+fn baseline_step(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
     let mut step: Vec<String> = Vec::new();
     let mut last: Option<f64> = None;
     for (i, e) in entries.iter().enumerate() {
         if let Some(b) = e.baseline_mean_usd {
             if let Some(prev) = last.filter(|p| *p != b) {
-                step.push(format!("{:.2},{:.2}", x(i), y(prev)));
+                step.push(format!("{:.2},{:.2}", plot.x(i), plot.y(prev)));
             }
-            step.push(format!("{:.2},{:.2}", x(i), y(b)));
+            step.push(format!("{:.2},{:.2}", plot.x(i), plot.y(b)));
             last = Some(b);
         }
     }
@@ -261,19 +315,28 @@ pub fn render(entries: &[Entry]) -> String {
                 .set("stroke-dasharray", "6 4"),
         );
     }
+    doc
+}
+
+/// The mean per session, one vertex per entry.
+fn mean_line(doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
     let points: Vec<String> = entries
         .iter()
         .enumerate()
-        .map(|(i, e)| format!("{:.2},{:.2}", x(i), y(e.mean_usd)))
+        .map(|(i, e)| format!("{:.2},{:.2}", plot.x(i), plot.y(e.mean_usd)))
         .collect();
-    doc = doc.add(
+    doc.add(
         Polyline::new()
             .set("class", "mean")
             .set("points", points.join(" "))
             .set("fill", "none")
             .set("stroke", "#246")
             .set("stroke-width", 2),
-    );
+    )
+}
+
+/// A dot per entry, red when it raised a flag, with the entry's numbers in its tooltip.
+fn points(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
     for (i, e) in entries.iter().enumerate() {
         let flagged = !e.flags.is_empty();
         let label = format!(
@@ -290,12 +353,12 @@ pub fn render(entries: &[Entry]) -> String {
         doc = doc.add(
             Circle::new()
                 .set("class", "point")
-                .set("cx", format!("{:.2}", x(i)))
-                .set("cy", format!("{:.2}", y(e.mean_usd)))
+                .set("cx", format!("{:.2}", plot.x(i)))
+                .set("cy", format!("{:.2}", plot.y(e.mean_usd)))
                 .set("r", 4)
                 .set("fill", if flagged { "#c22" } else { "#246" })
                 .add(Title::new(label)),
         );
     }
-    doc.to_string()
+    doc
 }

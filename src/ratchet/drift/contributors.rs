@@ -1,4 +1,4 @@
-//! What a drift flag names besides the numbers (SPEC 9, issue "the ratchet's missing half"): the
+//! What a drift flag names besides the numbers (issue "the ratchet's missing half"): the
 //! merges since the compared point that moved the cost, replayed the way `backtest` replays them,
 //! and the dataset's health (how old its cases are, which production intents it lacks, when it
 //! was last refreshed).

@@ -1,4 +1,4 @@
-//! `costgate drift`, the weekly scheduled job of Cross-Cutting Q6: prices the branch (main) now,
+//! `costgate drift`, the weekly scheduled job (docs/ratchet.md): prices the branch (main) now,
 //! compares it with the newest release tag and with the baseline, appends the result to a JSONL
 //! history, and flags week-over-week growth (> 5%, warn) and baseline drift (> the gate's
 //! `cumulative_fail_pct`, 15% by default: the savings claim no longer holds, a high-priority
@@ -18,13 +18,15 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::gate::baseline::Baseline;
+use crate::gate::report::RunReport;
 use crate::gate::{self, Options, Side};
 use crate::infra::error::{Error, Result};
 use crate::infra::progress::Progress;
 use crate::infra::tree;
 use crate::measure::config::Config;
 
-/// Week over week compares with the newest entry at least this many days old (SPEC 9).
+/// Week over week compares with the newest entry at least this many days old (docs/ratchet.md):
+/// six, not seven, so a weekly run that comes a day early still compares with last week's point.
 pub const WOW_MIN_AGE_DAYS: i64 = 6;
 
 /// One line of the history file.
@@ -45,7 +47,7 @@ pub struct Entry {
     pub baseline_delta_pct: Option<f64>,
     pub week_over_week_pct: Option<f64>,
     pub flags: Vec<String>,
-    /// Share of the dataset's expectations met on the branch (SPEC 10), when it has any.
+    /// Share of the dataset's expectations met on the branch (docs/quality.md), when it has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<f64>,
     /// Expectations met at the release and broken on the branch.
@@ -158,149 +160,38 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         Some(t) => Some(t.clone()),
         None => newest_release_tag(&req.repo, &req.branch)?,
     };
-    progress.start("drift", if tag.is_some() { 2 } else { 1 });
-    let main = Side::git(&req.repo, &req.branch, "main")?;
-    let cfg = Config::load(main.tree.as_ref(), &req.options.config_path)
-        .map_err(|d| Error::config("main", d))?;
-    let now = gate::run(&main, &req.options)?;
-    progress.step(&req.branch);
     let mut notes = Vec::new();
-
-    // Release: a PR from the tag to main, on the tag's dataset (what merging main would show).
-    let (mut release_mean, mut release_delta, mut release_broken) = (None, None, None);
-    if let Some(t) = &tag {
-        let base = Side::git(&req.repo, t, "release")?;
-        let ro = gate::RunOptions {
-            clock: crate::infra::clock::Clock::on(req.date),
-            ..Default::default()
-        };
-        match gate::check_with(&base, &main, &req.options, ro) {
-            Ok(r) => {
-                release_mean = Some(r.summary.base_mean_usd);
-                release_delta = delta(r.summary.head_mean_usd, r.summary.base_mean_usd);
-                release_broken = r.summary.broken_expectations;
-            }
-            Err(e) => notes.push(format!(
-                "release {t} could not be priced against {}: {e}",
-                req.branch
-            )),
-        }
-        progress.step(t);
-    }
-    progress.finish();
-
-    let baseline =
-        Baseline::load(main.tree.as_ref(), &cfg.baseline).map_err(|d| Error::config("main", d))?;
-    if baseline.is_none() {
-        notes.push(format!(
-            "no baseline `{}` on {}: run `costgate baseline` to start the ratchet",
-            cfg.baseline, req.branch
-        ));
-    }
-    let mean = now.summary.mean_usd;
+    let priced = price(req, tag.as_deref(), progress, &mut notes)?;
+    let baseline = load_baseline(req, &priced, &mut notes)?;
     let date = req.date.to_string();
     // Re-running on the same day replaces that day's point instead of adding a second one.
     history.retain(|e| e.date != date);
-    let cutoff = req.date - chrono::Duration::days(WOW_MIN_AGE_DAYS);
-    let week_ago = history
-        .iter()
-        .filter(|e| NaiveDate::parse_from_str(&e.date, "%Y-%m-%d").is_ok_and(|d| d <= cutoff))
-        .max_by(|a, b| a.date.cmp(&b.date));
-    let wow = week_ago.and_then(|e| delta(mean, e.mean_usd));
-    let baseline_delta = baseline
-        .as_ref()
-        .and_then(|b| delta(mean, b.metrics.dollars_per_session_mean));
-    let limit = cfg.thresholds.cumulative_fail_pct;
-    let mut flags = Vec::new();
-    if wow.is_some_and(|w| w > req.wow_pct) {
-        flags.push("wow".to_string());
-    }
-    if baseline_delta.is_some_and(|d| d > limit) {
-        flags.push("baseline".to_string());
-    }
-    // Quality counts too: the branch broke expectations the release met.
-    if release_broken.is_some_and(|n| n > cfg.quality.max_broken_expectations as usize) {
-        flags.push("quality".to_string());
-        notes.push(format!(
-            "{} expectation(s) met at {} are broken on {}: a cheaper branch that lost quality (docs/quality.md)",
-            release_broken.unwrap_or(0),
-            tag.as_deref().unwrap_or("the release"),
-            req.branch
-        ));
-    }
-    let week_ago_commit = week_ago.map(|e| e.commit.clone());
-    let (contributors, contributors_since) = if flags.is_empty() {
-        (Vec::new(), None)
+    let week_ago = week_ago(&history, req.date);
+    let mut entry = measured_entry(req, &priced, baseline.as_ref(), tag, week_ago);
+    entry.flags = raise_flags(req, &entry, &priced.cfg, &mut notes);
+    let contributors_since = if entry.flags.is_empty() {
+        None
     } else {
-        find_contributors(
+        let (list, since) = find_contributors(
             req,
-            &flags,
+            &entry.flags,
             baseline.as_ref().map(|b| b.commit.as_str()),
-            tag.as_deref(),
-            week_ago_commit.as_deref(),
+            entry.release_tag.as_deref(),
+            week_ago.map(|e| e.commit.as_str()),
             &mut notes,
-        )
+        );
+        entry.contributors = list;
+        since
     };
-    let calibrated: Vec<String> =
-        crate::measure::calibration::Calibration::load(main.tree.as_ref())
-            .ok()
-            .flatten()
-            .map(|c| c.intents.keys().cloned().collect())
-            .unwrap_or_default();
-    let dataset = crate::measure::dataset::Dataset::load(main.tree.as_ref(), &cfg.golden)
-        .map_err(|d| Error::config("main", d))?;
-    let health = contributors::health(&dataset, &calibrated, req.date);
-    let entry = Entry {
-        date: date.clone(),
-        commit: main.commit.clone().unwrap_or_default(),
-        mean_usd: mean,
-        p50_usd: now.summary.p50_usd,
-        p95_usd: now.summary.p95_usd,
-        release_tag: tag.clone(),
-        release_mean_usd: release_mean,
-        release_delta_pct: release_delta,
-        baseline_date: baseline.as_ref().map(|b| b.date.to_string()),
-        baseline_commit: baseline.as_ref().map(|b| b.commit.clone()),
-        baseline_mean_usd: baseline
-            .as_ref()
-            .map(|b| b.metrics.dollars_per_session_mean),
-        baseline_delta_pct: baseline_delta,
-        week_over_week_pct: wow,
-        flags,
-        quality: now.summary.quality,
-        release_broken_expectations: release_broken,
-        contributors,
-    };
-    let ticket = entry.flags.iter().any(|f| f == "baseline").then(|| {
-        let week = req.date.iso_week();
-        let b = baseline.as_ref();
-        TicketRequest {
-            dedup_key: format!("costgate-drift-baseline-{}-W{:02}", week.year(), week.week()),
-            priority: "High".into(),
-            summary: format!("Cost drift: mean $/session {} over the baseline (> {limit}%)", crate::infra::fmt::pct(baseline_delta)),
-            description: {
-                let mut d = format!(
-                    "The weekly drift job measured {} per session on {} ({}), against {} in the baseline of {} ({}). The savings claim no longer holds: bring the cost back, or re-baseline with a justification (docs/ratchet.md).",
-                    crate::infra::fmt::usd(mean),
-                    req.branch,
-                    entry.commit,
-                    b.map_or("-".into(), |b| crate::infra::fmt::usd(b.metrics.dollars_per_session_mean)),
-                    b.map_or("-".into(), |b| b.date.to_string()),
-                    b.map_or("-".into(), |b| b.commit.clone()),
-                );
-                if !entry.contributors.is_empty() {
-                    d.push_str(&format!(
-                        "\n\nMerges since {} by their change of the dataset's total cost, largest increase first:\n",
-                        contributors_since.as_deref().unwrap_or("-")
-                    ));
-                    for l in contributors::lines(&entry.contributors, 10) {
-                        d.push_str(&format!("- {l}\n"));
-                    }
-                }
-                d
-            },
-        }
-    });
+    let health = dataset_health(req, &priced)?;
+    let limit = priced.cfg.thresholds.cumulative_fail_pct;
+    let ticket = ticket_request(
+        req,
+        &entry,
+        baseline.as_ref(),
+        limit,
+        contributors_since.as_deref(),
+    );
     history.push(entry.clone());
     history.sort_by(|a, b| a.date.cmp(&b.date));
     Ok(Outcome {
@@ -313,6 +204,224 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         contributors_since,
         health,
     })
+}
+
+/// The branch as priced now, with its configuration and the comparison with the release.
+struct Priced {
+    main: Side,
+    cfg: Config,
+    now: RunReport,
+    release: Release,
+}
+
+/// The release tag as the base of a PR into the branch; all `None` without a tag, or when the
+/// tag could not be priced.
+#[derive(Default)]
+struct Release {
+    mean: Option<f64>,
+    delta: Option<f64>,
+    broken: Option<usize>,
+}
+
+/// Prices the branch, then the release tag against it when there is one.
+fn price(
+    req: &Request,
+    tag: Option<&str>,
+    progress: &dyn Progress,
+    notes: &mut Vec<String>,
+) -> Result<Priced> {
+    progress.start("drift", if tag.is_some() { 2 } else { 1 });
+    let main = Side::git(&req.repo, &req.branch, "main")?;
+    let cfg = Config::load(main.tree.as_ref(), &req.options.config_path)
+        .map_err(|d| Error::config("main", d))?;
+    let now = gate::run(&main, &req.options)?;
+    progress.step(&req.branch);
+    let mut release = Release::default();
+    if let Some(t) = tag {
+        release = price_release(req, t, &main, notes)?;
+        progress.step(t);
+    }
+    progress.finish();
+    Ok(Priced {
+        main,
+        cfg,
+        now,
+        release,
+    })
+}
+
+/// A PR from the tag to main, on the tag's dataset (what merging main would show). A release that
+/// cannot be priced is a note, not an error: the baseline and week-over-week numbers still stand.
+fn price_release(req: &Request, t: &str, main: &Side, notes: &mut Vec<String>) -> Result<Release> {
+    let base = Side::git(&req.repo, t, "release")?;
+    let ro = gate::RunOptions {
+        clock: crate::infra::clock::Clock::on(req.date),
+        ..Default::default()
+    };
+    let mut release = Release::default();
+    match gate::check_with(&base, main, &req.options, ro) {
+        Ok(r) => {
+            release.mean = Some(r.summary.base_mean_usd);
+            release.delta = delta(r.summary.head_mean_usd, r.summary.base_mean_usd);
+            release.broken = r.summary.broken_expectations;
+        }
+        Err(e) => notes.push(format!(
+            "release {t} could not be priced against {}: {e}",
+            req.branch
+        )),
+    }
+    Ok(release)
+}
+
+/// The branch's baseline. Without one the point is still recorded, with a note on how to start.
+fn load_baseline(
+    req: &Request,
+    priced: &Priced,
+    notes: &mut Vec<String>,
+) -> Result<Option<Baseline>> {
+    let baseline = Baseline::load(priced.main.tree.as_ref(), &priced.cfg.baseline)
+        .map_err(|d| Error::config("main", d))?;
+    if baseline.is_none() {
+        notes.push(format!(
+            "no baseline `{}` on {}: run `costgate baseline` to start the ratchet",
+            priced.cfg.baseline, req.branch
+        ));
+    }
+    Ok(baseline)
+}
+
+/// The entry week over week compares with: the newest one at least [`WOW_MIN_AGE_DAYS`] old.
+fn week_ago(history: &[Entry], today: NaiveDate) -> Option<&Entry> {
+    let cutoff = today - chrono::Duration::days(WOW_MIN_AGE_DAYS);
+    history
+        .iter()
+        .filter(|e| NaiveDate::parse_from_str(&e.date, "%Y-%m-%d").is_ok_and(|d| d <= cutoff))
+        .max_by(|a, b| a.date.cmp(&b.date))
+}
+
+/// Today's point, with its numbers and comparisons; the flags and contributors come after.
+fn measured_entry(
+    req: &Request,
+    priced: &Priced,
+    baseline: Option<&Baseline>,
+    tag: Option<String>,
+    week_ago: Option<&Entry>,
+) -> Entry {
+    let mean = priced.now.summary.mean_usd;
+    Entry {
+        date: req.date.to_string(),
+        commit: priced.main.commit.clone().unwrap_or_default(),
+        mean_usd: mean,
+        p50_usd: priced.now.summary.p50_usd,
+        p95_usd: priced.now.summary.p95_usd,
+        release_tag: tag,
+        release_mean_usd: priced.release.mean,
+        release_delta_pct: priced.release.delta,
+        baseline_date: baseline.map(|b| b.date.to_string()),
+        baseline_commit: baseline.map(|b| b.commit.clone()),
+        baseline_mean_usd: baseline.map(|b| b.metrics.dollars_per_session_mean),
+        baseline_delta_pct: baseline.and_then(|b| delta(mean, b.metrics.dollars_per_session_mean)),
+        week_over_week_pct: week_ago.and_then(|e| delta(mean, e.mean_usd)),
+        flags: Vec::new(),
+        quality: priced.now.summary.quality,
+        release_broken_expectations: priced.release.broken,
+        contributors: Vec::new(),
+    }
+}
+
+/// The flags `e` raises: growth in a week, drift over the baseline, and broken quality.
+fn raise_flags(req: &Request, e: &Entry, cfg: &Config, notes: &mut Vec<String>) -> Vec<String> {
+    let mut flags = Vec::new();
+    if e.week_over_week_pct.is_some_and(|w| w > req.wow_pct) {
+        flags.push("wow".to_string());
+    }
+    let limit = cfg.thresholds.cumulative_fail_pct;
+    if e.baseline_delta_pct.is_some_and(|d| d > limit) {
+        flags.push("baseline".to_string());
+    }
+    // Quality counts too: the branch broke expectations the release met.
+    let release_broken = e.release_broken_expectations;
+    if release_broken.is_some_and(|n| n > cfg.quality.max_broken_expectations as usize) {
+        flags.push("quality".to_string());
+        notes.push(format!(
+            "{} expectation(s) met at {} are broken on {}: a cheaper branch that lost quality (docs/quality.md)",
+            release_broken.unwrap_or(0),
+            e.release_tag.as_deref().unwrap_or("the release"),
+            req.branch
+        ));
+    }
+    flags
+}
+
+/// How alive the branch's dataset is; the calibrated intents stand for production traffic.
+fn dataset_health(req: &Request, priced: &Priced) -> Result<contributors::Health> {
+    let tree = priced.main.tree.as_ref();
+    let calibrated: Vec<String> = crate::measure::calibration::Calibration::load(tree)
+        .ok()
+        .flatten()
+        .map(|c| c.intents.keys().cloned().collect())
+        .unwrap_or_default();
+    let dataset = crate::measure::dataset::Dataset::load(tree, &priced.cfg.golden)
+        .map_err(|d| Error::config("main", d))?;
+    Ok(contributors::health(&dataset, &calibrated, req.date))
+}
+
+/// The high-priority ticket a baseline flag asks for. The key names the ISO week, so however
+/// often the job runs in a week, one ticket is filed.
+fn ticket_request(
+    req: &Request,
+    entry: &Entry,
+    baseline: Option<&Baseline>,
+    limit: f64,
+    contributors_since: Option<&str>,
+) -> Option<TicketRequest> {
+    if !entry.flags.iter().any(|f| f == "baseline") {
+        return None;
+    }
+    let week = req.date.iso_week();
+    Some(TicketRequest {
+        dedup_key: format!(
+            "costgate-drift-baseline-{}-W{:02}",
+            week.year(),
+            week.week()
+        ),
+        priority: "High".into(),
+        summary: format!(
+            "Cost drift: mean $/session {} over the baseline (> {limit}%)",
+            crate::infra::fmt::pct(entry.baseline_delta_pct)
+        ),
+        description: ticket_description(req, entry, baseline, contributors_since),
+    })
+}
+
+/// The ticket's body: the numbers, what to do, and the merges that moved the cost when known.
+fn ticket_description(
+    req: &Request,
+    entry: &Entry,
+    b: Option<&Baseline>,
+    contributors_since: Option<&str>,
+) -> String {
+    let mut d = format!(
+        "The weekly drift job measured {} per session on {} ({}), against {} in the baseline of {} ({}). The savings claim no longer holds: bring the cost back, or re-baseline with a justification (docs/ratchet.md).",
+        crate::infra::fmt::usd(entry.mean_usd),
+        req.branch,
+        entry.commit,
+        b.map_or("-".into(), |b| crate::infra::fmt::usd(
+            b.metrics.dollars_per_session_mean
+        )),
+        b.map_or("-".into(), |b| b.date.to_string()),
+        b.map_or("-".into(), |b| b.commit.clone()),
+    );
+    if !entry.contributors.is_empty() {
+        d.push_str(&format!(
+            "\n\nMerges since {} by their change of the dataset's total cost, largest increase first:\n",
+            contributors_since.unwrap_or("-")
+        ));
+        for l in contributors::lines(&entry.contributors, 10) {
+            d.push_str(&format!("- {l}\n"));
+        }
+    }
+    d
 }
 
 /// The contributors since the first compared point of the fired flags that git can resolve.

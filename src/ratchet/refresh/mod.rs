@@ -1,7 +1,7 @@
-//! `costgate refresh` (SPEC 11): keeps the golden dataset alive. A fraction of the cases, the
-//! oldest first, is retired, and as many fresh production queries from Bedrock invocation logs are
-//! added: de-duplicated against the dataset and each other, drawn per intent in proportion to the
-//! logged traffic with the long tail (the top decile of input tokens) weighted twice, redacted,
+//! `costgate refresh` (docs/ratchet.md): keeps the golden dataset alive. A fraction of the cases,
+//! the oldest first, is retired, and as many fresh production queries from Bedrock invocation logs
+//! are added: de-duplicated against the dataset and each other, drawn per intent in proportion to
+//! the logged traffic with the long tail (the top decile of input tokens) weighted twice, redacted,
 //! with fresh ids and today's `added` date. Deterministic for the same logs and `--seed`.
 //!
 //! Planning is pure ([`plan`]); [`write::edits`] turns a plan into file edits that leave every other line

@@ -1,4 +1,4 @@
-//! Placeholder redaction of added text (SPEC 11): e-mail addresses, card-like digit runs and
+//! Placeholder redaction of added text: e-mail addresses, card-like digit runs and
 //! phone numbers become `<email>`, `<card-number>` and `<phone>`. A floor, not a privacy
 //! guarantee: names, addresses and free-form identifiers pass through (docs/ratchet.md says so).
 
