@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
-use crate::action_e2e::{Workspace, labeled_by_an_admin, ours, run_action};
-use crate::fake_github::FakeGitHub;
+use crate::support::action::{Workspace, labeled_by_an_admin, ours, run_action};
+use crate::support::fake_github::FakeGitHub;
 
 /// A failing PR with a complete justification and an override label: the run reads the PR, the
 /// identity, comments, changed files, reviews, the timeline and permissions, and writes a comment.

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::action_e2e::{PR, TOKEN, Workspace, ours, run_action};
-use crate::fake_github::{FakeGitHub, fixture};
+use crate::support::action::{PR, TOKEN, Workspace, ours, run_action};
+use crate::support::fake_github::{FakeGitHub, fixture};
 use crate::support::{copy_dir, git_commit_all, git_init, repo_root, require_node, require_python};
 
 /// A repository whose `sub` holds `examples/{example}/base`, then (head commit) `head_side`.

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::action_e2e::{PR, Workspace, labeled_by_an_admin, ours, run_action};
-use crate::fake_github::FakeGitHub;
+use crate::support::action::{PR, Workspace, labeled_by_an_admin, ours, run_action};
+use crate::support::fake_github::FakeGitHub;
 use crate::support::repo_root;
 
 /// A mock JIRA Cloud answering search and create with the fixtures' shapes.

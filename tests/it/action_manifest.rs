@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::action_e2e::{Workspace, run_action};
-use crate::fake_github::FakeGitHub;
+use crate::support::action::{Workspace, run_action};
+use crate::support::fake_github::FakeGitHub;
 use crate::support::repo_root;
 
 fn manifest(path: &str) -> Value {

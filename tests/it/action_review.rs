@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use crate::action_e2e::{PR, Workspace, labeled_by_an_admin, ours, run_action};
 use crate::action_jira::JIRA_CFG;
-use crate::fake_github::FakeGitHub;
+use crate::support::action::{PR, Workspace, labeled_by_an_admin, ours, run_action};
+use crate::support::fake_github::FakeGitHub;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn justification_approved_on_head_is_accepted_and_recorded() {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::baseline::example_tree;
+use crate::support::trees::example_tree;
 use crate::support::*;
 
 /// Replaces `app/` in the repository with the app of `from` (a directory).

@@ -4,17 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::support::trees::example_tree;
 use crate::support::*;
-
-/// The example repository (config, golden dataset, app) copied into a temp dir.
-pub fn example_tree() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = repo_root();
-    std::fs::copy(root.join("costgate.yaml"), dir.path().join("costgate.yaml")).unwrap();
-    copy_dir(&root.join("golden"), &dir.path().join("golden"));
-    copy_dir(&root.join("app"), &dir.path().join("app"));
-    dir
-}
 
 fn baseline(dir: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut cmd = costgate();
@@ -134,7 +125,7 @@ fn baseline_round_trip_writes_only_band_lines_in_yaml_and_jsonl() {
         "{low} {cost} {high}"
     );
 
-    // The baseline file: SPEC 2.5 keys, today's date, mean dollars per session of the run.
+    // The baseline file: the documented keys, today's date, mean dollars per session of the run.
     let text = std::fs::read_to_string(dir.path().join(".cost-baseline.yaml")).unwrap();
     assert!(text.contains("baseline_date: 2026-12-01\nbaseline_commit: \"abc123\"\nbaseline_dataset_version: \"sha256:"), "{text}");
     assert!(text.contains("rebaseline_due: 2027-03-01\n"), "{text}");

@@ -1,4 +1,4 @@
-//! Prompt caching (SPEC 3.1), exact to the bit: render mode's `cache`/`cache_ttl` routes and
+//! Prompt caching (docs/pricing.md), exact to the bit: render mode's `cache`/`cache_ttl` routes and
 //! harness mode's own cache points through boto3, priced by the steady-state rule, with the note
 //! and the comment sentence when a PR makes a shared prefix unique.
 
@@ -64,7 +64,7 @@ fn u(v: &Value) -> u64 {
     v.as_u64().unwrap()
 }
 
-/// SPEC 3.1's formula with the test prices (input 1, output 2, read 0.1, write `w`).
+/// The formula of docs/pricing.md with the test prices (input 1, output 2, read 0.1, write `w`).
 fn cost(input: u64, read: u64, write: u64, w: f64, output: u64) -> f64 {
     ((input - read - write) as f64 * 1.0
         + read as f64 * 0.1

@@ -365,7 +365,7 @@ fn render_mode_uses_the_calibrated_scale_and_output_length() {
         )
     };
     let (raw_in, out) = price();
-    assert_eq!(out, 150, "SPEC 3 default without calibration");
+    assert_eq!(out, 150, "the default output length without calibration");
     write_tree(
         dir.path(),
         &[(

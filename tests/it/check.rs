@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::support::{
-    check_dirs as check, costgate, git, git_commit_all, git_init, run, write_tree,
+    check_dirs as check, costgate, git, git_commit_all, git_init, repo_root, run, write_tree,
 };
 
 // Output lengths are small so that prompt growth dominates the cost of a case, as it does for the
@@ -279,21 +279,70 @@ fn added_cases_are_reported_but_not_gated() {
     assert!(added["head"]["cost_usd"].as_f64().unwrap() > 0.0);
 }
 
+/// What a table-driven error test edits and expects: (what, side, files, wanted substrings).
+type Row<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+
+/// Each configuration problem exits 2 before any report is printed, with an error that names the
+/// side, the file, the line and what is wrong. Rows: which side is edited, the files written into
+/// it, and what the error must say.
 #[test]
-fn malformed_yaml_is_exit_2_with_file_and_line() {
-    let (_d, base, head) = pair(&[]);
-    write_tree(
-        &base,
-        &[(
-            "golden/cases.yaml",
-            "- id: A\n  intent: chat\n  query: [unclosed\n",
-        )],
-    );
-    let (code, out, err) = check(&base, &head, "text");
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(out.is_empty(), "an error must not print a report: {out}");
-    assert!(err.contains("golden/cases.yaml:"), "{err}");
-    assert!(err.contains("invalid configuration in base"), "{err}");
+fn configuration_problems_exit_2_naming_the_file_line_and_problem() {
+    let no_order_route = ROUTES.replace("order_status:\n  bypass: true\n", "");
+    let rows: [Row<'_>; 4] = [
+        (
+            "malformed YAML",
+            "base",
+            vec![(
+                "golden/cases.yaml",
+                "- id: A\n  intent: chat\n  query: [unclosed\n",
+            )],
+            &["invalid configuration in base", "golden/cases.yaml:"],
+        ),
+        (
+            "an intent with no route and no default",
+            "head",
+            vec![("app/routes.yaml", &no_order_route)],
+            &[
+                "invalid configuration in head",
+                "golden/cases.yaml:7: case `C-002`: intent `order_status` has no route",
+            ],
+        ),
+        (
+            "an undefined template variable",
+            "head",
+            vec![(
+                "prompts/faq.j2",
+                "Docs: {% for d in context.docs %}{{ d }}{% endfor %} {{ query }}",
+            )],
+            &[
+                "prompts/faq.j2:1: undefined variable `context.docs` while rendering case `C-001`",
+                "golden/cases.yaml:4",
+            ],
+        ),
+        (
+            "an unknown configuration key",
+            "base",
+            vec![(
+                "costgate.yaml",
+                "version: 1\nroutes: app/routes.yaml\nthreshold:\n  x: 1\n",
+            )],
+            &["costgate.yaml:3:1:", "threshold"],
+        ),
+    ];
+    for (what, side, files, wanted) in rows {
+        let (_d, base, head) = pair(&[]);
+        let dir = if side == "base" { &base } else { &head };
+        write_tree(dir, &files);
+        let (code, out, err) = check(&base, &head, "text");
+        assert_eq!(code, 2, "{what}: {out}{err}");
+        assert!(
+            out.is_empty(),
+            "{what}: an error must not print a report: {out}"
+        );
+        for w in wanted {
+            assert!(err.contains(w), "{what}: missing `{w}` in {err}");
+        }
+    }
 }
 
 #[test]
@@ -317,60 +366,6 @@ fn every_configuration_problem_is_reported_at_once() {
         "{err}"
     );
     assert!(err.contains("route `faq` has no `model`"), "{err}");
-}
-
-#[test]
-fn intent_without_route_and_no_default_is_exit_2_naming_the_case() {
-    let (_d, base, head) = pair(&[]);
-    write_tree(
-        &head,
-        &[(
-            "app/routes.yaml",
-            &ROUTES.replace("order_status:\n  bypass: true\n", ""),
-        )],
-    );
-    let (code, _, err) = check(&base, &head, "text");
-    assert_eq!(code, 2);
-    assert!(err.contains("invalid configuration in head"), "{err}");
-    assert!(
-        err.contains("golden/cases.yaml:7: case `C-002`: intent `order_status` has no route"),
-        "{err}"
-    );
-}
-
-#[test]
-fn undefined_template_variable_is_exit_2_naming_template_variable_and_case() {
-    let (_d, base, head) = pair(&[(
-        "prompts/faq.j2",
-        "Docs: {% for d in context.docs %}{{ d }}{% endfor %} {{ query }}",
-    )]);
-    let (code, _, err) = check(&base, &head, "text");
-    assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains(
-            "prompts/faq.j2:1: undefined variable `context.docs` while rendering case `C-001`"
-        ),
-        "{err}"
-    );
-    assert!(err.contains("golden/cases.yaml:4"), "{err}");
-}
-
-#[test]
-fn unknown_config_key_is_exit_2_with_line_and_column() {
-    let (_d, base, head) = pair(&[]);
-    write_tree(
-        &base,
-        &[(
-            "costgate.yaml",
-            "version: 1\nroutes: app/routes.yaml\nthreshold:\n  x: 1\n",
-        )],
-    );
-    let (code, _, err) = check(&base, &head, "text");
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("costgate.yaml:3:1:") && err.contains("threshold"),
-        "{err}"
-    );
 }
 
 #[test]
@@ -478,4 +473,37 @@ fn git_symlinked_golden_directory_reads_like_a_checkout() {
     assert_eq!(code, 0, "{err}");
     let d: Value = serde_json::from_str(&dir_out).unwrap();
     assert_eq!(d["cases"], v["cases"]);
+}
+
+/// A reader that closes the pipe early (`| head -c 100`) must not turn the verdict into "no
+/// verdict": the shipped FAIL example still exits 1.
+#[test]
+fn a_closed_pipe_on_stdout_keeps_the_verdict() {
+    use std::io::Read;
+    let root = repo_root();
+    let mut child = costgate()
+        .args(["check", "--format", "json", "--base-dir"])
+        .arg(&root)
+        .arg("--head-dir")
+        .arg(root.join("examples/head"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        first.starts_with(b"{"),
+        "{}",
+        String::from_utf8_lossy(&first)
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

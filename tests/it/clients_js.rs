@@ -5,13 +5,13 @@
 
 use serde_json::Value;
 
-use crate::mock_support;
+use crate::support::standin;
 use crate::support::{repo_root, require_node};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_javascript_sdk_reports_the_usage_the_stand_in_records() {
     require_node(&["@aws-sdk/client-bedrock-runtime"]);
-    let server = mock_support::start(mock_support::settings()).await;
+    let server = standin::start(standin::settings()).await;
     let url = server.url();
     let script = repo_root().join("tests/node/conformance.js");
     let out = tokio::task::spawn_blocking(move || {

@@ -12,8 +12,8 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::action_e2e::{PR, TOKEN, Workspace, ours};
-use crate::fake_github::{FakeGitHub, OWNER, REPO};
+use crate::support::action::{PR, TOKEN, Workspace, ours};
+use crate::support::fake_github::{FakeGitHub, OWNER, REPO};
 use crate::support::{git, git_commit_all};
 
 /// The runner's user on GitHub-hosted images; the container itself runs as root.

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::baseline::example_tree;
+use crate::support::trees::example_tree;
 use crate::support::*;
 
 /// Scales `dollars_per_session_mean` in a baseline file (as if measured on a cheaper past).

@@ -8,7 +8,7 @@ use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::baseline::example_tree;
+use crate::support::trees::example_tree;
 use crate::support::*;
 
 /// Runs `costgate drift` with a 4% week-over-week limit: the examples' timeline field adds 4.8% to

@@ -120,10 +120,8 @@ fn boto3_example_terminal_report_snapshot() {
         .arg("--head-dir")
         .arg(&head));
     assert_eq!(code, 1, "{err}");
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
-    s.set_prepend_module_to_snapshot(false);
-    s.bind(|| insta::assert_snapshot!("harness_example_text", out));
+    crate::support::snapshots::settings(&[])
+        .bind(|| insta::assert_snapshot!("harness_example_text", out));
 }
 
 /// The agent-loop example (`examples/harness/agent/`): a Converse tool loop whose head adds a

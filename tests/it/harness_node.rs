@@ -2,8 +2,8 @@
 //! AWS SDK for JavaScript v3 and its default request handler (cleartext HTTP/2 to the stand-in),
 //! locally and through `costgate action` on a pull request. The head raises retrieval top-k.
 
-use crate::action_e2e::ours;
 use crate::action_harness::gate;
+use crate::support::action::ours;
 use crate::support::*;
 
 const SDK: &str = "@aws-sdk/client-bedrock-runtime";

@@ -1,4 +1,4 @@
-//! Scripted tool use (SPEC 4) through boto3: an agent loop in each body family and both of its
+//! Scripted tool use through boto3: an agent loop in each body family and both of its
 //! transports (Converse and ConverseStream; InvokeModel and InvokeModelWithResponseStream with the
 //! Anthropic, Nova and OpenAI bodies) runs the case's `tool_calls` in order and then gets text, as
 //! botocore parses it. Every turn's usage as the client saw it equals the stand-in's record, and the
@@ -8,7 +8,7 @@
 use costgate::measure::dataset::Case;
 use serde_json::{Value, json};
 
-use crate::mock_support::*;
+use crate::support::standin::*;
 
 const NOVA: &str = "amazon.nova-micro-v1:0";
 
@@ -212,7 +212,7 @@ fn agent_cases() -> Vec<Case> {
 
 fn run_agent(url: &str, shape: &str, model: &str) -> Vec<Value> {
     let id = format!("AG-{shape}");
-    let out = crate::mock_support::boto3_script(url, AGENT, &[shape, model, &id]);
+    let out = crate::support::standin::boto3_script(url, AGENT, &[shape, model, &id]);
     serde_json::from_str(&out).unwrap()
 }
 

@@ -1,7 +1,7 @@
 //! The stand-in against boto3 (botocore's own parsers, event-stream decoder and error mapping):
 //! InvokeModelWithResponseStream, CountTokens and the modelled exception classes.
 
-use crate::mock_support::*;
+use crate::support::standin::*;
 
 const SCRIPT: &str = r#"
 import json, sys
@@ -36,7 +36,7 @@ async fn boto3_streams_counts_and_raises_modelled_exceptions() {
     let server = start(settings()).await;
     let url = server.url();
     let out = tokio::task::spawn_blocking(move || {
-        crate::mock_support::boto3_script(&url, SCRIPT, &[HAIKU, OPENAI])
+        crate::support::standin::boto3_script(&url, SCRIPT, &[HAIKU, OPENAI])
     })
     .await
     .unwrap();

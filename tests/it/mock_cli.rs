@@ -57,7 +57,7 @@ fn mock_process_writes_ready_file_records_calls_and_stops_on_sigterm() {
 
     let body = r#"{"messages":[{"role":"user","content":[{"text":"hi, where is my order"}]}]}"#;
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (status, _, b) = rt.block_on(crate::mock_support::post(
+    let (status, _, b) = rt.block_on(crate::support::standin::post(
         &format!("http://{addr}/model/openai.gpt-oss-20b-1:0/converse"),
         body,
         &[],

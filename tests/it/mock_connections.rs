@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::mock_support::*;
+use crate::support::standin::*;
 
 const BODY: &str = r#"{"messages": [{"role": "user", "content": [{"text": "Is volume 12 of Frieren in stock?"}]}], "inferenceConfig": {"maxTokens": 20}}"#;
 

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::mock_support::*;
+use crate::support::standin::*;
 
 const NOVA: &str = "amazon.nova-micro-v1:0";
 const TITAN: &str = "amazon.titan-text-express-v1";

@@ -1,4 +1,4 @@
-//! Images and documents through boto3 (SPEC 4: every billed input counted): a Converse message
+//! Images and documents through boto3 (every billed input counted): a Converse message
 //! with a real PNG, a two-page PDF and a Markdown document, and an Anthropic InvokeModel body with
 //! the same image, are billed the providers' published estimates on top of the text, CountTokens
 //! agrees with the call, and every such call carries the note that says it is an estimate.
@@ -6,7 +6,7 @@
 use costgate::measure::cache::Dropped;
 use serde_json::Value;
 
-use crate::mock_support::*;
+use crate::support::standin::*;
 
 /// Nova Micro takes text only; Lite reads images and documents.
 const NOVA: &str = "amazon.nova-lite-v1:0";
@@ -65,7 +65,7 @@ async fn images_and_documents_are_billed_their_published_estimates() {
     let server = start(settings()).await;
     let url = server.url();
     let out = tokio::task::spawn_blocking(move || {
-        crate::mock_support::boto3_script(&url, CLIENT, &[NOVA, HAIKU])
+        crate::support::standin::boto3_script(&url, CLIENT, &[NOVA, HAIKU])
     })
     .await
     .unwrap();

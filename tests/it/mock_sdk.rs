@@ -9,7 +9,7 @@ use aws_sdk_bedrockruntime::types::{
     SystemContentBlock,
 };
 
-use crate::mock_support::*;
+use crate::support::standin::*;
 
 fn user(text: &str) -> Message {
     Message::builder()
@@ -36,7 +36,7 @@ async fn converse_usage_equals_the_tokenizer_count() {
     let usage = out.usage().unwrap();
     let expected = count(OPENAI, &[system, query]);
     assert_eq!(usage.input_tokens() as u64, expected);
-    // Unattributed: the default answer length of SPEC 3.
+    // Unattributed: the default answer length.
     assert_eq!(usage.output_tokens(), 150);
     assert_eq!(usage.total_tokens() as u64, expected + 150);
     assert_eq!(out.stop_reason(), &StopReason::EndTurn);

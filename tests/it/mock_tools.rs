@@ -5,7 +5,7 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::mock_support::{self, HAIKU, OPENAI};
+use crate::support::standin::{self, HAIKU, OPENAI};
 
 const NOVA: &str = "amazon.nova-micro-v1:0";
 const DESCRIPTION: &str =
@@ -31,7 +31,7 @@ fn bodies(with_tools: bool) -> Vec<(&'static str, Value)> {
 
 async fn invoke(url: &str, model: &str, body: &Value, op: &str) -> Value {
     let (status, _, bytes) =
-        mock_support::post(&format!("{url}/model/{model}/{op}"), body.to_string(), &[]).await;
+        standin::post(&format!("{url}/model/{model}/{op}"), body.to_string(), &[]).await;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     assert_eq!(status, 200, "{model} {op}: {text}");
     serde_json::from_str(&text).unwrap()
@@ -39,7 +39,7 @@ async fn invoke(url: &str, model: &str, body: &Value, op: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tool_definitions_are_billed_and_count_tokens_agrees_in_every_family() {
-    let server = mock_support::start(mock_support::settings()).await;
+    let server = standin::start(standin::settings()).await;
     let url = server.url();
     for with_tools in [false, true] {
         for (model, body) in bodies(with_tools) {
@@ -74,7 +74,7 @@ async fn tool_definitions_are_billed_and_count_tokens_agrees_in_every_family() {
     for (plain, tooled) in invokes[..3].iter().zip(&invokes[3..]) {
         let model = &plain.model;
         let grown = tooled.input_tokens - plain.input_tokens;
-        let description = mock_support::count(model, &[DESCRIPTION]);
+        let description = standin::count(model, &[DESCRIPTION]);
         assert!(
             grown >= description,
             "{model}: the tool definition adds {grown} tokens, its description alone is {description}"

@@ -1,7 +1,7 @@
 //! The stand-in's routes and error statuses against the Bedrock Runtime service model the SDKs are
 //! generated from (a subset kept in `tests/fixtures/aws/`).
 
-use crate::mock_support::*;
+use crate::support::standin::*;
 
 fn model() -> serde_json::Value {
     let path = crate::support::repo_root().join("tests/fixtures/aws/bedrock-runtime.subset.json");

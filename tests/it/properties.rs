@@ -158,24 +158,71 @@ proptest! {
 
     #[test]
     fn a_verdict_comes_only_with_evidence(golden in "(- id: [A-C]\n  intent: [abc]\n  query: [a-z]{1,8}\n|# [a-z ]*\n|\n){0,6}") {
-        let dir = tempfile::tempdir().unwrap();
-        let files = [
-            ("costgate.yaml", "version: 1\ngolden: golden.yaml\nroutes: routes.yaml\n"),
-            ("golden.yaml", golden.as_str()),
-            ("routes.yaml", ROUTES),
-            ("s.j2", "You help."),
-        ];
-        write_tree(dir.path(), &files);
-        let s = side(dir.path(), "base");
-        match gate::check(&s, &side(dir.path(), "head"), &Options::default()) {
-            Ok(r) => {
-                prop_assert!(r.summary.cases > 0);
-                for c in &r.cases {
-                    prop_assert!(c.base.is_some() && c.head.is_some());
-                }
-                prop_assert!(r.cases.iter().any(|c| c.base.as_ref().is_some_and(|b| b.calls > 0)));
+        verdict_only_with_evidence(&golden)?;
+    }
+}
+
+/// A dataset either gets a verdict backed by priced calls on both sides or a configuration error
+/// (exit 2) naming the golden file, or the routes file when no case makes a model call: no other
+/// failure is acceptable. Returns whether it got a verdict.
+fn verdict_only_with_evidence(golden: &str) -> Result<bool, TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "costgate.yaml",
+            "version: 1\ngolden: golden.yaml\nroutes: routes.yaml\n",
+        ),
+        ("golden.yaml", golden),
+        ("routes.yaml", ROUTES),
+        ("s.j2", "You help."),
+    ];
+    write_tree(dir.path(), &files);
+    let s = side(dir.path(), "base");
+    match gate::check(&s, &side(dir.path(), "head"), &Options::default()) {
+        Ok(r) => {
+            prop_assert!(r.summary.cases > 0);
+            for c in &r.cases {
+                prop_assert!(c.base.is_some() && c.head.is_some());
             }
-            Err(e) => prop_assert!(e.exit_code() != 0),
+            prop_assert!(
+                r.cases
+                    .iter()
+                    .any(|c| c.base.as_ref().is_some_and(|b| b.calls > 0))
+            );
+            Ok(true)
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            // A dataset that does not load, or only bypassed cases (no call, so no cost to
+            // gate): a configuration error naming the file to fix.
+            prop_assert_eq!(e.exit_code(), 2, "{}", msg);
+            prop_assert!(
+                msg.contains("golden.yaml")
+                    || (msg.contains("no model call") && msg.contains("routes.yaml")),
+                "{}",
+                msg
+            );
+            Ok(false)
+        }
+    }
+}
+
+/// The property's two branches are both reached: a valid dataset gets its verdict, an empty one
+/// the configuration error.
+#[test]
+fn the_evidence_property_reaches_both_branches() {
+    let valid = "- id: A\n  intent: a\n  query: hello\n";
+    let duplicate = "- id: A\n  intent: a\n  query: x\n- id: A\n  intent: b\n  query: y\n";
+    let bypassed = "- id: A\n  intent: c\n  query: x\n";
+    for (golden, verdict) in [
+        (valid, true),
+        ("# nothing\n", false),
+        (duplicate, false),
+        (bypassed, false),
+    ] {
+        match verdict_only_with_evidence(golden) {
+            Ok(v) => assert_eq!(v, verdict, "{golden}"),
+            Err(e) => panic!("{golden}: {e}"),
         }
     }
 }

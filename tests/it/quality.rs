@@ -1,4 +1,4 @@
-//! Quality beside cost and dollars per month (SPEC 10, 7): expectations checked on both sides in
+//! Quality beside cost and dollars per month: expectations checked on both sides in
 //! render and harness mode, harness metrics, the quality-regression fail and its allowance, the
 //! justification covering it, the monthly projection to the bit and its thresholds, configuration
 //! errors, and the shipped cheap-and-wrong example.
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::mock_support;
+use crate::support::standin;
 use crate::support::*;
 
 const GOLDEN: &str = r#"
@@ -161,7 +161,7 @@ fn a_justification_covers_a_quality_fail_like_any_fail() {
     assert_eq!(r["cost_verdict"], "fail");
 }
 
-/// SPEC 7's formula computed here from the report's own case costs, in the order it states.
+/// The monthly formula computed here from the report's own case costs, in the order it states.
 fn monthly(r: &Value, side: &str, rpm: f64, shares: &[(&str, f64)]) -> f64 {
     let mut total = 0.0;
     for (intent, share) in shares {
@@ -330,7 +330,7 @@ fn the_shipped_cheap_and_wrong_head_fails_on_quality() {
         ]
     );
     let (_, text, _) = check_dirs(&root, &root.join("examples/head-cheap-wrong"), "text");
-    crate::snapshots::settings()
+    crate::support::snapshots::settings(&[])
         .bind(|| insta::assert_snapshot!("shipped_example_cheap_wrong_text", text));
 }
 
@@ -422,9 +422,9 @@ fn harness_mode_checks_what_reached_the_stand_in_and_the_reported_metrics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metric_endpoint_refuses_what_it_cannot_use() {
-    let server = mock_support::start(mock_support::settings()).await;
+    let server = standin::start(standin::settings()).await;
     let url = |id: &str| format!("{}/_costgate/case/{id}/metric", server.url());
-    let ok = mock_support::post(&url("GD-1"), r#"{"name": "recall@3", "value": 0.5}"#, &[]).await;
+    let ok = standin::post(&url("GD-1"), r#"{"name": "recall@3", "value": 0.5}"#, &[]).await;
     assert_eq!(ok.0, 204);
     for (id, body, status, says) in [
         (
@@ -447,12 +447,12 @@ async fn the_metric_endpoint_refuses_what_it_cannot_use() {
             "unknown field `higher`",
         ),
     ] {
-        let (code, _, body) = mock_support::post(&url(id), body.to_string(), &[]).await;
+        let (code, _, body) = standin::post(&url(id), body.to_string(), &[]).await;
         let text = String::from_utf8_lossy(&body);
         assert_eq!(code, status, "{text}");
         assert!(text.contains(says), "{text}");
     }
-    mock_support::post(&url("GD-1"), r#"{"name": "recall@3", "value": 1.0}"#, &[]).await;
+    standin::post(&url("GD-1"), r#"{"name": "recall@3", "value": 1.0}"#, &[]).await;
     let m = server.state().metrics();
     assert_eq!(
         m["GD-1"]["recall@3"].value, 0.75,

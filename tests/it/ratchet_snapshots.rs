@@ -7,13 +7,11 @@ use std::path::Path;
 use crate::support::*;
 
 fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
-    s.add_filter(r"\b[0-9a-f]{40}\b", "[COMMIT]");
-    s.add_filter(r"\b[0-9a-f]{10,12}\b", "[SHORT]");
-    s.add_filter(r"done in [0-9.]+s", "done in [T]s");
-    s.set_prepend_module_to_snapshot(false);
-    s
+    crate::support::snapshots::settings(&[
+        (r"\b[0-9a-f]{40}\b", "[COMMIT]"),
+        (r"\b[0-9a-f]{10,12}\b", "[SHORT]"),
+        (r"done in [0-9.]+s", "done in [T]s"),
+    ])
 }
 
 /// A small repository: YAML with comments and odd quoting, a JSONL file, one bypass.

@@ -163,7 +163,7 @@ fn bad_shard_spec_is_a_usage_error() {
 #[test]
 fn merge_applies_the_cumulative_rule_once_on_the_whole_run() {
     // The base's baseline claims a mean 1/1.3 of today's: a flat PR still drifts +30% overall.
-    let dir = crate::baseline::example_tree();
+    let dir = crate::support::trees::example_tree();
     let (code, _, err) = run(costgate()
         .args(["baseline", "--commit", "old", "--dir"])
         .arg(dir.path())

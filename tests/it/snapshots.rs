@@ -1,27 +1,8 @@
 //! Snapshot tests of everything a user reads: the terminal, JSON and markdown reports and the
 //! configuration diagnostics. Temporary paths are filtered so snapshots are stable.
 
+use crate::support::snapshots::settings;
 use crate::support::{check_dirs as check, repo_root, write_tree};
-
-pub fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
-    s.add_filter(&regex_escape(&repo_root().display().to_string()), "[REPO]");
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '/' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect()
-}
 
 /// A small tree with a regression in every report section: a grown system prompt, a model change,
 /// a bypass, a removed and an added case, and a head that edits a threshold.
@@ -70,7 +51,7 @@ fn report_text() {
     let (_d, base, head) = fixture();
     let (code, out, err) = check(&base, &head, "text");
     assert_eq!(code, 1, "{err}");
-    settings().bind(|| insta::assert_snapshot!("report_text", out));
+    settings(&[]).bind(|| insta::assert_snapshot!("report_text", out));
 }
 
 #[test]
@@ -78,7 +59,7 @@ fn report_json() {
     let (_d, base, head) = fixture();
     let (code, out, err) = check(&base, &head, "json");
     assert_eq!(code, 1, "{err}");
-    settings().bind(|| insta::assert_snapshot!("report_json", out));
+    settings(&[]).bind(|| insta::assert_snapshot!("report_json", out));
 }
 
 #[test]
@@ -87,7 +68,7 @@ fn report_markdown() {
     let (code, out, err) = check(&base, &head, "markdown");
     assert_eq!(code, 1, "{err}");
     assert!(!out.contains("<b>") && !out.contains("@everyone"));
-    settings().bind(|| insta::assert_snapshot!("report_markdown", out));
+    settings(&[]).bind(|| insta::assert_snapshot!("report_markdown", out));
 }
 
 #[test]
@@ -95,7 +76,7 @@ fn shipped_example_text() {
     let root = repo_root();
     let (code, out, err) = check(&root, &root.join("examples/head"), "text");
     assert_eq!(code, 1, "the shipped example must fail: {err}");
-    settings().bind(|| insta::assert_snapshot!("shipped_example_text", out));
+    settings(&[]).bind(|| insta::assert_snapshot!("shipped_example_text", out));
 }
 
 #[test]
@@ -104,7 +85,7 @@ fn shipped_example_warn_text() {
     let (code, out, err) = check(&root, &root.join("examples/head-warn"), "text");
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("costgate: WARN"));
-    settings().bind(|| insta::assert_snapshot!("shipped_example_warn_text", out));
+    settings(&[]).bind(|| insta::assert_snapshot!("shipped_example_warn_text", out));
 }
 
 #[test]
@@ -130,5 +111,5 @@ fn diagnostics_for_a_broken_configuration() {
     );
     let (code, _, err) = check(t, t, "text");
     assert_eq!(code, 2);
-    settings().bind(|| insta::assert_snapshot!("diagnostics_broken_config", err));
+    settings(&[]).bind(|| insta::assert_snapshot!("diagnostics_broken_config", err));
 }

@@ -16,7 +16,7 @@ use costgate::measure::config::OnPass;
 use costgate::output::templates::Templates;
 use serde_json::json;
 
-use crate::fake_github::{BOT, FakeGitHub, OWNER, REPO};
+use crate::support::fake_github::{BOT, FakeGitHub, OWNER, REPO};
 use crate::support::repo_root;
 
 /// The shipped example's report for `head` (examples/head fails, the root itself passes).

@@ -3,6 +3,12 @@
 
 #![allow(dead_code)]
 
+pub mod action;
+pub mod fake_github;
+pub mod snapshots;
+pub mod standin;
+pub mod trees;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
