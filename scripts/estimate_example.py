@@ -2,7 +2,7 @@
 """Estimate costgate's render-mode verdict for the MangaAssist example, in Python.
 
 A cross-check used to tune examples/head and examples/head-warn, not costgate
-itself. It follows SPEC section 3 with cl100k_base token counts (Python tiktoken)
+itself. It follows render mode's formula with cl100k_base token counts (Python tiktoken)
 and Jinja2 with StrictUndefined standing in for minijinja. No message or request
 overhead, token_scale 1. Weights are ignored.
 

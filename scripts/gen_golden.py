@@ -326,7 +326,7 @@ chat = gen_intent("chit_chat", 42, (CHAT_EN, CHAT_JA))
 esc = gen_intent("escalation", 24, (ESC_EN, ESC_JA), out_tokens=[400, 450])
 
 
-# Quality expectations (SPEC 10), derived without the random generator so the cases above stay
+# Quality expectations, derived without the random generator so the cases above stay
 # byte-identical: every retrieved doc must reach the model (retrieval recall), escalations are
 # served by the big model, order status is answered without one.
 for c in rec + pq:
