@@ -81,7 +81,8 @@ pub fn apply(decision: &mut Decision, input: &Input<'_>) -> Vec<String> {
     } else {
         Some((head_mean - base_mean) / base_mean * 100.0)
     };
-    let exceeded = delta.is_none_or(|d| d > input.cumulative_fail_pct);
+    let exceeded =
+        delta.is_none_or(|d| crate::infra::fmt::shown_pct(d) > input.cumulative_fail_pct);
     let limit = crate::infra::fmt::threshold(input.cumulative_fail_pct);
     let measured = format!(
         "mean $/session {} over baseline",

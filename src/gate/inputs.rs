@@ -176,6 +176,8 @@ pub struct HeadInputs {
     pub dataset: std::result::Result<HeadDataset, Diagnostics>,
     /// The head's price table, or why it does not load (the base's prices apply either way).
     pub pricing: std::result::Result<PricingTable, Diagnostics>,
+    /// The head's output length estimates that were replaced by the base's, as policy changes.
+    pub estimate_changes: Vec<String>,
 }
 
 impl HeadInputs {
@@ -184,7 +186,14 @@ impl HeadInputs {
         let pricing = &base.pricing;
         let (config, mut problems) =
             Config::load_lenient(head.tree.as_ref(), &opts.config_path).map_err(head.cfg_err())?;
-        let app = match load_routes(head, &config, pricing) {
+        // The mode and the harness are policy: the head's application is loaded the way the base
+        // says, so a PR cannot make a render-mode gate run its own code, or pick its own command.
+        let wiring = Config {
+            mode: base.config.mode,
+            harness: base.config.harness.clone(),
+            ..config.clone()
+        };
+        let app = match load_routes(head, &wiring, pricing) {
             Ok(app) if problems.is_empty() => app,
             Ok(_) => return Err(Error::config(head.name, Diagnostics::sorted(problems))),
             Err(Error::Config { diagnostics, .. }) => {
@@ -192,6 +201,19 @@ impl HeadInputs {
                 return Err(Error::config(head.name, Diagnostics::sorted(problems)));
             }
             Err(other) => return Err(other),
+        };
+        let mut app = app;
+        let estimate_changes = match (&mut app, &base.app) {
+            (App::Render(head_routes), App::Render(base_routes)) => {
+                let fallback = |intent: &str| {
+                    base.calibrated
+                        .get(intent)
+                        .copied()
+                        .unwrap_or(crate::measure::render::DEFAULT_OUTPUT_TOKENS)
+                };
+                head_routes.with_estimates_of(base_routes, &fallback)
+            }
+            _ => Vec::new(),
         };
         let dataset = Dataset::load(head.tree.as_ref(), &config.golden)
             .map(|d| HeadDataset::split(d, &base.dataset));
@@ -201,6 +223,7 @@ impl HeadInputs {
             app,
             dataset,
             pricing,
+            estimate_changes,
         })
     }
 

@@ -247,7 +247,9 @@ fn check_sliced<'a>(
     progress.finish();
     let ((base_priced, base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
     let head_observed = observed_routes(head_routes, &dataset, &head_priced);
-    let end_of_life = end_of_life(pricing, &head_observed, ro.clock.today());
+    let base_observed = observed_routes(base_routes, &dataset, &base_priced);
+    let (end_of_life, kept_end_of_life) =
+        end_of_life(pricing, &base_observed, &head_observed, ro.clock.today());
 
     let head_by_id = head_cases(head_dataset);
     // A note both sides raise alike (a cache point below a model's minimum) is said once.
@@ -277,6 +279,9 @@ fn check_sliced<'a>(
         });
     }
     notes.extend(outside_band_note(&cases));
+    notes.extend(crate::measure::pricing::audit::end_of_life_notes(
+        &kept_end_of_life,
+    ));
     if let Some(hd) = head_dataset {
         let edits = HeadEdits {
             head,
@@ -336,10 +341,7 @@ fn check_sliced<'a>(
         base: base.info(),
         head: head.info(),
         thresholds: base_cfg.thresholds.clone(),
-        routing_changes: diff::routing_diff(
-            &observed_routes(base_routes, &dataset, &base_priced),
-            &head_observed,
-        ),
+        routing_changes: diff::routing_diff(&base_observed, &head_observed),
         policy_changes,
         notes,
         cache_lost,
@@ -353,6 +355,7 @@ fn check_sliced<'a>(
 fn head_policy(inputs: &Inputs) -> (Vec<String>, Option<&crate::gate::inputs::HeadDataset>) {
     let (base_cfg, head_cfg) = (&inputs.base.config, &inputs.head.config);
     let mut policy_changes = diff::policy_diff(base_cfg, head_cfg);
+    policy_changes.extend(inputs.head.estimate_changes.iter().cloned());
     let head_dataset = match &inputs.head.dataset {
         Ok(d) => Some(d),
         Err(d) => {
@@ -403,27 +406,48 @@ fn outside_band_note(cases: &[crate::gate::report::CaseReport]) -> Option<String
     })
 }
 
-/// A head that routes to a model past its end of life gets a warn-level reason (Bedrock
-/// no longer serves it, so the PR cannot work as priced), whatever the cost did.
+/// The head's routes to models past their end of life, split by who is responsible: those the
+/// PR introduces (a warn reason: the PR cannot work as priced) and those the base already used (a
+/// note: the PR did not do it, and `costgate drift` owns main's health).
 fn end_of_life(
     pricing: &crate::measure::pricing::PricingTable,
+    base: &Routes,
     head: &Routes,
     today: chrono::NaiveDate,
-) -> EndOfLifeRoutes {
-    head.by_intent
-        .iter()
-        .filter_map(|(intent, route)| {
-            let Route::Model { model, .. } = route else {
-                return None;
+) -> (EndOfLifeRoutes, EndOfLifeRoutes) {
+    let dead = |routes: &Routes| -> EndOfLifeRoutes {
+        routes
+            .by_intent
+            .iter()
+            .filter_map(|(intent, route)| {
+                let Route::Model { model, .. } = route else {
+                    return None;
+                };
+                let eol = crate::measure::pricing::audit::past_end_of_life(
+                    pricing,
+                    model.split(" + "),
+                    today,
+                );
+                (!eol.is_empty()).then(|| (intent.clone(), eol))
+            })
+            .collect()
+    };
+    let base_uses: BTreeSet<String> = dead(base)
+        .into_values()
+        .flat_map(|m| m.into_keys())
+        .collect();
+    let (mut introduced, mut kept) = (EndOfLifeRoutes::new(), EndOfLifeRoutes::new());
+    for (intent, models) in dead(head) {
+        for (model, date) in models {
+            let side = if base_uses.contains(&model) {
+                &mut kept
+            } else {
+                &mut introduced
             };
-            let eol = crate::measure::pricing::audit::past_end_of_life(
-                pricing,
-                model.split(" + "),
-                today,
-            );
-            (!eol.is_empty()).then(|| (intent.clone(), eol))
-        })
-        .collect()
+            side.entry(intent.clone()).or_default().insert(model, date);
+        }
+    }
+    (introduced, kept)
 }
 
 /// The error for a side that made no model call ([`crate::gate::report::side_without_calls`]).

@@ -48,7 +48,12 @@ pub fn apply(report: &mut Report, config: &Config, facts: &Facts) {
     {
         let complete = parsed.is_complete();
         let covers = complete
-            && measured.is_some_and(|m| parsed.expected_cost_delta_pct.is_some_and(|d| m <= d));
+            && measured.is_some_and(|m| {
+                // Compared as the comment shows it: declaring exactly "+340.0%" covers 340.00000000000006.
+                parsed
+                    .expected_cost_delta_pct
+                    .is_some_and(|d| crate::infra::fmt::shown_pct(m) <= d)
+            });
         let consulted = report.verdict == Verdict::Fail;
         // Cumulative drift over the baseline is the savings contract itself: a justification
         // changes it only together with a re-baseline in the same PR (docs/ratchet.md).
@@ -345,6 +350,23 @@ mod tests {
         );
         assert_eq!(r.verdict, Verdict::Accepted);
         assert_eq!(r.review.sign_off.as_ref().unwrap().approver, "alice");
+    }
+
+    #[test]
+    fn a_declared_delta_equal_to_the_shown_measurement_covers_it() {
+        // (4.4 − 1.0) / 1.0 × 100 is 340.00000000000006 in floating point; the comment shows +340.0%.
+        let mut r = report(4.4);
+        assert!(r.summary.total_delta_pct.unwrap() > 340.0);
+        apply(
+            &mut r,
+            &config(),
+            &Facts {
+                pr_body: Some(body("+340%")),
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.verdict, Verdict::ReviewRequired, "{:?}", r.reasons);
+        assert!(r.review.justification.as_ref().unwrap().covers);
     }
 
     #[test]

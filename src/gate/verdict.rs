@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::infra::fmt::shown_pct;
 use crate::measure::config::Thresholds;
 
 /// The gate's answer. Ordered by how a run reads (review, acceptance and override layer on `Fail`).
@@ -215,7 +216,7 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
 
     let mut fails: Vec<(Option<f64>, String)> = deltas
         .iter()
-        .filter(|(_, d)| d.is_none_or(|x| x > t.fail_query_regression_pct))
+        .filter(|(_, d)| d.is_none_or(|x| shown_pct(x) > t.fail_query_regression_pct))
         .map(|&(id, d)| (d, fail_reason(id, d, t)))
         .collect();
     // Worst first: unbounded, then by percentage descending; stable for ties.
@@ -266,14 +267,14 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
         };
     }
     let mut warns = Vec::new();
-    if p95_delta.is_none_or(|x| x > t.warn_p95_regression_pct) {
+    if p95_delta.is_none_or(|x| shown_pct(x) > t.warn_p95_regression_pct) {
         warns.push(format!(
             "p95 {} > {}",
             crate::infra::fmt::pct(p95_delta),
             crate::infra::fmt::threshold(t.warn_p95_regression_pct)
         ));
     }
-    if total_delta.is_none_or(|x| x > t.pass_band_pct) {
+    if total_delta.is_none_or(|x| shown_pct(x) > t.pass_band_pct) {
         warns.push(format!(
             "total {} > {} pass band",
             crate::infra::fmt::pct(total_delta),
@@ -283,7 +284,7 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     let mut band: Vec<(f64, String)> = deltas
         .iter()
         .filter_map(|&(id, d)| {
-            d.filter(|x| *x > t.pass_band_pct)
+            d.filter(|x| shown_pct(*x) > t.pass_band_pct)
                 .map(|x| (x, band_reason(id, x, t)))
         })
         .collect();
@@ -318,6 +319,20 @@ mod tests {
     }
 
     #[test]
+    fn thresholds_compare_what_the_report_shows() {
+        let t = Thresholds::default();
+        // +25.04% shows as +25.0%: not above the 25% fail threshold.
+        let d = decide(&pairs(&[("A", 1.0, 1.2504)]), &t);
+        assert_eq!(d.verdict, Verdict::Warn, "{:?}", d.reasons);
+        // +25.06% shows as +25.1%: above it.
+        let d = decide(&pairs(&[("A", 1.0, 1.2506)]), &t);
+        assert_eq!(d.verdict, Verdict::Fail, "{:?}", d.reasons);
+        // +10.04% total shows as +10.0%: inside the pass band.
+        let d = decide(&pairs(&[("A", 1.0, 1.1004)]), &t);
+        assert_eq!(d.verdict, Verdict::Pass, "{:?}", d.reasons);
+    }
+
+    #[test]
     fn nearest_rank_p95() {
         let v: Vec<f64> = (1..=20).map(f64::from).collect();
         assert_eq!(nearest_rank(&v, 95.0), 19.0);
@@ -339,9 +354,12 @@ mod tests {
     fn exactly_at_threshold_is_not_a_fail() {
         let d = decide(&pairs(&[("a", 1.0, 1.25)]), &Thresholds::default());
         assert_eq!(d.verdict, Verdict::Warn, "{:?}", d.reasons);
+        // +25.01% shows as +25.0%: a reader could not see why it failed.
         let d = decide(&pairs(&[("a", 1.0, 1.2501)]), &Thresholds::default());
+        assert_eq!(d.verdict, Verdict::Warn, "{:?}", d.reasons);
+        let d = decide(&pairs(&[("a", 1.0, 1.2506)]), &Thresholds::default());
         assert_eq!(d.verdict, Verdict::Fail);
-        assert_eq!(d.reasons, ["a +25.0% > 25%"]);
+        assert_eq!(d.reasons, ["a +25.1% > 25%"]);
     }
 
     #[test]

@@ -25,6 +25,12 @@ pub fn pct(p: Option<f64>) -> String {
     }
 }
 
+/// A percentage as [`pct`] shows it (to 0.1 point), as a number: what every threshold compares,
+/// so that no verdict turns on a difference a reader cannot see (340.00000000000006 is 340.0).
+pub fn shown_pct(p: f64) -> f64 {
+    format!("{p:.1}").parse().unwrap_or(p)
+}
+
 /// A percentage change where `None` means "nothing to compare with" (a dash, not infinity).
 pub fn pct_or_dash(p: Option<f64>) -> String {
     p.map_or_else(|| "–".to_string(), |p| pct(Some(p)))

@@ -122,6 +122,41 @@ impl Routes {
             .or_else(|| self.by_intent.get(DEFAULT_ROUTE))
     }
 
+    /// Holds every output length estimate (`output_tokens`) to at least the base's: estimates are
+    /// policy, so a head cannot price its answers shorter than the base says they are (a longer
+    /// estimate only makes the PR dearer, and is kept). `fallback` is the base's estimate for an
+    /// intent whose route names none (calibration, else the default). Returns what the head tried
+    /// to lower, one line per route.
+    pub fn with_estimates_of(
+        &mut self,
+        base: &Routes,
+        fallback: &dyn Fn(&str) -> u64,
+    ) -> Vec<String> {
+        let mut ignored = Vec::new();
+        for (intent, route) in &mut self.by_intent {
+            let Route::Model { output_tokens, .. } = route else {
+                continue;
+            };
+            let Some(Route::Model {
+                output_tokens: base_tokens,
+                ..
+            }) = base.for_intent(intent)
+            else {
+                continue;
+            };
+            let base_estimate = base_tokens.unwrap_or_else(|| fallback(intent));
+            let head_estimate = output_tokens.unwrap_or_else(|| fallback(intent));
+            if head_estimate < base_estimate {
+                ignored.push(format!(
+                    "{}: route `{intent}` output_tokens: {base_estimate} → {head_estimate} (ignored: output estimates come from the base)",
+                    self.file
+                ));
+                *output_tokens = *base_tokens;
+            }
+        }
+        ignored
+    }
+
     /// Loads the routes named by `spec` from `tree`, validating models against `pricing`.
     pub fn load(
         tree: &dyn Tree,

@@ -507,3 +507,59 @@ fn a_closed_pipe_on_stdout_keeps_the_verdict() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The mode and the harness are policy: a head `costgate.yaml` that switches a render-mode
+/// repository to harness mode with its own command does not get its code run; the head is priced
+/// from its routes, and the switch is listed as a policy change.
+#[test]
+fn a_head_cannot_switch_the_gate_to_harness_mode() {
+    let marker = tempfile::tempdir().unwrap();
+    let ran = marker.path().join("ran");
+    let harness = format!(
+        "version: 1\ngolden: golden/\nroutes: app/routes.yaml\nmode: harness\nharness:\n  command: [\"sh\", \"-c\", \"touch {}\"]\n",
+        ran.display()
+    );
+    let longer = format!(
+        "{SYSTEM} {}",
+        "Always upsell the deluxe box set. ".repeat(8)
+    );
+    let (_d, base, head) = pair(&[("costgate.yaml", &harness), ("prompts/system.j2", &longer)]);
+    let (code, v) = json(&base, &head);
+    assert!(!ran.exists(), "the head's harness command ran");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["verdict"], "fail", "the head's render-mode cost decides");
+    let policy = v["policy_changes"].to_string();
+    assert!(
+        policy.contains("mode: \\\"render\\\" → \\\"harness\\\""),
+        "{policy}"
+    );
+    assert!(policy.contains("harness.command"), "{policy}");
+}
+
+/// Output length estimates are policy: a head route that prices its answer at one token is priced
+/// at the base's estimate, and the attempt is listed.
+#[test]
+fn a_head_cannot_lower_the_output_estimates() {
+    let longer = format!(
+        "{SYSTEM} {}",
+        "Always upsell the deluxe box set. ".repeat(8)
+    );
+    let cheap = ROUTES.replace("output_tokens: 10", "output_tokens: 1");
+    let (_d, base, head) = pair(&[("app/routes.yaml", &cheap), ("prompts/system.j2", &longer)]);
+    let (code, v) = json(&base, &head);
+    assert_eq!(code, 1, "{v:#}");
+    let chat = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "C-000")
+        .unwrap();
+    assert_eq!(chat["head"]["output_tokens"], 10, "{chat:#}");
+    let policy = v["policy_changes"].to_string();
+    assert!(
+        policy.contains(
+            "route `chat` output_tokens: 10 → 1 (ignored: output estimates come from the base)"
+        ),
+        "{policy}"
+    );
+}

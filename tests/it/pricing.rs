@@ -142,6 +142,34 @@ fn check_knows_the_builtin_lifecycle_through_a_profile() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// A model the base already routes to past its end of life is not the PR's doing: a note, never a
+/// reason, so an unchanged PR passes (and cannot build a warn streak it did not earn).
+#[test]
+fn a_retired_model_the_base_already_used_is_a_note_not_a_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    let routes = "chat:\n  model: acme.current-v1\n  output_tokens: 10\nfaq:\n  model: acme.retired-v1\n  output_tokens: 10\n";
+    repo(&base, routes, &pricing_file());
+    repo(&head, routes, &pricing_file());
+    let (code, out, err) = run(costgate()
+        .args(["check", "--format", "json", "--base-dir"])
+        .arg(&base)
+        .arg("--head-dir")
+        .arg(&head)
+        .env("COSTGATE_TODAY", "2026-12-02"));
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "pass", "{out}");
+    assert_eq!(r["reasons"], serde_json::json!([]), "{out}");
+    assert!(
+        r["notes"].to_string().contains(
+            "intent faq uses acme.retired-v1, past its end of life (2026-10-01), as the base already did"
+        ),
+        "{}",
+        r["notes"]
+    );
+}
+
 #[test]
 fn a_head_routing_to_a_retired_model_warns_and_an_alias_prices_like_its_target() {
     let dir = tempfile::tempdir().unwrap();

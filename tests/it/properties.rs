@@ -90,7 +90,7 @@ proptest! {
     }
 }
 
-// Claude 3 Haiku is past its end of life (2026-09-10): the merge must keep the warn it earns.
+// Claude 3 Haiku is past its end of life (2026-09-10): a note, since both sides use it.
 const ROUTES: &str = "a:\n  model: anthropic.claude-3-haiku-20240307-v1:0\n  system: s.j2\n  output_tokens: 20\nb:\n  model: amazon.nova-micro-v1:0\n  output_tokens: 7\nc:\n  bypass: true\n";
 
 fn golden(queries: &[(u8, String)]) -> String {
@@ -134,7 +134,10 @@ proptest! {
         write_tree(&b, &files);
         write_tree(&h, &files);
         let head_system = format!("You help with {{{{ query }}}}. {longer}");
-        write_tree(&h, &[("s.j2", head_system.as_str())]);
+        // The head moves intent b to Claude 3.5 Haiku, past its end of life (2026-06-19): a warn
+        // reason the PR introduces, which the merge must keep.
+        let head_routes = ROUTES.replace("amazon.nova-micro-v1:0", "anthropic.claude-3-5-haiku-20241022-v1:0");
+        write_tree(&h, &[("s.j2", head_system.as_str()), ("routes.yaml", head_routes.as_str())]);
         let inputs = Inputs::load(&side(&b, "base"), &side(&h, "head"), &Options::default()).unwrap();
         let whole = gate::check_inputs(&inputs, &RunOptions::default()).unwrap();
         let mut parts = Vec::new();
@@ -154,6 +157,11 @@ proptest! {
         a.sort();
         bb.sort();
         prop_assert_eq!(a, bb);
+        // The end-of-life note for intent a (both sides use Claude 3 Haiku) survives the merge.
+        let eol = |notes: &[String]| -> Vec<String> {
+            notes.iter().filter(|n| n.contains("end of life")).cloned().collect()
+        };
+        prop_assert_eq!(eol(&merged.notes), eol(&whole.notes));
     }
 
     #[test]

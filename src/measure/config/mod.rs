@@ -283,6 +283,10 @@ pub struct Config {
 /// compare base and head and list the head's edits as policy changes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy<'a> {
+    /// Render or harness: a head cannot make the gate run the PR's own code.
+    pub mode: Mode,
+    /// The harness command and timeout: which code runs, and for how long.
+    pub harness: &'a Option<Harness>,
     pub golden: &'a str,
     pub pricing: &'a Option<String>,
     pub thresholds: &'a Thresholds,
@@ -428,6 +432,8 @@ impl Config {
 
     pub fn policy(&self) -> Policy<'_> {
         Policy {
+            mode: self.mode,
+            harness: &self.harness,
             golden: &self.golden,
             pricing: &self.pricing,
             thresholds: &self.thresholds,

@@ -133,6 +133,21 @@ pub fn end_of_life_reasons(routes: &EndOfLifeRoutes) -> Vec<String> {
         .collect()
 }
 
+/// The notes for routes to models past end of life that the base already used: not the PR's
+/// doing, so never a reason.
+pub fn end_of_life_notes(routes: &EndOfLifeRoutes) -> Vec<String> {
+    routes
+        .iter()
+        .flat_map(|(intent, models)| {
+            models.iter().map(move |(m, date)| {
+                format!(
+                    "intent {intent} uses {m}, past its end of life ({date}), as the base already did: not this PR's doing (`costgate drift` flags it on the main branch)"
+                )
+            })
+        })
+        .collect()
+}
+
 pub fn past_end_of_life<'a>(
     table: &PricingTable,
     models: impl IntoIterator<Item = &'a str>,
