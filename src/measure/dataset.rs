@@ -260,6 +260,19 @@ fn parse_yaml(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Sin
     if text.trim().is_empty() {
         return;
     }
+    // A golden case means what the file shows: no tag, not even YAML's own (`!!binary` would make
+    // an id or a query something a reviewer cannot read).
+    let tags = crate::infra::yaml::explicit_tags(text);
+    if !tags.is_empty() {
+        for (line, col, tag) in tags {
+            sink.push(
+                Diagnostic::new(file, format!("YAML tag `{tag}` is not allowed in golden cases"))
+                    .at(line, col)
+                    .help("remove the tag; write the value as plain or quoted text"),
+            );
+        }
+        return;
+    }
     let err = match crate::infra::yaml::from_str::<Vec<Spanned<Case>>>(text) {
         Ok(list) => {
             out.extend(list.into_iter().map(|s| LocatedCase {

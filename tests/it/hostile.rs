@@ -112,15 +112,17 @@ fn yaml_tags_on_golden_fields_are_not_accepted_silently() {
     let (code, _, err) = check_text(&base, &head);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("golden/cases.yaml"), "{err}");
-    // `!!binary` is not decoded: the id is the text the file shows.
-    let binary = "- id: !!binary aGVsbG8=\n  intent: chat\n  query: \"hello\"\n";
+    // YAML's own tags too: `!!binary` on an id is refused, naming the file and the line.
+    let binary = "- id: C-0\n  intent: chat\n  query: \"hi\"\n- id: !!binary aGVsbG8=\n  intent: chat\n  query: \"hello\"\n";
     for t in [&base, &head] {
         write_tree(t, &[("golden/cases.yaml", binary)]);
     }
     let (code, out, err) = check_dirs(&base, &head, "json");
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["cases"][0]["id"], "aGVsbG8=");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("golden/cases.yaml:4:7: YAML tag `tag:yaml.org,2002:binary` is not allowed"),
+        "{err}"
+    );
 }
 
 /// A harness that looks for a token planted in costgate's environment everywhere a process of
