@@ -47,7 +47,23 @@ pub fn threshold(t: f64) -> String {
 
 /// The first 12 characters of a commit sha (or any revision name).
 pub fn short_sha(rev: &str) -> String {
-    rev.chars().take(12).collect()
+    prefix(rev, 12).to_string()
+}
+
+/// At most the first `n` characters of `s`, cut on a character boundary: a commit or a name read
+/// from a history file may hold anything, and a byte slice would panic inside a multibyte one.
+pub fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
+/// `s` on one line with no control character: text from git or a PR (a commit subject, a title)
+/// that costgate prints where a CI runner reads workflow commands. A `\r` there would start a
+/// new line the runner obeys (`::add-mask::`, `::warning`); every control character becomes a
+/// space.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// A comma-separated list of ids, the first ten shown and the rest counted.
@@ -67,6 +83,22 @@ pub fn id_list<S: AsRef<str>>(ids: &[S]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_line_leaves_no_control_character() {
+        assert_eq!(
+            super::one_line("fix\r::warning::forged\u{1b}[2J\u{9b}x"),
+            "fix ::warning::forged [2J x"
+        );
+    }
+
+    #[test]
+    fn prefix_cuts_on_character_boundaries() {
+        assert_eq!(super::prefix("0123456789abcdef", 10), "0123456789");
+        assert_eq!(super::prefix("012345678é9", 10), "012345678é");
+        assert_eq!(super::prefix("漫画漫画", 10), "漫画漫画");
+        assert_eq!(super::prefix("", 3), "");
+    }
+
     use super::*;
 
     #[test]

@@ -266,9 +266,12 @@ fn parse_yaml(file: &str, text: &str, out: &mut Vec<LocatedCase>, sink: &mut Sin
     if !tags.is_empty() {
         for (line, col, tag) in tags {
             sink.push(
-                Diagnostic::new(file, format!("YAML tag `{tag}` is not allowed in golden cases"))
-                    .at(line, col)
-                    .help("remove the tag; write the value as plain or quoted text"),
+                Diagnostic::new(
+                    file,
+                    format!("YAML tag `{tag}` is not allowed in golden cases"),
+                )
+                .at(line, col)
+                .help("remove the tag; write the value as plain or quoted text"),
             );
         }
         return;

@@ -105,7 +105,7 @@ fn replay(
         let t = GitTree::open(
             repo,
             &rev,
-            format!("{name} ({})", &commit[..commit.len().min(12)]),
+            format!("{name} ({})", crate::infra::fmt::prefix(&commit, 12)),
         )
         .map_err(|source| Error::Tree {
             side: name.into(),
@@ -125,6 +125,15 @@ fn replay(
         ..Default::default()
     };
     gate::check_with(&base, &head, opts, ro)
+}
+
+/// A commit's subject, on one line without control characters: a squash-merged PR's title is the
+/// author's text, and it is printed on the runner.
+fn subject(repo: &Path, commit: &str) -> Result<String> {
+    let lines = git_lines(repo, &["log", "-1", "--format=%s", commit])?;
+    Ok(crate::infra::fmt::one_line(
+        lines.first().map_or("", String::as_str),
+    ))
 }
 
 fn result_of(
@@ -243,10 +252,7 @@ pub fn contributors(
     let mut out = Vec::new();
     let mut failed = 0;
     for c in commits {
-        let subject = git_lines(repo, &["log", "-1", "--format=%s", &c])?
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let subject = subject(repo, &c)?;
         match replay(repo, &c, opts, clock) {
             Ok(r) => out.push(Contributor {
                 commit: c,
@@ -318,10 +324,7 @@ pub fn backtest(req: &Request, progress: &dyn Progress) -> Result<Outcome> {
     let mut by_merge = Vec::with_capacity(commits.len());
     let mut current = None;
     for c in commits {
-        let subject = git_lines(&req.repo, &["log", "-1", "--format=%s", &c])?
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let subject = subject(&req.repo, &c)?;
         let (m, t) = result_of(
             c.clone(),
             subject,
@@ -331,7 +334,7 @@ pub fn backtest(req: &Request, progress: &dyn Progress) -> Result<Outcome> {
         if current.is_none() {
             current = t;
         }
-        progress.step(&c[..c.len().min(12)]);
+        progress.step(crate::infra::fmt::prefix(&c, 12));
         by_merge.push(m);
     }
     progress.finish();
@@ -468,7 +471,7 @@ pub fn render_text(o: &Outcome) -> String {
         }
     );
     for m in &o.by_merge {
-        let short = &m.commit[..m.commit.len().min(10)];
+        let short = crate::infra::fmt::prefix(&m.commit, 10);
         let (max, p95) = if m.error.is_some() {
             ("-".to_string(), "-".to_string())
         } else {

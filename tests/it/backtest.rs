@@ -200,3 +200,37 @@ fn a_merge_that_cheapens_by_breaking_quality_is_a_fail_no_cost_threshold_suppres
     );
     assert_eq!(v["suggested_thresholds"]["target_reachable"], false);
 }
+
+/// A squash-merged PR's title is the author's text and backtest prints it on the runner: a `\r`
+/// in it must not start a line the runner obeys as a workflow command.
+#[test]
+fn a_carriage_return_in_a_commit_subject_cannot_forge_a_workflow_command() {
+    let dir = example_tree();
+    let r = dir.path();
+    git_init(r);
+    git_commit_all(r, "initial");
+    git(r, &["checkout", "-q", "-b", "evil"]);
+    std::fs::write(r.join("NOTES.md"), "x\n").unwrap();
+    git_commit_all(r, "evil: change");
+    git(r, &["checkout", "-q", "main"]);
+    git(
+        r,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "Fix typo\r::add-mask::ghp_x\r::warning title=forged::costgate passed",
+            "evil",
+        ],
+    );
+    let (code, out, err) = run(costgate()
+        .args(["backtest", "--last", "1", "--branch", "main", "--repo"])
+        .arg(r));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Fix typo"), "{out}");
+    assert!(!out.contains('\r'), "{out:?}");
+    for line in out.lines().chain(err.lines()) {
+        assert!(!line.trim_start().starts_with("::"), "{line:?}");
+    }
+}

@@ -264,7 +264,7 @@ fn contributor_markers(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Doc
             let (cx, cy) = (plot.x(i) - 8.0 * k as f64, plot.y(e.mean_usd) - 12.0);
             let label = format!(
                 "{} {} {}",
-                &c.commit[..c.commit.len().min(10)],
+                crate::infra::fmt::prefix(&c.commit, 10),
                 crate::infra::fmt::pct(c.delta_pct),
                 c.subject
             );
@@ -342,7 +342,7 @@ fn points(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
         let label = format!(
             "{} {}: {} per session{}",
             e.date,
-            &e.commit[..e.commit.len().min(10)],
+            crate::infra::fmt::prefix(&e.commit, 10),
             crate::infra::fmt::usd6(e.mean_usd),
             if flagged {
                 format!(" (flags: {})", e.flags.join(", "))

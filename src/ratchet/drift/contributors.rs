@@ -46,13 +46,13 @@ pub fn markdown(since: &str, list: &[Contributor]) -> String {
     let _ = writeln!(
         s,
         "\n### Merges since `{}` that moved the cost\n\n| merge | change of the total | verdict | subject |\n|---|---:|---|---|",
-        escape(&since[..since.len().min(12)])
+        escape(crate::infra::fmt::prefix(&since, 12))
     );
     for c in list {
         let _ = writeln!(
             s,
             "| `{}` | {} | {} | {} |",
-            escape(&c.commit[..c.commit.len().min(10)]),
+            escape(crate::infra::fmt::prefix(&c.commit, 10)),
             crate::infra::fmt::pct(c.delta_pct),
             escape(&c.verdict),
             escape(&c.subject)
@@ -68,7 +68,7 @@ pub fn lines(list: &[Contributor], n: usize) -> Vec<String> {
         .map(|c| {
             format!(
                 "{} {} {}",
-                &c.commit[..c.commit.len().min(10)],
+                crate::infra::fmt::prefix(&c.commit, 10),
                 crate::infra::fmt::pct(c.delta_pct),
                 c.subject
             )

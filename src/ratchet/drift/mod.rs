@@ -471,7 +471,7 @@ pub fn render_text(o: &Outcome) -> String {
         s,
         "{} {}: {} per session",
         e.date,
-        &e.commit[..e.commit.len().min(12)],
+        crate::infra::fmt::prefix(&e.commit, 12),
         crate::infra::fmt::usd(e.mean_usd)
     );
     let _ = writeln!(
@@ -559,7 +559,7 @@ pub fn render_markdown(o: &Outcome) -> String {
     let _ = writeln!(
         s,
         "| mean $/session ({}) | {} |",
-        escape(&e.commit[..e.commit.len().min(12)]),
+        escape(crate::infra::fmt::prefix(&e.commit, 12)),
         crate::infra::fmt::usd(e.mean_usd)
     );
     let _ = writeln!(
@@ -613,7 +613,7 @@ pub fn render_markdown(o: &Outcome) -> String {
             s,
             "| {} | {} | {} | {} | {} | {} | {} |",
             escape(&h.date),
-            escape(&h.commit[..h.commit.len().min(10)]),
+            escape(crate::infra::fmt::prefix(&h.commit, 10)),
             crate::infra::fmt::usd(h.mean_usd),
             crate::infra::fmt::pct_or_dash(h.release_delta_pct),
             crate::infra::fmt::pct_or_dash(h.baseline_delta_pct),
@@ -701,5 +701,32 @@ mod tests {
             1
         );
         assert!(roxmltree::Document::parse(&chart::render(&[])).is_ok());
+    }
+
+    /// A history line is text anyone can edit: a commit with a multibyte character where the
+    /// short form cuts it must not panic the chart, the summary or the text.
+    #[test]
+    fn a_multibyte_commit_is_shortened_on_a_character_boundary() {
+        let mut e = entry("2026-11-01", 0.001, None, "2026-10-01", &["wow"]);
+        e.commit = "012345678é漫画".into();
+        let o = Outcome {
+            entry: e.clone(),
+            history: vec![e.clone(), e],
+            baseline_limit_pct: 15.0,
+            wow_limit_pct: 5.0,
+            ticket: None,
+            notes: Vec::new(),
+            contributors_since: Some("漫画漫画漫画漫画漫画漫画漫画".into()),
+            health: contributors::Health {
+                cases: 1,
+                older_than_a_year: 0,
+                without_added: 0,
+                days_since_refresh: None,
+                missing_intents: Vec::new(),
+            },
+        };
+        assert!(chart::render(&o.history).contains("012345678é"));
+        assert!(render_markdown(&o).contains("012345678é"));
+        assert!(render_text(&o).contains("012345678é"));
     }
 }
