@@ -105,7 +105,7 @@ fn replay(
         let t = GitTree::open(
             repo,
             &rev,
-            format!("{name} ({})", crate::infra::fmt::prefix(&commit, 12)),
+            format!("{name} ({})", crate::infra::fmt::prefix(commit, 12)),
         )
         .map_err(|source| Error::Tree {
             side: name.into(),

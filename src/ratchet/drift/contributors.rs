@@ -46,7 +46,7 @@ pub fn markdown(since: &str, list: &[Contributor]) -> String {
     let _ = writeln!(
         s,
         "\n### Merges since `{}` that moved the cost\n\n| merge | change of the total | verdict | subject |\n|---|---:|---|---|",
-        escape(crate::infra::fmt::prefix(&since, 12))
+        escape(crate::infra::fmt::prefix(since, 12))
     );
     for c in list {
         let _ = writeln!(
