@@ -79,6 +79,7 @@ async fn run(env: &RunnerEnv, clock: Clock) -> Result<Finished> {
             let existing = sticky::find(thread.sticky(run.scope.as_deref())).await;
             let previous = existing.as_ref().ok().and_then(previous_record);
             tickets(&mut run, &thread, gathered, previous.as_ref()).await;
+            redact_texts(&mut run.report, &run.redactor);
             publish(&mut run, &thread, existing, previous.as_ref()).await?;
         }
         None => {
@@ -387,6 +388,26 @@ async fn retry_pending_ticket(run: &mut Run<'_>, t: &Thread, previous: &MarkerRe
 
 /// Phase 6: annotations on the templates that grew, the comment artifact, the sticky comment and
 /// the job summary.
+/// Redacts the report's free text (notes, reasons, process warnings, the ticket error) where it is
+/// still raw: an API error may echo a credential, and once a template escapes it for markdown
+/// (`secret\_tok`) no redaction of the rendered comment would recognise it.
+fn redact_texts(report: &mut Report, r: &crate::infra::redact::Redactor) {
+    if r.is_empty() {
+        return;
+    }
+    let review = &mut report.review;
+    let ticket = review.ticket.iter_mut().flat_map(|t| t.error.iter_mut());
+    for text in report
+        .notes
+        .iter_mut()
+        .chain(report.reasons.iter_mut())
+        .chain(review.process_warnings.iter_mut())
+        .chain(ticket)
+    {
+        *text = r.redact(text);
+    }
+}
+
 async fn publish(
     run: &mut Run<'_>,
     t: &Thread,

@@ -212,6 +212,57 @@ async fn jira_400_is_surfaced_and_exits_3_without_losing_the_verdict() {
     assert!(ws.outputs().contains("verdict=overridden\n"));
 }
 
+/// A JIRA error that echoes the token back (a misconfigured proxy, a verbose 401) must not put it
+/// in the PR comment, the job summary or the report: the error is redacted where it is caught,
+/// before markdown escaping turns `secret_tok` into `secret\_tok` where no redaction finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jira_error_echoing_the_token_is_redacted_before_it_is_escaped() {
+    let token = "JIRAsecret_tok_987_abc";
+    let fake = FakeGitHub::start().await;
+    let jira = jira(
+        401,
+        json!({"errorMessages": [format!("Bearer {token} is not a valid token")]}),
+        json!({"issues": [], "isLast": true}),
+    )
+    .await;
+    let ws = Workspace::new("examples/head", JIRA_CFG);
+    let ev = labeled_by_an_admin(&ws, &fake);
+    let uri = jira.uri();
+    let (code, out, err) = run_action(
+        &ws,
+        &fake,
+        &ev,
+        &[
+            ("INPUT_JIRA-URL", &uri),
+            ("INPUT_JIRA-USER", "bot@example.com"),
+            ("INPUT_JIRA-TOKEN", token),
+        ],
+    )
+    .await;
+    assert_eq!(code, 3, "{out}\n{err}");
+    let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
+    let report = ws.report().to_string();
+    // `::add-mask::` is how the runner learns the secret: the one place it may appear.
+    let out: String = out
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (what, text) in [
+        ("comment", body.as_str()),
+        ("summary", &ws.summary()),
+        ("report", &report),
+        ("stdout", &out),
+        ("stderr", &err),
+    ] {
+        assert!(!text.contains("secret"), "{what} leaks the token: {text}");
+    }
+    assert!(
+        body.contains("The follow-up ticket could not be created"),
+        "{body}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jira_outage_exits_3_and_a_rerun_creates_the_ticket() {
     let fake = FakeGitHub::start().await;
