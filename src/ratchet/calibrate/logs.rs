@@ -225,6 +225,10 @@ pub fn parse(file: &str, bytes: &[u8], intent_key: &str, count: Counter<'_>, out
     let _ = read(file, bytes, intent_key, count, Limits::default(), out);
 }
 
+/// No request or answer is anywhere near this many tokens; a log line above it is corrupt, and its
+/// counts would overflow the sums or swamp the ratios.
+const MAX_TOKEN_COUNT: u64 = 100_000_000;
+
 /// Parses one line (without its `\n`).
 fn parse_line(
     file: &str,
@@ -306,6 +310,24 @@ fn parse_line(
             out.malformed.push(bad("no `input.inputTokenCount`".into()));
             return;
         };
+        let counts = [
+            ("input.inputTokenCount", input_tokens),
+            ("input.cacheReadInputTokenCount", cache_read_tokens),
+            ("input.cacheWriteInputTokenCount", cache_write_tokens),
+            (
+                "output.outputTokenCount",
+                rec.output
+                    .as_ref()
+                    .and_then(|o| o.output_token_count)
+                    .unwrap_or(0),
+            ),
+        ];
+        if let Some((key, n)) = counts.iter().find(|(_, n)| *n > MAX_TOKEN_COUNT) {
+            out.malformed.push(bad(format!(
+                "`{key}` is {n}, not a token count any model bills (the largest context is far below {MAX_TOKEN_COUNT})"
+            )));
+            return;
+        }
         let body = match (input.input_body_json, input.input_body_s3_path) {
             (Some(b), _) => b,
             (None, Some(path)) => {
@@ -447,6 +469,29 @@ mod tests {
         assert_eq!(lines, [2, 4, 6]);
         assert_eq!(p.skipped.len(), 1);
         assert_eq!(p.skipped[0].line, 5);
+    }
+
+    #[test]
+    fn an_implausible_token_count_is_a_malformed_line_naming_the_key() {
+        let text = "{\"modelId\":\"m\",\"input\":{\"inputBodyJson\":{\"prompt\":\"hi\"},\"inputTokenCount\":18446744073709551615,\"cacheReadInputTokenCount\":5}}\n{\"modelId\":\"m\",\"input\":{\"inputBodyJson\":{\"prompt\":\"hi\"},\"inputTokenCount\":3},\"output\":{\"outputTokenCount\":18446744073709551615}}\n";
+        let mut p = Parsed::default();
+        parse("a.jsonl", text.as_bytes(), "intent", &count, &mut p);
+        assert!(p.records.is_empty());
+        let bad: Vec<(usize, &str)> = p
+            .malformed
+            .iter()
+            .map(|b| (b.line, b.reason.as_str()))
+            .collect();
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert_eq!(bad[0].0, 1);
+        assert!(
+            bad[0]
+                .1
+                .starts_with("`input.inputTokenCount` is 18446744073709551615"),
+            "{bad:?}"
+        );
+        assert_eq!(bad[1].0, 2);
+        assert!(bad[1].1.starts_with("`output.outputTokenCount`"), "{bad:?}");
     }
 
     fn count(_: &str, m: &[Vec<String>]) -> Option<u64> {
