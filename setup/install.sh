@@ -9,7 +9,9 @@
 # (`https://github.com/OWNER/costgate/releases`, a GitHub Enterprise Server one, or a mirror laid
 # out the same way: BASE_URL/download/vX.Y.Z/<asset> and BASE_URL/latest/download/<asset>).
 # Everything it reads from the environment is the runner's: RUNNER_OS, RUNNER_ARCH,
-# RUNNER_TOOL_CACHE, RUNNER_TEMP, GITHUB_PATH, GITHUB_OUTPUT.
+# RUNNER_TOOL_CACHE, RUNNER_TEMP, GITHUB_PATH, GITHUB_OUTPUT, and for the default BASE_URL
+# GITHUB_ACTION_PATH and GITHUB_SERVER_URL (or the action's COSTGATE_ACTION_REPO and
+# COSTGATE_SERVER).
 set -euo pipefail
 
 die() {
@@ -17,10 +19,35 @@ die() {
     exit 1
 }
 
+# The action's own repository, for the default download URL: `github.action_repository` when
+# GitHub sets it (COSTGATE_ACTION_REPO; not guaranteed inside composite actions, see
+# actions/runner#2525), else where the runner checked the action out
+# (GITHUB_ACTION_PATH = .../_actions/OWNER/REPO/REF/...).
+action_repo() {
+    if [ -n "${COSTGATE_ACTION_REPO:-}" ]; then
+        echo "$COSTGATE_ACTION_REPO"
+        return
+    fi
+    case "${GITHUB_ACTION_PATH:-}" in
+    */_actions/*/*/*)
+        local rest="${GITHUB_ACTION_PATH##*/_actions/}"
+        local owner="${rest%%/*}"
+        rest="${rest#*/}"
+        echo "$owner/${rest%%/*}"
+        ;;
+    esac
+}
+
 version="${1:-}"
 base="${2:-}"
 [ -n "$version" ] || die "no version: set the \`version\` input (1.2.3 or latest)"
+if [ -z "$base" ] && [ -n "$(action_repo)" ]; then
+    base="${COSTGATE_SERVER:-${GITHUB_SERVER_URL:-https://github.com}}/$(action_repo)/releases"
+fi
 [ -n "$base" ] || die "no download URL: set the \`download-url\` input (https://github.com/OWNER/costgate/releases)"
+case "$(action_repo)" in
+*[!A-Za-z0-9._/-]*) die "the action's repository \`$(action_repo)\` is not an OWNER/REPO name" ;;
+esac
 base="${base%/}"
 case "$version" in
 latest) ;;
@@ -61,13 +88,6 @@ publish() {
     echo "costgate $2 at $1/costgate"
 }
 
-# An exact version already in the tool cache (the `.complete` marker is written last): no download.
-if [ "$version" != latest ] && [ -f "$cache_root/$version/$arch.complete" ] &&
-    [ -x "$cache_root/$version/$arch/costgate" ]; then
-    publish "$cache_root/$version/$arch" "$version"
-    exit 0
-fi
-
 if [ "$version" = latest ]; then
     url="$base/latest/download"
 else
@@ -82,10 +102,25 @@ fetch() {
         --output "$work/$1" "$url/$1" || die "cannot download $url/$1 (check \`version\` and \`download-url\`)"
 }
 fetch SHA256SUMS
-fetch "$asset"
-
 want="$(awk -v a="$asset" '$2 == a || $2 == "*" a { print $1 }' "$work/SHA256SUMS")"
 [ -n "$want" ] || die "$url/SHA256SUMS has no line for $asset"
+
+# An exact version already in the tool cache is used only if it is still what the release says:
+# on a self-hosted runner the cache outlives the job, and an earlier job (a PR's harness) could
+# have replaced the binary. The verified archive is kept beside it; both are checked every time.
+cached="$cache_root/$version/$arch"
+if [ "$version" != latest ] && [ -f "$cached.complete" ] && [ -f "$cached.tar.gz" ]; then
+    mkdir -p "$work/cached"
+    if [ "$(sha256 "$cached.tar.gz")" = "$want" ] &&
+        tar -xzf "$cached.tar.gz" -C "$work/cached" 2>/dev/null &&
+        cmp -s "$work/cached/costgate" "$cached/costgate"; then
+        publish "$cached" "$version"
+        exit 0
+    fi
+    echo "::warning title=costgate setup::the cached costgate $version does not match the release's SHA256SUMS; downloading it again" >&2
+fi
+
+fetch "$asset"
 got="$(sha256 "$work/$asset")"
 [ "$want" = "$got" ] || die "checksum mismatch for $url/$asset: SHA256SUMS says $want, the download is $got; nothing was installed"
 
@@ -101,8 +136,9 @@ if [ "$version" != latest ] && [ "$real" != "$version" ]; then
 fi
 
 dest="$cache_root/$real/$arch"
-rm -rf "$dest" "$dest.complete"
+rm -rf "$dest" "$dest.complete" "$dest.tar.gz"
 mkdir -p "$dest"
 mv "$work/x/costgate" "$dest/costgate"
+cp "$work/$asset" "$dest.tar.gz"
 touch "$dest.complete"
 publish "$dest" "$real"

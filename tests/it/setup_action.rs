@@ -103,7 +103,20 @@ impl Runner {
     }
 
     async fn install(&self, version: &str, base: &str, os: &str) -> (i32, String) {
+        self.install_with(version, base, os, &[]).await
+    }
+
+    async fn install_with(
+        &self,
+        version: &str,
+        base: &str,
+        os: &str,
+        env: &[(&str, String)],
+    ) -> (i32, String) {
         let mut cmd = Command::new("bash");
+        cmd.env_remove("GITHUB_ACTION_PATH")
+            .env_remove("COSTGATE_ACTION_REPO")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
         cmd.arg(repo_root().join("setup/install.sh"))
             .args([version, base])
             .env("RUNNER_OS", os)
@@ -153,11 +166,34 @@ async fn installs_the_verified_binary_into_the_tool_cache_and_on_path_then_reuse
         String::from_utf8_lossy(&v.stdout).trim(),
         format!("costgate {VERSION}")
     );
-    // Second job on the same runner: the cache answers, no request is made (the server is gone).
-    drop(server);
+    // Second job on the same runner: the cache answers once the release's SHA256SUMS confirms it;
+    // the archive is not downloaded again.
+    let before = server.received_requests().await.unwrap().len();
     let (code, out) = r.install(VERSION, &base, "Linux").await;
     assert_eq!(code, 0, "{out}");
     assert_eq!(r.file("path").lines().count(), 2);
+    let again: Vec<String> = server.received_requests().await.unwrap()[before..]
+        .iter()
+        .map(|q| q.url.path().to_string())
+        .collect();
+    assert_eq!(again, [format!("/releases/download/v{VERSION}/SHA256SUMS")]);
+    // A job that replaced the cached binary (a PR's harness on a self-hosted runner) does not get
+    // it run: the next install notices and downloads the release again.
+    std::fs::write(dir.join("costgate"), "#!/bin/sh\necho costgate 6.6.6\n").unwrap();
+    let (code, out) = r.install(VERSION, &base, "Linux").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("does not match the release's SHA256SUMS"),
+        "{out}"
+    );
+    let v = Command::new(dir.join("costgate"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&v.stdout).trim(),
+        format!("costgate {VERSION}")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,4 +266,34 @@ async fn bad_inputs_and_unsupported_runners_get_a_clear_error() {
         out.contains("cannot download http://127.0.0.1:9/r/download/v1.2.3/SHA256SUMS"),
         "{out}"
     );
+}
+
+/// Inside a composite action `github.action_repository` may be empty (actions/runner#2525): the
+/// default download URL then comes from where the runner checked the action out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_download_url_the_actions_own_releases_are_found_from_its_path() {
+    let r = Runner::new();
+    let (asset, sums) = release();
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        &format!("/octo/costgate/releases/download/v{VERSION}"),
+        asset,
+        sums,
+    )
+    .await;
+    let env = [
+        (
+            "GITHUB_ACTION_PATH",
+            "/home/runner/work/_actions/octo/costgate/v1/setup".to_string(),
+        ),
+        ("COSTGATE_ACTION_REPO", String::new()),
+        ("COSTGATE_SERVER", server.uri()),
+    ];
+    let (code, out) = r.install_with(VERSION, "", "Linux", &env).await;
+    assert_eq!(code, 0, "{out}");
+    // With neither, the error says what to set.
+    let (code, out) = Runner::new().install_with(VERSION, "", "Linux", &[]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("set the `download-url` input"), "{out}");
 }
