@@ -155,3 +155,27 @@ fn a_release_refuses_a_version_or_image_that_would_break_the_yaml() {
         assert!(err.contains("pin-release: not a"), "{err}");
     }
 }
+
+/// Two runs of one PR at once post two comments and open two tickets: every shipped workflow
+/// that comments, files tickets or pushes holds a concurrency group.
+#[test]
+fn every_shipped_example_workflow_has_a_concurrency_group() {
+    let dir = repo_root().join(".github/workflows/examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let w: Value = costgate::infra::yaml::from_str(&text).unwrap();
+        let group = &w["concurrency"]["group"];
+        assert!(
+            group.as_str().is_some_and(|g| g.contains("costgate")),
+            "{} has no concurrency group",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert!(seen >= 6, "{seen}");
+}
