@@ -274,3 +274,48 @@ fn refresh_refuses_bad_arguments_and_logs_without_text() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("text data delivery"), "{err}");
 }
+
+/// One logged query with a character YAML cannot hold, or too long for a golden case, is skipped
+/// and counted; the refresh goes on and every later `check` still runs on what it wrote.
+#[test]
+fn unwritable_queries_are_skipped_and_counted_never_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    repo(&root);
+    let mut lines: Vec<String> = (0..40)
+        .map(|i| {
+            record(
+                Some("faq"),
+                converse(&[("user", &format!("faq question {i}"))]),
+                120,
+            )
+        })
+        .collect();
+    for bad in [
+        "del \u{7f} here",
+        "csi \u{9b} here",
+        "nonchar \u{fffe} here",
+    ] {
+        lines.push(record(Some("faq"), converse(&[("user", bad)]), 120));
+    }
+    let huge = "a".repeat(6 << 20);
+    lines.push(record(Some("faq"), converse(&[("user", &huge)]), 120));
+    let logs = tmp.path().join("logs.jsonl");
+    std::fs::write(&logs, lines.join("\n") + "\n").unwrap();
+    let (code, out, err) = refresh(&root, &logs, "1", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("skipped 3 logged request(s): characters a golden file cannot hold"),
+        "{out}"
+    );
+    assert!(
+        out.contains("skipped 1 logged request(s): query and history over 256 KiB"),
+        "{out}"
+    );
+    let (code, _, err) = run(costgate()
+        .args(["check", "--base-dir"])
+        .arg(&root)
+        .arg("--head-dir")
+        .arg(&root));
+    assert_eq!(code, 0, "{err}");
+}

@@ -60,6 +60,31 @@ struct Candidate {
     conv: candidates::Conversation,
 }
 
+/// The most text (query and history, in bytes) a refreshed case may carry: far above any real chat
+/// turn, far below the 4 MiB a rendered prompt may reach, so a case refresh adds never makes a
+/// later `check` fail.
+pub const MAX_CASE_TEXT_BYTES: usize = 256 * 1024;
+
+/// Why a logged conversation cannot become a golden case, if it cannot.
+fn unwritable(conv: &candidates::Conversation) -> Option<&'static str> {
+    let texts = || {
+        std::iter::once(conv.query.as_str()).chain(conv.history.iter().map(|m| m.content.as_str()))
+    };
+    if texts().map(str::len).sum::<usize>() > MAX_CASE_TEXT_BYTES {
+        return Some("query and history over 256 KiB, more than a golden case may hold");
+    }
+    // YAML holds only printable characters (tab and line breaks aside): no C0 or C1 control
+    // characters, no DEL, no noncharacters U+FFFE/U+FFFF.
+    let printable = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{85}')
+            || !(c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    };
+    if texts().any(|t| !t.chars().all(printable)) {
+        return Some("characters a golden file cannot hold (control characters, U+FFFE, U+FFFF)");
+    }
+    None
+}
+
 /// Case text compared for duplicates: lower case, whitespace collapsed.
 pub fn normalise(s: &str) -> String {
     s.split_whitespace()
@@ -100,6 +125,12 @@ pub fn plan(
             continue;
         };
         *traffic.entry(intent.clone()).or_default() += 1;
+        // Real traffic, counted above; but a case the golden files cannot hold, or that every
+        // later `check` would refuse, is never written.
+        if let Some(why) = unwritable(&conv) {
+            *skipped.entry(why.to_string()).or_default() += 1;
+            continue;
+        }
         if !seen.insert(normalise(&conv.query)) {
             duplicates += 1;
             continue;
