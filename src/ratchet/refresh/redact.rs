@@ -18,6 +18,9 @@ struct Rule {
     keep: fn(&str) -> bool,
 }
 
+/// A rule as written: name, pattern, check.
+type Spec = (&'static str, String, fn(&str) -> bool);
+
 fn digits(s: &str) -> usize {
     s.chars().filter(char::is_ascii_digit).count()
         + s.chars().filter(|c| ('０'..='９').contains(c)).count()
@@ -52,7 +55,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     // (" - ", double spaces).
     let sep = r"[\s\u{a0}\u{3000}.\-\u{2010}-\u{2015}\u{FF0D}]";
     let digit = r"[0-9\u{FF10}-\u{FF19}]";
-    let rules: [(&str, String, fn(&str) -> bool); 10] = [
+    let rules: [Spec; 10] = [
         (
             "token",
             r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}".into(),
