@@ -52,8 +52,15 @@ pub fn mock(a: MockArgs) -> Result<Outcome> {
         );
         shutdown_signal().await;
         let served = server.state().progress().1;
+        let skipped = server.state().skipped_tools();
         server.shutdown().await.map_err(|e| Error::Run(format!("stand-in stopped with an error: {e}")))?;
-        Ok(Outcome::text(format!("costgate mock: served {served} calls\n")))
+        let mut out = format!("costgate mock: served {served} calls\n");
+        for (tool, n) in skipped {
+            out.push_str(&format!(
+                "costgate mock: skipped the scripted tool `{tool}` in {n} call(s): the request did not declare it\n"
+            ));
+        }
+        Ok(Outcome::text(out))
     })
 }
 

@@ -65,8 +65,16 @@ pub(super) async fn set_case(AxState(st): AxState<Arc<State>>, Path(id): Path<St
     if !st.cases.is_empty() && !st.cases.contains(&id) {
         return BedrockError::UnknownCase(id).into_response();
     }
-    lock(&st.announced).insert(id.clone());
-    lock(&st.seen).insert(id.clone());
+    {
+        let mut announced = lock(&st.announced);
+        if st.may_track(&id, announced.len(), announced.contains(&id)) {
+            announced.insert(id.clone());
+        }
+        let mut seen = lock(&st.seen);
+        if st.may_track(&id, seen.len(), seen.contains(&id)) {
+            seen.insert(id.clone());
+        }
+    }
     *lock(&st.current) = Some(id);
     StatusCode::NO_CONTENT.into_response()
 }
@@ -105,6 +113,12 @@ pub(super) async fn record_metric(
         ));
     }
     let mut all = lock(&st.metrics);
+    if !st.may_track(&id, all.0.len(), all.0.contains_key(&id)) {
+        return bad(format!(
+            "metric for case `{id}`: already holding metrics of {} cases without a dataset; start the stand-in with the golden cases (--config)",
+            super::MAX_UNLISTED_CASES
+        ));
+    }
     let case = all.0.entry(id.clone()).or_default();
     if !case.contains_key(&m.name) && case.len() >= MAX_PER_CASE {
         return bad(format!(

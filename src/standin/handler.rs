@@ -404,9 +404,13 @@ impl State {
         }
         // Progress counts dataset cases only: a tag naming no case is not progress.
         if let (Some(case), true) = (&rec.case, rec.is_billable()) {
-            if self.cases.is_empty() || self.cases.contains(case) {
-                lock(&self.seen).insert(case.clone());
+            let mut seen = lock(&self.seen);
+            if self.may_track(case, seen.len(), seen.contains(case)) {
+                seen.insert(case.clone());
             }
+        }
+        for tool in &rec.skipped_tools {
+            *lock(&self.skipped_tools).entry(tool.clone()).or_default() += 1;
         }
         if self.keep_calls {
             lock(&self.calls).push(rec);

@@ -41,6 +41,11 @@ pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
 /// Header a harness can set to attribute a call to a case.
 pub const CASE_HEADER: &str = "x-costgate-case";
 
+/// Without a dataset any id names a case (plain `costgate mock`): per-case state (progress,
+/// announcements, metrics) then keeps at most this many ids, so a client inventing ids cannot
+/// grow the server without bound. With a dataset, its ids are the bound.
+pub const MAX_UNLISTED_CASES: usize = 10_000;
+
 /// How the stand-in is set up.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -94,6 +99,8 @@ pub struct State {
     /// Metrics reported per case (`POST /_costgate/case/{id}/metric`).
     pub(crate) metrics: Mutex<control::Metrics>,
     pub(crate) served: AtomicU64,
+    /// Scripted tools skipped as undeclared, by name (tool names come from the dataset: bounded).
+    pub(crate) skipped_tools: Mutex<BTreeMap<String, u64>>,
     pub(crate) header_read_timeout: Duration,
 }
 
@@ -114,8 +121,23 @@ impl State {
             seen: Mutex::new(BTreeSet::new()),
             metrics: Mutex::default(),
             served: AtomicU64::new(0),
+            skipped_tools: Mutex::default(),
             header_read_timeout: s.header_read_timeout,
         })
+    }
+
+    /// Whether per-case state may hold `id`: a dataset id, one already held, or (without a
+    /// dataset) room under [`MAX_UNLISTED_CASES`].
+    pub(crate) fn may_track(&self, id: &str, held: usize, contains: bool) -> bool {
+        if !self.cases.is_empty() {
+            return self.cases.contains(id);
+        }
+        contains || held < MAX_UNLISTED_CASES
+    }
+
+    /// Scripted tool calls skipped because the request did not declare the tool, by tool name.
+    pub fn skipped_tools(&self) -> BTreeMap<String, u64> {
+        lock(&self.skipped_tools).clone()
     }
 
     /// Every call so far (when `keep_calls`), in arrival order.

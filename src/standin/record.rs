@@ -49,6 +49,9 @@ pub struct CallRecord {
     /// Cache points Bedrock would not honour, and unpriced tiers: noted once per run.
     #[serde(skip)]
     pub dropped: Vec<Dropped>,
+    /// Scripted tools of the case this call should have used but did not declare: skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_tools: Vec<String>,
     /// Indices of the case's `expect.context_includes` strings this call's input held.
     #[serde(skip)]
     pub context_hits: Vec<usize>,
@@ -81,6 +84,13 @@ impl CallRecord {
             stop_reason: None,
             service_tier: tier,
             cache,
+            skipped_tools: dropped
+                .iter()
+                .filter_map(|d| match d {
+                    Dropped::ToolNotDeclared { tool } => Some(tool.clone()),
+                    _ => None,
+                })
+                .collect(),
             dropped,
             context_hits: Vec::new(),
         }

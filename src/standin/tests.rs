@@ -166,3 +166,43 @@ async fn the_control_endpoint_attributes_later_calls_to_its_case() {
     assert_eq!(st.calls()[0].case.as_deref(), Some("Q-1"));
     assert!(st.announced().contains("Q-1"));
 }
+
+#[tokio::test]
+async fn a_scripted_tool_the_request_does_not_declare_is_named_where_the_user_looks() {
+    let mut s = Settings::new(PricingTable::builtin());
+    s.cases = crate::infra::yaml::from_str::<Vec<Case>>(
+        "- id: T-1\n  intent: chat\n  query: is volume 3 in stock?\n  tool_calls:\n    - name: check_stock\n      input: {volume: 3}\n",
+    )
+    .unwrap();
+    s.keep_calls = true;
+    let st = Arc::new(State::new(s).unwrap());
+    let body = json!({
+        "messages": [{"role": "user", "content": [{"text": "is volume 3 in stock?"}]}],
+        "toolConfig": {"tools": [{"toolSpec": {"name": "search_catalogue",
+            "inputSchema": {"json": {"type": "object"}}}}]}
+    });
+    let (status, body, _) = send(&st, post(&format!("/model/{HAIKU}/converse"), body)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let call = &st.calls()[0];
+    assert_eq!(call.skipped_tools, ["check_stock"]);
+    let line = serde_json::to_value(call).unwrap();
+    assert_eq!(
+        line["skipped_tools"],
+        json!(["check_stock"]),
+        "the call record names it"
+    );
+    assert_eq!(st.skipped_tools().get("check_stock"), Some(&1));
+}
+
+#[tokio::test]
+async fn without_a_dataset_per_case_state_is_bounded() {
+    let mut s = Settings::new(PricingTable::builtin());
+    s.keep_calls = false;
+    let st = Arc::new(State::new(s).unwrap());
+    for i in 0..super::MAX_UNLISTED_CASES + 50 {
+        let (status, ..) = send(&st, post(&format!("/_costgate/case/id-{i}"), json!({}))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(st.announced().len(), super::MAX_UNLISTED_CASES);
+    assert_eq!(st.progress().0, super::MAX_UNLISTED_CASES);
+}
