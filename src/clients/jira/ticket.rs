@@ -55,7 +55,7 @@ pub fn render(
         .take(MAX_ROWS)
         .map(|c| {
             json!({
-                "id": c.id, "intent": c.intent,
+                "id": one_line(&c.id), "intent": one_line(&c.intent),
                 "base": c.base.as_ref().map_or("-".into(), |b| usd(b.cost_usd)),
                 "head": c.head.as_ref().map_or("-".into(), |h| usd(h.cost_usd)),
                 "delta": pct(c.delta_pct), "grew": c.grew.clone().unwrap_or_else(|| "-".into()),
@@ -76,7 +76,9 @@ pub fn render(
         }),
         regressions => rows,
         regressions_total => regressions.len(),
-        paths => t.paths.iter().take(MAX_PATHS).collect::<Vec<_>>(),
+        // A file name is the PR's text and may hold line breaks: each path stays one bullet, so
+        // it cannot start a heading, a link or a table row of its own.
+        paths => t.paths.iter().take(MAX_PATHS).map(|p| one_line(p)).collect::<Vec<_>>(),
         paths_total => t.paths.len(),
     };
     let summary = one_line(&templates.render(crate::output::templates::JIRA_SUMMARY, ctx.clone())?);
@@ -252,6 +254,46 @@ pub fn create_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_name_with_line_breaks_stays_one_bullet() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let report = crate::gate::check(
+            &crate::gate::Side::dir(root, "base"),
+            &crate::gate::Side::dir(&root.join("examples/head"), "head"),
+            &crate::gate::Options::default(),
+        )
+        .unwrap();
+        let input = TicketInput {
+            repository: "octo/shop".into(),
+            pr_number: 7,
+            pr_title: "t".into(),
+            pr_url: "https://github.example/octo/shop/pull/7".into(),
+            applied_by: "lead".into(),
+            applied_at: None,
+            paths: vec!["app/a.txt\n# Pwned\n=> https://evil.example click here\n| x | y |".into()],
+            due: "2026-12-13".into(),
+        };
+        let templates = crate::output::templates::Templates::builtin();
+        let (_, description) = render(&report, &input, &templates).unwrap();
+        assert!(
+            description
+                .contains("- app/a.txt # Pwned => https://evil.example click here | x | y |"),
+            "{description}"
+        );
+        for line in description.lines() {
+            assert!(
+                !line.starts_with("# Pwned") && !line.starts_with("=> https://evil"),
+                "{line}"
+            );
+        }
+        let wiki = to_wiki(&description);
+        assert!(!wiki.contains("h3. Pwned"), "{wiki}");
+        assert!(
+            !wiki.contains("[click here|https://evil.example]"),
+            "{wiki}"
+        );
+    }
 
     #[test]
     fn wiki_text_from_the_pr_is_inert() {
