@@ -31,12 +31,21 @@ thread_local! {
     /// What this thread is doing, for the message: a pointer and length into a string the
     /// [`Activity`] guard keeps alive. `const`-initialised, so reading it never allocates.
     static ACTIVITY: Cell<(*const u8, usize)> = const { Cell::new((std::ptr::null(), 0)) };
+    /// Net bytes this thread allocated since its current [`Activity`] began.
+    static ACTIVITY_NET: Cell<isize> = const { Cell::new(0) };
 }
+
+/// Net heap one render of one template may take on its thread: no prompt comes near it (the
+/// largest context window holds a few MiB of text, and rendered text is capped at 4 MiB), so a
+/// template that doubles a string is stopped here, long before the process-wide ceiling, and the
+/// process stays well under 1 GiB.
+pub const ACTIVITY_LIMIT_MB: usize = 256;
 
 /// Marks the current thread as rendering something untrusted until dropped.
 pub struct Activity {
     text: String,
     previous: (*const u8, usize),
+    previous_net: isize,
 }
 
 impl Activity {
@@ -44,9 +53,11 @@ impl Activity {
         let mut a = Activity {
             text,
             previous: (std::ptr::null(), 0),
+            previous_net: 0,
         };
         let now = (a.text.as_ptr(), a.text.len());
         a.previous = ACTIVITY.with(|c| c.replace(now));
+        a.previous_net = ACTIVITY_NET.with(|c| c.replace(0));
         a
     }
 }
@@ -54,6 +65,7 @@ impl Activity {
 impl Drop for Activity {
     fn drop(&mut self) {
         ACTIVITY.with(|c| c.set(self.previous));
+        ACTIVITY_NET.with(|c| c.set(self.previous_net));
     }
 }
 
@@ -81,6 +93,20 @@ impl<A> Capped<A> {
 
     /// Counts `delta` bytes (negative when freed), refusing growth past the limit.
     fn count(&self, delta: isize) {
+        // Inside an activity (a template being rendered), its own net growth is bounded too.
+        let rendering = ACTIVITY.try_with(|c| !c.get().0.is_null()).unwrap_or(false);
+        if rendering {
+            let net = ACTIVITY_NET
+                .try_with(|c| {
+                    let v = c.get() + delta;
+                    c.set(v);
+                    v
+                })
+                .unwrap_or(0);
+            if delta > 0 && net > (ACTIVITY_LIMIT_MB << 20) as isize {
+                refuse(ACTIVITY_LIMIT_MB << 20);
+            }
+        }
         let flush = LOCAL
             .try_with(|c| {
                 let v = c.get() + delta;
@@ -148,7 +174,11 @@ fn refuse(limit: usize) -> ! {
         put(unsafe { std::slice::from_raw_parts(ptr, len) });
         put(b": a template must not build text that large");
     }
-    put(b" (the limit is COSTGATE_MEMORY_LIMIT_MB)\n");
+    if ptr.is_null() {
+        put(b" (the limit is COSTGATE_MEMORY_LIMIT_MB)\n");
+    } else {
+        put(b" (one render may take 256 MiB; the process COSTGATE_MEMORY_LIMIT_MB)\n");
+    }
     // SAFETY: plain syscalls on a valid buffer; the process ends here.
     unsafe {
         libc::write(2, buf.as_ptr().cast(), n);
