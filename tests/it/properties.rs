@@ -234,3 +234,122 @@ fn the_evidence_property_reaches_both_branches() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Policy comes from the base: whatever a head does to thresholds, quality, the mode, the
+    /// harness command or the output estimates, the verdict and every case's cost are those of the
+    /// same head without those edits.
+    #[test]
+    fn a_head_change_to_a_policy_input_never_changes_the_verdict(
+        queries in prop::collection::vec((0u8..3, "[a-z][a-z ]{0,29}"), 1..12),
+        longer in "[a-z ]{0,120}",
+        fail_pct in 0u32..1000,
+        estimate in 1u64..20,
+        harness in any::<bool>(),
+    ) {
+        prop_assume!(queries.iter().any(|(i, _)| i % 3 != 2));
+        let dir = tempfile::tempdir().unwrap();
+        let (b, h, hp) = (dir.path().join("b"), dir.path().join("h"), dir.path().join("hp"));
+        let g = golden(&queries);
+        let config = "version: 1\ngolden: golden.yaml\nroutes: routes.yaml\n";
+        let head_system = format!("You help with {{{{ query }}}}. {longer}");
+        for t in [&b, &h, &hp] {
+            write_tree(t, &[
+                ("costgate.yaml", config),
+                ("golden.yaml", g.as_str()),
+                ("routes.yaml", ROUTES),
+                ("s.j2", "You help with {{ query }}."),
+            ]);
+        }
+        for t in [&h, &hp] {
+            write_tree(t, &[("s.j2", head_system.as_str())]);
+        }
+        // The same head, plus edits to every policy input it could reach.
+        let mut edited = format!(
+            "{config}thresholds:\n  fail_query_regression_pct: {fail_pct}\n  pass_band_pct: 99\nquality:\n  max_broken_expectations: 7\n"
+        );
+        if harness {
+            edited.push_str("mode: harness\nharness:\n  command: [\"sh\", \"-c\", \"exit 0\"]\n");
+        }
+        let routes = ROUTES
+            .replace("output_tokens: 20", &format!("output_tokens: {estimate}"))
+            .replace("output_tokens: 7", "output_tokens: 1");
+        write_tree(&hp, &[("costgate.yaml", edited.as_str()), ("routes.yaml", routes.as_str())]);
+        let plain = gate::check(&side(&b, "base"), &side(&h, "head"), &Options::default()).unwrap();
+        let policy = gate::check(&side(&b, "base"), &side(&hp, "head"), &Options::default()).unwrap();
+        prop_assert_eq!(policy.verdict, plain.verdict);
+        prop_assert_eq!(&policy.reasons, &plain.reasons);
+        prop_assert_eq!(&policy.summary, &plain.summary);
+        prop_assert_eq!(&policy.cases, &plain.cases);
+        prop_assert!(!policy.policy_changes.is_empty());
+    }
+
+    /// What was already true at the base is a note: a route both sides keep on a model past its
+    /// end of life decides nothing, against the same route on a live model at the same prices.
+    #[test]
+    fn a_note_never_changes_the_verdict(
+        queries in prop::collection::vec((0u8..2, "[a-z][a-z ]{0,29}"), 1..12),
+        longer in "[a-z ]{0,120}",
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let g = golden(&queries);
+        let pricing = "models:\n  acme.live-v1: {input_per_mtok: 1.0, output_per_mtok: 5.0, tokenizer: o200k_base}\n  acme.dead-v1: {input_per_mtok: 1.0, output_per_mtok: 5.0, tokenizer: o200k_base, end_of_life: \"2020-01-01\"}\n";
+        let mut reports = Vec::new();
+        for model in ["acme.live-v1", "acme.dead-v1"] {
+            let (b, h) = (dir.path().join(format!("{model}-b")), dir.path().join(format!("{model}-h")));
+            let routes = format!("a:\n  model: {model}\n  system: s.j2\n  output_tokens: 20\nb:\n  model: acme.live-v1\n  output_tokens: 7\n");
+            for t in [&b, &h] {
+                write_tree(t, &[
+                    ("costgate.yaml", "version: 1\ngolden: golden.yaml\nroutes: routes.yaml\npricing: prices.yaml\n"),
+                    ("golden.yaml", g.as_str()),
+                    ("routes.yaml", routes.as_str()),
+                    ("prices.yaml", pricing),
+                    ("s.j2", "You help with {{ query }}."),
+                ]);
+            }
+            let head_system = format!("You help with {{{{ query }}}}. {longer}");
+            write_tree(&h, &[("s.j2", head_system.as_str())]);
+            reports.push(gate::check(&side(&b, "base"), &side(&h, "head"), &Options::default()).unwrap());
+        }
+        let (live, dead) = (&reports[0], &reports[1]);
+        prop_assert_eq!(dead.verdict, live.verdict);
+        prop_assert_eq!(&dead.reasons, &live.reasons);
+        prop_assert!(dead.notes.iter().any(|n| n.contains("acme.dead-v1, past its end of life")));
+    }
+
+    /// A secret an API echoes, redacted where it is caught, survives no output transformation:
+    /// markdown (the comment), HTML inside it, workflow commands, the ticket's ADF and wiki text.
+    #[test]
+    fn redaction_holds_after_every_output_transformation(
+        secret in "[A-Za-z0-9][A-Za-z0-9_*|%~#@<>&\\[\\]{}-]{11,30}",
+        before in "[ -~]{0,20}",
+        after in "[ -~]{0,20}",
+    ) {
+        use costgate::action::log::{escape_data, escape_property};
+        use costgate::clients::jira::ticket::{to_adf, to_wiki};
+        use costgate::output::markdown::escape;
+        let r = costgate::infra::redact::Redactor::new([secret.as_str()], &[]);
+        let raw = format!("{before} JIRA 401: token {secret} rejected {after}");
+        let clean = r.redact(&raw);
+        let forms: [(&str, fn(&str) -> String); 5] = [
+            ("markdown", escape),
+            ("workflow data", escape_data),
+            ("workflow property", escape_property),
+            ("wiki", to_wiki),
+            ("adf", |s| to_adf(&format!("- {s}")).to_string()),
+        ];
+        for (what, t) in forms {
+            let out = t(&clean);
+            prop_assert!(!out.contains(secret.as_str()), "{}: {}", what, out);
+            let escaped_secret = t(&secret);
+            prop_assert!(
+                escaped_secret.len() < 8 || !out.contains(escaped_secret.trim()),
+                "{}: {}",
+                what,
+                out
+            );
+        }
+    }
+}
