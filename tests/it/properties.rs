@@ -333,7 +333,7 @@ proptest! {
         let r = costgate::infra::redact::Redactor::new([secret.as_str()], &[]);
         let raw = format!("{before} JIRA 401: token {secret} rejected {after}");
         let clean = r.redact(&raw);
-        let forms: [(&str, fn(&str) -> String); 5] = [
+        let forms: [Transform; 5] = [
             ("markdown", escape),
             ("workflow data", escape_data),
             ("workflow property", escape_property),
@@ -353,3 +353,6 @@ proptest! {
         }
     }
 }
+
+/// An output transformation of text, by name.
+type Transform = (&'static str, fn(&str) -> String);
