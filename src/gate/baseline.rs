@@ -272,11 +272,11 @@ mod tests {
     use super::*;
     use crate::measure::dataset::{Band, Case, LocatedCase, Location};
 
-    const SPEC_EXAMPLE: &str = "baseline_date: 2026-12-01\nbaseline_commit: abc123\nbaseline_dataset_version: sha256:00\nbaseline_metrics:\n  dollars_per_session_mean: 0.0093\n  dollars_per_session_p50: 0.0080\n  dollars_per_session_p95: 0.0210\n  avg_input_tokens: 1180\n  bypass_rate: 0.30\n  model_share: {anthropic.claude-3-haiku-20240307-v1:0: 0.35}\nrebaseline_due: 2027-03-01\n";
+    const DOCUMENTED_EXAMPLE: &str = "baseline_date: 2026-12-01\nbaseline_commit: abc123\nbaseline_dataset_version: sha256:00\nbaseline_metrics:\n  dollars_per_session_mean: 0.0093\n  dollars_per_session_p50: 0.0080\n  dollars_per_session_p95: 0.0210\n  avg_input_tokens: 1180\n  bypass_rate: 0.30\n  model_share: {anthropic.claude-3-haiku-20240307-v1:0: 0.35}\nrebaseline_due: 2027-03-01\n";
 
     #[test]
     fn spec_example_parses_and_round_trips_through_to_yaml() {
-        let b = Baseline::parse(SPEC_EXAMPLE, ".cost-baseline.yaml").unwrap();
+        let b = Baseline::parse(DOCUMENTED_EXAMPLE, ".cost-baseline.yaml").unwrap();
         assert_eq!(b.metrics.dollars_per_session_mean, 0.0093);
         assert_eq!(
             b.metrics.model_share["anthropic.claude-3-haiku-20240307-v1:0"],
@@ -291,18 +291,25 @@ mod tests {
 
     #[test]
     fn numeric_looking_commit_is_read_as_text() {
-        let b = Baseline::parse(&SPEC_EXAMPLE.replace("abc123", "1234567"), "b.yaml").unwrap();
+        let b =
+            Baseline::parse(&DOCUMENTED_EXAMPLE.replace("abc123", "1234567"), "b.yaml").unwrap();
         assert_eq!(b.commit, "1234567");
     }
 
     #[test]
     fn unknown_key_and_bad_date_are_named_with_lines() {
-        let err = Baseline::parse(&SPEC_EXAMPLE.replace("bypass_rate", "bypass_rat"), "b.yaml")
-            .unwrap_err();
+        let err = Baseline::parse(
+            &DOCUMENTED_EXAMPLE.replace("bypass_rate", "bypass_rat"),
+            "b.yaml",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("bypass_rat"), "{err}");
         assert_eq!(err.0[0].line, 9, "{err}");
-        let err = Baseline::parse(&SPEC_EXAMPLE.replace("2027-03-01", "next spring"), "b.yaml")
-            .unwrap_err();
+        let err = Baseline::parse(
+            &DOCUMENTED_EXAMPLE.replace("2027-03-01", "next spring"),
+            "b.yaml",
+        )
+        .unwrap_err();
         assert!(
             err.to_string()
                 .contains("`rebaseline_due: next spring` is not a date"),

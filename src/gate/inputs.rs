@@ -178,6 +178,8 @@ pub struct HeadInputs {
     pub pricing: std::result::Result<PricingTable, Diagnostics>,
     /// The head's output length estimates that were replaced by the base's, as policy changes.
     pub estimate_changes: Vec<String>,
+    /// The head's output caps that cut the base's estimated answer (applied, and named).
+    pub cap_notes: Vec<String>,
 }
 
 impl HeadInputs {
@@ -203,6 +205,7 @@ impl HeadInputs {
             Err(other) => return Err(other),
         };
         let mut app = app;
+        let mut cap_notes = Vec::new();
         let estimate_changes = match (&mut app, &base.app) {
             (App::Render(head_routes), App::Render(base_routes)) => {
                 let fallback = |intent: &str| {
@@ -211,6 +214,7 @@ impl HeadInputs {
                         .copied()
                         .unwrap_or(crate::measure::render::DEFAULT_OUTPUT_TOKENS)
                 };
+                cap_notes = head_routes.caps_below(base_routes, &fallback);
                 head_routes.with_estimates_of(base_routes, &fallback)
             }
             _ => Vec::new(),
@@ -224,6 +228,7 @@ impl HeadInputs {
             dataset,
             pricing,
             estimate_changes,
+            cap_notes,
         })
     }
 

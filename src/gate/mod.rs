@@ -282,6 +282,7 @@ fn check_sliced<'a>(
     notes.extend(crate::measure::pricing::audit::end_of_life_notes(
         &kept_end_of_life,
     ));
+    notes.extend(inputs.head.cap_notes.iter().cloned());
     if let Some(hd) = head_dataset {
         let edits = HeadEdits {
             head,

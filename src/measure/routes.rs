@@ -157,6 +157,39 @@ impl Routes {
         ignored
     }
 
+    /// The head's own output caps (`max_output_tokens`, application behaviour) that cut the base's
+    /// estimated answer: each is applied, and named, because it moves the cost without a prompt
+    /// changing.
+    pub fn caps_below(&self, base: &Routes, fallback: &dyn Fn(&str) -> u64) -> Vec<String> {
+        let mut cut = Vec::new();
+        for (intent, route) in &self.by_intent {
+            let Route::Model {
+                max_output_tokens: Some(cap),
+                ..
+            } = route
+            else {
+                continue;
+            };
+            let Some(Route::Model {
+                output_tokens,
+                max_output_tokens: base_cap,
+                ..
+            }) = base.for_intent(intent)
+            else {
+                continue;
+            };
+            let estimate = output_tokens.unwrap_or_else(|| fallback(intent));
+            let estimate = base_cap.map_or(estimate, |c| estimate.min(c));
+            if *cap < estimate {
+                cut.push(format!(
+                    "{}: route `{intent}` max_output_tokens {cap} cuts the base's estimated answer of {estimate} tokens: its cases are priced with at most {cap} output tokens",
+                    self.file
+                ));
+            }
+        }
+        cut
+    }
+
     /// Loads the routes named by `spec` from `tree`, validating models against `pricing`.
     pub fn load(
         tree: &dyn Tree,

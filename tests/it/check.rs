@@ -563,3 +563,29 @@ fn a_head_cannot_lower_the_output_estimates() {
         "{policy}"
     );
 }
+
+/// `max_output_tokens` is the application's own cap, so a head's cap applies; when it cuts the
+/// base's estimated answer the report says so, since the cost moves without a prompt changing.
+#[test]
+fn a_head_cap_below_the_estimate_applies_and_is_named() {
+    let capped = ROUTES.replace(
+        "  output_tokens: 10\nfaq:",
+        "  output_tokens: 10\n  max_output_tokens: 2\nfaq:",
+    );
+    let (_d, base, head) = pair(&[("app/routes.yaml", &capped)]);
+    let (_, v) = json(&base, &head);
+    let chat = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "C-000")
+        .unwrap();
+    assert_eq!(chat["head"]["output_tokens"], 2, "{chat:#}");
+    assert!(
+        v["notes"].to_string().contains(
+            "route `chat` max_output_tokens 2 cuts the base's estimated answer of 10 tokens"
+        ),
+        "{}",
+        v["notes"]
+    );
+}

@@ -23,14 +23,14 @@ import os, urllib.request
 url = os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"].rstrip("/")
 urllib.request.urlopen(urllib.request.Request(url + "/_costgate/case/" + case, method="POST")).read()
 QUERY = "Do you have a pirate adventure manga in stock? (" + case + ")"
-SPECS = [("search_catalog", "Search the manga catalogue by title, author or genre.", {"q": {"type": "string"}}),
+TOOL_SPECS = [("search_catalog", "Search the manga catalogue by title, author or genre.", {"q": {"type": "string"}}),
          ("check_stock", "How many copies of a title are in stock.", {"title": {"type": "string"}})]
 def result_for(name, args):
     return "Result of %s for %s: One Piece (Eiichiro Oda), 12 copies." % (name, json.dumps(args, sort_keys=True))
 
 turns = []
 def converse_tools():
-    return {"tools": [{"toolSpec": {"name": n, "description": d, "inputSchema": {"json": {"type": "object", "properties": p}}}} for n, d, p in SPECS]}
+    return {"tools": [{"toolSpec": {"name": n, "description": d, "inputSchema": {"json": {"type": "object", "properties": p}}}} for n, d, p in TOOL_SPECS]}
 
 def run_converse(stream):
     messages = [{"role": "user", "content": [{"text": QUERY}]}]
@@ -80,7 +80,7 @@ def invoke(body, stream):
     return [json.loads(e["chunk"]["bytes"]) for e in r["body"] if "chunk" in e]
 
 def run_anthropic(stream):
-    tools = [{"name": n, "description": d, "input_schema": {"type": "object", "properties": p}} for n, d, p in SPECS]
+    tools = [{"name": n, "description": d, "input_schema": {"type": "object", "properties": p}} for n, d, p in TOOL_SPECS]
     messages = [{"role": "user", "content": QUERY}]
     for _ in range(6):
         out = invoke({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 60, "tools": tools, "messages": messages}, stream)
@@ -150,7 +150,7 @@ def run_nova(stream):
         messages.append({"role": "user", "content": [{"toolResult": {"toolUseId": tu[0]["toolUseId"], "content": [{"text": res}]}}]})
 
 def run_openai(stream):
-    tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object", "properties": p}}} for n, d, p in SPECS]
+    tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": {"type": "object", "properties": p}}} for n, d, p in TOOL_SPECS]
     messages = [{"role": "user", "content": QUERY}]
     for _ in range(6):
         body = {"messages": messages, "tools": tools, "max_completion_tokens": 60}
