@@ -484,3 +484,42 @@ fn a_drift_flag_names_the_merges_that_moved_the_cost_largest_first() {
     assert_eq!(v["health"]["without_added"], 328);
     assert!(md.contains("never refreshed"), "{md}");
 }
+
+/// A route already past its end of life is not a PR's doing, so the weekly job raises it: flag
+/// `end_of_life`, a note naming the model and the date, and a ticket of its own.
+#[test]
+fn drift_flags_a_route_to_a_model_past_its_end_of_life() {
+    let dir = example_tree();
+    let r = dir.path();
+    let routes = std::fs::read_to_string(r.join("app/routes.yaml")).unwrap();
+    let dead = routes.replacen(
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        1,
+    );
+    assert_ne!(dead, routes);
+    std::fs::write(r.join("app/routes.yaml"), dead).unwrap();
+    git_init(r);
+    git_commit_all(r, "main on a dead model");
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let v = drift(r, "2026-12-07", summary.path());
+    assert_eq!(flags(&v), ["end_of_life"], "{v:#}");
+    assert_eq!(
+        v["entry"]["end_of_life"]["anthropic.claude-3-haiku-20240307-v1:0"],
+        "2026-09-10"
+    );
+    assert!(
+        v["notes"].to_string().contains(
+            "main routes to anthropic.claude-3-haiku-20240307-v1:0, past its end of life (2026-09-10)"
+        ),
+        "{}",
+        v["notes"]
+    );
+    assert_eq!(
+        v["ticket"]["dedup_key"], "costgate-drift-end-of-life-2026-W50",
+        "{:#}",
+        v["ticket"]
+    );
+    let md = std::fs::read_to_string(summary.path()).unwrap();
+    assert!(md.contains("past its end of life"), "{md}");
+}

@@ -11,6 +11,7 @@ pub mod chart;
 pub mod contributors;
 pub mod ticket;
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -56,6 +57,10 @@ pub struct Entry {
     /// When a flag fired: the merges since the compared point, largest increase first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contributors: Vec<crate::ratchet::backtest::Contributor>,
+    /// Models the branch routes to past their end of life, with the date (`YYYY-MM-DD`). A PR
+    /// that keeps such a route is not blamed for it: this weekly job owns main's health.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub end_of_life: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,12 +174,19 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
     let week_ago = week_ago(&history, req.date);
     let mut entry = measured_entry(req, &priced, baseline.as_ref(), tag, week_ago);
     entry.flags = raise_flags(req, &entry, &priced.cfg, &mut notes);
-    let contributors_since = if entry.flags.is_empty() {
+    // A model past its end of life is not a cost change: no merges to name for it.
+    let cost_flags: Vec<String> = entry
+        .flags
+        .iter()
+        .filter(|f| *f != "end_of_life")
+        .cloned()
+        .collect();
+    let contributors_since = if cost_flags.is_empty() {
         None
     } else {
         let (list, since) = find_contributors(
             req,
-            &entry.flags,
+            &cost_flags,
             baseline.as_ref().map(|b| b.commit.as_str()),
             entry.release_tag.as_deref(),
             week_ago.map(|e| e.commit.as_str()),
@@ -212,6 +224,8 @@ struct Priced {
     cfg: Config,
     now: RunReport,
     release: Release,
+    /// Models past end of life the branch uses, with the date.
+    dead: BTreeMap<String, String>,
 }
 
 /// The release tag as the base of a PR into the branch; all `None` without a tag, or when the
@@ -235,6 +249,7 @@ fn price(
     let cfg = Config::load(main.tree.as_ref(), &req.options.config_path)
         .map_err(|d| Error::config("main", d))?;
     let now = gate::run(&main, &req.options)?;
+    let dead = past_end_of_life(&main, &cfg, &now, req.date);
     progress.step(&req.branch);
     let mut release = Release::default();
     if let Some(t) = tag {
@@ -247,7 +262,30 @@ fn price(
         cfg,
         now,
         release,
+        dead,
     })
+}
+
+/// The models the branch's cases were priced with that are past their end of life today.
+fn past_end_of_life(
+    main: &Side,
+    cfg: &Config,
+    now: &RunReport,
+    date: NaiveDate,
+) -> BTreeMap<String, String> {
+    let Ok(table) = crate::measure::load::load_pricing(main.tree.as_ref(), cfg) else {
+        return BTreeMap::new();
+    };
+    let models: std::collections::BTreeSet<&str> = now
+        .cases
+        .iter()
+        .filter_map(|c| c.cost.model.as_deref())
+        .flat_map(|m| m.split(" + "))
+        .collect();
+    crate::measure::pricing::audit::past_end_of_life(&table, models, date)
+        .into_iter()
+        .map(|(m, d)| (m, d.to_string()))
+        .collect()
 }
 
 /// A PR from the tag to main, on the tag's dataset (what merging main would show). A release that
@@ -326,12 +364,22 @@ fn measured_entry(
         quality: priced.now.summary.quality,
         release_broken_expectations: priced.release.broken,
         contributors: Vec::new(),
+        end_of_life: priced.dead.clone(),
     }
 }
 
 /// The flags `e` raises: growth in a week, drift over the baseline, and broken quality.
 fn raise_flags(req: &Request, e: &Entry, cfg: &Config, notes: &mut Vec<String>) -> Vec<String> {
     let mut flags = Vec::new();
+    if !e.end_of_life.is_empty() {
+        flags.push("end_of_life".to_string());
+        for (model, date) in &e.end_of_life {
+            notes.push(format!(
+                "{} routes to {model}, past its end of life ({date}): Bedrock no longer serves it; move the route in a PR of its own",
+                req.branch
+            ));
+        }
+    }
     if e.week_over_week_pct.is_some_and(|w| w > req.wow_pct) {
         flags.push("wow".to_string());
     }
@@ -375,10 +423,27 @@ fn ticket_request(
     limit: f64,
     contributors_since: Option<&str>,
 ) -> Option<TicketRequest> {
-    if !entry.flags.iter().any(|f| f == "baseline") {
-        return None;
-    }
     let week = req.date.iso_week();
+    if !entry.flags.iter().any(|f| f == "baseline") {
+        // Models past end of life alone: a ticket of their own, once a week too.
+        if entry.end_of_life.is_empty() {
+            return None;
+        }
+        return Some(TicketRequest {
+            dedup_key: format!(
+                "costgate-drift-end-of-life-{}-W{:02}",
+                week.year(),
+                week.week()
+            ),
+            priority: "High".into(),
+            summary: format!(
+                "{} routes to {} model(s) past end of life",
+                req.branch,
+                entry.end_of_life.len()
+            ),
+            description: end_of_life_section(req, entry),
+        });
+    }
     Some(TicketRequest {
         dedup_key: format!(
             "costgate-drift-baseline-{}-W{:02}",
@@ -412,6 +477,10 @@ fn ticket_description(
         b.map_or("-".into(), |b| b.date.to_string()),
         b.map_or("-".into(), |b| b.commit.clone()),
     );
+    if !entry.end_of_life.is_empty() {
+        d.push_str("\n\n");
+        d.push_str(&end_of_life_section(req, entry));
+    }
     if !entry.contributors.is_empty() {
         d.push_str(&format!(
             "\n\nMerges since {} by their change of the dataset's total cost, largest increase first:\n",
@@ -420,6 +489,18 @@ fn ticket_description(
         for l in contributors::lines(&entry.contributors, 10) {
             d.push_str(&format!("- {l}\n"));
         }
+    }
+    d
+}
+
+/// The part of a ticket about models past end of life on the branch.
+fn end_of_life_section(req: &Request, entry: &Entry) -> String {
+    let mut d = format!(
+        "{} ({}) routes to models Bedrock no longer serves; requests to them fail in production. Move each route to a current model in a PR of its own:\n",
+        req.branch, entry.commit
+    );
+    for (model, date) in &entry.end_of_life {
+        d.push_str(&format!("- {model}: end of life {date}\n"));
     }
     d
 }
@@ -506,6 +587,16 @@ pub fn render_text(o: &Outcome) -> String {
                 "WARN: cost grew more than {}% in a week: find the PRs with `costgate backtest --last N`",
                 o.wow_limit_pct
             ),
+            "end_of_life" => writeln!(
+                s,
+                "FLAG: routes to {} model(s) past end of life: {}",
+                e.end_of_life.len(),
+                e.end_of_life
+                    .iter()
+                    .map(|(m, d)| format!("{m} ({d})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             "quality" => writeln!(
                 s,
                 "FLAG: {} expectation(s) met at the release are broken on the branch",
@@ -545,7 +636,9 @@ pub fn render_markdown(o: &Outcome) -> String {
     use crate::output::markdown::escape;
     let e = &o.entry;
     let mut s = String::new();
-    let head = if e.flags.iter().any(|f| f == "baseline") {
+    let head = if e.flags.iter().any(|f| f == "end_of_life") {
+        "🔴 the branch routes to a model past its end of life"
+    } else if e.flags.iter().any(|f| f == "baseline") {
         "🔴 cost is over the baseline"
     } else if e.flags.iter().any(|f| f == "quality") {
         "🔴 the branch broke quality expectations the release met"
@@ -648,6 +741,7 @@ mod tests {
             quality: None,
             release_broken_expectations: None,
             contributors: Vec::new(),
+            end_of_life: BTreeMap::new(),
         }
     }
 
