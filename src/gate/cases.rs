@@ -97,6 +97,7 @@ pub(super) fn compare_cases(
                 .is_some_and(|hc| !crate::gate::baseline::same_but_band(&hc.case, &c.case)),
             outside_band,
             quality_broken,
+            nondeterministic: false,
         });
     }
     cases
@@ -164,6 +165,7 @@ impl HeadEdits<'_> {
                     changed_in_head: false,
                     outside_band: false,
                     quality_broken: Vec::new(),
+                    nondeterministic: false,
                 });
             }
             policy_changes.push(format!(

@@ -151,6 +151,7 @@ mod tests {
         let app = App::Harness(crate::measure::config::Harness {
             command: vec!["python3".into()],
             timeout_s: 1,
+            repeat: 1,
         });
         let hints = Hints::new(&base, &head, (&app, &app));
         assert_eq!(hints.files("any", "prompt"), ["app.py"]);

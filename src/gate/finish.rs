@@ -72,7 +72,12 @@ impl Finish<'_> {
                 weight: (self.weight)(&c.id),
             })
             .collect();
-        let mut decision = verdict::decide(&pairs, self.thresholds);
+        let noisy: std::collections::BTreeSet<&str> = cases
+            .iter()
+            .filter(|c| c.nondeterministic)
+            .map(|c| c.id.as_str())
+            .collect();
+        let mut decision = verdict::decide_excluding(&pairs, self.thresholds, &noisy);
         drop(pairs);
         let notes = cumulative(&mut decision)?;
         for reason in end_of_life_reasons(self.end_of_life) {

@@ -112,7 +112,19 @@ fn observed_routes(app: &App, dataset: &Dataset, priced: &[Priced]) -> Routes {
 /// Progress for the harness runs among `apps` (render mode is too fast to need any): one phase of
 /// `cases` steps per harness side.
 fn harness_progress<'a>(ro: &'a RunOptions, apps: &[&App], cases: usize) -> &'a dyn Progress {
-    let harnesses = apps.iter().filter(|a| matches!(a, App::Harness(_))).count();
+    let harnesses: usize = apps
+        .iter()
+        .map(|a| match a {
+            App::Harness(_) => 1,
+            App::Render(_) => 0,
+        })
+        .sum();
+    // The base (first) runs `repeat` times.
+    let harnesses = harnesses
+        + match apps.first() {
+            Some(App::Harness(h)) => h.repeat.saturating_sub(1) as usize,
+            _ => 0,
+        };
     if harnesses == 0 {
         return &progress::Silent;
     }
@@ -245,7 +257,9 @@ fn check_sliced<'a>(
         || price(head, head_routes, &dataset, &ctx),
     );
     progress.finish();
-    let ((base_priced, base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
+    let ((base_priced, mut base_notes), (head_priced, head_notes)) = (base_priced?, head_priced?);
+    let noisy = repeat_base(base, base_routes, &dataset, &ctx, &base_priced)?;
+    base_notes.extend(noise_note(&noisy));
     let head_observed = observed_routes(head_routes, &dataset, &head_priced);
     let base_observed = observed_routes(base_routes, &dataset, &base_priced);
     let (end_of_life, kept_end_of_life) =
@@ -271,6 +285,9 @@ fn check_sliced<'a>(
         min,
         pricing,
     );
+    for c in &mut cases {
+        c.nondeterministic = noisy.contains_key(&c.id);
+    }
     // A shard's slice may hold only bypassed cases; the merge checks the whole run.
     if let (None, Some(side)) = (ro.shard, crate::gate::report::side_without_calls(&cases)) {
         return Err(match side {
@@ -389,6 +406,85 @@ fn head_cases(
             edited.chain(d.unchanged.iter().map(|id| (id.as_str(), None)))
         })
         .collect()
+}
+
+/// How a case priced on repeated runs of the base: its cost, input tokens and calls on the first
+/// run and on the first run that differed.
+#[derive(Debug, Clone, PartialEq)]
+struct Noise {
+    cost: (f64, f64),
+    input_tokens: (u64, u64),
+    calls: (usize, usize),
+}
+
+/// Runs the base's harness again `harness.repeat − 1` times and returns the cases whose cost
+/// differed from the first run. Render mode renders deterministically: nothing to repeat.
+fn repeat_base(
+    base: &Side,
+    app: &App,
+    dataset: &Dataset,
+    ctx: &harness::Context<'_>,
+    first: &[Priced],
+) -> Result<BTreeMap<String, Noise>> {
+    let App::Harness(h) = app else {
+        return Ok(BTreeMap::new());
+    };
+    let mut noisy = BTreeMap::new();
+    // The repeats leave no call records: the first run's are the side's.
+    let quiet = harness::Context {
+        record_dir: None,
+        ..*ctx
+    };
+    for _ in 1..h.repeat {
+        let (again, _) = price(base, app, dataset, &quiet)?;
+        for (c, (a, b)) in dataset.cases.iter().zip(first.iter().zip(&again)) {
+            if a.cost_usd != b.cost_usd && !noisy.contains_key(&c.case.id) {
+                noisy.insert(
+                    c.case.id.clone(),
+                    Noise {
+                        cost: (a.cost_usd, b.cost_usd),
+                        input_tokens: (a.input_tokens, b.input_tokens),
+                        calls: (a.calls as usize, b.calls as usize),
+                    },
+                );
+            }
+        }
+    }
+    Ok(noisy)
+}
+
+/// The note naming the nondeterministic cases, with what differed.
+fn noise_note(noisy: &BTreeMap<String, Noise>) -> Option<String> {
+    if noisy.is_empty() {
+        return None;
+    }
+    let usd = crate::infra::fmt::usd;
+    let shown: Vec<String> = noisy
+        .iter()
+        .take(10)
+        .map(|(id, n)| {
+            format!(
+                "{id} ({} vs {}, {} vs {} input tokens, {} vs {} calls)",
+                usd(n.cost.0),
+                usd(n.cost.1),
+                n.input_tokens.0,
+                n.input_tokens.1,
+                n.calls.0,
+                n.calls.1
+            )
+        })
+        .collect();
+    let more = noisy.len().saturating_sub(shown.len());
+    Some(format!(
+        "{} case(s) cost differently on repeated runs of the base's harness, so its answers depend on more than the case (hash order, time, randomness): they are left out of the per-query rule until it is deterministic (docs/false-positives.md): {}{}",
+        noisy.len(),
+        shown.join("; "),
+        if more > 0 {
+            format!("; and {more} more")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// The note naming cases whose head cost left their `expected_cost_band`.

@@ -128,6 +128,10 @@ pub struct CaseReport {
     /// Expectations met at the base and not at the head (docs/quality.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quality_broken: Vec<String>,
+    /// The case cost differently on repeated runs of the base's harness (`harness.repeat`): it is
+    /// reported but not held to the per-query rule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nondeterministic: bool,
 }
 
 /// Cases that read a shared prompt-cache prefix at the base and write an unshared one at the

@@ -181,6 +181,16 @@ impl Decision {
 
 /// Applies the verdict table of docs/verdict.md to the base dataset's cases.
 pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
+    decide_excluding(pairs, t, &std::collections::BTreeSet::new())
+}
+
+/// [`decide`], with the cases in `noisy` (a nondeterministic harness) left out of the per-query
+/// and per-case band rules; they still count in totals and percentiles.
+pub fn decide_excluding(
+    pairs: &[Pair<'_>],
+    t: &Thresholds,
+    noisy: &std::collections::BTreeSet<&str>,
+) -> Decision {
     let min = t.min_cost_delta_usd;
     let base_total: f64 = pairs.iter().map(|p| p.base_usd * p.weight).sum();
     let head_total: f64 = pairs.iter().map(|p| p.head_usd * p.weight).sum();
@@ -216,6 +226,7 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
 
     let mut fails: Vec<(Option<f64>, String)> = deltas
         .iter()
+        .filter(|(id, _)| !noisy.contains(id))
         .filter(|(_, d)| d.is_none_or(|x| shown_pct(x) > t.fail_query_regression_pct))
         .map(|&(id, d)| (d, fail_reason(id, d, t)))
         .collect();
@@ -283,6 +294,7 @@ pub fn decide(pairs: &[Pair<'_>], t: &Thresholds) -> Decision {
     }
     let mut band: Vec<(f64, String)> = deltas
         .iter()
+        .filter(|(id, _)| !noisy.contains(id))
         .filter_map(|&(id, d)| {
             d.filter(|x| shown_pct(*x) > t.pass_band_pct)
                 .map(|x| (x, band_reason(id, x, t)))

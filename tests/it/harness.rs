@@ -313,3 +313,50 @@ fn harness_answers_are_the_calibrated_length_and_scales_apply() {
         costgate::measure::tokenize::scale(raw, 1.5)
     );
 }
+
+/// A harness whose retrieval depends on something besides the case (here: how many times it has
+/// run) makes every comparison suspect. With `harness.repeat: 2` the base runs twice; the cases
+/// that cost differently are reported as nondeterministic, named, and left out of the per-query
+/// rule, so the noise cannot fail the PR on its own.
+#[test]
+fn harness_repeat_names_nondeterministic_cases_and_keeps_them_out_of_the_per_query_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    // TOP_K grows with each run of the tree: run 1 retrieves 3 entries, run 2 retrieves 9.
+    let noisy_app = APP.replace(
+        "TOP_K = int(open(\"topk.txt\").read())",
+        "n = int(open(\"runs.txt\").read()) if os.path.exists(\"runs.txt\") else 0\nopen(\"runs.txt\", \"w\").write(str(n + 1))\nTOP_K = int(open(\"topk.txt\").read()) + 6 * n",
+    );
+    let check = |config: &str| {
+        for t in [&base, &head] {
+            tree(t, "3", config);
+            write_tree(t, &[("app.py", noisy_app.as_str())]);
+            let _ = std::fs::remove_file(t.join("runs.txt"));
+        }
+        // The head's one run retrieves as much as the base's second.
+        std::fs::write(head.join("runs.txt"), "1").unwrap();
+        let (code, out, err) = run(costgate()
+            .args(["check", "--format", "json", "--base-dir"])
+            .arg(&base)
+            .arg("--head-dir")
+            .arg(&head));
+        let r: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+        (code, r)
+    };
+    // Without repeat, the noise looks like a regression of the PR.
+    let (code, r) = check(CONFIG);
+    assert_eq!((code, r["verdict"].as_str()), (1, Some("fail")), "{r:#}");
+    // With it, the base's two runs disagree on H-1 and H-2: named, not gated per query.
+    let (code, r) = check(&format!("{CONFIG}  repeat: 2\n"));
+    assert_ne!(r["verdict"], "fail", "{r:#}");
+    assert_eq!(code, 0);
+    assert_eq!(report_case(&r, "H-1")["nondeterministic"], true);
+    assert_eq!(report_case(&r, "H-2")["nondeterministic"], true);
+    assert!(report_case(&r, "H-3").get("nondeterministic").is_none());
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("2 case(s) cost differently on repeated runs of the base's harness"),
+        "{notes}"
+    );
+    assert!(notes.contains("H-1 ($"), "{notes}");
+}

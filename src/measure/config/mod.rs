@@ -209,7 +209,22 @@ pub struct Harness {
     pub command: Vec<String>,
     #[serde(default = "default_timeout")]
     pub timeout_s: u64,
+    /// Runs of the base side: at 2 or more, cases whose cost differs between runs are reported
+    /// as nondeterministic and left out of the per-query rule (docs/false-positives.md).
+    #[serde(default = "one_run", skip_serializing_if = "is_one_run")]
+    pub repeat: u32,
 }
+
+fn one_run() -> u32 {
+    1
+}
+
+fn is_one_run(n: &u32) -> bool {
+    *n == 1
+}
+
+/// More runs than this would only multiply the time of a check.
+pub const MAX_HARNESS_REPEAT: u32 = 5;
 
 impl Harness {
     fn validate(&self, file: &str, (l, c): (usize, usize), sink: &mut Sink) {
@@ -217,6 +232,19 @@ impl Harness {
             sink.push(Diagnostic::new(file, "`harness.command` must name a program").at(l, c));
         } else if self.timeout_s == 0 {
             sink.push(Diagnostic::new(file, "`harness.timeout_s` must be at least 1").at(l, c));
+        }
+        if !(1..=MAX_HARNESS_REPEAT).contains(&self.repeat) {
+            sink.push(
+                Diagnostic::new(
+                    file,
+                    format!(
+                        "`harness.repeat` must be 1 to {MAX_HARNESS_REPEAT}, got {}",
+                        self.repeat
+                    ),
+                )
+                .at(l, c)
+                .help("2 runs the base twice and names the cases whose cost differs"),
+            );
         }
     }
 }
