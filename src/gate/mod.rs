@@ -133,8 +133,9 @@ fn harness_progress<'a>(ro: &'a RunOptions, apps: &[&App], cases: usize) -> &'a 
     p
 }
 
-/// The cases that read a shared cached prefix at the base and write an unshared one at
-/// the head, grouped by what the prefix holds, and the note that says so.
+/// The cases that read less of a shared cached prefix at the head than at the base and write
+/// more (a prefix stopped being shared), in render and harness mode alike, grouped by what the
+/// prefix holds, and the note that says so.
 fn cache_lost(
     dataset: &Dataset,
     base: &[Priced],
@@ -142,7 +143,10 @@ fn cache_lost(
 ) -> (Vec<crate::gate::report::CacheLost>, Vec<String>) {
     let mut by_segment: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (c, (b, h)) in dataset.cases.iter().zip(base.iter().zip(head)) {
-        if b.cache_read_tokens > 0 && h.cache_read_tokens == 0 && h.cache_write_tokens > 0 {
+        // Per case, whatever its calls: the head reads less from the cache and writes more. A
+        // harness case of several calls that still shares one prefix and lost another counts.
+        if h.cache_read_tokens < b.cache_read_tokens && h.cache_write_tokens > b.cache_write_tokens
+        {
             let segment = h.cache_prefix.unwrap_or("cached prefix");
             by_segment
                 .entry(segment)

@@ -328,3 +328,64 @@ fn boto3_cache_points_are_priced_by_the_steady_state_and_served_sequentially() {
         );
     }
 }
+
+/// Two calls per case, each with a cache point after its system prompt: a classifier whose prompt
+/// stays shared, and an answer call. The head puts the case's query in front of the answer's cache
+/// point, so that prefix is no longer shared while the classifier's still is: the case reads less
+/// and writes more, and the report names it as render mode does.
+const TWO_CALLS: &str = r#"
+import json, os, urllib.request
+URL = os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
+SYSTEM = open("system.txt").read()
+PER_QUERY = open("per_query.txt").read() == "yes"
+
+def call(case, system, text):
+    body = json.dumps({"system": [{"text": system}, {"cachePoint": {"type": "default"}}],
+                       "messages": [{"role": "user", "content": [{"text": text}]}],
+                       "inferenceConfig": {"maxTokens": 10}}).encode()
+    req = urllib.request.Request(URL + "/model/acme.cache-m/converse", data=body,
+                                 headers={"content-type": "application/json", "x-costgate-case": case})
+    urllib.request.urlopen(req).read()
+
+for line in open(os.environ["COSTGATE_CASES"]):
+    case = json.loads(line)
+    call(case["id"], "Classify the request into an intent. " + SYSTEM, case["query"])
+    answer_system = ("Query: " + case["query"] + ". " + SYSTEM) if PER_QUERY else SYSTEM
+    call(case["id"], answer_system, case["query"])
+"#;
+
+#[test]
+fn a_harness_case_that_stops_sharing_one_of_its_prefixes_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    let cfg = "version: 1\ngolden: golden/\nmode: harness\npricing: pricing.yaml\nharness:\n  command: [\"python3\", \"app.py\"]\n  timeout_s: 120\n";
+    for (root, per_query) in [(&base, "no"), (&head, "yes")] {
+        write_tree(
+            root,
+            &[
+                ("costgate.yaml", cfg),
+                ("pricing.yaml", &PRICING.replace("MIN", "10")),
+                ("golden/cases.yaml", GOLDEN),
+                ("app.py", TWO_CALLS),
+                ("system.txt", SYSTEM),
+                ("per_query.txt", per_query),
+            ],
+        );
+    }
+    let (_, r, err) = check(&base, &head);
+    let k2 = case(&r, "K-2");
+    // The classifier's prefix is still read at the head: the old all-or-nothing test missed it.
+    assert!(u(&k2["head"]["cache_read_tokens"]) > 0, "{err}{k2:#}");
+    let lost: Vec<&str> = r["cache_lost"][0]["cases"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r:#}"))
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(lost.contains(&"K-2") && lost.contains(&"K-6"), "{lost:?}");
+    assert!(
+        r["notes"].to_string().contains("prompt cache lost:"),
+        "{}",
+        r["notes"]
+    );
+}
