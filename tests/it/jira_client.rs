@@ -159,7 +159,9 @@ async fn a_rate_limited_create_is_sent_again_and_a_failed_search_is_retried() {
             "/rest/api/3/search/jql",
             "/rest/api/3/search/jql",
             "/rest/api/3/issue",
-            "/rest/api/3/issue"
+            "/rest/api/3/issue",
+            // After creating, the label is searched again for a concurrent run's ticket.
+            "/rest/api/3/search/jql",
         ]
     );
 }
@@ -195,4 +197,56 @@ fn cloud(server: &MockServer, user: &str, token: &str) -> Jira {
         },
     )
     .unwrap()
+}
+
+/// Two runs for one PR at once: both searched before either created. After creating, the search
+/// finds both tickets; the oldest is the PR's and the younger one is deleted.
+#[tokio::test]
+async fn a_ticket_created_beside_a_concurrent_one_yields_to_the_oldest() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"issues": [], "isLast": true})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"issues": [{"key": "COST-17", "fields": {}}, {"key": "COST-16", "fields": {}}], "isLast": true}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(fixture("create-issue.201.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/api/3/issue/COST-17"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let t = cloud(&server, "u", "t")
+        .ensure(
+            None,
+            "COST",
+            "costgate-pr-x-1",
+            &fixture("create-issue.v3.request.json"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((t.key.as_str(), t.created), ("COST-16", false));
+    let deleted: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(deleted, ["/rest/api/3/issue/COST-17"]);
 }

@@ -228,6 +228,7 @@ impl Jira {
         let url = format!("{}{path}", self.base);
         let mut req = match method {
             "POST" => self.http.post(&url),
+            "DELETE" => self.http.delete(&url),
             _ => self.http.get(&url),
         };
         req = match &self.auth {
@@ -306,6 +307,33 @@ impl Jira {
         }))
     }
 
+    /// The keys of every ticket in `project` carrying `label`, newest first.
+    async fn keys_by_label(&self, project: &str, label: &str) -> Result<Vec<String>, JiraError> {
+        let jql = format!(
+            "project = \"{}\" AND labels = \"{}\" ORDER BY created DESC",
+            jql_escape(project),
+            jql_escape(label)
+        );
+        let (path, body) = match self.api {
+            JiraApi::V3 => (
+                "/rest/api/3/search/jql".to_string(),
+                json!({"jql": jql, "maxResults": 10, "fields": ["summary"]}),
+            ),
+            JiraApi::V2 => (
+                "/rest/api/2/search".to_string(),
+                json!({"jql": jql, "startAt": 0, "maxResults": 10, "fields": ["summary"]}),
+            ),
+        };
+        let v = self.send("POST", &path, Some(&body), true).await?;
+        let r: SearchResult = serde_json::from_value(v).map_err(|e| JiraError {
+            method: "POST",
+            path,
+            status: None,
+            message: format!("unexpected search response: {e}"),
+        })?;
+        Ok(r.issues.into_iter().map(|i| i.key).collect())
+    }
+
     /// Creates an issue from a prepared request body (see [`ticket::create_body`]).
     pub async fn create(&self, body: &Value) -> Result<Ticket, JiraError> {
         let path = format!("/rest/api/{}/issue", self.version());
@@ -363,7 +391,27 @@ impl Jira {
         if let Some(t) = self.find_by_label(project, label).await? {
             return Ok(t);
         }
-        self.create(body).await
+        let created = self.create(body).await?;
+        // Two runs for one PR at once both found nothing and both created: the oldest ticket
+        // with the label is the PR's, and the younger one goes (best effort: deleting may need a
+        // permission the account lacks, and the oldest is used either way).
+        let Ok(keys) = self.keys_by_label(project, label).await else {
+            return Ok(created);
+        };
+        match keys.last() {
+            Some(oldest) if keys.len() > 1 && *oldest != created.key => {
+                let path = format!("/rest/api/{}/issue/{}", self.version(), created.key);
+                if let Err(e) = self.send("DELETE", &path, None, false).await {
+                    tracing::warn!("{e}; the duplicate ticket {} stays", created.key);
+                }
+                Ok(Ticket {
+                    url: self.browse_url(oldest),
+                    key: oldest.clone(),
+                    created: false,
+                })
+            }
+            _ => Ok(created),
+        }
     }
 }
 
