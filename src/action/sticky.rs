@@ -140,10 +140,7 @@ pub async fn upsert(
     }
     let path = gh.repo_path(&format!("/issues/{}/comments", t.pr));
     match gh.post::<_, Comment>(&path, &Body { body }).await {
-        Ok(c) => Ok(Outcome::Created {
-            id: c.id,
-            url: c.html_url,
-        }),
+        Ok(c) => one_comment(t, c, body).await,
         Err(e) if e.is_transient() => {
             // The POST may have gone through before the error: look before posting again, so a
             // retry never leaves two comments.
@@ -168,6 +165,53 @@ pub async fn upsert(
         }
         Err(e) => Err(e),
     }
+}
+
+/// After creating: a run for the same PR at the same time may have created one too (both found
+/// none). The oldest of costgate's comments is the PR's; the younger ones are deleted, and when
+/// ours was younger the oldest gets our body. Both runs doing this leave one comment.
+async fn one_comment(t: Thread<'_>, created: Comment, body: &str) -> Result<Outcome, GhError> {
+    let gh = t.gh;
+    let Ok(all) = gh
+        .get_all::<Comment>(&gh.repo_path(&format!("/issues/{}/comments", t.pr)), 30)
+        .await
+    else {
+        return Ok(Outcome::Created {
+            id: created.id,
+            url: created.html_url,
+        });
+    };
+    let mut ours: Vec<&Comment> = all
+        .iter()
+        .filter(|c| is_ours(c, t.identity, t.scope))
+        .collect();
+    ours.sort_by_key(|c| c.id);
+    let Some(oldest) = ours.first().copied() else {
+        return Ok(Outcome::Created {
+            id: created.id,
+            url: created.html_url,
+        });
+    };
+    for younger in &ours[1..] {
+        gh.delete(&gh.repo_path(&format!("/issues/comments/{}", younger.id)))
+            .await?;
+    }
+    if oldest.id == created.id {
+        return Ok(Outcome::Created {
+            id: created.id,
+            url: created.html_url,
+        });
+    }
+    let updated: Comment = gh
+        .patch(
+            &gh.repo_path(&format!("/issues/comments/{}", oldest.id)),
+            &Body { body },
+        )
+        .await?;
+    Ok(Outcome::Updated {
+        id: updated.id,
+        url: updated.html_url.or(oldest.html_url.clone()),
+    })
 }
 
 /// The whole sticky flow: find the comment, render the body (given the earlier run's record),

@@ -598,3 +598,40 @@ fn cheap_and_wrong_comment_snapshot() {
     );
     insta::assert_snapshot!(body);
 }
+
+/// Two runs for one PR at once both find no comment and both create one. Played here in order:
+/// the other run's comment appears after this run looked and before it posts. This run then
+/// keeps the oldest comment (giving it its body), deletes its own, and one comment is left.
+#[tokio::test]
+async fn a_comment_created_beside_a_concurrent_one_leaves_one() {
+    let fake = FakeGitHub::start().await;
+    let gh = client(&fake);
+    let report = example_report("examples/head");
+    let record = MarkerRecord {
+        v: 1,
+        verdict: Some(report.verdict),
+        pr: Some(7),
+        ..Default::default()
+    };
+    let body = comment::render(&report, &meta(), &record, &Templates::builtin()).unwrap();
+    let looked = sticky::find(thread(&gh, None)).await.unwrap();
+    assert!(looked.is_none());
+    let other = fake.add_comment(
+        7,
+        BOT,
+        &body.replace("Cost check", "Other run's cost check"),
+    );
+    let outcome = sticky::upsert(thread(&gh, None), looked, &body, (true, true))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, Outcome::Updated { id, .. } if id == other),
+        "{outcome:?}"
+    );
+    let left = ours(&fake);
+    assert_eq!(left.len(), 1, "{left:#?}");
+    assert_eq!(left[0]["id"], json!(other));
+    assert_eq!(left[0]["body"].as_str(), Some(body.as_str()));
+    // The other run does the same and finds itself the oldest: still one comment.
+    assert_eq!(ours(&fake).len(), 1);
+}

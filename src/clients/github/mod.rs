@@ -148,6 +148,7 @@ impl GitHub {
             "POST" => self.client._post(uri.as_str(), body).await,
             "PATCH" => self.client._patch(uri.as_str(), body).await,
             "PUT" => self.client._put(uri.as_str(), body).await,
+            "DELETE" => self.client._delete(uri.as_str(), body).await,
             _ => return Err(err(None, "unsupported method".into())),
         };
         let res = res.map_err(|e| err(None, transport_message(&e)))?;
@@ -237,6 +238,15 @@ impl GitHub {
         let v = serde_json::to_value(body).unwrap_or_default();
         let text = self.call("POST", path, Some(&v)).await?;
         parse(&text, "POST", path)
+    }
+
+    /// DELETE; a resource already gone is not an error.
+    pub async fn delete(&self, path: &str) -> Result<(), GhError> {
+        match self.call("DELETE", path, None).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn patch<B: Serialize, T: DeserializeOwned>(

@@ -309,6 +309,14 @@ impl Respond for Responder {
             f.method == method && hit
         }) {
             let f = s.failures.remove(i).unwrap();
+            // A 404 on a comment means it is gone: the state says so too, as GitHub's would.
+            if f.status == 404 && method == "PATCH" {
+                if let Some(id) = path.rsplit('/').next().and_then(|x| x.parse::<u64>().ok()) {
+                    for cs in s.comments.values_mut() {
+                        cs.retain(|c| c["id"] != json!(id));
+                    }
+                }
+            }
             if let Some(d) = f.delay {
                 drop(s);
                 return self.respond(req).set_delay(d);
@@ -381,6 +389,16 @@ impl Respond for Responder {
                     if let Some(c) = cs.iter_mut().find(|c| c["id"] == json!(id)) {
                         c["body"] = body["body"].clone();
                         return json_response(200, c);
+                    }
+                }
+                not_found()
+            }
+            ("DELETE", ["repos", _, _, "issues", "comments", id]) => {
+                let id: u64 = id.parse().unwrap_or(0);
+                for cs in s.comments.values_mut() {
+                    if let Some(i) = cs.iter().position(|c| c["id"] == json!(id)) {
+                        cs.remove(i);
+                        return ResponseTemplate::new(204);
                     }
                 }
                 not_found()
