@@ -294,3 +294,49 @@ async fn unreadable_timeline_does_not_honour_the_label() {
         "{out}"
     );
 }
+
+/// A GitHub error that echoes the approver token (a proxy, a verbose 403) reaches the override's
+/// reason, which the comment shows escaped for markdown: masked where the client caught it, it
+/// never appears in the comment, the summary or the report, in any form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_error_echoing_the_token_is_masked_before_the_comment_escapes_it() {
+    let token = "ghp_appr0ver_t0ken_4567";
+    let fake = FakeGitHub::start().await;
+    let ws = Workspace::new("examples/head", "approvers:\n  teams: [octo/cost-eng]\n");
+    let ev = ws.event(
+        &fake,
+        "pull_request.labeled.1.json",
+        "",
+        &["emergency-override"],
+    );
+    fake.add_label_event(
+        PR,
+        "labeled",
+        "emergency-override",
+        "mallory",
+        "2026-11-20T09:00:00Z",
+    );
+    fake.set_role("mallory", "write");
+    fake.fail_next(
+        "GET",
+        "/memberships/mallory",
+        403,
+        json!({"message": format!("token {token} lacks read:org")}),
+        &[],
+    );
+    let (code, out, err) = run_action(&ws, &fake, &ev, &[("INPUT_APPROVER-TOKEN", token)]).await;
+    assert_eq!(code, 1, "{out}\n{err}");
+    let why = ws.report()["override"]["why"].as_str().unwrap().to_string();
+    assert!(why.contains("could not be read"), "{why}");
+    let body = ours(&fake)[0]["body"].as_str().unwrap().to_string();
+    for (what, text) in [
+        ("comment", body.as_str()),
+        ("summary", &ws.summary()),
+        ("report", &ws.report().to_string()),
+    ] {
+        assert!(
+            !text.contains("t0ken_4567") && !text.contains("t0ken\\_4567"),
+            "{what}: {text}"
+        );
+    }
+}

@@ -67,6 +67,9 @@ pub struct GitHub {
     pub retry: RetryPolicy,
     /// Prefix of the base URL's path (`/api/v3` on GHES), prepended to every route.
     prefix: String,
+    /// The client's own token, masked in every error message it builds: an API (or a proxy in
+    /// front of it) may echo the credential back, and the message may end up in a PR comment.
+    redactor: crate::infra::redact::Redactor,
 }
 
 impl GitHub {
@@ -113,6 +116,7 @@ impl GitHub {
         if let Some(t) = token.filter(|t| !t.is_empty()) {
             b = b.personal_token(t.to_string());
         }
+        let redactor = crate::infra::redact::Redactor::new(token, &[]);
         let client = b
             .build()
             .map_err(|e| format!("cannot build the GitHub client: {e}"))?;
@@ -122,6 +126,7 @@ impl GitHub {
             repo: repo.to_string(),
             retry: RetryPolicy::default(),
             prefix,
+            redactor,
         })
     }
 
@@ -183,7 +188,7 @@ impl GitHub {
                         method,
                         path: path.to_string(),
                         status: Some(status.as_u16()),
-                        message: error_message(&text),
+                        message: self.redactor.redact(&error_message(&text)),
                     };
                     (
                         retry_delay(status, &headers, &text, attempt, &self.retry),

@@ -261,7 +261,17 @@ impl Jira {
             .await
             .map_err(|e| err(Some(status.as_u16()), error_chain(&e)))?;
         if !status.is_success() {
-            return Err(err(Some(status.as_u16()), jira_message(&text)));
+            // Masked where it is caught: JIRA (or a proxy) may echo the credential back.
+            let redactor = match &self.auth {
+                Auth::Basic { user, token } => {
+                    crate::infra::redact::Redactor::new([token.as_str()], &[user.as_str()])
+                }
+                Auth::Bearer(t) => crate::infra::redact::Redactor::new([t.as_str()], &[]),
+            };
+            return Err(err(
+                Some(status.as_u16()),
+                redactor.redact(&jira_message(&text)),
+            ));
         }
         if text.trim().is_empty() {
             return Ok(Value::Null);
