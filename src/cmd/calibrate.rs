@@ -38,19 +38,25 @@ pub struct CalibrateArgs {
 }
 
 /// Reads invocation logs (plain or gzip) as `calibrate` does; `pricing` and `refresh` read them
-/// the same way.
+/// the same way (`refresh` with a sink for the conversations, and without `pricing` on its second
+/// pass, which needs no token counts).
 pub(super) fn read_logs(
     files: &[std::path::PathBuf],
     intent_key: &str,
-    pricing: &crate::measure::pricing::PricingTable,
-    conversations: bool,
+    pricing: Option<&crate::measure::pricing::PricingTable>,
+    conversations: Option<crate::ratchet::calibrate::logs::ConversationSink>,
 ) -> Result<crate::ratchet::calibrate::logs::Parsed> {
     use crate::ratchet::calibrate::{self, logs};
     let mut parsed = logs::Parsed {
-        conversations: conversations.then(Vec::new),
+        conversations,
         ..Default::default()
     };
-    let count = calibrate::counter(pricing);
+    let counter = pricing.map(calibrate::counter);
+    let none = |_: &str, _: &[Vec<String>]| None;
+    let count: logs::Counter<'_> = match &counter {
+        Some(c) => c,
+        None => &none,
+    };
     for f in files {
         let name = f.display().to_string();
         let reader = logs::open(f).map_err(|e| Error::Usage(format!("--logs {name}: {e}")))?;
@@ -58,7 +64,7 @@ pub(super) fn read_logs(
             &name,
             reader,
             intent_key,
-            &count,
+            count,
             logs::Limits::default(),
             &mut parsed,
         )
@@ -77,7 +83,7 @@ pub fn calibrate(a: CalibrateArgs, env: &Vars) -> Result<Outcome> {
     } else {
         crate::measure::pricing::PricingTable::builtin()
     };
-    let parsed = read_logs(&a.logs, &a.intent_key, &pricing, false)?;
+    let parsed = read_logs(&a.logs, &a.intent_key, Some(&pricing), None)?;
     let out_path = a.out.clone().unwrap_or_else(|| a.dir.join(calibrate::PATH));
     let previous = match std::fs::read_to_string(&out_path) {
         Ok(text) => Some(

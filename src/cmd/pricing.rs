@@ -57,7 +57,7 @@ pub fn pricing(a: PricingArgs, env: &Vars) -> Result<Outcome> {
     };
     let mut uses = uses;
     if !a.logs.is_empty() {
-        let parsed = super::calibrate::read_logs(&a.logs, "intent", &table, false)?;
+        let parsed = super::calibrate::read_logs(&a.logs, "intent", Some(&table), None)?;
         uses.extend(parsed.records.iter().map(|r| Use {
             model: r.model_id.clone(),
             at: format!("{}:{}", r.file, r.line),

@@ -1,7 +1,9 @@
 //! `costgate refresh` (docs/ratchet.md): retire the oldest fraction of the golden dataset and add as many
 //! fresh production queries from invocation logs; `--dry-run` shows the diff.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use clap::Args;
@@ -16,6 +18,7 @@ use crate::infra::error::{Error, Result};
 use crate::infra::tree::{DirTree, Tree};
 use crate::measure::config::Config;
 use crate::measure::dataset::Dataset;
+use crate::ratchet::calibrate::logs::ConversationSink;
 use crate::ratchet::refresh::{self, Plan, Request};
 
 #[derive(Debug, Args)]
@@ -64,13 +67,26 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
         Dataset::load(tree.as_ref(), &cfg.golden).map_err(|d| Error::config("tree", d))?;
     let pricing = crate::measure::load::load_pricing(tree.as_ref(), &cfg)
         .map_err(|d| Error::config("tree", d))?;
-    let mut parsed = read_logs(&a.logs, &cfg.refresh.intent_key, &pricing, true)?;
-    let mut skipped = std::collections::BTreeMap::new();
-    for s in &parsed.skipped {
-        *skipped.entry(s.reason_kind()).or_default() += 1;
-    }
-    let logged = parsed.conversations.take().unwrap_or_default();
-    if logged.is_empty() {
+    // Two passes, so that memory does not grow with the logs' text: the first keeps each
+    // candidate's intent, tokens and place, the second reads the drawn ones' text.
+    let planner = Rc::new(RefCell::new(refresh::Planner::new(
+        &dataset,
+        Default::default(),
+    )));
+    let seen = Rc::new(RefCell::new(0usize));
+    let sink = {
+        let (planner, seen) = (planner.clone(), seen.clone());
+        ConversationSink(Box::new(move |l| {
+            *seen.borrow_mut() += 1;
+            planner.borrow_mut().observe(l);
+        }))
+    };
+    let mut parsed = read_logs(&a.logs, &cfg.refresh.intent_key, Some(&pricing), Some(sink))?;
+    // The sink holds the planner: let go of it. The records are calibration's, not needed here.
+    parsed.conversations = None;
+    parsed.records = Vec::new();
+    parsed.invocations = Vec::new();
+    if *seen.borrow() == 0 {
         return Err(Error::Usage(format!(
             "no request with text in {} log file(s) ({} malformed, {} skipped): refresh needs model-invocation logs with text data delivery",
             a.logs.len(),
@@ -84,7 +100,22 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
         seed: a.seed,
         today,
     };
-    let plan = refresh::plan(&dataset, logged, skipped, &req);
+    let mut planner = Rc::try_unwrap(planner)
+        .map_err(|_| Error::Run("the log reader kept the planner".into()))?
+        .into_inner();
+    for s in &parsed.skipped {
+        planner.skip(s.reason_kind());
+    }
+    let picked = Rc::new(RefCell::new(refresh::Picked::new(&planner.chosen(&req))));
+    let sink = {
+        let picked = picked.clone();
+        ConversationSink(Box::new(move |l| picked.borrow_mut().offer(l)))
+    };
+    read_logs(&a.logs, &cfg.refresh.intent_key, None, Some(sink))?;
+    let picked = Rc::try_unwrap(picked)
+        .map_err(|_| Error::Run("the log reader kept the draw".into()))?
+        .into_inner();
+    let plan = planner.finish(&dataset, picked.into_conversations(), &req);
     let files = refresh::write::edits(
         tree.as_ref() as &dyn Tree,
         &cfg.golden,

@@ -62,9 +62,18 @@ pub struct Parsed {
     pub skipped: Vec<Bad>,
     /// Every invocation with a model id, recountable or not: what the traffic proposal counts.
     pub invocations: Vec<Invocation>,
-    /// `Some`: also keep each record's conversation, for `costgate refresh` (calibration does
-    /// not hold request texts).
-    pub conversations: Option<Vec<super::conversation::Logged>>,
+    /// `Some`: also hand each record's conversation to this sink as it is read, for `costgate
+    /// refresh`, which keeps only what it needs of it (calibration does not hold request texts).
+    pub conversations: Option<ConversationSink>,
+}
+
+/// Where `read` hands each logged conversation: called once per record with text, in log order.
+pub struct ConversationSink(pub Box<dyn FnMut(super::conversation::Logged)>);
+
+impl std::fmt::Debug for ConversationSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConversationSink")
+    }
 }
 
 /// When an invocation was made and for which intent, for `calibrate`'s traffic proposal.
@@ -346,8 +355,8 @@ fn parse_line(
             out.skipped.push(bad("no text in the request body".into()));
             return;
         }
-        if let Some(list) = out.conversations.as_mut() {
-            list.push(super::conversation::Logged {
+        if let Some(ConversationSink(sink)) = out.conversations.as_mut() {
+            sink(super::conversation::Logged {
                 file: file.to_string(),
                 line: line_no,
                 intent: intent.clone(),

@@ -53,11 +53,13 @@ pub struct Plan {
     pub need_context: Vec<String>,
 }
 
-/// A candidate after de-duplication.
+/// A candidate after de-duplication, as the first pass keeps it: where it was logged, not what it
+/// says, so a refresh holds no request text but the few it adds.
 struct Candidate {
     intent: String,
     tokens: u64,
-    conv: candidates::Conversation,
+    /// Index into [`Planner::files`], and the line.
+    at: (usize, usize),
 }
 
 /// The most text (query and history, in bytes) a refreshed case may carry: far above any real chat
@@ -93,115 +95,231 @@ pub fn normalise(s: &str) -> String {
         .to_lowercase()
 }
 
-/// Plans the refresh of `dataset` from `logged` (in log order). `skipped` holds the reasons the
-/// log reader already gave (bodies in S3, no text).
+/// Plans the refresh of `dataset` from `logged` (in log order), in memory. `skipped` holds the
+/// reasons the log reader already gave (bodies in S3, no text). `costgate refresh` streams the
+/// logs through a [`Planner`] instead; the plan is the same.
 pub fn plan(
     dataset: &Dataset,
     logged: Vec<Logged>,
-    mut skipped: BTreeMap<String, usize>,
+    skipped: BTreeMap<String, usize>,
     req: &Request,
 ) -> Plan {
-    let mut seen: BTreeSet<String> = dataset
-        .cases
-        .iter()
-        .map(|c| normalise(&c.case.query))
-        .collect();
-    // The logged traffic per intent: every usable request, duplicates included.
-    let mut traffic: BTreeMap<String, u64> = BTreeMap::new();
-    let mut pool: Vec<Candidate> = Vec::new();
-    let mut duplicates = 0;
+    let mut planner = Planner::new(dataset, skipped);
+    for l in &logged {
+        planner.observe(l.clone());
+    }
+    let wanted = planner.chosen(req);
+    let mut picked = Picked::new(&wanted);
     for l in logged {
+        picked.offer(l);
+    }
+    planner.finish(dataset, picked.into_conversations(), req)
+}
+
+/// A stable 64-bit digest of a normalised query: what the first pass keeps to find duplicates.
+fn digest(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // `DefaultHasher::new` has fixed keys: the same text gives the same digest in every run.
+    let mut h = std::hash::DefaultHasher::new();
+    normalise(s).hash(&mut h);
+    h.finish()
+}
+
+/// The first pass over the logs: traffic per intent, duplicates, and each candidate's intent,
+/// input tokens and place, never its text.
+pub struct Planner {
+    cases: usize,
+    seen: std::collections::HashSet<u64>,
+    traffic: BTreeMap<String, u64>,
+    pool: Vec<Candidate>,
+    duplicates: usize,
+    skipped: BTreeMap<String, usize>,
+    files: Vec<String>,
+}
+
+impl Planner {
+    pub fn new(dataset: &Dataset, skipped: BTreeMap<String, usize>) -> Planner {
+        Planner {
+            cases: dataset.len(),
+            seen: dataset
+                .cases
+                .iter()
+                .map(|c| digest(&c.case.query))
+                .collect(),
+            traffic: BTreeMap::new(),
+            pool: Vec::new(),
+            duplicates: 0,
+            skipped,
+            files: Vec::new(),
+        }
+    }
+
+    /// A request the log reader already skipped, by reason (a body in S3, no text).
+    pub fn skip(&mut self, reason: String) {
+        *self.skipped.entry(reason).or_default() += 1;
+    }
+
+    /// One logged request, in log order.
+    pub fn observe(&mut self, l: Logged) {
         let conv = match l.conversation {
             Ok(c) => c,
             Err(why) => {
-                *skipped.entry(why.to_string()).or_default() += 1;
-                continue;
+                *self.skipped.entry(why.to_string()).or_default() += 1;
+                return;
             }
         };
         let Some(intent) = l.intent.filter(|i| !i.trim().is_empty()) else {
-            *skipped
+            *self
+                .skipped
                 .entry("no intent in the request metadata".into())
                 .or_default() += 1;
-            continue;
+            return;
         };
-        *traffic.entry(intent.clone()).or_default() += 1;
+        *self.traffic.entry(intent.clone()).or_default() += 1;
         // Real traffic, counted above; but a case the golden files cannot hold, or that every
         // later `check` would refuse, is never written.
         if let Some(why) = unwritable(&conv) {
-            *skipped.entry(why.to_string()).or_default() += 1;
-            continue;
+            *self.skipped.entry(why.to_string()).or_default() += 1;
+            return;
         }
-        if !seen.insert(normalise(&conv.query)) {
-            duplicates += 1;
-            continue;
+        if !self.seen.insert(digest(&conv.query)) {
+            self.duplicates += 1;
+            return;
         }
-        pool.push(Candidate {
+        let file = match self.files.iter().position(|f| *f == l.file) {
+            Some(i) => i,
+            None => {
+                self.files.push(l.file);
+                self.files.len() - 1
+            }
+        };
+        self.pool.push(Candidate {
             intent,
             tokens: l.input_tokens,
-            conv,
+            at: (file, l.line),
         });
     }
-    let wanted = (req.fraction * dataset.len() as f64).round() as usize;
-    let n = wanted.min(pool.len());
-    let chosen = draw(&pool, &traffic, n, req.seed);
-    let retired = oldest(dataset, chosen.len());
-    let mut redacted: BTreeMap<String, usize> = BTreeMap::new();
-    let ids = fresh_ids(dataset, &retired, req.today, chosen.len());
-    let added: Vec<Case> = chosen
-        .iter()
-        .zip(ids)
-        .map(|(&i, id)| {
-            let c = &pool[i];
-            let mut clean = |t: &str| redact::redact(t, &mut redacted);
-            let history = c
-                .conv
-                .history
-                .iter()
-                .map(|m| crate::measure::dataset::Message {
-                    role: m.role,
-                    content: clean(&m.content),
-                })
-                .collect();
-            Case {
-                id,
-                intent: c.intent.clone(),
-                query: clean(&c.conv.query),
-                history,
-                context: None,
-                tier: None,
-                weight: None,
-                output_tokens: None,
-                expected_cost_band: None,
-                added: Some(req.today),
-                expect: None,
-                tool_calls: Vec::new(),
-            }
-        })
-        .collect();
-    let mut added_by_intent: BTreeMap<String, usize> = BTreeMap::new();
-    for c in &added {
-        *added_by_intent.entry(c.intent.clone()).or_default() += 1;
+
+    /// The candidates drawn, as (file, line) in the order they are added.
+    pub fn chosen(&self, req: &Request) -> Vec<(String, usize)> {
+        let n = self.wanted(req).min(self.pool.len());
+        draw(&self.pool, &self.traffic, n, req.seed)
+            .into_iter()
+            .map(|i| {
+                let (f, line) = self.pool[i].at;
+                (self.files[f].clone(), line)
+            })
+            .collect()
     }
-    let need_context = added_by_intent
-        .keys()
-        .filter(|i| {
-            dataset
-                .cases
+
+    fn wanted(&self, req: &Request) -> usize {
+        (req.fraction * self.cases as f64).round() as usize
+    }
+
+    /// The plan, given the conversations of [`Planner::chosen`] in its order.
+    /// The plan for `dataset` (the one the planner was made with).
+    pub fn finish(
+        self,
+        dataset: &Dataset,
+        chosen: Vec<(String, candidates::Conversation)>,
+        req: &Request,
+    ) -> Plan {
+        let wanted = self.wanted(req);
+        let skipped = self.skipped;
+        let duplicates = self.duplicates;
+        let pool_len = self.pool.len();
+        let retired = oldest(dataset, chosen.len());
+        let mut redacted: BTreeMap<String, usize> = BTreeMap::new();
+        let ids = fresh_ids(dataset, &retired, req.today, chosen.len());
+        let added: Vec<Case> = chosen
+            .iter()
+            .zip(ids)
+            .map(|((intent, conv), id)| {
+                let mut clean = |t: &str| redact::redact(t, &mut redacted);
+                let history = conv
+                    .history
+                    .iter()
+                    .map(|m| crate::measure::dataset::Message {
+                        role: m.role,
+                        content: clean(&m.content),
+                    })
+                    .collect();
+                Case {
+                    id,
+                    intent: intent.clone(),
+                    query: clean(&conv.query),
+                    history,
+                    context: None,
+                    tier: None,
+                    weight: None,
+                    output_tokens: None,
+                    expected_cost_band: None,
+                    added: Some(req.today),
+                    expect: None,
+                    tool_calls: Vec::new(),
+                }
+            })
+            .collect();
+        let mut added_by_intent: BTreeMap<String, usize> = BTreeMap::new();
+        for c in &added {
+            *added_by_intent.entry(c.intent.clone()).or_default() += 1;
+        }
+        let need_context = added_by_intent
+            .keys()
+            .filter(|i| {
+                dataset
+                    .cases
+                    .iter()
+                    .any(|c| &c.case.intent == *i && c.case.context.is_some())
+            })
+            .cloned()
+            .collect();
+        Plan {
+            retired,
+            added,
+            added_by_intent,
+            skipped,
+            duplicates,
+            candidates: pool_len,
+            shortfall: wanted - chosen.len(),
+            redacted,
+            need_context,
+        }
+    }
+}
+
+/// The second pass over the logs: the conversations of the drawn candidates, in draw order.
+pub struct Picked {
+    order: BTreeMap<(String, usize), usize>,
+    found: Vec<Option<(String, candidates::Conversation)>>,
+}
+
+impl Picked {
+    pub fn new(wanted: &[(String, usize)]) -> Picked {
+        Picked {
+            order: wanted
                 .iter()
-                .any(|c| &c.case.intent == *i && c.case.context.is_some())
-        })
-        .cloned()
-        .collect();
-    Plan {
-        retired,
-        added,
-        added_by_intent,
-        skipped,
-        duplicates,
-        candidates: pool.len(),
-        shortfall: wanted - chosen.len(),
-        redacted,
-        need_context,
+                .cloned()
+                .enumerate()
+                .map(|(i, at)| (at, i))
+                .collect(),
+            found: vec![None; wanted.len()],
+        }
+    }
+
+    /// One logged request, in log order: kept when it is one of the drawn.
+    pub fn offer(&mut self, l: Logged) {
+        let Some(&i) = self.order.get(&(l.file, l.line)) else {
+            return;
+        };
+        if let (Ok(conv), Some(intent)) = (l.conversation, l.intent) {
+            self.found[i] = Some((intent, conv));
+        }
+    }
+
+    /// The conversations in draw order (a log that changed between the passes loses its entry).
+    pub fn into_conversations(self) -> Vec<(String, candidates::Conversation)> {
+        self.found.into_iter().flatten().collect()
     }
 }
 
@@ -375,10 +493,7 @@ mod tests {
             .map(|i| Candidate {
                 intent: "faq".into(),
                 tokens: if i % tail_every == 0 { 5000 } else { 100 },
-                conv: candidates::Conversation {
-                    query: format!("q{i}"),
-                    history: Vec::new(),
-                },
+                at: (0, i),
             })
             .collect()
     }
