@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::action_jira::JIRA_CFG;
-use crate::support::action::{PR, Workspace, labeled_by_an_admin, ours, run_action};
+use crate::support::action::{PR, Workspace, labeled_by, labeled_by_an_admin, ours, run_action};
 use crate::support::fake_github::FakeGitHub;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,20 +73,7 @@ async fn approval_by_someone_below_min_permission_does_not_sign_off() {
 async fn override_label_by_unauthorised_user_is_ignored() {
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", "approvers:\n  teams: [octo/cost-eng]\n");
-    let ev = ws.event(
-        &fake,
-        "pull_request.labeled.1.json",
-        "",
-        &["emergency-override"],
-    );
-    fake.add_label_event(
-        PR,
-        "labeled",
-        "emergency-override",
-        "mallory",
-        "2026-11-20T09:00:00Z",
-    );
-    fake.set_role("mallory", "write");
+    let ev = labeled_by(&ws, &fake, "mallory", "write");
     let (code, out, err) = run_action(&ws, &fake, &ev, &[]).await;
     assert_eq!(code, 1, "{out}\n{err}");
     let r = ws.report();
@@ -303,20 +290,7 @@ async fn a_github_error_echoing_the_token_is_masked_before_the_comment_escapes_i
     let token = "ghp_appr0ver_t0ken_4567";
     let fake = FakeGitHub::start().await;
     let ws = Workspace::new("examples/head", "approvers:\n  teams: [octo/cost-eng]\n");
-    let ev = ws.event(
-        &fake,
-        "pull_request.labeled.1.json",
-        "",
-        &["emergency-override"],
-    );
-    fake.add_label_event(
-        PR,
-        "labeled",
-        "emergency-override",
-        "mallory",
-        "2026-11-20T09:00:00Z",
-    );
-    fake.set_role("mallory", "write");
+    let ev = labeled_by(&ws, &fake, "mallory", "write");
     fake.fail_next(
         "GET",
         "/memberships/mallory",

@@ -286,6 +286,20 @@ impl Jira {
         project: &str,
         label: &str,
     ) -> Result<Option<Ticket>, JiraError> {
+        Ok(self
+            .keys_by_label(project, label)
+            .await?
+            .into_iter()
+            .next()
+            .map(|key| Ticket {
+                url: self.browse_url(&key),
+                key,
+                created: false,
+            }))
+    }
+
+    /// The keys of every ticket in `project` carrying `label`, newest first.
+    async fn keys_by_label(&self, project: &str, label: &str) -> Result<Vec<String>, JiraError> {
         let jql = format!(
             "project = \"{}\" AND labels = \"{}\" ORDER BY created DESC",
             jql_escape(project),
@@ -301,37 +315,6 @@ impl Jira {
             JiraApi::V2 => (
                 "/rest/api/2/search".to_string(),
                 json!({"jql": jql, "startAt": 0, "maxResults": 10, "fields": fields}),
-            ),
-        };
-        let v = self.send("POST", &path, Some(&body), true).await?;
-        let r: SearchResult = serde_json::from_value(v).map_err(|e| JiraError {
-            method: "POST",
-            path,
-            status: None,
-            message: format!("unexpected search response: {e}"),
-        })?;
-        Ok(r.issues.into_iter().next().map(|i| Ticket {
-            url: self.browse_url(&i.key),
-            key: i.key,
-            created: false,
-        }))
-    }
-
-    /// The keys of every ticket in `project` carrying `label`, newest first.
-    async fn keys_by_label(&self, project: &str, label: &str) -> Result<Vec<String>, JiraError> {
-        let jql = format!(
-            "project = \"{}\" AND labels = \"{}\" ORDER BY created DESC",
-            jql_escape(project),
-            jql_escape(label)
-        );
-        let (path, body) = match self.api {
-            JiraApi::V3 => (
-                "/rest/api/3/search/jql".to_string(),
-                json!({"jql": jql, "maxResults": 10, "fields": ["summary"]}),
-            ),
-            JiraApi::V2 => (
-                "/rest/api/2/search".to_string(),
-                json!({"jql": jql, "startAt": 0, "maxResults": 10, "fields": ["summary"]}),
             ),
         };
         let v = self.send("POST", &path, Some(&body), true).await?;

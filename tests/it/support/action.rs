@@ -136,6 +136,12 @@ pub fn ours(fake: &FakeGitHub) -> Vec<Value> {
 /// A `labeled` event for the override label, applied (per the PR timeline) by `lead`, a repository
 /// admin: the authorised override most JIRA and review tests start from.
 pub fn labeled_by_an_admin(ws: &Workspace, fake: &FakeGitHub) -> PathBuf {
+    labeled_by(ws, fake, "lead", "admin")
+}
+
+/// A `labeled` event for the override label, applied (per the PR timeline) by `login`, who holds
+/// `role` on the repository.
+pub fn labeled_by(ws: &Workspace, fake: &FakeGitHub, login: &str, role: &str) -> PathBuf {
     let ev = ws.event(
         fake,
         "pull_request.labeled.1.json",
@@ -146,9 +152,9 @@ pub fn labeled_by_an_admin(ws: &Workspace, fake: &FakeGitHub) -> PathBuf {
         PR,
         "labeled",
         "emergency-override",
-        "lead",
+        login,
         "2026-11-20T09:00:00Z",
     );
-    fake.set_role("lead", "admin");
+    fake.set_role(login, role);
     ev
 }
