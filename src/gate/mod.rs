@@ -270,13 +270,7 @@ fn check_sliced<'a>(
         end_of_life(pricing, &base_observed, &head_observed, ro.clock.today());
 
     let head_by_id = head_cases(head_dataset);
-    // A note both sides raise alike (a cache point below a model's minimum) is said once.
-    let head_notes: Vec<String> = head_notes
-        .into_iter()
-        .filter(|n| !base_notes.contains(n))
-        .collect();
-    let mut notes = base_notes;
-    notes.extend(head_notes);
+    let mut notes = merge_notes(base_notes, head_notes);
     let (cache_lost, lost_notes) = cache_lost(&dataset, &base_priced, &head_priced);
     notes.extend(lost_notes);
     let min = base_cfg.thresholds.min_cost_delta_usd;
@@ -398,6 +392,14 @@ fn head_policy(inputs: &Inputs) -> (Vec<String>, Option<&crate::gate::inputs::He
         )),
     }
     (policy_changes, head_dataset)
+}
+
+/// Both sides' notes: a note both raise alike (a cache point below a model's minimum) is said once.
+fn merge_notes(base: Vec<String>, head: Vec<String>) -> Vec<String> {
+    let head: Vec<String> = head.into_iter().filter(|n| !base.contains(n)).collect();
+    let mut notes = base;
+    notes.extend(head);
+    notes
 }
 
 /// The head's cases by id; `None`: the head's case is the base's.
