@@ -311,6 +311,7 @@ fn check_sliced<'a>(
         };
         edits.report(&mut cases, &mut policy_changes)?;
     }
+    notes.extend(default_fallback_notes(&cases, base_routes, head_routes));
 
     let hints = crate::gate::changed::Hints::new(
         base.tree.as_ref(),
@@ -376,8 +377,8 @@ fn head_policy(inputs: &Inputs) -> (Vec<String>, Option<&crate::gate::inputs::He
         Ok(d) => Some(d),
         Err(d) => {
             policy_changes.push(format!(
-                "head's golden dataset does not load ({} problems); the base dataset was used",
-                d.0.len()
+                "head's golden dataset does not load ({}); the base dataset was used",
+                problems(d)
             ));
             None
         }
@@ -387,11 +388,88 @@ fn head_policy(inputs: &Inputs) -> (Vec<String>, Option<&crate::gate::inputs::He
             policy_changes.extend(diff::pricing_diff(&inputs.base.pricing, head_pricing))
         }
         Err(d) => policy_changes.push(format!(
-            "head's pricing file does not load ({} problems); the base prices were used",
-            d.0.len()
+            "head's pricing file does not load ({}); the base prices were used",
+            problems(d)
         )),
     }
     (policy_changes, head_dataset)
+}
+
+/// A head file's problems for the policy-change line: where and what, the first three of them, so
+/// the author can fix the file the gate ignored.
+fn problems(d: &crate::infra::diag::Diagnostics) -> String {
+    let shown: Vec<String> =
+        d.0.iter()
+            .take(3)
+            .map(|p| {
+                let mut p = p.clone();
+                p.help = None;
+                p.to_string()
+            })
+            .collect();
+    let more = d.0.len().saturating_sub(shown.len());
+    let more = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} problem{}: {}{more}",
+        d.0.len(),
+        if d.0.len() == 1 { "" } else { "s" },
+        shown.join("; ")
+    )
+}
+
+/// Intents the head's `default` route now serves that the PR made so: an intent the base's routes
+/// name and the head's no longer do (a renamed or misspelt route), or an intent of a case the head
+/// adds that no route names (a misspelt intent, `return` for `returns`). Said, since each is
+/// otherwise priced as something else without a word; a `default` the base already relied on is
+/// not the PR's doing.
+fn default_fallback_notes(
+    cases: &[crate::gate::report::CaseReport],
+    base: &App,
+    head: &App,
+) -> Vec<String> {
+    let App::Render(head_routes) = head else {
+        return Vec::new();
+    };
+    if !head_routes
+        .by_intent
+        .contains_key(crate::measure::routes::DEFAULT_ROUTE)
+    {
+        return Vec::new();
+    }
+    let named_at_base = |i: &str| match base {
+        App::Render(r) => r.by_intent.contains_key(i),
+        App::Harness(_) => false,
+    };
+    let mut counts: BTreeMap<(&str, bool), usize> = BTreeMap::new();
+    for c in cases {
+        let added = c.status == crate::gate::report::Status::Added;
+        let i = c.intent.as_str();
+        if head_routes.by_intent.contains_key(i) || (!added && !named_at_base(i)) {
+            continue;
+        }
+        if added && named_at_base(i) {
+            continue;
+        }
+        *counts.entry((i, added)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((intent, added), n)| {
+            let what = if added {
+                format!("{n} case(s) the head adds with intent `{intent}`, which no route names,")
+            } else {
+                format!("{n} case(s) of intent `{intent}`, which the base's routes name and the head's no longer do,")
+            };
+            format!(
+                "{what} are served by the `default` route of {}: name the intent if that is not meant (a misspelt intent or route?)",
+                head_routes.file
+            )
+        })
+        .collect()
 }
 
 /// Both sides' notes: a note both raise alike (a cache point below a model's minimum) is said once.

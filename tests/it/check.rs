@@ -589,3 +589,61 @@ fn a_head_cap_below_the_estimate_applies_and_is_named() {
         v["notes"]
     );
 }
+
+/// A head golden file that does not load is ignored (the base's dataset is gated), and the policy
+/// change says where and why, so the author can fix it.
+#[test]
+fn a_head_dataset_that_does_not_load_is_named_with_file_and_line() {
+    let broken = "- id: C-000\n  query: no intent here\n";
+    let (_d, base, head) = pair(&[("golden/cases.yaml", broken)]);
+    let (_, v) = json(&base, &head);
+    let policy = v["policy_changes"].to_string();
+    assert!(
+        policy.contains("head's golden dataset does not load (1 problem: golden/cases.yaml:2:3:"),
+        "{policy}"
+    );
+    assert!(policy.contains("intent"), "{policy}");
+}
+
+/// A dataset intent a side's routes do not name is served by its `default` route: said, since a
+/// misspelt intent would otherwise be priced as something else without a word.
+#[test]
+fn an_intent_served_by_the_default_route_is_named() {
+    let with_default =
+        format!("{ROUTES}default:\n  model: amazon.nova-lite-v1:0\n  output_tokens: 10\n");
+    let renamed = with_default.replace("order_status:\n", "order_statuses:\n");
+    let (_d, base, head) = pair(&[("app/routes.yaml", &renamed)]);
+    write_tree(&base, &[("app/routes.yaml", &with_default)]);
+    let (_, v) = json(&base, &head);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("10 case(s) of intent `order_status`, which the base's routes name and the head's no longer do, are served by the `default` route of app/routes.yaml"),
+        "{notes}"
+    );
+    // A case the head adds with an intent no route names (a typo) is said too.
+    let (_d, base, head) = pair(&[
+        ("app/routes.yaml", &with_default),
+        (
+            "golden/new.yaml",
+            "- id: NEW-1\n  intent: return\n  query: can I send it back?\n",
+        ),
+    ]);
+    write_tree(&base, &[("app/routes.yaml", &with_default)]);
+    let (_, v) = json(&base, &head);
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("1 case(s) the head adds with intent `return`, which no route names,"),
+        "{}",
+        v["notes"]
+    );
+    // A default the base already relies on is not the PR's doing: no note.
+    let (_d, base, head) = pair(&[("app/routes.yaml", &renamed)]);
+    write_tree(&base, &[("app/routes.yaml", &renamed)]);
+    let (_, v) = json(&base, &head);
+    assert!(
+        !v["notes"].to_string().contains("`default` route"),
+        "{}",
+        v["notes"]
+    );
+}
