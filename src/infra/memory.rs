@@ -177,7 +177,7 @@ fn refuse(limit: usize) -> ! {
     if ptr.is_null() {
         put(b" (the limit is COSTGATE_MEMORY_LIMIT_MB)\n");
     } else {
-        put(b" (one render may take 256 MiB; the process COSTGATE_MEMORY_LIMIT_MB)\n");
+        put(b" (256 MiB per render; COSTGATE_MEMORY_LIMIT_MB bounds the whole process)\n");
     }
     // SAFETY: plain syscalls on a valid buffer; the process ends here.
     unsafe {
