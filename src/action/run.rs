@@ -512,7 +512,8 @@ fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
     let json_path = run.out_dir.join("report.json");
     crate::infra::files::write_file(&json_path, &run.redactor.redact(&report.to_json()))?;
     if let Some(p) = run.env.var("GITHUB_OUTPUT") {
-        let num = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
+        // For people and `if:` expressions: two decimals at most (report.json keeps them all).
+        let num = |v: Option<f64>| v.map(crate::infra::fmt::two_decimals).unwrap_or_default();
         let max = if report.summary.max_regression_unbounded {
             "inf".into()
         } else {

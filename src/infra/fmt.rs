@@ -31,6 +31,14 @@ pub fn shown_pct(p: f64) -> f64 {
     format!("{p:.1}").parse().unwrap_or(p)
 }
 
+/// A number rounded to two decimals without trailing zeros: `33.740831…` is `33.74`, `8.9` stays
+/// `8.9`, `-0.001` is `0`.
+pub fn two_decimals(x: f64) -> String {
+    let s = format!("{x:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
 /// A percentage change where `None` means "nothing to compare with" (a dash, not infinity).
 pub fn pct_or_dash(p: Option<f64>) -> String {
     p.map_or_else(|| "–".to_string(), |p| pct(Some(p)))
@@ -83,6 +91,15 @@ pub fn id_list<S: AsRef<str>>(ids: &[S]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn two_decimals_rounds_and_trims() {
+        assert_eq!(super::two_decimals(33.740831295843535), "33.74");
+        assert_eq!(super::two_decimals(8.9), "8.9");
+        assert_eq!(super::two_decimals(-0.001), "0");
+        assert_eq!(super::two_decimals(-12.5), "-12.5");
+        assert_eq!(super::two_decimals(100.0), "100");
+    }
+
     #[test]
     fn one_line_leaves_no_control_character() {
         assert_eq!(

@@ -38,7 +38,8 @@ async fn failing_pr_comments_annotates_and_writes_outputs_summary_and_report() {
     );
     assert!(
         outputs.contains("report-json=.costgate-out/report.json\n")
-            && outputs.contains("total-delta-pct=8."),
+            && outputs.contains("total-delta-pct=8.86\n")
+            && outputs.contains("max-regression-pct=33.74\n"),
         "{outputs}"
     );
     assert!(ws.summary().contains("costgate: **FAIL**"));
