@@ -46,6 +46,10 @@ pub struct DriftArgs {
     pub config: String,
     #[arg(long, value_enum, default_value_t = OutFormat::Text)]
     pub format: OutFormat,
+    /// Exit 1 when a flag fires, so the scheduled job shows red (history, chart, summary and
+    /// ticket are written first).
+    #[arg(long)]
+    pub fail_on_flag: bool,
 }
 
 pub fn drift(a: DriftArgs, env: &Vars, printer: &super::printer::Printer) -> Result<Outcome> {
@@ -78,11 +82,13 @@ pub fn drift(a: DriftArgs, env: &Vars, printer: &super::printer::Printer) -> Res
     write_file(&history_path, &drift::history_jsonl(&o.history))?;
     write_file(&chart_path, &drift::chart::render(&o.history))?;
     let summary = a.summary.clone().or_else(|| env.step_summary());
-    if let Some(p) = summary {
-        crate::infra::files::append_file(&p, &drift::render_markdown(&o))?;
-    }
     // A baseline flag files one high-priority ticket per ISO week when JIRA credentials are set.
     let filed = file_drift_ticket(&a, &o, env);
+    if let Some(p) = summary {
+        let mut md = drift::render_markdown(&o);
+        md.push_str(&ticket_line(&o, &filed));
+        crate::infra::files::append_file(&p, &md)?;
+    }
     let stdout = match a.format {
         OutFormat::Json => json_sorted(&DriftOutput {
             baseline_delta_pct: o.entry.baseline_delta_pct,
@@ -135,8 +141,37 @@ pub fn drift(a: DriftArgs, env: &Vars, printer: &super::printer::Printer) -> Res
     }
     Ok(Outcome {
         stdout: stdout.into(),
-        exit_code: 0,
+        exit_code: if a.fail_on_flag && !o.entry.flags.is_empty() {
+            1
+        } else {
+            0
+        },
     })
+}
+
+/// The summary's last word on the ticket: filed (its key), or why not.
+fn ticket_line(
+    o: &crate::ratchet::drift::Outcome,
+    filed: &std::result::Result<Option<crate::clients::jira::Ticket>, String>,
+) -> String {
+    let Some(req) = &o.ticket else {
+        return String::new();
+    };
+    let line = match filed {
+        Ok(Some(t)) if t.created => format!("filed as [{}]({})", t.key, t.url),
+        Ok(Some(t)) => format!("already open this week: [{}]({})", t.key, t.url),
+        Ok(None) => {
+            "**not filed**: set `JIRA_TOKEN` (and `JIRA_USER` for Jira Cloud) to file it".into()
+        }
+        Err(e) => format!(
+            "**not filed**: {}; the job fails so a re-run files it",
+            crate::output::markdown::escape(e)
+        ),
+    };
+    format!(
+        "\n**Ticket** {}: {line}\n",
+        crate::output::markdown::escape(&req.dedup_key)
+    )
 }
 
 /// Files the drift ticket when there is one and credentials are set; `Ok(None)` otherwise.

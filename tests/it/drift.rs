@@ -522,4 +522,26 @@ fn drift_flags_a_route_to_a_model_past_its_end_of_life() {
     );
     let md = std::fs::read_to_string(summary.path()).unwrap();
     assert!(md.contains("past its end of life"), "{md}");
+    // The summary says what became of the ticket: here, no JIRA credentials.
+    assert!(
+        md.contains(
+            "**Ticket** costgate-drift-end-of-life-2026-W50: **not filed**: set `JIRA_TOKEN`"
+        ),
+        "{md}"
+    );
+    // With --fail-on-flag the scheduled job shows red.
+    let (code, _, err) = run(costgate()
+        .args([
+            "drift",
+            "--branch",
+            "main",
+            "--date",
+            "2026-12-07",
+            "--fail-on-flag",
+            "--repo",
+        ])
+        .arg(r)
+        .arg("--summary")
+        .arg(summary.path()));
+    assert_eq!(code, 1, "{err}");
 }
