@@ -86,12 +86,12 @@ pub(super) async fn open_ticket(
     known: Option<&str>,
 ) -> TicketRecord {
     let (env, inputs, config) = (cx.env, cx.inputs, cx.config);
-    // Redacted where it is caught: the error may echo a credential back, and once the comment
-    // escapes it for markdown (`secret\_tok`) no later redaction would recognise it.
+    // No redaction here: the JIRA client masks its own credentials in its errors, and the run
+    // redacts the report's free text before any template escapes it (`action::run`).
     let fail = |e: String| TicketRecord {
         key: None,
         url: None,
-        error: Some(inputs.redactor().redact(&e)),
+        error: Some(e),
     };
     let (client, jc) = match jira_client(inputs, config) {
         Ok(x) => x,

@@ -73,20 +73,16 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
         &dataset,
         Default::default(),
     )));
-    let seen = Rc::new(RefCell::new(0usize));
     let sink = {
-        let (planner, seen) = (planner.clone(), seen.clone());
-        ConversationSink(Box::new(move |l| {
-            *seen.borrow_mut() += 1;
-            planner.borrow_mut().observe(l);
-        }))
+        let planner = planner.clone();
+        ConversationSink(Box::new(move |l| planner.borrow_mut().observe(l)))
     };
     let mut parsed = read_logs(&a.logs, &cfg.refresh.intent_key, Some(&pricing), Some(sink))?;
     // The sink holds the planner: let go of it. The records are calibration's, not needed here.
     parsed.conversations = None;
     parsed.records = Vec::new();
     parsed.invocations = Vec::new();
-    if *seen.borrow() == 0 {
+    if planner.borrow().observed() == 0 {
         return Err(Error::Usage(format!(
             "no request with text in {} log file(s) ({} malformed, {} skipped): refresh needs model-invocation logs with text data delivery",
             a.logs.len(),

@@ -176,10 +176,9 @@ pub struct HeadInputs {
     pub dataset: std::result::Result<HeadDataset, Diagnostics>,
     /// The head's price table, or why it does not load (the base's prices apply either way).
     pub pricing: std::result::Result<PricingTable, Diagnostics>,
-    /// The head's output length estimates that were replaced by the base's, as policy changes.
-    pub estimate_changes: Vec<String>,
-    /// The head's output caps that cut the base's estimated answer (applied, and named).
-    pub cap_notes: Vec<String>,
+    /// The head's output estimates replaced by the base's (policy changes) and its caps that cut
+    /// the base's estimated answer (applied, and noted).
+    pub estimates: crate::measure::routes::Estimates,
 }
 
 impl HeadInputs {
@@ -205,8 +204,7 @@ impl HeadInputs {
             Err(other) => return Err(other),
         };
         let mut app = app;
-        let mut cap_notes = Vec::new();
-        let estimate_changes = match (&mut app, &base.app) {
+        let estimates = match (&mut app, &base.app) {
             (App::Render(head_routes), App::Render(base_routes)) => {
                 let fallback = |intent: &str| {
                     base.calibrated
@@ -214,10 +212,9 @@ impl HeadInputs {
                         .copied()
                         .unwrap_or(crate::measure::render::DEFAULT_OUTPUT_TOKENS)
                 };
-                cap_notes = head_routes.caps_below(base_routes, &fallback);
-                head_routes.with_estimates_of(base_routes, &fallback)
+                head_routes.hold_estimates(base_routes, &fallback)
             }
-            _ => Vec::new(),
+            _ => Default::default(),
         };
         let dataset = Dataset::load(head.tree.as_ref(), &config.golden)
             .map(|d| HeadDataset::split(d, &base.dataset));
@@ -227,8 +224,7 @@ impl HeadInputs {
             app,
             dataset,
             pricing,
-            estimate_changes,
-            cap_notes,
+            estimates,
         })
     }
 

@@ -297,7 +297,7 @@ fn check_sliced<'a>(
     notes.extend(crate::measure::pricing::audit::end_of_life_notes(
         &kept_end_of_life,
     ));
-    notes.extend(inputs.head.cap_notes.iter().cloned());
+    notes.extend(inputs.head.estimates.capped.iter().cloned());
     if let Some(hd) = head_dataset {
         let edits = HeadEdits {
             head,
@@ -372,7 +372,7 @@ fn check_sliced<'a>(
 fn head_policy(inputs: &Inputs) -> (Vec<String>, Option<&crate::gate::inputs::HeadDataset>) {
     let (base_cfg, head_cfg) = (&inputs.base.config, &inputs.head.config);
     let mut policy_changes = diff::policy_diff(base_cfg, head_cfg);
-    policy_changes.extend(inputs.head.estimate_changes.iter().cloned());
+    policy_changes.extend(inputs.head.estimates.lowered.iter().cloned());
     let head_dataset = match &inputs.head.dataset {
         Ok(d) => Some(d),
         Err(d) => {
@@ -398,26 +398,19 @@ fn head_policy(inputs: &Inputs) -> (Vec<String>, Option<&crate::gate::inputs::He
 /// A head file's problems for the policy-change line: where and what, the first three of them, so
 /// the author can fix the file the gate ignored.
 fn problems(d: &crate::infra::diag::Diagnostics) -> String {
-    let shown: Vec<String> =
+    let all: Vec<String> =
         d.0.iter()
-            .take(3)
             .map(|p| {
                 let mut p = p.clone();
                 p.help = None;
                 p.to_string()
             })
             .collect();
-    let more = d.0.len().saturating_sub(shown.len());
-    let more = if more > 0 {
-        format!("; and {more} more")
-    } else {
-        String::new()
-    };
     format!(
-        "{} problem{}: {}{more}",
-        d.0.len(),
-        if d.0.len() == 1 { "" } else { "s" },
-        shown.join("; ")
+        "{} problem{}: {}",
+        all.len(),
+        if all.len() == 1 { "" } else { "s" },
+        crate::infra::fmt::first_of(&all, 3, "; ")
     )
 }
 
@@ -448,10 +441,8 @@ fn default_fallback_notes(
     for c in cases {
         let added = c.status == crate::gate::report::Status::Added;
         let i = c.intent.as_str();
-        if head_routes.by_intent.contains_key(i) || (!added && !named_at_base(i)) {
-            continue;
-        }
-        if added && named_at_base(i) {
+        // A gated case counts when the base named its intent; an added one when nothing did.
+        if head_routes.by_intent.contains_key(i) || named_at_base(i) == added {
             continue;
         }
         *counts.entry((i, added)).or_default() += 1;
@@ -543,9 +534,8 @@ fn noise_note(noisy: &BTreeMap<String, Noise>) -> Option<String> {
         return None;
     }
     let usd = crate::infra::fmt::usd;
-    let shown: Vec<String> = noisy
+    let all: Vec<String> = noisy
         .iter()
-        .take(10)
         .map(|(id, n)| {
             format!(
                 "{id} ({} vs {}, {} vs {} input tokens, {} vs {} calls)",
@@ -558,16 +548,10 @@ fn noise_note(noisy: &BTreeMap<String, Noise>) -> Option<String> {
             )
         })
         .collect();
-    let more = noisy.len().saturating_sub(shown.len());
     Some(format!(
-        "{} case(s) cost differently on repeated runs of the base's harness, so its answers depend on more than the case (hash order, time, randomness): they are left out of the per-query rule until it is deterministic (docs/false-positives.md): {}{}",
+        "{} case(s) cost differently on repeated runs of the base's harness, so its answers depend on more than the case (hash order, time, randomness): they are left out of the per-query rule until it is deterministic (docs/false-positives.md): {}",
         noisy.len(),
-        shown.join("; "),
-        if more > 0 {
-            format!("; and {more} more")
-        } else {
-            String::new()
-        }
+        crate::infra::fmt::first_of(&all, 10, "; ")
     ))
 }
 

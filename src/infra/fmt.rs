@@ -74,6 +74,16 @@ pub fn one_line(s: &str) -> String {
         .collect()
 }
 
+/// The first `shown` of `items` joined by `sep`, then `{sep}and N more` for the rest: for lists
+/// whose entries hold commas themselves.
+pub fn first_of(items: &[String], shown: usize, sep: &str) -> String {
+    let mut s = items[..items.len().min(shown)].join(sep);
+    if items.len() > shown {
+        s.push_str(&format!("{sep}and {} more", items.len() - shown));
+    }
+    s
+}
+
 /// A comma-separated list of ids, the first ten shown and the rest counted.
 pub fn id_list<S: AsRef<str>>(ids: &[S]) -> String {
     const SHOWN: usize = 10;
@@ -91,6 +101,13 @@ pub fn id_list<S: AsRef<str>>(ids: &[S]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn first_of_counts_the_rest() {
+        let items: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        assert_eq!(super::first_of(&items, 2, "; "), "a; b; and 1 more");
+        assert_eq!(super::first_of(&items, 3, "; "), "a; b; c");
+    }
+
     #[test]
     fn two_decimals_rounds_and_trims() {
         assert_eq!(super::two_decimals(33.740831295843535), "33.74");

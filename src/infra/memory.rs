@@ -93,20 +93,6 @@ impl<A> Capped<A> {
 
     /// Counts `delta` bytes (negative when freed), refusing growth past the limit.
     fn count(&self, delta: isize) {
-        // Inside an activity (a template being rendered), its own net growth is bounded too.
-        let rendering = ACTIVITY.try_with(|c| !c.get().0.is_null()).unwrap_or(false);
-        if rendering {
-            let net = ACTIVITY_NET
-                .try_with(|c| {
-                    let v = c.get() + delta;
-                    c.set(v);
-                    v
-                })
-                .unwrap_or(0);
-            if delta > 0 && net > (ACTIVITY_LIMIT_MB << 20) as isize {
-                refuse(ACTIVITY_LIMIT_MB << 20);
-            }
-        }
         let flush = LOCAL
             .try_with(|c| {
                 let v = c.get() + delta;
@@ -121,6 +107,21 @@ impl<A> Capped<A> {
             // The thread is exiting and its local counter is gone: count directly.
             .unwrap_or(Some(delta));
         let Some(v) = flush else { return };
+        // Inside an activity (a template being rendered), its own net growth is bounded too.
+        // Counted per batch, like the shared counter, so an allocation costs nothing more: the
+        // activity's figure is off by at most one batch, against a limit a thousand times larger.
+        if ACTIVITY.try_with(|c| !c.get().0.is_null()).unwrap_or(false) {
+            let net = ACTIVITY_NET
+                .try_with(|c| {
+                    let n = c.get() + v;
+                    c.set(n);
+                    n
+                })
+                .unwrap_or(0);
+            if v > 0 && net > (ACTIVITY_LIMIT_MB << 20) as isize {
+                refuse(ACTIVITY_LIMIT_MB << 20);
+            }
+        }
         let used = self.used.fetch_add(v, Ordering::Relaxed) + v;
         if v > 0 {
             let limit = match self.limit.load(Ordering::Relaxed) {

@@ -106,6 +106,14 @@ pub enum Route {
     },
 }
 
+/// What [`Routes::hold_estimates`] found: the head's estimates below the base's (replaced, listed
+/// as policy changes) and its caps below the base's estimated answer (applied, noted).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Estimates {
+    pub lowered: Vec<String>,
+    pub capped: Vec<String>,
+}
+
 /// All routes of one side, keyed by intent (`default` included).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Routes {
@@ -125,20 +133,23 @@ impl Routes {
     /// Holds every output length estimate (`output_tokens`) to at least the base's: estimates are
     /// policy, so a head cannot price its answers shorter than the base says they are (a longer
     /// estimate only makes the PR dearer, and is kept). `fallback` is the base's estimate for an
-    /// intent whose route names none (calibration, else the default). Returns what the head tried
-    /// to lower, one line per route.
-    pub fn with_estimates_of(
-        &mut self,
-        base: &Routes,
-        fallback: &dyn Fn(&str) -> u64,
-    ) -> Vec<String> {
-        let mut ignored = Vec::new();
+    /// intent whose route names none (calibration, else the default). Also names the head's own
+    /// output caps (`max_output_tokens`, application behaviour, applied) that cut the base's
+    /// estimated answer, since they move the cost without a prompt changing.
+    pub fn hold_estimates(&mut self, base: &Routes, fallback: &dyn Fn(&str) -> u64) -> Estimates {
+        let mut held = Estimates::default();
         for (intent, route) in &mut self.by_intent {
-            let Route::Model { output_tokens, .. } = route else {
+            let Route::Model {
+                output_tokens,
+                max_output_tokens,
+                ..
+            } = route
+            else {
                 continue;
             };
             let Some(Route::Model {
                 output_tokens: base_tokens,
+                max_output_tokens: base_cap,
                 ..
             }) = base.for_intent(intent)
             else {
@@ -147,47 +158,21 @@ impl Routes {
             let base_estimate = base_tokens.unwrap_or_else(|| fallback(intent));
             let head_estimate = output_tokens.unwrap_or_else(|| fallback(intent));
             if head_estimate < base_estimate {
-                ignored.push(format!(
+                held.lowered.push(format!(
                     "{}: route `{intent}` output_tokens: {base_estimate} → {head_estimate} (ignored: output estimates come from the base)",
                     self.file
                 ));
                 *output_tokens = *base_tokens;
             }
-        }
-        ignored
-    }
-
-    /// The head's own output caps (`max_output_tokens`, application behaviour) that cut the base's
-    /// estimated answer: each is applied, and named, because it moves the cost without a prompt
-    /// changing.
-    pub fn caps_below(&self, base: &Routes, fallback: &dyn Fn(&str) -> u64) -> Vec<String> {
-        let mut cut = Vec::new();
-        for (intent, route) in &self.by_intent {
-            let Route::Model {
-                max_output_tokens: Some(cap),
-                ..
-            } = route
-            else {
-                continue;
-            };
-            let Some(Route::Model {
-                output_tokens,
-                max_output_tokens: base_cap,
-                ..
-            }) = base.for_intent(intent)
-            else {
-                continue;
-            };
-            let estimate = output_tokens.unwrap_or_else(|| fallback(intent));
-            let estimate = base_cap.map_or(estimate, |c| estimate.min(c));
-            if *cap < estimate {
-                cut.push(format!(
-                    "{}: route `{intent}` max_output_tokens {cap} cuts the base's estimated answer of {estimate} tokens: its cases are priced with at most {cap} output tokens",
+            let answer = base_cap.map_or(base_estimate, |c| base_estimate.min(c));
+            if let Some(cap) = max_output_tokens.filter(|cap| *cap < answer) {
+                held.capped.push(format!(
+                    "{}: route `{intent}` max_output_tokens {cap} cuts the base's estimated answer of {answer} tokens: its cases are priced with at most {cap} output tokens",
                     self.file
                 ));
             }
         }
-        cut
+        held
     }
 
     /// Loads the routes named by `spec` from `tree`, validating models against `pricing`.

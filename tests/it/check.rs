@@ -6,7 +6,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::support::{
-    check_dirs as check, costgate, git, git_commit_all, git_init, repo_root, run, write_tree,
+    check_dirs as check, costgate, git, git_commit_all, git_init, repo_root, report_case, run,
+    write_tree,
 };
 
 // Output lengths are small so that prompt growth dominates the cost of a case, as it does for the
@@ -90,12 +91,7 @@ fn longer_system_prompt_fails_and_names_the_segment() {
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(v["verdict"], "fail");
     assert_eq!(v["fail_kinds"][0], "query-regression");
-    let c0 = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "C-000")
-        .unwrap();
+    let c0 = report_case(&v, "C-000");
     assert_eq!(c0["status"], "regressed");
     assert_eq!(c0["grew"], "system");
     assert!(c0["head"]["input_tokens"].as_u64() > c0["base"]["input_tokens"].as_u64());
@@ -105,12 +101,7 @@ fn longer_system_prompt_fails_and_names_the_segment() {
         v["reasons"]
     );
     // Bypassed cases stay free and unchanged.
-    let bypass = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "C-002")
-        .unwrap();
+    let bypass = report_case(&v, "C-002");
     assert_eq!(bypass["base"]["cost_usd"], 0.0);
     assert_eq!(bypass["status"], "unchanged");
 }
@@ -143,12 +134,7 @@ fn route_change_to_a_pricier_model_fails_and_is_listed() {
         v["routing_changes"][0]["head"],
         "anthropic.claude-sonnet-4-5-20250929-v1:0"
     );
-    let faq = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "C-001")
-        .unwrap();
+    let faq = report_case(&v, "C-001");
     assert_eq!(faq["model_changed"], true);
 }
 
@@ -167,12 +153,7 @@ fn bypassed_intent_routed_to_a_model_is_an_unbounded_regression() {
         v["reasons"]
     );
     assert_eq!(v["summary"]["max_regression_unbounded"], true);
-    let c = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "C-002")
-        .unwrap();
+    let c = report_case(&v, "C-002");
     assert_eq!(c["delta_pct"], Value::Null);
 }
 
@@ -216,12 +197,7 @@ fn head_that_loosens_its_thresholds_and_deletes_cases_still_fails() {
             .starts_with("head removes 10 golden case(s), still gated")),
         "{policy:?}"
     );
-    let c0 = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "C-000")
-        .unwrap();
+    let c0 = report_case(&v, "C-000");
     assert_eq!(c0["removed_in_head"], true);
     assert_eq!(c0["status"], "regressed");
 }
@@ -548,12 +524,7 @@ fn a_head_cannot_lower_the_output_estimates() {
     let (_d, base, head) = pair(&[("app/routes.yaml", &cheap), ("prompts/system.j2", &longer)]);
     let (code, v) = json(&base, &head);
     assert_eq!(code, 1, "{v:#}");
-    let chat = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "C-000")
-        .unwrap();
+    let chat = report_case(&v, "C-000");
     assert_eq!(chat["head"]["output_tokens"], 10, "{chat:#}");
     let policy = v["policy_changes"].to_string();
     assert!(
@@ -574,12 +545,7 @@ fn a_head_cap_below_the_estimate_applies_and_is_named() {
     );
     let (_d, base, head) = pair(&[("app/routes.yaml", &capped)]);
     let (_, v) = json(&base, &head);
-    let chat = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "C-000")
-        .unwrap();
+    let chat = report_case(&v, "C-000");
     assert_eq!(chat["head"]["output_tokens"], 2, "{chat:#}");
     assert!(
         v["notes"].to_string().contains(

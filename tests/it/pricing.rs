@@ -142,6 +142,18 @@ fn check_knows_the_builtin_lifecycle_through_a_profile() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// `check --format json` on 2026-12-02, which must exit 0: the report and its text.
+fn check_on_dec_2(base: &std::path::Path, head: &std::path::Path) -> (Value, String) {
+    let (code, out, err) = run(costgate()
+        .args(["check", "--format", "json", "--base-dir"])
+        .arg(base)
+        .arg("--head-dir")
+        .arg(head)
+        .env("COSTGATE_TODAY", "2026-12-02"));
+    assert_eq!(code, 0, "{err}");
+    (serde_json::from_str(&out).unwrap(), out)
+}
+
 /// A model the base already routes to past its end of life is not the PR's doing: a note, never a
 /// reason, so an unchanged PR passes (and cannot build a warn streak it did not earn).
 #[test]
@@ -151,14 +163,7 @@ fn a_retired_model_the_base_already_used_is_a_note_not_a_warn() {
     let routes = "chat:\n  model: acme.current-v1\n  output_tokens: 10\nfaq:\n  model: acme.retired-v1\n  output_tokens: 10\n";
     repo(&base, routes, &pricing_file());
     repo(&head, routes, &pricing_file());
-    let (code, out, err) = run(costgate()
-        .args(["check", "--format", "json", "--base-dir"])
-        .arg(&base)
-        .arg("--head-dir")
-        .arg(&head)
-        .env("COSTGATE_TODAY", "2026-12-02"));
-    assert_eq!(code, 0, "{err}");
-    let r: Value = serde_json::from_str(&out).unwrap();
+    let (r, out) = check_on_dec_2(&base, &head);
     assert_eq!(r["verdict"], "pass", "{out}");
     assert_eq!(r["reasons"], serde_json::json!([]), "{out}");
     assert!(
@@ -183,14 +188,7 @@ fn a_head_routing_to_a_retired_model_warns_and_an_alias_prices_like_its_target()
         &routes.replace("acme.current-v1", "acme.retired-v1"),
         &pricing_file(),
     );
-    let (code, out, err) = run(costgate()
-        .args(["check", "--format", "json", "--base-dir"])
-        .arg(&base)
-        .arg("--head-dir")
-        .arg(&head)
-        .env("COSTGATE_TODAY", "2026-12-02"));
-    assert_eq!(code, 0, "{err}");
-    let r: Value = serde_json::from_str(&out).unwrap();
+    let (r, out) = check_on_dec_2(&base, &head);
     assert_eq!(r["verdict"], "warn", "{out}");
     assert!(
         r["reasons"]

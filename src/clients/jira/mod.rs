@@ -56,6 +56,8 @@ pub struct Jira {
     base: String,
     pub api: JiraApi,
     auth: Auth,
+    /// The client's own credentials, masked in every error message it builds.
+    redactor: crate::infra::redact::Redactor,
 }
 
 /// A ticket found or created.
@@ -149,11 +151,19 @@ impl Jira {
             .user_agent(concat!("costgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the JIRA client: {e}"))?;
+        // Masked in every error the client builds: JIRA (or a proxy) may echo the credential.
+        let redactor = match &auth {
+            Auth::Basic { user, token } => {
+                crate::infra::redact::Redactor::new([token.as_str()], &[user.as_str()])
+            }
+            Auth::Bearer(t) => crate::infra::redact::Redactor::new([t.as_str()], &[]),
+        };
         Ok(Jira {
             http,
             base: base_url.trim_end_matches('/').to_string(),
             api,
             auth,
+            redactor,
         })
     }
 
@@ -261,16 +271,9 @@ impl Jira {
             .await
             .map_err(|e| err(Some(status.as_u16()), error_chain(&e)))?;
         if !status.is_success() {
-            // Masked where it is caught: JIRA (or a proxy) may echo the credential back.
-            let redactor = match &self.auth {
-                Auth::Basic { user, token } => {
-                    crate::infra::redact::Redactor::new([token.as_str()], &[user.as_str()])
-                }
-                Auth::Bearer(t) => crate::infra::redact::Redactor::new([t.as_str()], &[]),
-            };
             return Err(err(
                 Some(status.as_u16()),
-                redactor.redact(&jira_message(&text)),
+                self.redactor.redact(&jira_message(&text)),
             ));
         }
         if text.trim().is_empty() {

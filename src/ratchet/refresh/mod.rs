@@ -129,6 +129,8 @@ fn digest(s: &str) -> u64 {
 /// input tokens and place, never its text.
 pub struct Planner {
     cases: usize,
+    /// Logged requests seen, usable or not.
+    observed: usize,
     seen: std::collections::HashSet<u64>,
     traffic: BTreeMap<String, u64>,
     pool: Vec<Candidate>,
@@ -141,6 +143,7 @@ impl Planner {
     pub fn new(dataset: &Dataset, skipped: BTreeMap<String, usize>) -> Planner {
         Planner {
             cases: dataset.len(),
+            observed: 0,
             seen: dataset
                 .cases
                 .iter()
@@ -154,6 +157,11 @@ impl Planner {
         }
     }
 
+    /// Logged requests seen so far, usable or not.
+    pub fn observed(&self) -> usize {
+        self.observed
+    }
+
     /// A request the log reader already skipped, by reason (a body in S3, no text).
     pub fn skip(&mut self, reason: String) {
         *self.skipped.entry(reason).or_default() += 1;
@@ -161,6 +169,7 @@ impl Planner {
 
     /// One logged request, in log order.
     pub fn observe(&mut self, l: Logged) {
+        self.observed += 1;
         let conv = match l.conversation {
             Ok(c) => c,
             Err(why) => {
