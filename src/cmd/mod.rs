@@ -10,6 +10,7 @@ mod calibrate;
 mod check;
 mod drift;
 pub mod env;
+mod init;
 mod mock;
 mod output;
 mod pricing;
@@ -48,6 +49,9 @@ pub enum Command {
     Backtest(backtest::BacktestArgs),
     /// Cumulative drift of a branch against the baseline and the last release tag, with history and chart.
     Drift(drift::DriftArgs),
+    /// Set a repository up: golden cases from invocation logs, costgate.yaml, routes or a harness
+    /// skeleton, and the workflow.
+    Init(init::InitArgs),
     /// Keep the golden dataset alive: retire the oldest cases, add fresh production queries from invocation logs.
     Refresh(refresh::RefreshArgs),
     /// The GitHub Action entry point: reads the runner's environment (INPUT_*, GITHUB_*).
@@ -154,6 +158,7 @@ pub fn run(cli: Cli, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
         Command::Calibrate(a) => calibrate::calibrate(a, &env),
         Command::Backtest(a) => backtest::backtest(a, &env, &printer),
         Command::Drift(a) => drift::drift(a, &env, &printer),
+        Command::Init(a) => init::init(a, &env),
         Command::Refresh(a) => refresh::refresh(a, &env),
         Command::Action => action::action(&env),
         Command::Pricing(a) => pricing::pricing(a, &env),

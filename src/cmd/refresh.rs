@@ -18,8 +18,10 @@ use crate::infra::error::{Error, Result};
 use crate::infra::tree::{DirTree, Tree};
 use crate::measure::config::Config;
 use crate::measure::dataset::Dataset;
+use crate::measure::pricing::PricingTable;
 use crate::ratchet::calibrate::logs::ConversationSink;
-use crate::ratchet::refresh::{self, Plan, Request};
+use crate::ratchet::calibrate::logs::Invocation;
+use crate::ratchet::refresh::{self, Plan, Request, Size};
 
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
@@ -67,51 +69,21 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
         Dataset::load(tree.as_ref(), &cfg.golden).map_err(|d| Error::config("tree", d))?;
     let pricing = crate::measure::load::load_pricing(tree.as_ref(), &cfg)
         .map_err(|d| Error::config("tree", d))?;
-    // Two passes, so that memory does not grow with the logs' text: the first keeps each
-    // candidate's intent, tokens and place, the second reads the drawn ones' text.
-    let planner = Rc::new(RefCell::new(refresh::Planner::new(
-        &dataset,
-        Default::default(),
-    )));
-    let sink = {
-        let planner = planner.clone();
-        ConversationSink(Box::new(move |l| planner.borrow_mut().observe(l)))
-    };
-    let mut parsed = read_logs(&a.logs, &cfg.refresh.intent_key, Some(&pricing), Some(sink))?;
-    // The sink holds the planner: let go of it. The records are calibration's, not needed here.
-    parsed.conversations = None;
-    parsed.records = Vec::new();
-    parsed.invocations = Vec::new();
-    if planner.borrow().observed() == 0 {
-        return Err(Error::Usage(format!(
-            "no request with text in {} log file(s) ({} malformed, {} skipped): refresh needs model-invocation logs with text data delivery",
-            a.logs.len(),
-            parsed.malformed.len(),
-            parsed.skipped.len()
-        )));
-    }
     let today = env.clock.today();
     let req = Request {
-        fraction: a.fraction,
+        size: Size::Fraction(a.fraction),
         seed: a.seed,
         today,
     };
-    let mut planner = Rc::try_unwrap(planner)
-        .map_err(|_| Error::Run("the log reader kept the planner".into()))?
-        .into_inner();
-    for s in &parsed.skipped {
-        planner.skip(s.reason_kind());
-    }
-    let picked = Rc::new(RefCell::new(refresh::Picked::new(&planner.chosen(&req))));
-    let sink = {
-        let picked = picked.clone();
-        ConversationSink(Box::new(move |l| picked.borrow_mut().offer(l)))
-    };
-    read_logs(&a.logs, &cfg.refresh.intent_key, None, Some(sink))?;
-    let picked = Rc::try_unwrap(picked)
-        .map_err(|_| Error::Run("the log reader kept the draw".into()))?
-        .into_inner();
-    let plan = planner.finish(&dataset, picked.into_conversations(), &req);
+    let drawn = draw(
+        &a.logs,
+        &cfg.refresh.intent_key,
+        &pricing,
+        &dataset,
+        &req,
+        false,
+    )?;
+    let plan = drawn.plan;
     let files = refresh::write::edits(
         tree.as_ref() as &dyn Tree,
         &cfg.golden,
@@ -133,7 +105,7 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
             diff: a.dry_run.then(|| files.iter().map(|f| f.diff()).collect()),
         }),
         OutFormat::Text => {
-            let mut s = refresh::render_text(&plan, parsed.malformed.len());
+            let mut s = refresh::render_text(&plan, drawn.malformed);
             if a.dry_run {
                 s.push_str("\n--dry-run: nothing written; the change would be:\n");
                 for f in &files {
@@ -153,5 +125,78 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
     Ok(Outcome {
         stdout: stdout.into(),
         exit_code: 0,
+    })
+}
+
+/// A draw from invocation logs: the plan, and what the reader saw besides.
+pub(super) struct Drawn {
+    pub plan: Plan,
+    /// Lines that were not a readable record.
+    pub malformed: usize,
+    /// Every invocation with a model id, when asked for (`init` proposes traffic and routes from
+    /// them; `refresh` lets them go, since they grow with the logs).
+    pub invocations: Vec<Invocation>,
+}
+
+/// Draws cases from `logs` for `dataset` as `refresh` draws them: `refresh` and `init` share it.
+/// Two passes, so that memory does not grow with the logs' text: the first keeps each candidate's
+/// intent, tokens and place, the second reads the drawn ones' text.
+pub(super) fn draw(
+    logs: &[PathBuf],
+    intent_key: &str,
+    pricing: &PricingTable,
+    dataset: &Dataset,
+    req: &Request,
+    keep_invocations: bool,
+) -> Result<Drawn> {
+    let planner = Rc::new(RefCell::new(refresh::Planner::new(
+        dataset,
+        Default::default(),
+    )));
+    let sink = {
+        let planner = planner.clone();
+        ConversationSink(Box::new(move |l| planner.borrow_mut().observe(l)))
+    };
+    let mut parsed = read_logs(logs, intent_key, Some(pricing), Some(sink))?;
+    // The sink holds the planner: let go of it. The records are calibration's, not needed here.
+    parsed.conversations = None;
+    parsed.records = Vec::new();
+    let invocations = if keep_invocations {
+        std::mem::take(&mut parsed.invocations)
+    } else {
+        Vec::new()
+    };
+    parsed.invocations = Vec::new();
+    if planner.borrow().observed() == 0 {
+        return Err(Error::Usage(format!(
+            "no request with text in {} log file(s) ({} malformed, {} skipped): costgate needs model-invocation logs with text data delivery{}",
+            logs.len(),
+            parsed.malformed.len(),
+            parsed.skipped.len(),
+            parsed.malformed.first().map_or(String::new(), |p| format!(
+                " (first malformed: {}:{}: {})",
+                p.file, p.line, p.reason
+            ))
+        )));
+    }
+    let mut planner = Rc::try_unwrap(planner)
+        .map_err(|_| Error::Run("the log reader kept the planner".into()))?
+        .into_inner();
+    for s in &parsed.skipped {
+        planner.skip(s.reason_kind());
+    }
+    let picked = Rc::new(RefCell::new(refresh::Picked::new(&planner.chosen(req))));
+    let sink = {
+        let picked = picked.clone();
+        ConversationSink(Box::new(move |l| picked.borrow_mut().offer(l)))
+    };
+    read_logs(logs, intent_key, None, Some(sink))?;
+    let picked = Rc::try_unwrap(picked)
+        .map_err(|_| Error::Run("the log reader kept the draw".into()))?
+        .into_inner();
+    Ok(Drawn {
+        plan: planner.finish(dataset, picked.into_conversations(), req),
+        malformed: parsed.malformed.len(),
+        invocations,
     })
 }

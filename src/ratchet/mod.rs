@@ -5,5 +5,6 @@ pub mod backtest;
 pub mod calibrate;
 pub mod drift;
 pub mod edit;
+pub mod init;
 pub mod rebaseline;
 pub mod refresh;

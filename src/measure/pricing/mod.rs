@@ -382,7 +382,7 @@ fn uplift(set: &mut PriceSet, k: f64) {
 /// `arn:aws:bedrock:us-east-1:123:inference-profile/us.anthropic…` → `us.anthropic…`;
 /// `arn:…:foundation-model/anthropic…` → `anthropic…`. Anything else (application inference
 /// profiles are opaque) is returned unchanged.
-fn strip_arn(model: &str) -> &str {
+pub fn strip_arn(model: &str) -> &str {
     if !model.starts_with("arn:") {
         return model;
     }

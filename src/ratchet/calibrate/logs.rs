@@ -82,6 +82,11 @@ pub struct Invocation {
     /// Milliseconds since the Unix epoch, from `timestamp` or the export's line prefix.
     pub at_ms: Option<i64>,
     pub intent: Option<String>,
+    /// `modelId` as logged (a model id, an inference profile id or an ARN): what `init` routes
+    /// each intent to.
+    pub model_id: String,
+    /// `output.outputTokenCount`, when logged.
+    pub output_tokens: Option<u64>,
 }
 
 fn parse_time(s: &str) -> Option<i64> {
@@ -308,6 +313,8 @@ fn parse_line(
                 .and_then(parse_time)
                 .or_else(|| parse_time(prefix)),
             intent: intent.clone(),
+            model_id: model_id.clone(),
+            output_tokens: rec.output.as_ref().and_then(|o| o.output_token_count),
         });
         let Some(input) = rec.input else {
             out.malformed.push(bad("no `input`".into()));

@@ -28,6 +28,12 @@ pub struct Proposal {
 
 /// The proposal, or `None` when fewer than two invocations carry a time or they span under an hour.
 pub fn propose(invocations: &[Invocation]) -> Option<Proposal> {
+    propose_within(invocations, &|_| true)
+}
+
+/// [`propose`] with the intent mix over the intents `keep` accepts only (the rate counts every
+/// invocation): a mix `traffic.intent_share` can name when the dataset holds only those intents.
+pub fn propose_within(invocations: &[Invocation], keep: &dyn Fn(&str) -> bool) -> Option<Proposal> {
     let times: Vec<i64> = invocations.iter().filter_map(|i| i.at_ms).collect();
     let (first, last) = (times.iter().min()?, times.iter().max()?);
     let span = last - first;
@@ -39,7 +45,7 @@ pub fn propose(invocations: &[Invocation]) -> Option<Proposal> {
     let per_day = (times.len() - 1) as f64 / days;
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     for i in invocations {
-        if let Some(intent) = &i.intent {
+        if let Some(intent) = i.intent.as_ref().filter(|i| keep(i)) {
             *counts.entry(intent.as_str()).or_default() += 1;
         }
     }
@@ -109,6 +115,8 @@ mod tests {
         Invocation {
             at_ms: Some(1_764_547_200_000 + h * 3_600_000),
             intent: intent.map(String::from),
+            model_id: "m".into(),
+            output_tokens: None,
         }
     }
 
@@ -136,17 +144,23 @@ mod tests {
             Invocation {
                 at_ms: Some(0),
                 intent: None,
+                model_id: "m".into(),
+                output_tokens: None,
             },
             Invocation {
                 at_ms: Some(60_000),
                 intent: None,
+                model_id: "m".into(),
+                output_tokens: None,
             },
         ];
         assert_eq!(propose(&minutes), None);
         assert_eq!(
             propose(&[Invocation {
                 at_ms: None,
-                intent: None
+                intent: None,
+                model_id: "m".into(),
+                output_tokens: None,
             }]),
             None
         );

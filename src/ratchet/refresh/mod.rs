@@ -23,10 +23,18 @@ use candidates::Logged;
 /// What a refresh is asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
-    /// Share of the dataset replaced, in (0, 1].
-    pub fraction: f64,
+    pub size: Size,
     pub seed: u64,
     pub today: NaiveDate,
+}
+
+/// How many cases a draw adds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Size {
+    /// A share of the dataset, in (0, 1], replaced (`costgate refresh`).
+    Fraction(f64),
+    /// A number of cases added to a dataset (`costgate init`, on an empty one).
+    Cases(usize),
 }
 
 /// What a refresh does, before anything is written.
@@ -222,7 +230,10 @@ impl Planner {
     }
 
     fn wanted(&self, req: &Request) -> usize {
-        (req.fraction * self.cases as f64).round() as usize
+        match req.size {
+            Size::Fraction(f) => (f * self.cases as f64).round() as usize,
+            Size::Cases(n) => n,
+        }
     }
 
     /// The plan, given the conversations of [`Planner::chosen`] in its order.
@@ -237,7 +248,11 @@ impl Planner {
         let skipped = self.skipped;
         let duplicates = self.duplicates;
         let pool_len = self.pool.len();
-        let retired = oldest(dataset, chosen.len());
+        // A refresh replaces as many cases as it adds; a draw of a number of cases only adds.
+        let retired = match req.size {
+            Size::Fraction(_) => oldest(dataset, chosen.len()),
+            Size::Cases(_) => Vec::new(),
+        };
         let mut redacted: BTreeMap<String, usize> = BTreeMap::new();
         let ids = fresh_ids(dataset, &retired, req.today, chosen.len());
         let added: Vec<Case> = chosen

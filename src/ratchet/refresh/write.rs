@@ -72,16 +72,10 @@ pub fn edits(
             })
             .find(|p| !matches!(tree.read(p), Ok(Some(_))))
             .unwrap_or_default();
-        let text = format!(
-            "# Added by `costgate refresh` on {today} from production invocation logs (redacted: docs/ratchet.md).\n\n{}",
-            yaml_cases(&plan.added)
+        let header = format!(
+            "# Added by `costgate refresh` on {today} from production invocation logs (redacted: docs/ratchet.md).\n"
         );
-        verify(&path, &text, &added)?;
-        out.push(FileEdit {
-            path,
-            old: None,
-            new: text,
-        });
+        out.push(new_file(path, &header, &plan.added)?);
     } else {
         // One golden file: the added cases go at its end, in its own format.
         let (before, prior) = match out.iter().position(|e| e.path == golden) {
@@ -174,6 +168,19 @@ fn cut(file: &str, text: &str, cases: &[(usize, &Case)], retired: &BTreeSet<&str
     } else {
         kept
     }
+}
+
+/// A new golden file holding `cases` after `header` (comment lines), parsed back before it is
+/// returned.
+pub fn new_file(path: String, header: &str, cases: &[Case]) -> Result<FileEdit, Diagnostic> {
+    let text = format!("{header}\n{}", yaml_cases(cases));
+    let want: Vec<&Case> = cases.iter().collect();
+    verify(&path, &text, &want)?;
+    Ok(FileEdit {
+        path,
+        old: None,
+        new: text,
+    })
 }
 
 /// Fails unless `text` parses to exactly `want`, in order.
