@@ -168,11 +168,21 @@ pub(super) fn draw(
     };
     parsed.invocations = Vec::new();
     if planner.borrow().observed() == 0 {
+        let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
+        for s in &parsed.skipped {
+            *skipped.entry(s.reason_kind()).or_default() += 1;
+        }
+        let skipped: Vec<String> = skipped.iter().map(|(r, n)| format!("{n} {r}")).collect();
         return Err(Error::Usage(format!(
-            "no request with text in {} log file(s) ({} malformed, {} skipped): costgate needs model-invocation logs with text data delivery{}",
+            "no request with text in {} log file(s) ({} malformed, {} skipped{}): costgate needs model-invocation logs with text data delivery{}",
             logs.len(),
             parsed.malformed.len(),
             parsed.skipped.len(),
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", skipped.join(", "))
+            },
             parsed.malformed.first().map_or(String::new(), |p| format!(
                 " (first malformed: {}:{}: {})",
                 p.file, p.line, p.reason

@@ -20,6 +20,7 @@ mod harness;
 mod harness_example;
 mod harness_node;
 mod hostile;
+mod init;
 mod jira_client;
 mod justification;
 mod mock_agent;

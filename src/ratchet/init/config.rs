@@ -133,3 +133,65 @@ pub fn routes_yaml(models: &Models, setup: &Setup) -> String {
     let _ = writeln!(s, "default:\n  model: {}", q(&models.default));
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infra::tree::DirTree;
+    use crate::measure::config::Config;
+    use crate::ratchet::init::{ActionRef, Language};
+
+    fn setup(mode: Mode, command: &[&str]) -> Setup {
+        Setup {
+            mode,
+            language: Language::Python,
+            command: command.iter().map(|s| s.to_string()).collect(),
+            intent_key: "topic: main".into(),
+            action: ActionRef {
+                repo: "acme/costgate".into(),
+                tag: "v0.1.0-prebuilt".into(),
+            },
+            today: chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap(),
+        }
+    }
+
+    fn load(text: &str) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("costgate.yaml"), text).unwrap();
+        let tree = DirTree::new(dir.path(), "tree".to_string());
+        Config::load(&tree, "costgate.yaml").unwrap_or_else(|d| panic!("{d}\n{text}"))
+    }
+
+    #[test]
+    fn the_written_config_is_costgates_defaults() {
+        let proposal = Proposal {
+            requests_per_month: 15_469,
+            intent_share: [("faq".to_string(), 0.7), ("odd: one".to_string(), 0.3)]
+                .into_iter()
+                .collect(),
+            invocations: 1000,
+            days: 2.0,
+            with_intent: 1.0,
+        };
+        let cfg = load(&costgate_yaml(&setup(Mode::Render, &[]), Some(&proposal)));
+        assert_eq!(cfg.thresholds, Thresholds::default());
+        assert_eq!(cfg.quality, QualityPolicy::default());
+        assert_eq!(cfg.mode, Mode::Render);
+        assert_eq!(cfg.golden, "golden/");
+        assert_eq!(cfg.refresh.intent_key, "topic: main");
+        let traffic = cfg.traffic.unwrap();
+        assert_eq!(traffic.requests_per_month, 15_469.0);
+        assert_eq!(traffic.intent_share.unwrap()["odd: one"], 0.3);
+
+        let cfg = load(&costgate_yaml(
+            &setup(Mode::Harness, &["python3", "it's \"quoted\".py"]),
+            None,
+        ));
+        assert_eq!(cfg.mode, Mode::Harness);
+        assert_eq!(
+            cfg.harness.unwrap().command,
+            ["python3", "it's \"quoted\".py"]
+        );
+        assert!(cfg.traffic.is_none());
+    }
+}
