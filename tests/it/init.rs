@@ -462,3 +462,92 @@ fn without_logs_the_examples_run() {
     assert!(golden.contains("costgate init --logs"), "{golden}");
     assert_eq!(priced(&root).len(), 3);
 }
+
+/// A harness on the shipped helper, driving a real client: case A announced (its untagged call is
+/// attributed by the control endpoint), then cleared; case B never announced, its call attributed
+/// only by the header the helper's client hook adds. Queries the prompts do not contain, so the
+/// text cannot attribute them. Both report a metric.
+const PY_HARNESS: &str = r#"
+import os, sys
+sys.path.insert(0, os.path.join(os.getcwd(), "costgate"))
+import boto3
+import costgate_harness as cg
+
+client = cg.tag_boto3(boto3.client("bedrock-runtime"))
+a, b, c = cg.cases()
+msgs = lambda q: [{"role": "user", "content": [{"text": q}]}]
+cg.announce(a["id"])
+client.converse(modelId="amazon.nova-micro-v1:0", messages=msgs("unrelated one"))
+cg.metric(a["id"], "recall@3", 0.5)
+cg.clear()
+cg.current_case.set(b["id"])
+client.converse(modelId="amazon.nova-micro-v1:0", messages=msgs("unrelated two"))
+cg.metric(b["id"], "recall@3", 1.0, higher_is_better=True)
+cg.announce(c["id"])  # answered without a model
+"#;
+
+const JS_HARNESS: &str = r#"
+const cg = require("./costgate/costgate_harness.js");
+const { BedrockRuntimeClient, ConverseCommand } = require("@aws-sdk/client-bedrock-runtime");
+const client = cg.tagClient(new BedrockRuntimeClient({}));
+const converse = (q) =>
+  client.send(new ConverseCommand({ modelId: "amazon.nova-micro-v1:0", messages: [{ role: "user", content: [{ text: q }] }] }));
+(async () => {
+  const [a, b, c] = cg.cases();
+  await cg.announce(a.id);
+  await converse("unrelated one");
+  await cg.metric(a.id, "recall@3", 0.5);
+  await cg.clear();
+  // The header alone: the helper's current case is b, the stand-in's is cleared behind its back.
+  await cg.announce(b.id);
+  await fetch(`${process.env.COSTGATE_MOCK_URL}/_costgate/case`, { method: "DELETE" });
+  await converse("unrelated two");
+  await cg.metric(b.id, "recall@3", 1.0, true);
+  await cg.announce(c.id); // answered without a model
+})().catch((e) => { console.error(e); process.exitCode = 1; });
+"#;
+
+#[test]
+fn the_helper_modules_attribute_tag_and_report_metrics() {
+    require_python(&["boto3"]);
+    require_node(&["@aws-sdk/client-bedrock-runtime"]);
+    let tmp = tempfile::tempdir().unwrap();
+    for (lang, file, harness, command) in [
+        ("python", "harness.py", PY_HARNESS, "python3 harness.py"),
+        ("node", "harness.js", JS_HARNESS, "node harness.js"),
+    ] {
+        let root = tmp.path().join(lang);
+        fresh_repo(&root);
+        let (code, _, err) = init(
+            &root,
+            &[
+                "--mode",
+                "harness",
+                "--language",
+                lang,
+                "--command",
+                command,
+                "--action-repo",
+                "acme/costgate",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        write_tree(&root, &[(file, harness)]);
+        let (code, out, err) = run(costgate()
+            .args(["run", "--format", "json", "--dir"])
+            .arg(&root));
+        assert_eq!(code, 0, "{lang}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let cases = v["cases"].as_array().unwrap();
+        let by_id = |id: &str| cases.iter().find(|c| c["id"] == id).unwrap();
+        assert_eq!(by_id("EXAMPLE-3")["calls"], 0, "{lang}");
+        for (id, calls, recall) in [("EXAMPLE-1", 1, 0.5), ("EXAMPLE-2", 1, 1.0)] {
+            let c = by_id(id);
+            assert_eq!(c["calls"], calls, "{lang} {id}: {c}");
+            assert_eq!(
+                c["quality"]["metrics"]["recall@3"]["value"], recall,
+                "{lang} {id}: {c}"
+            );
+        }
+    }
+}
