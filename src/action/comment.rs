@@ -1,8 +1,8 @@
 //! The sticky PR comment's body (docs/action.md): rendered from `templates/comment.md.j2` (a
 //! repository can override it from its base branch), with a hidden marker that carries a small JSON
-//! record of the run for later runs (re-runs, the warn streak, override counts), a mermaid chart of
-//! cost per intent, and a case table truncated so that the body stays under GitHub's
-//! 65,536-character limit. Every string that came from the PR goes through the `md` filter.
+//! record of the run for later runs (re-runs, the warn streak, override counts), the first screen
+//! (rule, cause, money, what to do), where the money went per intent, and a case table truncated
+//! so that the body stays under GitHub's 65,536-character limit. Every string that came from the PR goes through the `md` filter.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +18,6 @@ use crate::output::templates::{TemplateError, Templates};
 pub const MAX_BODY_CHARS: usize = 65_536;
 /// Safety margin under the limit.
 const BUDGET: usize = MAX_BODY_CHARS - 1_000;
-/// Bars in the chart: more intents make it unreadable.
-const MAX_CHART_INTENTS: usize = 20;
 pub const MARKER_PREFIX: &str = "<!-- costgate:sticky ";
 
 /// The JSON record in the hidden marker. Later runs read it; keep fields optional and additive.
@@ -86,52 +84,26 @@ pub struct CommentMeta {
     pub justification_key: String,
     /// The previous run's verdict, for "the regression is gone".
     pub previous: Option<String>,
+    /// Who may sign off, named (users, the permission rule, teams).
+    pub approvers: Vec<String>,
+    /// costgate's docs by URL, when the action knows where it came from.
+    pub docs_url: Option<String>,
 }
 
-/// Cost per intent, base vs head (sums of per-case cost), the costliest intents first.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Chart {
-    pub intents: Vec<String>,
-    pub base: Vec<String>,
-    pub head: Vec<String>,
-}
-
-pub fn chart(report: &Report) -> Chart {
-    let mut by: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    for c in &report.cases {
-        let e = by.entry(c.intent.as_str()).or_default();
-        e.0 += c.base.as_ref().map_or(0.0, |b| b.cost_usd);
-        e.1 += c.head.as_ref().map_or(0.0, |h| h.cost_usd);
-    }
-    let mut v: Vec<(&str, (f64, f64))> = by.into_iter().collect();
-    v.sort_by(|a, b| {
-        b.1.1
-            .max(b.1.0)
-            .total_cmp(&a.1.1.max(a.1.0))
-            .then(a.0.cmp(b.0))
-    });
-    v.truncate(MAX_CHART_INTENTS);
-    Chart {
-        intents: v.iter().map(|(i, _)| mermaid_label(i)).collect(),
-        base: v.iter().map(|(_, (b, _))| format!("{b:.6}")).collect(),
-        head: v.iter().map(|(_, (_, h))| format!("{h:.6}")).collect(),
-    }
-}
-
-/// An intent name safe inside a quoted mermaid label: no quotes, brackets or markup survive.
-fn mermaid_label(s: &str) -> String {
-    let t: String = s
-        .chars()
-        .take(30)
-        .map(|c| {
-            if c.is_alphanumeric() || " _-./".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if t.is_empty() { "_".into() } else { t }
+/// The docs of the action's own repository at the ref the workflow used
+/// (`GITHUB_ACTION_REPOSITORY`, `GITHUB_ACTION_REF`), else of the repository a release build names;
+/// `None` when neither is known (a local build), rather than a guess.
+pub fn docs_url(
+    server: Option<&str>,
+    action_repo: Option<&str>,
+    action_ref: Option<&str>,
+) -> Option<String> {
+    let repo = action_repo
+        .filter(|r| r.contains('/'))
+        .or(option_env!("COSTGATE_ACTION_REPOSITORY"))?;
+    let server = server.unwrap_or("https://github.com").trim_end_matches('/');
+    let at = action_ref.unwrap_or("main");
+    Some(format!("{server}/{repo}/blob/{at}/docs/verdict.md"))
 }
 
 /// Regressed cases first (worst first), then the rest in dataset order.
@@ -155,8 +127,13 @@ pub fn render(
 ) -> Result<String, TemplateError> {
     let tpl = templates.renderer(crate::output::templates::COMMENT)?;
     let rows = table_rows(report);
-    let regressions = report.regressions();
-    let chart = chart(report);
+    // Ranked by what they add to the bill, the percentage beside it.
+    let mut regressions = report.regressions();
+    regressions.sort_by(|a, b| {
+        b.delta_usd
+            .total_cmp(&a.delta_usd)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     // A justification that would cover the measured total, rounded up, as a hint; a PR that
     // fails on quality while the cost drops declares the drop.
     let suggest = report
@@ -172,7 +149,6 @@ pub fn render(
             top => Value::from_serialize(regressions.iter().take(10).collect::<Vec<_>>()),
             rows => Value::from_serialize(&rows[..n.min(rows.len())]),
             rows_total => rows.len(),
-            chart => Value::from_serialize(&chart),
             base_sha => crate::infra::fmt::short_sha(&meta.base_sha),
             head_sha => crate::infra::fmt::short_sha(&meta.head_sha),
             pr_head_sha => meta.pr_head_sha.clone(),
@@ -180,6 +156,8 @@ pub fn render(
             justification_key => meta.justification_key.clone(),
             suggest_pct => format!("{suggest:+.0}"),
             story => story.clone(),
+            approvers => meta.approvers.clone(),
+            docs_url => meta.docs_url.clone(),
         })
         .map(|body| format!("{marker}\n{body}"))
     };

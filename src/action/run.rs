@@ -426,6 +426,12 @@ async fn publish(
         pr_head_sha: t.pr.head.sha.clone(),
         justification_key: config.justification.key.clone(),
         previous: None,
+        approvers: super::approver_rules(config),
+        docs_url: comment::docs_url(
+            run.env.var("GITHUB_SERVER_URL").as_deref(),
+            run.env.var("GITHUB_ACTION_REPOSITORY").as_deref(),
+            run.env.var("GITHUB_ACTION_REF").as_deref(),
+        ),
     };
     let (report, record, templates) = (&run.report, &run.record, &run.templates);
     let redactor = &run.redactor;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 pub use crate::gate::report::Cause;
 use crate::gate::report::{CaseReport, Report, SideCost, Status};
+use crate::gate::verdict::{FailKind, Label};
 pub use crate::gate::verdict::{band_reason, fail_reason};
 use crate::infra::fmt::{pct, threshold};
 use crate::measure::config::Thresholds;
@@ -150,13 +151,11 @@ fn cost_cause(
         delta_max.is_some_and(|d| d.is_none()),
         cs.len(),
     );
-    let mut line = format!(
-        "{who} {range} > {limit}: {}",
-        describe(&what, tokens_min, tokens_max, cs)
-    );
+    let mut because = describe(&what, tokens_min, tokens_max, cs);
     if !files.is_empty() {
-        line.push_str(&format!(" ({})", files.join(", ")));
+        because.push_str(&format!(" ({})", files.join(", ")));
     }
+    let line = format!("{who} {range} > {limit}: {because}");
     Cause {
         rule: rule.to_string(),
         intent,
@@ -169,6 +168,7 @@ fn cost_cause(
         tokens_max,
         files,
         line,
+        because,
     }
 }
 
@@ -255,10 +255,11 @@ fn quality_cause(intent: String, what: String, cs: &[&CaseReport], files: FileHi
         other => format!("broke expect.{other}"),
     };
     let files = files(&intent, &format!("quality:{what}"));
-    let mut line = format!("{who} {how}");
+    let mut because = how;
     if !files.is_empty() {
-        line.push_str(&format!(" ({})", files.join(", ")));
+        because.push_str(&format!(" ({})", files.join(", ")));
     }
+    let line = format!("{who} {because}");
     Cause {
         rule: "quality-regression".into(),
         intent,
@@ -271,6 +272,7 @@ fn quality_cause(intent: String, what: String, cs: &[&CaseReport], files: FileHi
         tokens_max: None,
         files,
         line,
+        because,
     }
 }
 
@@ -295,16 +297,33 @@ pub fn why(report: &Report) -> Vec<String> {
             .is_some_and(|(id, _delta)| ids.contains(id))
     };
     let quality_grouped = report.causes.iter().any(|c| c.rule == "quality-regression");
-    let mut out: Vec<String> = report.causes.iter().map(|c| c.line.clone()).collect();
-    out.extend(
-        report
-            .reasons
-            .iter()
-            .filter(|r| !per_case(r))
-            .filter(|r| !(quality_grouped && r.starts_with(crate::gate::quality::BROKEN_PREFIX)))
-            .cloned(),
-    );
+    let mut out: Vec<String> = report
+        .causes
+        .iter()
+        .map(|c| format!("{} · {}", cause_label(c).tag(), c.line))
+        .collect();
+    // Reports of earlier versions carry no labels: their reasons are shown as they are.
+    let labels =
+        (report.reason_labels.len() == report.reasons.len()).then_some(&report.reason_labels);
+    for (i, r) in report.reasons.iter().enumerate() {
+        if per_case(r) || (quality_grouped && r.starts_with(crate::gate::quality::BROKEN_PREFIX)) {
+            continue;
+        }
+        out.push(match labels.and_then(|l| l.get(i)) {
+            Some(l) => format!("{} · {r}", l.tag()),
+            None => r.clone(),
+        });
+    }
     out
+}
+
+/// The level and rule of a cause.
+pub fn cause_label(c: &Cause) -> Label {
+    match c.rule.as_str() {
+        "pass-band" => Label::warn("pass band"),
+        "quality-regression" => Label::fail(FailKind::QualityRegression.rule()),
+        _ => Label::fail(FailKind::QueryRegression.rule()),
+    }
 }
 
 /// The line that pairs cost and quality: "−18.0% cost, 12 cases lost retrieved context".
@@ -354,6 +373,12 @@ pub struct Story {
     pub quality: Option<QualityLine>,
     /// Cases with broken expectations, at most ten.
     pub broken_cases: Vec<BrokenCase>,
+    /// The deciding rule, the cause and the money (docs/verdict.md).
+    pub first: crate::gate::story::FirstScreen,
+    /// Where the money went, largest dollar change first.
+    pub by_intent: Vec<crate::gate::story::IntentRow>,
+    /// The rows are dollars per month (`traffic` is set), not dataset sums.
+    pub by_intent_monthly: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -431,5 +456,8 @@ pub fn story(report: &Report) -> Story {
         requests,
         quality,
         broken_cases,
+        first: crate::gate::story::first_screen(report),
+        by_intent: crate::gate::story::by_intent(report),
+        by_intent_monthly: !report.summary.monthly_by_intent.is_empty(),
     }
 }

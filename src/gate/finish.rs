@@ -81,7 +81,7 @@ impl Finish<'_> {
         drop(pairs);
         let notes = cumulative(&mut decision)?;
         for reason in end_of_life_reasons(self.end_of_life) {
-            decision.warn(reason);
+            decision.warn("end of life", reason);
         }
         let outcome = match self.scope {
             Scope::Whole { rules, error } => rules::apply(
@@ -119,6 +119,7 @@ impl Decided {
             schema_version: SCHEMA_VERSION,
             verdict: decision.verdict,
             reasons: decision.reasons,
+            reason_labels: decision.labels,
             fail_kinds: decision.fail_kinds,
             summary: decision.summary,
             base: parts.base,

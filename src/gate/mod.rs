@@ -32,6 +32,7 @@ pub mod report;
 pub mod review;
 pub mod rules;
 pub mod shard;
+pub mod story;
 pub mod verdict;
 use cases::{HeadEdits, compare_cases, side_with_quality};
 

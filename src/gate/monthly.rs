@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::gate::verdict::{Decision, FailKind};
+use crate::gate::verdict::{Decision, FailKind, IntentMonthly};
 use crate::measure::config::Thresholds;
 pub use crate::measure::config::Traffic;
 
@@ -17,11 +17,13 @@ pub struct CaseCost<'a> {
 }
 
 /// Dollars per month on each side.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Monthly {
     pub base_usd: f64,
     pub head_usd: f64,
     pub delta_usd: f64,
+    /// Each intent's part, in intent order.
+    pub by_intent: Vec<IntentMonthly>,
 }
 
 /// The formula above, over the base dataset's cases. Sums run in intent order (sorted), cases in
@@ -38,6 +40,8 @@ pub fn project(traffic: &Traffic, cases: &[CaseCost<'_>]) -> Monthly {
         total_weight += c.weight;
     }
     let (mut base, mut head) = (0.0, 0.0);
+    let rpm = traffic.requests_per_month;
+    let mut parts = Vec::with_capacity(by_intent.len());
     for (intent, (w, b, h)) in &by_intent {
         let share = match &traffic.intent_share {
             Some(s) => s.get(*intent).copied().unwrap_or(0.0),
@@ -47,14 +51,19 @@ pub fn project(traffic: &Traffic, cases: &[CaseCost<'_>]) -> Monthly {
         if *w > 0.0 {
             base += share * (b / w);
             head += share * (h / w);
+            parts.push(IntentMonthly {
+                intent: intent.to_string(),
+                base_usd: rpm * share * (b / w),
+                head_usd: rpm * share * (h / w),
+            });
         }
     }
-    let rpm = traffic.requests_per_month;
     let (base_usd, head_usd) = (rpm * base, rpm * head);
     Monthly {
         base_usd,
         head_usd,
         delta_usd: head_usd - base_usd,
+        by_intent: parts,
     }
 }
 
@@ -70,7 +79,7 @@ pub fn apply(m: &Monthly, t: &Thresholds, decision: &mut Decision) {
     if let Some(limit) = t.fail_monthly_delta_usd.filter(|l| m.delta_usd > *l) {
         decision.fail(FailKind::MonthlyDelta, line(limit));
     } else if let Some(limit) = t.warn_monthly_delta_usd.filter(|l| m.delta_usd > *l) {
-        decision.warn(line(limit));
+        decision.warn("monthly warn limit", line(limit));
     }
 }
 
@@ -88,13 +97,24 @@ pub fn dollars(v: f64) -> String {
     format!("${out}")
 }
 
-/// `+$1,240` / `-$310`; amounts under a dollar keep cents: `+$0.42`.
+/// `+$1,240` / `-$310`; amounts under ten dollars keep cents: `+$4.20`; nothing is `$0`.
 pub fn signed_usd(v: f64) -> String {
     let sign = if v < 0.0 { "-" } else { "+" };
-    if v.abs() < 1.0 {
+    if v.abs() < 0.005 {
+        "$0".into()
+    } else if v.abs() < 10.0 {
         format!("{sign}${:.2}", v.abs())
     } else {
         format!("{sign}{}", dollars(v))
+    }
+}
+
+/// Dollars for people: whole dollars from $10 up (`$1,472`), cents below (`$4.20`).
+pub fn people_usd(v: f64) -> String {
+    if v.abs() < 10.0 {
+        format!("{}${:.2}", if v < 0.0 { "-" } else { "" }, v.abs())
+    } else {
+        format!("{}{}", if v < 0.0 { "-" } else { "" }, dollars(v))
     }
 }
 

@@ -71,6 +71,9 @@ pub struct Cause {
     pub files: Vec<String>,
     /// The cause in one line, as the comment, summary and terminal show it.
     pub line: String,
+    /// What changed, with the file: `system prompt +138 tokens (app/prompts/system.j2)`.
+    #[serde(default)]
+    pub because: String,
 }
 
 /// A case's status. There is no `removed` (docs/verdict.md), because a case the head
@@ -163,6 +166,9 @@ pub struct Report {
     pub schema_version: u32,
     pub verdict: Verdict,
     pub reasons: Vec<String>,
+    /// Each reason's level and rule, in the same order (absent in reports of earlier versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reason_labels: Vec<crate::gate::verdict::Label>,
     pub fail_kinds: Vec<FailKind>,
     pub summary: Summary,
     pub base: SideInfo,

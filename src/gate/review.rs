@@ -11,7 +11,7 @@ use crate::gate::justification;
 use crate::gate::report::{
     JustificationReport, OpenTicket, OverrideFinding, Report, SignOff, Streak,
 };
-use crate::gate::verdict::{FailKind, Verdict};
+use crate::gate::verdict::{FailKind, Label, Verdict};
 use crate::measure::config::Config;
 
 /// Facts about the PR that the layers consult.
@@ -178,6 +178,9 @@ fn apply_streak(report: &mut Report, config: &Config, facts: &Facts) {
     {
         report.verdict = Verdict::Fail;
         report.fail_kinds.push(FailKind::WarnStreak);
+        report
+            .reason_labels
+            .insert(0, Label::fail(FailKind::WarnStreak.rule()));
         let prs: Vec<String> = streak
             .previous
             .iter()
@@ -216,6 +219,9 @@ fn apply_open_tickets(report: &mut Report, config: &Config, facts: &Facts) {
         if brings_back || named {
             continue;
         }
+        report
+            .reason_labels
+            .push(Label::fail(FailKind::OpenOverrideTicket.rule()));
         report.reasons.push(format!(
             "touches {} of open override ticket {} (PR #{}) without bringing the cost back: reduce the cost or add a justification naming {}",
             t.paths.first().map(String::as_str).unwrap_or("paths"),
@@ -272,6 +278,7 @@ mod tests {
             schema_version: 1,
             verdict: d.verdict,
             reasons: d.reasons,
+            reason_labels: d.labels,
             fail_kinds: d.fail_kinds,
             summary: d.summary,
             base: SideInfo {

@@ -83,6 +83,7 @@ pub fn apply(
         s.monthly_head_usd = Some(m.head_usd);
         s.monthly_delta_usd = Some(m.delta_usd);
         s.requests_per_month = Some(traffic.requests_per_month);
+        s.monthly_by_intent = m.by_intent.clone();
         monthly::apply(&m, t, decision);
     }
     let quality_failed = qa.broken > rules.quality.max_broken_expectations as usize;

@@ -58,6 +58,61 @@ pub enum FailKind {
     MonthlyDelta,
 }
 
+impl FailKind {
+    /// The rule's name as a reader sees it beside a reason (`[fail] per-query limit`).
+    pub fn rule(self) -> &'static str {
+        match self {
+            FailKind::QueryRegression => "per-query limit",
+            FailKind::WarnStreak => "warn streak",
+            FailKind::CumulativeDrift => "cumulative drift",
+            FailKind::OpenOverrideTicket => "open override ticket",
+            FailKind::QualityRegression => "quality",
+            FailKind::MonthlyDelta => "monthly limit",
+        }
+    }
+}
+
+/// How much a reason weighs: it fails the run or warns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Fail,
+    Warn,
+}
+
+/// The level and rule of one reason, kept beside it (`report.json`'s `reason_labels`, one per
+/// reason), so that every output labels each reason without parsing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub level: Level,
+    pub rule: String,
+}
+
+impl Label {
+    pub fn fail(rule: &str) -> Label {
+        Label {
+            level: Level::Fail,
+            rule: rule.into(),
+        }
+    }
+
+    pub fn warn(rule: &str) -> Label {
+        Label {
+            level: Level::Warn,
+            rule: rule.into(),
+        }
+    }
+
+    /// `[fail] per-query limit`.
+    pub fn tag(&self) -> String {
+        let level = match self.level {
+            Level::Fail => "fail",
+            Level::Warn => "warn",
+        };
+        format!("[{level}] {}", self.rule)
+    }
+}
+
 /// The per-case reason of a case over `fail_query_regression_pct` (also the text `decide` uses).
 pub fn fail_reason(id: &str, d: Option<f64>, t: &Thresholds) -> String {
     format!(
@@ -138,6 +193,9 @@ pub struct Summary {
     /// `traffic.requests_per_month`, for the headline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_per_month: Option<f64>,
+    /// Each intent's part of the monthly dollars, intents in name order (when `traffic` is set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monthly_by_intent: Vec<IntentMonthly>,
     /// Share of expectations met on each side (docs/quality.md), when the dataset has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality_base: Option<f64>,
@@ -148,11 +206,21 @@ pub struct Summary {
     pub broken_expectations: Option<usize>,
 }
 
+/// One intent's dollars per month on each side: `requests_per_month × share × mean cost`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentMonthly {
+    pub intent: String,
+    pub base_usd: f64,
+    pub head_usd: f64,
+}
+
 /// The cost verdict before justification, override, streak and baseline rules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub verdict: Verdict,
     pub reasons: Vec<String>,
+    /// One per reason, in the same order.
+    pub labels: Vec<Label>,
     pub fail_kinds: Vec<FailKind>,
     pub summary: Summary,
 }
@@ -162,6 +230,7 @@ impl Decision {
     /// warn becomes a fail. What the review layers decide later (accepted, overridden) is theirs.
     pub fn fail(&mut self, kind: FailKind, reason: String) {
         self.reasons.push(reason);
+        self.labels.push(Label::fail(kind.rule()));
         if !self.fail_kinds.contains(&kind) {
             self.fail_kinds.push(kind);
         }
@@ -170,9 +239,11 @@ impl Decision {
         }
     }
 
-    /// A later rule warns: its reason is added and a pass becomes a warn.
-    pub fn warn(&mut self, reason: String) {
+    /// A later rule (`rule`, its name for readers) warns: its reason is added and a pass
+    /// becomes a warn.
+    pub fn warn(&mut self, rule: &str, reason: String) {
         self.reasons.push(reason);
+        self.labels.push(Label::warn(rule));
         if self.verdict == Verdict::Pass {
             self.verdict = Verdict::Warn;
         }
@@ -264,6 +335,7 @@ pub fn decide_excluding(
         monthly_head_usd: None,
         monthly_delta_usd: None,
         requests_per_month: None,
+        monthly_by_intent: Vec::new(),
         quality_base: None,
         quality_head: None,
         broken_expectations: None,
@@ -272,13 +344,16 @@ pub fn decide_excluding(
     if !fails.is_empty() {
         return Decision {
             verdict: Verdict::Fail,
+            labels: vec![Label::fail(FailKind::QueryRegression.rule()); fails.len()],
             reasons: fails.into_iter().map(|(_, r)| r).collect(),
             fail_kinds: vec![FailKind::QueryRegression],
             summary,
         };
     }
     let mut warns = Vec::new();
+    let mut labels = Vec::new();
     if p95_delta.is_none_or(|x| shown_pct(x) > t.warn_p95_regression_pct) {
+        labels.push(Label::warn("p95 limit"));
         warns.push(format!(
             "p95 {} > {}",
             crate::infra::fmt::pct(p95_delta),
@@ -286,6 +361,7 @@ pub fn decide_excluding(
         ));
     }
     if total_delta.is_none_or(|x| shown_pct(x) > t.pass_band_pct) {
+        labels.push(Label::warn("pass band"));
         warns.push(format!(
             "total {} > {} pass band",
             crate::infra::fmt::pct(total_delta),
@@ -301,6 +377,7 @@ pub fn decide_excluding(
         })
         .collect();
     band.sort_by(|a, b| b.0.total_cmp(&a.0));
+    labels.extend(band.iter().map(|_| Label::warn("pass band")));
     warns.extend(band.into_iter().map(|(_, r)| r));
     let verdict = if warns.is_empty() {
         Verdict::Pass
@@ -310,6 +387,7 @@ pub fn decide_excluding(
     Decision {
         verdict,
         reasons: warns,
+        labels,
         fail_kinds: Vec::new(),
         summary,
     }

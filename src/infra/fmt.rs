@@ -12,6 +12,30 @@ pub fn usd(v: f64) -> String {
     }
 }
 
+/// A per-query cost as dollars per 1,000 requests with three significant figures, the form people
+/// compare (`$0.0143` rather than `$0.0000143` a query).
+pub fn per_thousand(v: f64) -> String {
+    sig3(v * 1000.0)
+}
+
+/// Dollars with three significant figures: `$0.444`, `$7.01`, `$1,472` stays whole from $1,000.
+pub fn sig3(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return "$0".into();
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(2 - magnitude);
+    let rounded = (x * scale).round() / scale;
+    // Rounding may carry into a new digit (0.09999 → 0.100): the decimals follow the result.
+    let magnitude = rounded.abs().log10().floor() as i32;
+    let decimals = (2 - magnitude).max(0) as usize;
+    format!(
+        "{}${:.decimals$}",
+        if rounded < 0.0 { "-" } else { "" },
+        rounded.abs()
+    )
+}
+
 /// Dollar amount with six decimals, for chart axes where the scale is fixed.
 pub fn usd6(v: f64) -> String {
     format!("${v:.6}")
@@ -106,6 +130,16 @@ mod tests {
         let items: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         assert_eq!(super::first_of(&items, 2, "; "), "a; b; and 1 more");
         assert_eq!(super::first_of(&items, 3, "; "), "a; b; c");
+    }
+
+    #[test]
+    fn per_thousand_keeps_three_significant_figures() {
+        assert_eq!(super::per_thousand(0.0000143), "$0.0143");
+        assert_eq!(super::per_thousand(0.0070059), "$7.01");
+        assert_eq!(super::per_thousand(0.4439997), "$444");
+        assert_eq!(super::per_thousand(0.00009999), "$0.100");
+        assert_eq!(super::per_thousand(-0.0000048), "-$0.00480");
+        assert_eq!(super::per_thousand(0.0), "$0");
     }
 
     #[test]

@@ -126,6 +126,8 @@ impl Templates {
             crate::output::markdown::escape(&s.unwrap_or_default())
         });
         env.add_filter("usd", |v: f64| usd(v));
+        env.add_filter("per_k", |v: f64| crate::infra::fmt::per_thousand(v));
+        env.add_filter("sig3", |v: f64| crate::infra::fmt::sig3(v));
         env.add_filter("pct", |v: Option<f64>| pct(v));
         let source = match self.overrides.get(name) {
             Some(s) => s.as_str(),

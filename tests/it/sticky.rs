@@ -58,6 +58,12 @@ fn meta() -> CommentMeta {
         pr_head_sha: "c".repeat(40),
         justification_key: "cost-regression-justification".into(),
         previous: None,
+        approvers: vec![
+            "alice".into(),
+            "anyone with maintain permission or higher".into(),
+            "members of acme/cost-owners".into(),
+        ],
+        docs_url: Some("https://github.com/acme/costgate/blob/v1/docs/verdict.md".into()),
     }
 }
 
@@ -305,7 +311,8 @@ fn huge_report_is_truncated_in_the_table_not_the_verdict() {
     );
     assert!(body.contains("costgate: **FAIL**"));
     assert!(body.contains("shown; the full table is in report.json"));
-    assert!(body.contains("```mermaid"));
+    assert!(body.contains("### Where the money went"));
+    assert!(!body.contains("```mermaid"), "the chart is gone");
 }
 
 #[test]
@@ -592,8 +599,15 @@ fn cheap_and_wrong_comment_snapshot() {
         body.contains("**Cost and quality:** -33.8% cost, 140 case(s) lost retrieved context"),
         "{body}"
     );
+    // A quality fail leads with quality, never with the saving.
+    let headline = body.lines().nth(1).unwrap();
     assert!(
-        body.contains("breaks quality expectations of the golden dataset"),
+        headline.contains("**FAIL** · quality: 380 expectation(s)"),
+        "{headline}"
+    );
+    assert!(!headline.contains('$'), "{headline}");
+    assert!(
+        body.contains("**What to do:** restore the broken expectations"),
         "{body}"
     );
     insta::assert_snapshot!(body);
