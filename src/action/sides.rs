@@ -18,7 +18,11 @@ use crate::output::markdown;
 use crate::output::templates::Templates;
 
 pub(super) fn read_event(env: &RunnerEnv) -> Result<(String, Option<Event>)> {
-    let event_name = env.var("GITHUB_EVENT_NAME").unwrap_or_default();
+    let Some(event_name) = env.var("GITHUB_EVENT_NAME") else {
+        return Err(Error::Usage(
+            "`costgate action` is the GitHub Action's entry point and reads the runner's environment (GITHUB_EVENT_NAME is not set); outside a workflow run `costgate check --base REF --head REF`, with `--pr-body FILE --labels a,b` for the justification and override rules".into(),
+        ));
+    };
     let event = match env.var("GITHUB_EVENT_PATH") {
         Some(p) => {
             let text = std::fs::read_to_string(&p)

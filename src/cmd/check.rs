@@ -101,6 +101,7 @@ fn templates(base: &Side) -> Result<Templates> {
 }
 
 pub fn check(a: CheckArgs, env: &Vars, printer: &super::printer::Printer) -> Result<Outcome> {
+    super::output::check_out_dir(a.common.out.as_deref())?;
     let (base, head) = match (&a.base, &a.head, &a.base_dir, &a.head_dir) {
         (Some(b), Some(h), None, None) => (
             Side::git(&a.repo, b, "base")?,
@@ -185,6 +186,7 @@ fn check_shard(
 
 /// `costgate merge`: one verdict from every shard's partial report.
 pub fn merge(a: MergeArgs, env: &Vars) -> Result<Outcome> {
+    super::output::check_out_dir(a.out.as_deref())?;
     let mut parts = Vec::new();
     for path in &a.reports {
         let name = path.display().to_string();
@@ -214,6 +216,7 @@ pub fn merge(a: MergeArgs, env: &Vars) -> Result<Outcome> {
 
 /// `costgate run`: one tree priced with its own configuration.
 pub fn run(a: RunArgs, env: &Vars, printer: &super::printer::Printer) -> Result<Outcome> {
+    super::output::check_out_dir(a.common.out.as_deref())?;
     let side = match (&a.rev, &a.dir) {
         (Some(rev), _) => Side::git(&a.repo, rev, "tree")?,
         (None, dir) => dir_side(dir.as_deref().unwrap_or(Path::new(".")), "tree", "--dir")?,

@@ -29,6 +29,17 @@ pub fn json_sorted<T: Serialize>(value: &T) -> String {
 /// the report, as a partial report does) and `report.md`; stdout gets the requested format, with
 /// `text` standing for the terminal form. The JSON document is built only when it is written or
 /// printed: for 100,000 cases it is 100 MB.
+/// `--out` names a directory (made when missing), never an existing file: said before any work.
+pub fn check_out_dir(out: Option<&Path>) -> Result<()> {
+    match out {
+        Some(dir) if dir.exists() && !dir.is_dir() => Err(Error::Usage(format!(
+            "--out {}: is a file; --out names a directory for report.json and report.md (created if missing)",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub fn emit_report(
     report: &Report,
     json_doc: impl Fn() -> String,

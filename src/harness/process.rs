@@ -202,6 +202,7 @@ pub fn spawn(command: &[String], dir: &Path, env: &[(&str, String)]) -> Result<R
     if command.is_empty() {
         return Err(Error::Run("`harness.command` is empty".into()));
     }
+    findable(&command[0], dir)?;
     let wrapped = super::isolation::detect().wrap(command);
     let (program, args) = wrapped
         .split_first()
@@ -247,6 +248,23 @@ pub fn spawn(command: &[String], dir: &Path, env: &[(&str, String)]) -> Result<R
         stderr,
         readers,
     })
+}
+
+/// The harness program exists: on `PATH`, or as a path (relative ones from the tree). A typo is
+/// a configuration error named by its key, not a failed run reported by `unshare`.
+fn findable(program: &str, dir: &Path) -> Result<()> {
+    let path = std::env::var_os("PATH");
+    if which::which_in(program, path.as_ref(), dir).is_ok() {
+        return Ok(());
+    }
+    let hint = if program.contains('/') {
+        "no such executable file in the tree".to_string()
+    } else {
+        "not found on PATH".to_string()
+    };
+    Err(Error::Usage(format!(
+        "`harness.command` in costgate.yaml starts with `{program}`: {hint}; check the program's name (e.g. `python3`, `node`) and that it is installed on this machine"
+    )))
 }
 
 impl Running {

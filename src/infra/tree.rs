@@ -22,6 +22,10 @@ pub enum TreeError {
     NotUtf8 { path: String },
     #[error("path `{path}` leaves the repository; paths must be relative to the repository root")]
     Escapes { path: String },
+    #[error(
+        "{repo} is not inside a git repository: run costgate in a clone, or compare two directories with --base-dir DIR --head-dir DIR"
+    )]
+    NotARepository { repo: String },
     #[error("git {args} failed in {repo}: {stderr}")]
     Git {
         repo: String,
@@ -234,6 +238,11 @@ impl GitTree {
                 repo: repo.display().to_string(),
                 args: format!("rev-parse {rev}"),
                 stderr: "a revision may not start with `-`".into(),
+            });
+        }
+        if git(repo, &["rev-parse", "--git-dir"]).is_err() {
+            return Err(TreeError::NotARepository {
+                repo: repo.display().to_string(),
             });
         }
         let spec = format!("{rev}^{{commit}}");

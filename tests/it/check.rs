@@ -613,3 +613,60 @@ fn an_intent_served_by_the_default_route_is_named() {
         v["notes"]
     );
 }
+
+/// The errors a new user hits first say what to do, with exit 2 (usage), never a raw git line.
+#[test]
+fn first_errors_name_the_flag_or_key_and_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Outside a git repository.
+    let (code, _, err) = run(costgate()
+        .args(["check", "--base", "main", "--head", "HEAD"])
+        .current_dir(tmp.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not inside a git repository"), "{err}");
+    assert!(err.contains("--base-dir DIR --head-dir DIR"), "{err}");
+
+    // --out on a file, before any work.
+    let file = tmp.path().join("report.txt");
+    std::fs::write(&file, "mine\n").unwrap();
+    let (code, _, err) = run(costgate()
+        .args(["run", "--dir"])
+        .arg(repo_root().join("examples/head"))
+        .arg("--out")
+        .arg(&file));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a file; --out names a directory"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
+
+    // A misspelt harness program is named by its key.
+    let harness = tmp.path().join("harness");
+    write_tree(
+        &harness,
+        &[
+            (
+                "costgate.yaml",
+                "version: 1\ngolden: golden.yaml\nmode: harness\nharness:\n  command: [\"pyhton3\", \"h.py\"]\n",
+            ),
+            ("golden.yaml", "- {id: A, intent: faq, query: hi}\n"),
+        ],
+    );
+    let (code, _, err) = run(costgate().args(["run", "--dir"]).arg(&harness));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`harness.command` in costgate.yaml starts with `pyhton3`: not found on PATH"),
+        "{err}"
+    );
+
+    // The action's entry point outside a workflow run.
+    git_init(tmp.path());
+    let (code, _, err) = run(costgate()
+        .arg("action")
+        .env_remove("GITHUB_EVENT_NAME")
+        .env_remove("GITHUB_EVENT_PATH")
+        .current_dir(tmp.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("outside a workflow run `costgate check --base REF --head REF`"),
+        "{err}"
+    );
+}

@@ -203,13 +203,16 @@ fn harness_that_leaves_cases_without_calls_is_exit_3() {
 }
 
 #[test]
-fn missing_harness_program_is_exit_3() {
+fn missing_harness_program_is_a_configuration_error() {
     let dir = tempfile::tempdir().unwrap();
     let config = "version: 1\ngolden: golden/\nmode: harness\nharness:\n  command: [\"costgate-no-such-program\"]\n";
     tree(dir.path(), "3", config);
     let (code, _, err) = run(costgate().args(["run", "--dir"]).arg(dir.path()));
-    assert_eq!(code, 3, "{err}");
-    assert!(err.contains("costgate-no-such-program"), "{err}");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`harness.command` in costgate.yaml starts with `costgate-no-such-program`"),
+        "{err}"
+    );
 }
 
 #[test]
