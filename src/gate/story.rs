@@ -126,26 +126,43 @@ fn deciding(report: &Report) -> (Option<String>, Option<&Cause>) {
     if !kinds.is_empty() {
         return (labelled(report, Level::Fail), biggest);
     }
-    // A warn: the band's cause when it is the band, else the first warning as it is.
-    let first_warn = report
-        .reason_labels
-        .iter()
-        .position(|l| l.level == Level::Warn);
-    match first_warn.map(|i| report.reason_labels[i].rule.as_str()) {
-        Some("pass band") if top_cause(report, "pass-band").is_some() => {
-            let c = top_cause(report, "pass-band");
-            let rule = c.map(|c| {
-                format!(
-                    "pass band {}: {}",
-                    threshold(t.pass_band_pct),
-                    who(report, c)
-                )
-            });
-            (rule, c)
-        }
-        Some(_) => (labelled(report, Level::Warn), biggest),
-        None => (None, None),
+    // A warn: the per-case band's cause first (it names the cases), then p95, the monthly
+    // warning, and any other warning as it is.
+    if let Some(c) = top_cause(report, "pass-band") {
+        let rule = format!(
+            "pass band {}: {}",
+            threshold(t.pass_band_pct),
+            who(report, c)
+        );
+        return (Some(rule), Some(c));
     }
+    let warned = |rule: &str| {
+        report
+            .reason_labels
+            .iter()
+            .any(|l| l.level == Level::Warn && l.rule == rule)
+    };
+    if warned("p95 limit") {
+        let rule = format!(
+            "p95 limit {}: the p95 case {}",
+            threshold(t.warn_p95_regression_pct),
+            pct(s.p95_delta_pct)
+        );
+        return (Some(rule), biggest);
+    }
+    if let (true, Some(limit), Some(d)) = (
+        warned("monthly warn limit"),
+        t.warn_monthly_delta_usd,
+        s.monthly_delta_usd,
+    ) {
+        let rule = format!(
+            "monthly warn limit {}: {}/month",
+            people_usd(limit),
+            signed_usd(d)
+        );
+        return (Some(rule), biggest);
+    }
+    (labelled(report, Level::Warn), biggest)
 }
 
 /// `rule: reason` of the first reason at `level`.

@@ -13,6 +13,7 @@ mod calibrate;
 mod check;
 mod clients;
 mod clients_js;
+mod comment_kinds;
 mod container;
 mod cumulative;
 mod drift;
