@@ -11,7 +11,7 @@ use crate::gate::monthly::{people_usd, requests, signed_usd};
 use crate::gate::report::Cause;
 use crate::gate::report::Report;
 use crate::gate::verdict::{FailKind, Level, delta_pct};
-use crate::infra::fmt::{pct, threshold, usd};
+use crate::infra::fmt::{pct, sig3, threshold};
 
 /// The first screen's lines.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -202,8 +202,8 @@ fn money(report: &Report) -> String {
         _ => format!(
             "{} over the golden dataset ({} → {}); set `traffic` in costgate.yaml for dollars per month",
             pct(s.total_delta_pct),
-            usd(s.base_total_usd),
-            usd(s.head_total_usd)
+            sig3(s.base_total_usd),
+            sig3(s.head_total_usd)
         ),
     }
 }
@@ -230,7 +230,7 @@ pub fn by_intent(report: &Report) -> Vec<IntentRow> {
             let (b, h, show): (f64, f64, fn(f64) -> String) = match monthly.get(intent) {
                 Some(&(b, h)) => (b, h, people_usd),
                 None if !monthly.is_empty() => (0.0, 0.0, people_usd),
-                None => (base, head, usd),
+                None => (base, head, sig3),
             };
             let cause = report
                 .causes
@@ -243,7 +243,7 @@ pub fn by_intent(report: &Report) -> Vec<IntentRow> {
                 base: show(b),
                 head: show(h),
                 change: if monthly.is_empty() {
-                    format!("{}{}", if h >= b { "+" } else { "-" }, usd((h - b).abs()))
+                    format!("{}{}", if h >= b { "+" } else { "-" }, sig3((h - b).abs()))
                 } else {
                     signed_usd(h - b)
                 },

@@ -146,7 +146,13 @@ impl Templates {
 
 /// Renders the markdown report (`report.md`, the job summary outside pull requests).
 pub fn render_report(templates: &Templates, report: &Report) -> Result<String, TemplateError> {
-    let regressions: Vec<&crate::gate::report::CaseReport> = report.regressions();
+    let mut regressions: Vec<&crate::gate::report::CaseReport> = report.regressions();
+    // Ranked by the dollars each adds, as the comment and the terminal rank them.
+    regressions.sort_by(|a, b| {
+        b.delta_usd
+            .total_cmp(&a.delta_usd)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     let ctx = minijinja::context! {
         report => Value::from_serialize(report),
         verdict => report.verdict.as_str(),

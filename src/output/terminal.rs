@@ -13,7 +13,7 @@ use crate::gate::verdict::Verdict;
 /// How many regressed cases the table shows.
 pub const TOP: usize = 15;
 
-use crate::infra::fmt::{pct, usd};
+use crate::infra::fmt::{pct, per_thousand, sig3};
 
 fn paint(color: bool, style: Style, text: &str) -> String {
     if color {
@@ -63,7 +63,13 @@ pub fn check(report: &Report, color: bool) -> String {
     let story = crate::gate::causes::story(report);
     totals(&mut out, report, &story);
     why(&mut out, &story.why);
-    let regressions = report.regressions();
+    // Ranked by the dollars each adds, as the comment ranks them.
+    let mut regressions = report.regressions();
+    regressions.sort_by(|a, b| {
+        b.delta_usd
+            .total_cmp(&a.delta_usd)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     regressions_table(&mut out, report, &regressions);
     counts(&mut out, report, regressions.len());
     change_lists(&mut out, report);
@@ -83,37 +89,41 @@ fn headline(out: &mut String, report: &Report, color: bool) {
     );
 }
 
-/// Base against head for the totals, and the lines the story adds when they apply (monthly cost
-/// needs `traffic`, quality needs expectations in the dataset).
+/// The first screen (the deciding rule, the cause, the money), then base against head for the
+/// totals and the lines the story adds when they apply (quality needs expectations in the dataset).
 fn totals(out: &mut String, report: &Report, story: &Story) {
     let s = &report.summary;
+    let first = &story.first;
+    if let Some(rule) = &first.rule {
+        let _ = writeln!(out, "  rule   {rule}");
+    }
+    if let Some(cause) = &first.cause {
+        let _ = writeln!(out, "  cause  {cause}");
+    }
+    if let Some(money) = &first.money {
+        let _ = writeln!(out, "  money  {money}");
+    }
     let _ = writeln!(
         out,
-        "  total  {} → {}  {}",
-        usd(s.base_total_usd),
-        usd(s.head_total_usd),
-        pct(s.total_delta_pct)
+        "  total  {} → {}  {}  ({} cases, one request each)",
+        sig3(s.base_total_usd),
+        sig3(s.head_total_usd),
+        pct(s.total_delta_pct),
+        s.cases
     );
     let _ = writeln!(
         out,
-        "  p95    {} → {}  {}",
-        usd(s.base_p95_usd),
-        usd(s.head_p95_usd),
+        "  p95    {} → {} per 1,000 requests  {}",
+        per_thousand(s.base_p95_usd),
+        per_thousand(s.head_p95_usd),
         pct(s.p95_delta_pct)
     );
-    if let (Some(b), Some(h), Some(m)) = (&story.monthly_base, &story.monthly_head, &story.monthly)
-    {
-        let _ = writeln!(out, "  month  {b} → {h}  {m}");
-    }
     if let Some(q) = &story.quality {
         let _ = writeln!(
             out,
             "  quality  {} → {} of expectations met ({} broken)",
             q.base, q.head, q.broken
         );
-    }
-    if let Some(id) = &s.max_regression_case {
-        let _ = writeln!(out, "  worst  {id} {}", pct(s.max_regression_pct));
     }
     if let Some(p) = &story.pairing {
         let _ = writeln!(out, "  {p}");
@@ -138,14 +148,14 @@ fn why(out: &mut String, reasons: &[String]) {
     }
 }
 
-/// The worst [`TOP`] regressions (`regressions` is sorted worst first), one row each.
+/// The [`TOP`] regressions that add the most dollars, one row each.
 fn regressions_table(out: &mut String, report: &Report, regressions: &[&CaseReport]) {
     if regressions.is_empty() {
         return;
     }
     let _ = writeln!(
         out,
-        "\nTop regressions ({} of {} regressed):",
+        "\nTop regressions by dollars added ({} of {} dearer; costs per 1,000 requests):",
         regressions.len().min(TOP),
         regressions.len()
     );
@@ -155,6 +165,7 @@ fn regressions_table(out: &mut String, report: &Report, regressions: &[&CaseRepo
             "intent",
             "input tokens",
             "cost",
+            "added",
             "delta",
             "grew",
             "model",
@@ -190,11 +201,8 @@ fn regression_row(c: &CaseReport, show_calls: bool) -> Vec<String> {
             b.map_or(0, |x| x.input_tokens),
             h.map_or(0, |x| x.input_tokens)
         ),
-        format!(
-            "{} → {}",
-            usd(b.map_or(0.0, |x| x.cost_usd)),
-            usd(h.map_or(0.0, |x| x.cost_usd))
-        ),
+        format!("{} → {}", cost(b), cost(h)),
+        per_thousand(c.delta_usd),
         pct(c.delta_pct),
         c.grew.clone().unwrap_or_else(|| "-".into()),
         if c.model_changed {
@@ -219,6 +227,15 @@ fn regression_row(c: &CaseReport, show_calls: bool) -> Vec<String> {
     row
 }
 
+/// A side's cost per 1,000 requests, or `no model call`.
+fn cost(side: Option<&crate::gate::report::SideCost>) -> String {
+    match side {
+        Some(s) if s.calls == 0 => "no model call".into(),
+        Some(s) => per_thousand(s.cost_usd),
+        None => "-".into(),
+    }
+}
+
 /// How many cases regressed, improved and were added.
 fn counts(out: &mut String, report: &Report, regressed: usize) {
     let improved = report
@@ -231,10 +248,20 @@ fn counts(out: &mut String, report: &Report, regressed: usize) {
         .iter()
         .filter(|c| c.status == Status::Added)
         .count();
+    let beyond = report
+        .cases
+        .iter()
+        .filter(|c| {
+            c.status == Status::Regressed
+                && c.delta_pct.is_none_or(|d| {
+                    crate::infra::fmt::shown_pct(d) > report.thresholds.pass_band_pct
+                })
+        })
+        .count();
     let _ = writeln!(
         out,
-        "\n  {} regressed, {improved} improved, {added} added",
-        regressed
+        "\n  {regressed} dearer ({beyond} beyond the {} pass band), {improved} cheaper, {added} added",
+        crate::infra::fmt::threshold(report.thresholds.pass_band_pct)
     );
 }
 
@@ -282,11 +309,12 @@ pub fn run(report: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "  total {}  mean {}  p50 {}  p95 {}",
-        usd(s.total_usd),
-        usd(s.mean_usd),
-        usd(s.p50_usd),
-        usd(s.p95_usd)
+        "  total {} ({} cases, one request each); per 1,000 requests: mean {}  p50 {}  p95 {}",
+        sig3(s.total_usd),
+        s.cases,
+        per_thousand(s.mean_usd),
+        per_thousand(s.p50_usd),
+        per_thousand(s.p95_usd)
     );
     let _ = writeln!(
         out,
@@ -302,7 +330,7 @@ pub fn run(report: &RunReport) -> String {
             .then_with(|| a.id.cmp(&b.id))
     });
     let mut rows = vec![
-        ["case", "intent", "model", "input", "output", "cost"]
+        ["case", "intent", "model", "input", "output", "cost per 1k"]
             .map(String::from)
             .to_vec(),
     ];
@@ -313,7 +341,11 @@ pub fn run(report: &RunReport) -> String {
             c.cost.model.clone().unwrap_or_else(|| "bypass".into()),
             c.cost.input_tokens.to_string(),
             c.cost.output_tokens.to_string(),
-            usd(c.cost.cost_usd),
+            if c.cost.calls == 0 {
+                "no model call".into()
+            } else {
+                per_thousand(c.cost.cost_usd)
+            },
         ]);
     }
     let _ = writeln!(out, "\nMost expensive cases:");
