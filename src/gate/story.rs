@@ -236,7 +236,9 @@ pub fn by_intent(report: &Report) -> Vec<IntentRow> {
                 .causes
                 .iter()
                 .find(|c| c.intent == intent)
-                .map_or_else(|| "-".to_string(), |c| c.because.clone());
+                .map(|c| c.because.clone())
+                .or_else(|| grown(report, intent))
+                .unwrap_or_else(|| "-".to_string());
             IntentRow {
                 intent: intent.to_string(),
                 cases,
@@ -260,4 +262,32 @@ pub fn by_intent(report: &Report) -> Vec<IntentRow> {
             .then_with(|| a.intent.cmp(&b.intent))
     });
     rows
+}
+
+/// For an intent no rule named: the segment that grew in most of its dearer cases
+/// (`system prompt grew in 24 case(s)`), or the model change.
+fn grown(report: &Report, intent: &str) -> Option<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in report.cases.iter().filter(|c| c.intent == intent) {
+        if c.delta_usd <= 0.0 {
+            continue;
+        }
+        let what = if c.model_changed {
+            "model changed"
+        } else {
+            match c.grew.as_deref() {
+                Some("system") => "system prompt grew",
+                Some("history") => "history grew",
+                Some("prompt") => "prompt grew",
+                Some("overhead") => "message overhead grew",
+                Some(_) => "input grew",
+                None => continue,
+            }
+        };
+        *counts.entry(what).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(what, n)| format!("{what} in {n} case(s)"))
 }

@@ -7,11 +7,14 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::gate::report::Report;
-use crate::infra::fmt::{pct, usd};
+use crate::infra::fmt::{pct, per_thousand, sig3};
 use crate::measure::config::JiraApi;
 use crate::output::templates::{TemplateError, Templates};
 
-const MAX_ROWS: usize = 20;
+const MAX_ROWS: usize = 10;
+/// Causes and intents the ticket lists: the ones that carry the money.
+const MAX_CAUSES: usize = 5;
+const MAX_INTENTS: usize = 5;
 const MAX_PATHS: usize = 50;
 
 /// What the ticket is about.
@@ -49,16 +52,38 @@ pub fn render(
     t: &TicketInput,
     templates: &Templates,
 ) -> Result<(String, String), TemplateError> {
-    let regressions = report.regressions();
+    // Ranked by the dollars each adds, as the comment ranks them; costs per 1,000 requests.
+    let mut regressions = report.regressions();
+    regressions.sort_by(|a, b| {
+        b.delta_usd
+            .total_cmp(&a.delta_usd)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let cost = |side: &Option<crate::gate::report::SideCost>| match side {
+        None => "-".to_string(),
+        Some(s) if s.calls == 0 => "no model call".to_string(),
+        Some(s) => per_thousand(s.cost_usd),
+    };
     let rows: Vec<Value> = regressions
         .iter()
         .take(MAX_ROWS)
         .map(|c| {
             json!({
                 "id": one_line(&c.id), "intent": one_line(&c.intent),
-                "base": c.base.as_ref().map_or("-".into(), |b| usd(b.cost_usd)),
-                "head": c.head.as_ref().map_or("-".into(), |h| usd(h.cost_usd)),
+                "base": cost(&c.base), "head": cost(&c.head), "added": per_thousand(c.delta_usd),
                 "delta": pct(c.delta_pct), "grew": c.grew.clone().unwrap_or_else(|| "-".into()),
+            })
+        })
+        .collect();
+    let story = crate::gate::causes::story(report);
+    let intents: Vec<Value> = story
+        .by_intent
+        .iter()
+        .take(MAX_INTENTS)
+        .map(|r| {
+            json!({
+                "intent": one_line(&r.intent), "cases": r.cases, "base": r.base, "head": r.head,
+                "change": r.change, "change_pct": r.change_pct, "cause": one_line(&r.cause),
             })
         })
         .collect();
@@ -69,8 +94,13 @@ pub fn render(
         override => json!({"applied_by": t.applied_by, "applied_at": t.applied_at}),
         cost_verdict => report.review.cost_verdict.unwrap_or(report.verdict).as_str(),
         due => t.due,
+        rule => story.first.rule.as_deref().map(one_line),
+        money => story.first.money.as_deref().map(one_line),
+        causes => story.why.iter().take(MAX_CAUSES).map(|w| one_line(w)).collect::<Vec<_>>(),
+        intents => intents,
+        intents_monthly => story.by_intent_monthly,
         summary => json!({
-            "base_total": usd(s.base_total_usd), "head_total": usd(s.head_total_usd),
+            "base_total": sig3(s.base_total_usd), "head_total": sig3(s.head_total_usd),
             "total_delta": pct(s.total_delta_pct), "p95_delta": pct(s.p95_delta_pct),
             "max_case": s.max_regression_case.clone().unwrap_or_else(|| "-".into()), "max_delta": pct(s.max_regression_pct),
         }),
