@@ -80,7 +80,10 @@ pub fn drift(a: DriftArgs, env: &Vars, printer: &super::printer::Printer) -> Res
     let progress = printer.progress();
     let o = drift::drift(&req, history, progress.0.as_ref())?;
     write_file(&history_path, &drift::history_jsonl(&o.history))?;
-    write_file(&chart_path, &drift::chart::render(&o.history))?;
+    write_file(
+        &chart_path,
+        &drift::chart::render(&o.history, o.baseline_limit_pct),
+    )?;
     let summary = a.summary.clone().or_else(|| env.step_summary());
     // A baseline flag files one high-priority ticket per ISO week when JIRA credentials are set.
     let filed = file_drift_ticket(&a, &o, env);

@@ -1,7 +1,8 @@
-//! The drift history as an SVG line chart a person can open: mean dollars per session over time,
-//! one point per history entry, the baseline's mean as a dashed step line, and vertical markers
-//! where a new release tag appears or the baseline was reset. Text from git (tag names) goes only
-//! into text nodes, which the `svg` crate escapes.
+//! The drift history as an SVG line chart a person can open: mean cost per 1,000 sessions over
+//! time, one point per history entry, the baseline's mean as a dashed step line and the flag
+//! threshold above it, each contributing merge labelled beside its point, and vertical markers
+//! where a new release tag appears or the baseline was reset. Ticks fall on round values. Text
+//! from git (tag names, subjects) goes only into text nodes, which the `svg` crate escapes.
 
 use svg::Document;
 use svg::node::element::{Circle, Line, Polyline, Rectangle, Text, Title};
@@ -15,22 +16,31 @@ const RIGHT: f64 = 110.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 60.0;
 
-/// Renders `entries` (oldest first).
-pub fn render(entries: &[Entry]) -> String {
+/// Renders `entries` (oldest first); `limit_pct` is the baseline flag's threshold
+/// (`cumulative_fail_pct`), drawn above the baseline.
+pub fn render(entries: &[Entry], limit_pct: f64) -> String {
     let doc = frame();
     if entries.is_empty() {
         return doc
             .add(Text::new("no history yet").set("x", LEFT).set("y", H / 2.0))
             .to_string();
     }
-    let plot = Plot::new(entries);
+    let plot = Plot::new(entries, limit_pct);
     // Later elements paint over earlier ones: the grid lies under everything, and the mean line and
     // its points come last so markers never hide them.
     let mut doc = axes(doc, &plot, entries);
-    doc = legend(doc);
+    doc = legend(doc, limit_pct);
     doc = markers(doc, &plot, entries);
     doc = contributor_markers(doc, &plot, entries);
-    doc = baseline_step(doc, &plot, entries);
+    doc = baseline_step(doc, &plot, entries, 1.0, "baseline", "6 4");
+    doc = baseline_step(
+        doc,
+        &plot,
+        entries,
+        1.0 + limit_pct / 100.0,
+        "threshold",
+        "2 3",
+    );
     doc = mean_line(doc, &plot, entries);
     points(doc, &plot, entries).to_string()
 }
@@ -42,13 +52,20 @@ struct Plot {
     hi: f64,
     /// How many entries share the x axis.
     n: usize,
+    /// The distance between ticks: `lo` and `hi` are multiples of it.
+    step: f64,
 }
 
 impl Plot {
-    fn new(entries: &[Entry]) -> Plot {
+    fn new(entries: &[Entry], limit_pct: f64) -> Plot {
+        let over = 1.0 + limit_pct / 100.0;
         let values: Vec<f64> = entries
             .iter()
-            .flat_map(|e| std::iter::once(e.mean_usd).chain(e.baseline_mean_usd))
+            .flat_map(|e| {
+                std::iter::once(e.mean_usd)
+                    .chain(e.baseline_mean_usd)
+                    .chain(e.baseline_mean_usd.map(|b| b * over))
+            })
             .filter(|v| v.is_finite())
             .collect();
         let (mut lo, mut hi) = values.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
@@ -58,10 +75,15 @@ impl Plot {
         let pad = ((hi - lo) * 0.08).max(hi * 0.02).max(1e-9);
         lo = (lo - pad).max(0.0);
         hi += pad;
+        // The axis runs between round ticks.
+        let step = tick_step(hi - lo);
+        lo = (lo / step).floor() * step;
+        hi = (hi / step).ceil() * step;
         Plot {
             lo,
             hi,
             n: entries.len(),
+            step,
         }
     }
 
@@ -79,6 +101,23 @@ impl Plot {
     }
 }
 
+/// A round distance between ticks (1, 2 or 5 times a power of ten) giving about four intervals.
+fn tick_step(range: f64) -> f64 {
+    let raw = (range / 4.0).max(1e-12);
+    let power = 10f64.powf(raw.log10().floor());
+    let unit = raw / power;
+    let nice = if unit <= 1.0 {
+        1.0
+    } else if unit <= 2.0 {
+        2.0
+    } else if unit <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * power
+}
+
 /// The white canvas and the title, which an empty history shows too.
 fn frame() -> Document {
     Document::new()
@@ -94,7 +133,7 @@ fn frame() -> Document {
                 .set("fill", "white"),
         )
         .add(
-            Text::new("costgate: mean $ per session over time")
+            Text::new("costgate: mean cost per 1,000 sessions over time")
                 .set("x", LEFT)
                 .set("y", 22)
                 .set("font-size", 14),
@@ -120,8 +159,10 @@ fn axes(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
                 .set("y2", H - BOTTOM)
                 .set("stroke", "#333"),
         );
-    for t in 0..=4 {
-        let v = plot.lo + (plot.hi - plot.lo) * t as f64 / 4.0;
+    let step = plot.step;
+    let ticks = ((plot.hi - plot.lo) / step).round() as usize;
+    for t in 0..=ticks {
+        let v = plot.lo + step * t as f64;
         doc = doc
             .add(
                 Line::new()
@@ -132,7 +173,8 @@ fn axes(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
                     .set("stroke", "#eee"),
             )
             .add(
-                Text::new(crate::infra::fmt::usd6(v))
+                Text::new(crate::infra::fmt::per_thousand(v))
+                    .set("class", "tick")
                     .set("x", LEFT - 6.0)
                     .set("y", plot.y(v) + 4.0)
                     .set("text-anchor", "end"),
@@ -153,52 +195,65 @@ fn axes(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
     doc
 }
 
-/// The legend, in the margin right of the plot.
-fn legend(doc: Document) -> Document {
+/// The legend, in the margin right of the plot: one entry per kind of mark.
+fn legend(mut doc: Document, limit_pct: f64) -> Document {
     let lx = W - RIGHT + 12.0;
-    doc.add(
-        Line::new()
+    let line = |y: f64, stroke: &str, dash: Option<&str>| {
+        let l = Line::new()
             .set("x1", lx)
-            .set("y1", TOP + 6.0)
+            .set("y1", y)
             .set("x2", lx + 18.0)
-            .set("y2", TOP + 6.0)
-            .set("stroke", "#246")
-            .set("stroke-width", 2),
-    )
-    .add(
-        Text::new("mean $/session")
+            .set("y2", y)
+            .set("stroke", stroke)
+            .set("stroke-width", 2);
+        match dash {
+            Some(d) => l.set("stroke-dasharray", d),
+            None => l,
+        }
+    };
+    let label = |y: f64, text: String| {
+        Text::new(text)
+            .set("class", "legend")
             .set("x", lx + 22.0)
-            .set("y", TOP + 10.0)
-            .set("font-size", 9),
-    )
-    .add(
-        Line::new()
-            .set("x1", lx)
-            .set("y1", TOP + 22.0)
-            .set("x2", lx + 18.0)
-            .set("y2", TOP + 22.0)
-            .set("stroke", "#c50")
-            .set("stroke-dasharray", "6 4"),
-    )
-    .add(
-        Text::new("baseline")
-            .set("x", lx + 22.0)
-            .set("y", TOP + 26.0)
-            .set("font-size", 9),
-    )
-    .add(
-        Circle::new()
-            .set("cx", lx + 9.0)
-            .set("cy", TOP + 38.0)
-            .set("r", 4)
-            .set("fill", "#c22"),
-    )
-    .add(
-        Text::new("flagged")
-            .set("x", lx + 22.0)
-            .set("y", TOP + 42.0)
-            .set("font-size", 9),
-    )
+            .set("y", y + 4.0)
+            .set("font-size", 9)
+    };
+    doc = doc
+        .add(line(TOP + 6.0, "#246", None))
+        .add(label(TOP + 6.0, "mean".into()))
+        .add(line(TOP + 22.0, "#c50", Some("6 4")))
+        .add(label(TOP + 22.0, "baseline".into()))
+        .add(line(TOP + 38.0, "#c22", Some("2 3")))
+        .add(label(
+            TOP + 38.0,
+            format!("flag: +{}", crate::infra::fmt::threshold(limit_pct)),
+        ))
+        .add(
+            Circle::new()
+                .set("cx", lx + 9.0)
+                .set("cy", TOP + 54.0)
+                .set("r", 4)
+                .set("fill", "#c22"),
+        )
+        .add(label(TOP + 54.0, "flagged week".into()))
+        .add(
+            Polyline::new()
+                .set(
+                    "points",
+                    format!(
+                        "{:.2},{:.2} {:.2},{:.2} {:.2},{:.2}",
+                        lx + 5.0,
+                        TOP + 64.0,
+                        lx + 13.0,
+                        TOP + 64.0,
+                        lx + 9.0,
+                        TOP + 70.0
+                    ),
+                )
+                .set("fill", "#d33"),
+        )
+        .add(label(TOP + 68.0, "merge that moved it".into()));
+    doc
 }
 
 /// Vertical markers: a release tag seen for the first time, a baseline reset. A tag marks only
@@ -268,6 +323,19 @@ fn contributor_markers(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Doc
                 crate::infra::fmt::pct(c.delta_pct),
                 c.subject
             );
+            // The label on the chart itself: the merge and its change, stacked above the point.
+            doc = doc.add(
+                Text::new(format!(
+                    "{} {}",
+                    crate::infra::fmt::prefix(&c.commit, 7),
+                    crate::infra::fmt::pct(c.delta_pct)
+                ))
+                .set("class", "contributor-label")
+                .set("x", format!("{:.2}", plot.x(i) + 6.0))
+                .set("y", format!("{:.2}", cy - 10.0 - 11.0 * k as f64))
+                .set("fill", "#d33")
+                .set("font-size", 9),
+            );
             doc = doc.add(
                 Polyline::new()
                     .set("class", "contributor")
@@ -291,13 +359,21 @@ fn contributor_markers(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Doc
     doc
 }
 
-/// The baseline mean as a dashed step line (it changes only when the baseline is reset, so a
-/// sloped segment would suggest a drift that never happened).
-fn baseline_step(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
+/// The baseline mean times `factor` as a step line (it changes only when the baseline is reset,
+/// so a sloped segment would suggest a drift that never happened): the baseline at 1, the flag
+/// threshold above it.
+fn baseline_step(
+    mut doc: Document,
+    plot: &Plot,
+    entries: &[Entry],
+    factor: f64,
+    class: &str,
+    dash: &str,
+) -> Document {
     let mut step: Vec<String> = Vec::new();
     let mut last: Option<f64> = None;
     for (i, e) in entries.iter().enumerate() {
-        if let Some(b) = e.baseline_mean_usd {
+        if let Some(b) = e.baseline_mean_usd.map(|b| b * factor) {
             if let Some(prev) = last.filter(|p| *p != b) {
                 step.push(format!("{:.2},{:.2}", plot.x(i), plot.y(prev)));
             }
@@ -305,14 +381,23 @@ fn baseline_step(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document 
             last = Some(b);
         }
     }
+    // One entry still gets its line, across the plot's width.
+    if step.len() == 1 {
+        if let Some(b) = last {
+            step = vec![
+                format!("{:.2},{:.2}", LEFT, plot.y(b)),
+                format!("{:.2},{:.2}", W - RIGHT, plot.y(b)),
+            ];
+        }
+    }
     if step.len() > 1 {
         doc = doc.add(
             Polyline::new()
-                .set("class", "baseline")
+                .set("class", class)
                 .set("points", step.join(" "))
                 .set("fill", "none")
-                .set("stroke", "#c50")
-                .set("stroke-dasharray", "6 4"),
+                .set("stroke", if class == "threshold" { "#c22" } else { "#c50" })
+                .set("stroke-dasharray", dash),
         );
     }
     doc
@@ -340,10 +425,10 @@ fn points(mut doc: Document, plot: &Plot, entries: &[Entry]) -> Document {
     for (i, e) in entries.iter().enumerate() {
         let flagged = !e.flags.is_empty();
         let label = format!(
-            "{} {}: {} per session{}",
+            "{} {}: {} per 1,000 sessions{}",
             e.date,
             crate::infra::fmt::prefix(&e.commit, 10),
-            crate::infra::fmt::usd6(e.mean_usd),
+            crate::infra::fmt::per_thousand(e.mean_usd),
             if flagged {
                 format!(" (flags: {})", e.flags.join(", "))
             } else {

@@ -97,6 +97,16 @@ pub struct Outcome {
     /// The point the contributors are counted from, when a flag fired.
     pub contributors_since: Option<String>,
     pub health: contributors::Health,
+    /// The branch's dollars per month at `traffic`, when it is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly: Option<BranchMonthly>,
+}
+
+/// Dollars per month on the branch at `traffic.requests_per_month`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BranchMonthly {
+    pub usd: f64,
+    pub requests_per_month: f64,
 }
 
 fn delta(now: f64, then: f64) -> Option<f64> {
@@ -206,6 +216,7 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
     );
     history.push(entry.clone());
     history.sort_by(|a, b| a.date.cmp(&b.date));
+    let monthly = monthly(&priced);
     Ok(Outcome {
         entry,
         history,
@@ -215,6 +226,29 @@ pub fn drift(req: &Request, mut history: Vec<Entry>, progress: &dyn Progress) ->
         notes,
         contributors_since,
         health,
+        monthly,
+    })
+}
+
+/// Dollars per month on the branch, projected as the gate projects a PR (`traffic`'s requests,
+/// its intent mix or the dataset's), every case at weight 1.
+fn monthly(priced: &Priced) -> Option<BranchMonthly> {
+    let traffic = priced.cfg.traffic.as_ref()?;
+    let costs: Vec<crate::gate::monthly::CaseCost<'_>> = priced
+        .now
+        .cases
+        .iter()
+        .map(|c| crate::gate::monthly::CaseCost {
+            intent: &c.intent,
+            weight: 1.0,
+            base_usd: c.cost.cost_usd,
+            head_usd: c.cost.cost_usd,
+        })
+        .collect();
+    let m = crate::gate::monthly::project(traffic, &costs);
+    Some(BranchMonthly {
+        usd: m.head_usd,
+        requests_per_month: traffic.requests_per_month,
     })
 }
 
@@ -544,16 +578,28 @@ fn find_contributors(
     (Vec::new(), None)
 }
 
+/// `, $1,602/month at 1.2M requests` when `traffic` is set.
+fn monthly_text(o: &Outcome) -> String {
+    o.monthly.map_or(String::new(), |m| {
+        format!(
+            ", {}/month at {} requests",
+            crate::gate::monthly::people_usd(m.usd),
+            crate::gate::monthly::requests(m.requests_per_month)
+        )
+    })
+}
+
 /// The text report.
 pub fn render_text(o: &Outcome) -> String {
     let e = &o.entry;
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} {}: {} per session",
+        "{} {}: {} per 1,000 sessions{}",
         e.date,
         crate::infra::fmt::prefix(&e.commit, 12),
-        crate::infra::fmt::usd(e.mean_usd)
+        crate::infra::fmt::per_thousand(e.mean_usd),
+        monthly_text(o)
     );
     let _ = writeln!(
         s,
@@ -651,10 +697,18 @@ pub fn render_markdown(o: &Outcome) -> String {
     let _ = writeln!(s, "| measure | value |\n|---|---|");
     let _ = writeln!(
         s,
-        "| mean $/session ({}) | {} |",
+        "| mean cost per 1,000 sessions ({}) | {} |",
         escape(crate::infra::fmt::prefix(&e.commit, 12)),
-        crate::infra::fmt::usd(e.mean_usd)
+        crate::infra::fmt::per_thousand(e.mean_usd)
     );
+    if let Some(m) = o.monthly {
+        let _ = writeln!(
+            s,
+            "| per month at {} requests | {} |",
+            crate::gate::monthly::requests(m.requests_per_month),
+            crate::gate::monthly::people_usd(m.usd)
+        );
+    }
     let _ = writeln!(
         s,
         "| vs release {} | {} |",
@@ -774,7 +828,7 @@ mod tests {
                 &[],
             ),
         ];
-        let svg = chart::render(&h);
+        let svg = chart::render(&h, 15.0);
         let doc = roxmltree::Document::parse(&svg).unwrap();
         let count = |class: &str| {
             doc.descendants()
@@ -785,7 +839,7 @@ mod tests {
         assert_eq!(count("release"), 2);
         assert_eq!(count("baseline-reset"), 1);
         assert!(!svg.contains("<script>"));
-        let one = chart::render(&h[..1]);
+        let one = chart::render(&h[..1], 15.0);
         assert_eq!(
             roxmltree::Document::parse(&one)
                 .unwrap()
@@ -794,7 +848,71 @@ mod tests {
                 .count(),
             1
         );
-        assert!(roxmltree::Document::parse(&chart::render(&[])).is_ok());
+        assert!(roxmltree::Document::parse(&chart::render(&[], 15.0)).is_ok());
+    }
+
+    #[test]
+    fn chart_draws_the_threshold_labels_contributors_and_ticks_round_values() {
+        let mut flagged = entry("2026-11-08", 0.00124, None, "2026-10-01", &["baseline"]);
+        flagged.contributors = vec![crate::ratchet::backtest::Contributor {
+            commit: "abcdef0123456789".into(),
+            subject: "Add brand voice".into(),
+            delta_pct: Some(8.9),
+            unbounded: false,
+            verdict: "fail".into(),
+        }];
+        let h = vec![entry("2026-11-01", 0.001, None, "2026-10-01", &[]), flagged];
+        let svg = chart::render(&h, 15.0);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let of = |class: &str| -> Vec<roxmltree::Node<'_, '_>> {
+            doc.descendants()
+                .filter(|n| n.attribute("class") == Some(class))
+                .collect()
+        };
+        // The threshold runs 15% above the baseline: higher on the page (smaller y).
+        let y = |class: &str| -> f64 {
+            let points = of(class)[0].attribute("points").unwrap();
+            let first = points.split(' ').next().unwrap();
+            first.split(',').nth(1).unwrap().parse().unwrap()
+        };
+        assert!(y("threshold") < y("baseline"), "{svg}");
+        // The contributor is labelled on the chart, not only in a tooltip.
+        let labels: Vec<&str> = of("contributor-label")
+            .iter()
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        assert_eq!(labels, ["abcdef0 +8.9%"]);
+        let legend: Vec<&str> = of("legend")
+            .iter()
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        assert_eq!(
+            legend,
+            [
+                "mean",
+                "baseline",
+                "flag: +15%",
+                "flagged week",
+                "merge that moved it"
+            ]
+        );
+        // Ticks fall on round values per 1,000 sessions: $0.90, $1.00, … (one step apart).
+        let ticks: Vec<f64> = of("tick")
+            .iter()
+            .filter_map(|n| n.text())
+            .map(|t| t.trim().trim_start_matches('$').parse().unwrap())
+            .collect();
+        assert!(ticks.len() >= 3, "{ticks:?}");
+        let step = ticks[1] - ticks[0];
+        for t in &ticks {
+            let k = t / step;
+            assert!(
+                (k - k.round()).abs() < 1e-6,
+                "{t} is not a multiple of {step}: {ticks:?}"
+            );
+        }
     }
 
     /// A history line is text anyone can edit: a commit with a multibyte character where the
@@ -818,8 +936,17 @@ mod tests {
                 days_since_refresh: None,
                 missing_intents: Vec::new(),
             },
+            monthly: Some(BranchMonthly {
+                usd: 1602.4,
+                requests_per_month: 1_200_000.0,
+            }),
         };
-        assert!(chart::render(&o.history).contains("012345678é"));
+        assert!(chart::render(&o.history, o.baseline_limit_pct).contains("012345678é"));
+        assert!(
+            render_text(&o).contains("$1,602/month at 1.2M requests"),
+            "{}",
+            render_text(&o)
+        );
         assert!(render_markdown(&o).contains("012345678é"));
         assert!(render_text(&o).contains("012345678é"));
     }
