@@ -64,7 +64,7 @@ pub(super) async fn run(
     let path = Path::new(dir).join("costgate-comment.json");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::Usage(format!(
-            "{}: {e}; did the gate job upload its .costgate-out artifact?",
+            "{}: {e}; did the gate job upload its costgate-out directory (runner.temp) as the artifact?",
             path.display()
         ))
     })?;

@@ -6,7 +6,7 @@
 //! it is still written to the summary and outputs, and the exit code follows the verdict (3 when an
 //! honoured override's ticket could not be created, so that a re-run creates it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::comment::{self, CommentMeta, MarkerRecord};
 use super::env::{self, Inputs, RunnerEnv};
@@ -108,7 +108,7 @@ struct Run<'a> {
     record: MarkerRecord,
     /// Several costgate steps on one repository (a monorepo) keep one comment each.
     scope: Option<String>,
-    out_dir: PathBuf,
+    out_dir: super::sides::OutDir,
     log: Log,
     comment_url: Option<String>,
     /// Exit 3 instead of the verdict's code (an honoured override whose ticket failed).
@@ -452,7 +452,7 @@ async fn publish(
     let body = render(previous);
     let artifact = serde_json::json!({"pr": t.pr.number, "head_sha": t.pr.head.sha, "body": body});
     crate::infra::files::write_file(
-        &run.out_dir.join("costgate-comment.json"),
+        &run.out_dir.write.join("costgate-comment.json"),
         &artifact.to_string(),
     )?;
     if run.inputs.comment {
@@ -515,7 +515,7 @@ fn annotate(run: &mut Run<'_>) {
 /// Phase 7: report.json, the step outputs, and the terminal form of the report in the log.
 fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
     let report = &run.report;
-    let json_path = run.out_dir.join("report.json");
+    let json_path = run.out_dir.write.join("report.json");
     crate::infra::files::write_file(&json_path, &run.redactor.redact(&report.to_json()))?;
     if let Some(p) = run.env.var("GITHUB_OUTPUT") {
         // For people and `if:` expressions: two decimals at most (report.json keeps them all).
@@ -530,9 +530,16 @@ fn write_outputs(mut run: Run<'_>) -> Result<Finished> {
             Path::new(&p),
             &[
                 ("verdict", report.verdict.as_str().to_string()),
-                // Relative to the workspace: the container's /github/workspace is another path on
-                // the runner, where later steps read it.
-                ("report-json", workspace_relative(run.env, &json_path)),
+                // As later steps see it: the runner's temporary directory by its host path, or
+                // relative to the workspace (the container's /github/workspace is another path
+                // on the runner).
+                (
+                    "report-json",
+                    match &run.out_dir.shown {
+                        Some(host) => host.join("report.json").display().to_string(),
+                        None => workspace_relative(run.env, &json_path),
+                    },
+                ),
                 ("comment-url", run.comment_url.clone().unwrap_or_default()),
                 ("jira-key", jira_key.unwrap_or_default()),
                 ("max-regression-pct", max),

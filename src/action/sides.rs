@@ -41,7 +41,56 @@ pub(super) struct Prepared {
     pub base: Side,
     pub head: Side,
     pub scope: Option<String>,
-    pub out_dir: PathBuf,
+    pub out_dir: OutDir,
+}
+
+/// Where report.json and costgate-comment.json go.
+#[derive(Debug, Clone)]
+pub(super) struct OutDir {
+    /// The directory as this process writes it.
+    pub write: PathBuf,
+    /// The same directory as later steps of the job see it, when that differs from `write`
+    /// (a container action writes `/github/runner_temp/…`, the runner reads `$RUNNER_TEMP/…`).
+    pub shown: Option<PathBuf>,
+}
+
+/// The container path the runner mounts its temporary directory at, for container actions.
+const CONTAINER_RUNNER_TEMP: &str = "/github/runner_temp";
+
+/// `costgate-out` (or `costgate-out-<scope>` for a scoped step) in the runner's temporary
+/// directory, so that nothing is written into the checkout; `.costgate-out` in the working
+/// directory outside a runner.
+fn default_out_dir(env: &RunnerEnv, scope: Option<&str>, dir: &Path) -> OutDir {
+    let name = match scope {
+        None => "costgate-out".to_string(),
+        Some(s) => {
+            let slug: String = s
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            format!("costgate-out-{}", slug.trim_matches('-'))
+        }
+    };
+    let Some(temp) = env.var("RUNNER_TEMP") else {
+        return OutDir {
+            write: dir.join(".costgate-out"),
+            shown: None,
+        };
+    };
+    let host = Path::new(&temp).join(&name);
+    // In a container action RUNNER_TEMP is the runner's host path; the directory itself is
+    // mounted at /github/runner_temp.
+    let mounted = Path::new(CONTAINER_RUNNER_TEMP);
+    if !Path::new(&temp).is_dir() && mounted.is_dir() {
+        return OutDir {
+            write: mounted.join(&name),
+            shown: Some(host),
+        };
+    }
+    OutDir {
+        write: host,
+        shown: None,
+    }
 }
 
 /// Phase 1: trust the checkout, find base and head, fetch them if the clone is shallow.
@@ -91,10 +140,13 @@ pub(super) fn prepare(
         (None, crate::measure::config::DEFAULT_PATH) => None,
         (wd, cfg) => Some(format!("{}:{cfg}", wd.as_deref().unwrap_or("."))),
     };
-    let out_dir = inputs
-        .out_dir
-        .as_ref()
-        .map_or_else(|| dir.join(".costgate-out"), |o| dir.join(o));
+    let out_dir = match &inputs.out_dir {
+        Some(o) => OutDir {
+            write: dir.join(o),
+            shown: None,
+        },
+        None => default_out_dir(env, scope.as_deref(), &dir),
+    };
     Ok(Prepared {
         base: side(&base_rev, "base")?,
         head: side(&head_rev, "head")?,

@@ -348,3 +348,27 @@ async fn a_comment_template_on_the_base_branch_replaces_the_builtin_one() {
     );
     assert_eq!(lines[1], "Cost check: fail (+8.9%) GD-276");
 }
+
+/// On a runner the results go to `$RUNNER_TEMP/costgate-out`, never into the checkout, and the
+/// step output names that path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_go_to_the_runner_temp_directory_not_the_checkout() {
+    let fake = FakeGitHub::start().await;
+    let ws = Workspace::new("examples/head", "");
+    let ev = ws.event(&fake, "pull_request.opened.1.json", "", &[]);
+    let temp = ws.tmp.path().join("runner-temp");
+    std::fs::create_dir_all(&temp).unwrap();
+    let (code, out, err) =
+        run_action(&ws, &fake, &ev, &[("RUNNER_TEMP", temp.to_str().unwrap())]).await;
+    assert_eq!(code, 1, "{out}\n{err}");
+    let report = temp.join("costgate-out/report.json");
+    assert!(report.is_file(), "{out}");
+    assert!(temp.join("costgate-out/costgate-comment.json").is_file());
+    let outputs = ws.outputs();
+    assert!(
+        outputs.contains(&format!("report-json={}\n", report.display())),
+        "{outputs}"
+    );
+    assert!(!ws.repo.join(".costgate-out").exists());
+    assert_eq!(git(&ws.repo, &["status", "--porcelain"]), "");
+}

@@ -64,7 +64,8 @@ fn run_step(
         ("INPUT_GITHUB-TOKEN", TOKEN.into()),
         ("INPUT_CONFIG", "costgate.yaml".into()),
         ("INPUT_COMMENT", "true".into()),
-        ("INPUT_OUT-DIR", ".costgate-out".into()),
+        // The default: the runner passes the declared input empty.
+        ("INPUT_OUT-DIR", String::new()),
         ("INPUT_HTTP-TIMEOUT-SECONDS", "30".into()),
         ("HOME", "/github/home".into()),
         ("GITHUB_JOB", "costgate".into()),
@@ -179,12 +180,19 @@ async fn container_render_mode_pr_life_cycle_fail_then_fix() {
             .unwrap()
             .contains("costgate: **FAIL**")
     );
-    // The report is in the workspace, written as root into the runner's checkout.
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(ws.repo.join(".costgate-out/report.json")).unwrap(),
-    )
-    .unwrap();
+    // The report is in the runner's temporary directory (mounted at /github/runner_temp), where
+    // the step output points by its host path; nothing is written into the checkout.
+    let host_report = temp.root.join("costgate-out/report.json");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&host_report).unwrap()).unwrap();
     assert_eq!(report["verdict"], json!("fail"));
+    assert!(
+        temp.file_command("set_output_1")
+            .contains(&format!("report-json={}\n", host_report.display())),
+        "{}",
+        temp.file_command("set_output_1")
+    );
+    assert!(!ws.repo.join(".costgate-out").exists());
 
     // The fix: the head puts the base's app back; a new push runs the step again.
     chown_workspace(&ws, "0");
