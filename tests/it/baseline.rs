@@ -51,12 +51,7 @@ fn strip_bands(name: &str, text: &str) -> String {
 }
 
 fn run_costs(dir: &Path) -> BTreeMap<String, f64> {
-    let (code, out, err) = run(costgate()
-        .args(["run", "--format", "json", "--dir"])
-        .arg(dir));
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    v["cases"]
+    run_json(dir)["cases"]
         .as_array()
         .unwrap()
         .iter()

@@ -10,25 +10,10 @@ use costgate::action::comment::{self, CommentMeta, MarkerRecord};
 use costgate::gate::report::{Report, SignOff};
 use costgate::gate::review::Facts;
 use costgate::gate::verdict::Verdict;
-use costgate::gate::{self, inputs::Options as GateOptions, inputs::Side};
-use costgate::infra::tree::DirTree;
 use costgate::output::templates::Templates;
 
-use crate::support::repo_root;
-
 fn report(head: &str) -> Report {
-    let root = repo_root();
-    let side = |name: &'static str, dir: std::path::PathBuf| Side {
-        name,
-        tree: std::sync::Arc::new(DirTree::new(&dir, name)),
-        commit: None,
-    };
-    gate::check(
-        &side("base", root.clone()),
-        &side("head", root.join(head)),
-        &GateOptions::default(),
-    )
-    .unwrap()
+    crate::sticky::example_report(head)
 }
 
 fn config() -> costgate::measure::config::Config {

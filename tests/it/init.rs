@@ -139,12 +139,7 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// `costgate run` on `root`: each case's (intent, model, output tokens, cost, calls).
 fn priced(root: &Path) -> Vec<(String, String, u64, f64, u64)> {
-    let (code, out, err) = run(costgate()
-        .args(["run", "--format", "json", "--dir"])
-        .arg(root));
-    assert_eq!(code, 0, "costgate run on what init wrote: {err}\n{out}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    v["cases"]
+    run_json(root)["cases"]
         .as_array()
         .unwrap()
         .iter()

@@ -2,7 +2,8 @@
 //! on pass, resilient to 5xx and rate limits, never fooled by a marker in a human's comment, and
 //! always under GitHub's size limit.
 
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use costgate::action::comment::{self, CommentMeta, MarkerRecord};
@@ -19,26 +20,31 @@ use serde_json::json;
 use crate::support::fake_github::{BOT, FakeGitHub, OWNER, REPO};
 use crate::support::repo_root;
 
-/// The shipped example's report for `head` (examples/head fails, the root itself passes).
+/// The shipped example's report for `head` against the repository root (`examples/head` fails,
+/// `examples/head-warn` warns, `.` passes), computed once per head.
 pub fn example_report(head: &str) -> Report {
-    static FAIL: OnceLock<Report> = OnceLock::new();
-    static PASS: OnceLock<Report> = OnceLock::new();
-    let cell = if head == "." { &PASS } else { &FAIL };
-    cell.get_or_init(|| {
-        let root = repo_root();
-        let side = |name: &'static str, dir: std::path::PathBuf| Side {
-            name,
-            tree: std::sync::Arc::new(DirTree::new(&dir, name)),
-            commit: None,
-        };
-        gate::check(
-            &side("base", root.clone()),
-            &side("head", root.join(head)),
-            &Options::default(),
-        )
+    static REPORTS: OnceLock<Mutex<BTreeMap<String, Report>>> = OnceLock::new();
+    let cache = REPORTS.get_or_init(Default::default);
+    if let Some(r) = cache.lock().unwrap().get(head) {
+        return r.clone();
+    }
+    let root = repo_root();
+    let side = |name: &'static str, dir: std::path::PathBuf| Side {
+        name,
+        tree: std::sync::Arc::new(DirTree::new(&dir, name)),
+        commit: None,
+    };
+    let report = gate::check(
+        &side("base", root.clone()),
+        &side("head", root.join(head)),
+        &Options::default(),
+    )
+    .unwrap();
+    cache
+        .lock()
         .unwrap()
-    })
-    .clone()
+        .insert(head.to_string(), report.clone());
+    report
 }
 
 pub fn client(fake: &FakeGitHub) -> GitHub {
@@ -575,18 +581,7 @@ async fn a_comment_deleted_before_the_patch_is_posted_again() {
 
 #[test]
 fn cheap_and_wrong_comment_snapshot() {
-    let root = repo_root();
-    let side = |name: &'static str, dir: std::path::PathBuf| Side {
-        name,
-        tree: std::sync::Arc::new(DirTree::new(&dir, name)),
-        commit: None,
-    };
-    let report = gate::check(
-        &side("base", root.clone()),
-        &side("head", root.join("examples/head-cheap-wrong")),
-        &Options::default(),
-    )
-    .unwrap();
+    let report = example_report("examples/head-cheap-wrong");
     let record = MarkerRecord {
         v: 1,
         verdict: Some(report.verdict),

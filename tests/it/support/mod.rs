@@ -115,6 +115,20 @@ pub fn check_json(base: &Path, head: &Path) -> (i32, serde_json::Value, String) 
     (code, v, err)
 }
 
+/// `costgate run --format json --dir DIR`, which must succeed: the run report.
+pub fn run_json(dir: &Path) -> serde_json::Value {
+    let (code, out, err) = run(costgate()
+        .args(["run", "--format", "json", "--dir"])
+        .arg(dir));
+    assert_eq!(
+        code,
+        0,
+        "costgate run --dir {}: {err}\n{out}",
+        dir.display()
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\n{err}"))
+}
+
 /// The case `id` of a report's `cases`.
 pub fn report_case<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     report["cases"]
