@@ -32,7 +32,7 @@ pub struct Band {
 }
 
 /// One golden case (docs/configuration.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     pub id: String,

@@ -195,14 +195,8 @@ pub fn example_cases(today: NaiveDate) -> Vec<Case> {
         intent: intent.into(),
         query: query.into(),
         history,
-        context: None,
-        tier: None,
-        weight: None,
-        output_tokens: None,
-        expected_cost_band: None,
         added: Some(today),
-        expect: None,
-        tool_calls: Vec::new(),
+        ..Case::default()
     };
     vec![
         case(

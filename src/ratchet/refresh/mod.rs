@@ -273,14 +273,8 @@ impl Planner {
                     intent: intent.clone(),
                     query: clean(&conv.query),
                     history,
-                    context: None,
-                    tier: None,
-                    weight: None,
-                    output_tokens: None,
-                    expected_cost_band: None,
                     added: Some(req.today),
-                    expect: None,
-                    tool_calls: Vec::new(),
+                    ..Case::default()
                 }
             })
             .collect();
