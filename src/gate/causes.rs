@@ -310,7 +310,7 @@ pub fn why(report: &Report) -> Vec<String> {
             continue;
         }
         out.push(match labels.and_then(|l| l.get(i)) {
-            Some(l) => format!("{} · {r}", l.tag()),
+            Some(l) => l.line(r),
             None => r.clone(),
         });
     }

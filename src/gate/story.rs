@@ -172,7 +172,14 @@ fn labelled(report: &Report, level: Level) -> Option<String> {
         .iter()
         .zip(&report.reasons)
         .find(|(l, _)| l.level == level)
-        .map(|(l, r)| format!("{}: {r}", l.rule))
+        .map(|(l, r)| {
+            // Some reasons already start with their rule ("warn streak: this is the 5th warn…").
+            if r.starts_with(&l.rule) {
+                r.clone()
+            } else {
+                format!("{}: {r}", l.rule)
+            }
+        })
 }
 
 /// The money: dollars per month with the limits, or the dataset's total when `traffic` is unset.

@@ -103,6 +103,16 @@ impl Label {
         }
     }
 
+    /// `[fail] warn streak · this is the 5th warn…`: the reason after its tag, without the rule's
+    /// name when the reason already starts with it.
+    pub fn line(&self, reason: &str) -> String {
+        let rest = reason
+            .strip_prefix(self.rule.as_str())
+            .and_then(|r| r.strip_prefix(": "))
+            .unwrap_or(reason);
+        format!("{} · {rest}", self.tag())
+    }
+
     /// `[fail] per-query limit`.
     pub fn tag(&self) -> String {
         let level = match self.level {
@@ -406,6 +416,28 @@ mod tests {
                 weight: 1.0,
             })
             .collect()
+    }
+
+    #[test]
+    fn every_reason_carries_its_level_and_rule() {
+        let t = Thresholds::default();
+        let d = decide(&pairs(&[("A", 1.0, 1.5), ("B", 1.0, 1.0)]), &t);
+        assert_eq!(d.labels, [Label::fail("per-query limit")]);
+        assert_eq!(d.labels.len(), d.reasons.len());
+        let d = decide(&pairs(&[("A", 1.0, 1.2), ("B", 1.0, 1.0)]), &t);
+        assert_eq!(d.labels.len(), d.reasons.len());
+        assert!(d.labels.iter().all(|l| l.level == Level::Warn), "{d:?}");
+        let mut d = d;
+        d.fail(FailKind::WarnStreak, "warn streak: the 5th warn in a row".into());
+        let last = d.labels.last().unwrap();
+        assert_eq!(
+            last.line(d.reasons.last().unwrap()),
+            "[fail] warn streak · the 5th warn in a row"
+        );
+        assert_eq!(
+            Label::warn("p95 limit").line("p95 +13.0% > 10%"),
+            "[warn] p95 limit · p95 +13.0% > 10%"
+        );
     }
 
     #[test]
