@@ -474,7 +474,8 @@ async fn publish(
             }
             Err(e) if e.is_forbidden() => run.log.notice(&format!(
                 "cannot comment on the PR ({e}): the token is read-only, as on pull requests from forks. The verdict, summary and outputs are still written; \
-                 to comment on fork PRs add the workflow_run companion (docs/action.md#fork-pull-requests), which posts costgate-comment.json from the uploaded artifact."
+                 to comment on fork PRs add the workflow_run companion ({}), which posts costgate-comment.json from the uploaded artifact.",
+                crate::infra::docs::page("action.md#fork-pull-requests")
             )),
             Err(e) => run.log.warning(&format!("the PR comment could not be written: {e}")),
         }

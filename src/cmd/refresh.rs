@@ -114,9 +114,10 @@ pub fn refresh(a: RefreshArgs, env: &Vars) -> Result<Outcome> {
             } else {
                 let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
                 s.push_str(&format!(
-                    "wrote {} file(s): {}\nnext: `costgate baseline` on the refreshed dataset, then one PR with both diffs (docs/ratchet.md)\n",
+                    "wrote {} file(s): {}\nnext: `costgate baseline` on the refreshed dataset, then one PR with both diffs ({})\n",
                     paths.len(),
-                    paths.join(", ")
+                    paths.join(", "),
+                    crate::infra::docs::page("ratchet.md")
                 ));
             }
             s

@@ -40,9 +40,12 @@ pub fn tokens(a: TokensArgs, stdin: &mut dyn std::io::Read) -> Result<Outcome> {
                         .map_err(|d| Error::config("config", d))?
                 }
             };
-            let r = table
-                .resolve(model)
-                .map_err(|e| Error::Usage(format!("{e}; see `docs/pricing.md`")))?;
+            let r = table.resolve(model).map_err(|e| {
+                Error::Usage(format!(
+                    "{e}; see {}",
+                    crate::infra::docs::page("pricing.md")
+                ))
+            })?;
             (r.price.tokenizer, r.price.token_scale)
         }
         (None, None) => (Encoding::O200kBase, 1.0),

@@ -74,9 +74,10 @@ impl Baseline {
     /// Parses baseline text; `file` names it in diagnostics.
     pub fn parse(text: &str, file: &str) -> Result<Baseline, Diagnostics> {
         let raw: RawBaseline = crate::infra::yaml::from_str(text).map_err(|e| {
-            Diagnostics(vec![diag::from_yaml_error(file, &e).help(
-                "regenerate the file with `costgate baseline` (see docs/ratchet.md)",
-            )])
+            Diagnostics(vec![diag::from_yaml_error(file, &e).help(format!(
+                "regenerate the file with `costgate baseline` (see {})",
+                crate::infra::docs::page("ratchet.md")
+            ))])
         })?;
         let mut sink = Sink::default();
         let date = parse_date(file, "baseline_date", &raw.baseline_date, &mut sink);
@@ -140,7 +141,8 @@ impl Baseline {
         let q = |v: &str| serde_json::to_string(v).unwrap_or_default();
         let _ = writeln!(
             s,
-            "# The cost baseline: written by `costgate baseline`, reviewed in a PR (docs/ratchet.md)."
+            "# The cost baseline: written by `costgate baseline`, reviewed in a PR ({}).",
+            crate::infra::docs::page("ratchet.md")
         );
         let _ = writeln!(s, "baseline_date: {}", self.date);
         let _ = writeln!(s, "baseline_commit: {}", q(&self.commit));

@@ -96,13 +96,19 @@ pub fn apply(decision: &mut Decision, input: &Input<'_>) -> Vec<String> {
             // with a cost owner's approval, `accepted` -- a contract change is signed off.
             decision.fail(FailKind::CumulativeDrift, format!("{measured} > {limit}"));
             let how = if input.head_updates_baseline {
-                "this PR updates the baseline: a complete justification approved by a cost owner accepts the new contract"
+                "this PR updates the baseline: a complete justification approved by a cost owner accepts the new contract".to_string()
             } else {
-                "bring the cost back, or re-baseline in this PR with a justification (docs/ratchet.md)"
+                format!(
+                    "bring the cost back, or re-baseline in this PR with a justification ({})",
+                    crate::infra::docs::page("ratchet.md")
+                )
             };
             notes.push(format!(
-                "cumulative drift: mean $/session {:.6} at head vs {:.6} in the baseline of {} ({}); {how}",
-                head_mean, base_mean, b.date, b.commit
+                "cumulative drift: mean {} per 1,000 sessions at head vs {} in the baseline of {} ({}); {how}",
+                crate::infra::fmt::per_thousand(head_mean),
+                crate::infra::fmt::per_thousand(base_mean),
+                b.date,
+                b.commit
             ));
         }
     } else {
@@ -114,8 +120,9 @@ pub fn apply(decision: &mut Decision, input: &Input<'_>) -> Vec<String> {
     if b.overdue(input.today) {
         if let Some(due) = b.rebaseline_due {
             notes.push(format!(
-                "re-baseline overdue: `rebaseline_due: {due}` in `{}` has passed; run `costgate baseline` in a PR (docs/ratchet.md)",
-                input.path
+                "re-baseline overdue: `rebaseline_due: {due}` in `{}` has passed; run `costgate baseline` in a PR ({})",
+                input.path,
+                crate::infra::docs::page("ratchet.md")
             ));
         }
     }

@@ -148,7 +148,7 @@ impl BaseInputs {
                         base.tree.label()
                     ),
                 )
-                .help("add golden cases (docs/configuration.md); the gate needs at least one to compare"),
+                .help(format!("add golden cases ({}); the gate needs at least one to compare", crate::infra::docs::page("configuration.md"))),
             );
         }
         let app = match app {

@@ -550,9 +550,10 @@ fn noise_note(noisy: &BTreeMap<String, Noise>) -> Option<String> {
         })
         .collect();
     Some(format!(
-        "{} case(s) cost differently on repeated runs of the base's harness, so its answers depend on more than the case (hash order, time, randomness): they are left out of the per-query rule until it is deterministic (docs/false-positives.md): {}",
+        "{} case(s) cost differently on repeated runs of the base's harness, so its answers depend on more than the case (hash order, time, randomness): they are left out of the per-query rule until it is deterministic ({docs}): {}",
         noisy.len(),
-        crate::infra::fmt::first_of(&all, 10, "; ")
+        crate::infra::fmt::first_of(&all, 10, "; "),
+        docs = crate::infra::docs::page("false-positives.md")
     ))
 }
 

@@ -428,7 +428,10 @@ mod tests {
         assert_eq!(d.labels.len(), d.reasons.len());
         assert!(d.labels.iter().all(|l| l.level == Level::Warn), "{d:?}");
         let mut d = d;
-        d.fail(FailKind::WarnStreak, "warn streak: the 5th warn in a row".into());
+        d.fail(
+            FailKind::WarnStreak,
+            "warn streak: the 5th warn in a row".into(),
+        );
         let last = d.labels.last().unwrap();
         assert_eq!(
             last.line(d.reasons.last().unwrap()),

@@ -42,7 +42,8 @@ impl Isolation {
         match self {
             Isolation::Namespaces { .. } => None,
             Isolation::Unavailable(why) => Some(format!(
-                "the harness ran without PID and mount namespaces ({why}): as the same user it could read other processes' environment, including the job's tokens; see docs/security.md"
+                "the harness ran without PID and mount namespaces ({why}): as the same user it could read other processes' environment, including the job's tokens; see {}",
+                crate::infra::docs::page("security.md")
             )),
         }
     }

@@ -142,11 +142,12 @@ pub fn price(
                     Ok((calls, announced, metrics))
                 } else {
                     Err(Error::Run(format!(
-                        "the {side} harness `{cmd}` made no Bedrock call for {} of {} cases ({}); attribute each call to its case (docs/harness.md), or announce a case answered without a model with POST /_costgate/case/{{id}}\n{}",
+                        "the {side} harness `{cmd}` made no Bedrock call for {} of {} cases ({}); attribute each call to its case ({docs}), or announce a case answered without a model with POST /_costgate/case/{{id}}\n{}",
                         missing.len(),
                         dataset.len(),
                         crate::infra::fmt::id_list(&missing),
-                        running.tail()
+                        running.tail(),
+                        docs = crate::infra::docs::page("harness.md")
                     )))
                 }
             }

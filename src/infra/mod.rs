@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod diag;
+pub mod docs;
 pub mod error;
 pub mod files;
 pub mod fmt;

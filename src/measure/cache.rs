@@ -96,7 +96,8 @@ impl Dropped {
                 "{calls} call(s) declared tools but not `{tool}`, which their case's `tool_calls` scripts: the stand-in skipped that step"
             ),
             Dropped::MediaEstimated { model } => format!(
-                "{calls} call(s) to {model} sent images or documents: their input tokens are estimated from the provider's published rule, not counted (docs/harness.md, \"Images and documents\")"
+                "{calls} call(s) to {model} sent images or documents: their input tokens are estimated from the provider's published rule, not counted ({}, \"Images and documents\")",
+                crate::infra::docs::page("harness.md")
             ),
         }
     }

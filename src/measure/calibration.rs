@@ -88,7 +88,8 @@ impl Calibration {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "# Offline/production calibration: written by `costgate calibrate` (docs/ratchet.md)."
+            "# Offline/production calibration: written by `costgate calibrate` ({}).",
+            crate::infra::docs::page("ratchet.md")
         );
         let _ = writeln!(
             s,

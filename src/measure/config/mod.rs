@@ -83,7 +83,7 @@ impl Thresholds {
                         format!("`thresholds.{key}` needs `traffic` to turn per-case deltas into dollars per month"),
                     )
                     .at(at.0, at.1)
-                    .help("add `traffic: {requests_per_month: N}` (docs/configuration.md)"),
+                    .help(format!("add `traffic: {{requests_per_month: N}}` ({})", crate::infra::docs::page("configuration.md"))),
                 );
             }
         }
@@ -351,7 +351,7 @@ impl Config {
                     path,
                     format!("configuration file not found in {}", tree.label()),
                 )
-                .help("create costgate.yaml at the repository root (see docs/configuration.md) or pass --config PATH")]));
+                .help(format!("create costgate.yaml at the repository root (see {}) or pass --config PATH", crate::infra::docs::page("configuration.md")))]));
             }
             Err(e) => return Err(Diagnostics(vec![Diagnostic::new(path, e.to_string())])),
         };
@@ -407,7 +407,10 @@ impl Config {
                     file,
                     "render mode needs `routes`: a routes file path or an inline mapping",
                 )
-                .help("add `routes: app/routes.yaml` (see docs/configuration.md)"),
+                .help(format!(
+                    "add `routes: app/routes.yaml` (see {})",
+                    crate::infra::docs::page("configuration.md")
+                )),
             ),
             _ => {}
         }

@@ -127,8 +127,10 @@ pub fn health_lines(h: &Health) -> Vec<String> {
     out.push(match h.days_since_refresh {
         Some(d) => format!("last refresh {d} day(s) ago (the newest added date)"),
         None => {
-            "never refreshed: no case has an added date (see costgate refresh in docs/ratchet.md)"
-                .into()
+            format!(
+                "never refreshed: no case has an added date (see costgate refresh in {})",
+                crate::infra::docs::page("ratchet.md")
+            )
         }
     });
     if !h.missing_intents.is_empty() {

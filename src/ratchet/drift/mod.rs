@@ -426,10 +426,11 @@ fn raise_flags(req: &Request, e: &Entry, cfg: &Config, notes: &mut Vec<String>) 
     if release_broken.is_some_and(|n| n > cfg.quality.max_broken_expectations as usize) {
         flags.push("quality".to_string());
         notes.push(format!(
-            "{} expectation(s) met at {} are broken on {}: a cheaper branch that lost quality (docs/quality.md)",
+            "{} expectation(s) met at {} are broken on {}: a cheaper branch that lost quality ({})",
             release_broken.unwrap_or(0),
             e.release_tag.as_deref().unwrap_or("the release"),
-            req.branch
+            req.branch,
+            crate::infra::docs::page("quality.md")
         ));
     }
     flags
@@ -501,15 +502,16 @@ fn ticket_description(
     contributors_since: Option<&str>,
 ) -> String {
     let mut d = format!(
-        "The weekly drift job measured {} per session on {} ({}), against {} in the baseline of {} ({}). The savings claim no longer holds: bring the cost back, or re-baseline with a justification (docs/ratchet.md).",
-        crate::infra::fmt::usd(entry.mean_usd),
+        "The weekly drift job measured {} per 1,000 sessions on {} ({}), against {} in the baseline of {} ({}). The savings claim no longer holds: bring the cost back, or re-baseline with a justification ({}).",
+        crate::infra::fmt::per_thousand(entry.mean_usd),
         req.branch,
         entry.commit,
-        b.map_or("-".into(), |b| crate::infra::fmt::usd(
+        b.map_or("-".into(), |b| crate::infra::fmt::per_thousand(
             b.metrics.dollars_per_session_mean
         )),
         b.map_or("-".into(), |b| b.date.to_string()),
         b.map_or("-".into(), |b| b.commit.clone()),
+        crate::infra::docs::page("ratchet.md"),
     );
     if !entry.end_of_life.is_empty() {
         d.push_str("\n\n");

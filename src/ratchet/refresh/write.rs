@@ -73,7 +73,8 @@ pub fn edits(
             .find(|p| !matches!(tree.read(p), Ok(Some(_))))
             .unwrap_or_default();
         let header = format!(
-            "# Added by `costgate refresh` on {today} from production invocation logs (redacted: docs/ratchet.md).\n"
+            "# Added by `costgate refresh` on {today} from production invocation logs (redacted: {}).\n",
+            crate::infra::docs::page("ratchet.md")
         );
         out.push(new_file(path, &header, &plan.added)?);
     } else {
