@@ -28,6 +28,8 @@ use process::{Checkout, Ended};
 pub const DUMMY_ACCESS_KEY: &str = "AKIDCOSTGATEHARNESS0";
 pub const DUMMY_SECRET_KEY: &str = "costgate-harness-dummy-secret-key";
 pub const DUMMY_REGION: &str = "us-east-1";
+/// The OpenAI SDK refuses to start without a key; the stand-in never checks it.
+pub const DUMMY_OPENAI_KEY: &str = "sk-costgate-harness-dummy";
 
 /// What every side's run shares.
 #[derive(Clone, Copy)]
@@ -66,7 +68,7 @@ pub fn price(
         .build()
         .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
     let cmd = harness.command.join(" ");
-    let (calls, announced, metrics) = rt.block_on(async {
+    let (calls, announced, metrics, unserved) = rt.block_on(async {
         let mut settings = Settings::new(ctx.pricing.clone());
         settings.cases = dataset.cases.iter().map(|c| c.case.clone()).collect();
         settings.keep_calls = true;
@@ -96,6 +98,11 @@ pub fn price(
             ("AWS_DEFAULT_REGION", DUMMY_REGION.to_string()),
             // No instance-metadata lookups when an SDK searches for credentials.
             ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            // bedrock-agent-runtime (Rerank, Retrieve…) and the OpenAI SDK reach the stand-in too:
+            // what it does not serve yet is answered UnknownOperationException and named below.
+            ("AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME", url.clone()),
+            ("OPENAI_BASE_URL", format!("{url}/openai/v1")),
+            ("OPENAI_API_KEY", DUMMY_OPENAI_KEY.to_string()),
             ("COSTGATE_CASES", cases_file.path().display().to_string()),
             ("COSTGATE_MOCK_URL", url.clone()),
             ("COSTGATE_SIDE", side.to_string()),
@@ -122,31 +129,37 @@ pub fn price(
         let calls = server.state().calls();
         let announced = server.state().announced();
         let metrics = server.state().metrics();
+        let unserved = unserved_line(side, &server.state().unknown_operations());
         let _ = server.shutdown().await;
+        // An error says first which calls the stand-in could not answer: usually the cause.
+        let tail = || match &unserved {
+            Some(u) => format!("{u}\n{}", running.tail()),
+            None => running.tail(),
+        };
         match ended {
             Ended::TimedOut => Err(Error::Run(format!(
                 "the {side} harness `{cmd}` did not finish within harness.timeout_s = {} s and was stopped; {} of {} cases had calls\n{}",
                 harness.timeout_s,
                 seen,
                 dataset.len(),
-                running.tail()
+                tail()
             ))),
             Ended::Exited(status) if !status.success() => Err(Error::Run(format!(
                 "the {side} harness `{cmd}` failed ({}); no verdict without a complete run\n{}",
                 describe(status),
-                running.tail()
+                tail()
             ))),
             Ended::Exited(_) => {
                 let missing = missing_cases(dataset, &calls, &announced);
                 if missing.is_empty() {
-                    Ok((calls, announced, metrics))
+                    Ok((calls, announced, metrics, unserved))
                 } else {
                     Err(Error::Run(format!(
                         "the {side} harness `{cmd}` made no Bedrock call for {} of {} cases ({}); attribute each call to its case ({docs}), or announce a case answered without a model with POST /_costgate/case/{{id}}\n{}",
                         missing.len(),
                         dataset.len(),
                         crate::infra::fmt::id_list(&missing),
-                        running.tail(),
+                        tail(),
                         docs = crate::infra::docs::page("harness.md")
                     )))
                 }
@@ -159,11 +172,26 @@ pub fn price(
             p.metrics = m.clone();
         }
     }
+    priced.notes.extend(unserved);
     // The head's harness is the stranger's code: say so when it could not be isolated.
     if side == "head" {
         priced.notes.extend(isolation::detect().note());
     }
     Ok(priced)
+}
+
+/// The calls the stand-in does not serve, named: they are answered `UnknownOperationException`,
+/// so they are neither priced nor gated.
+fn unserved_line(side: &str, ops: &BTreeMap<String, u64>) -> Option<String> {
+    if ops.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = ops.iter().map(|(op, n)| format!("{op} ×{n}")).collect();
+    Some(format!(
+        "{side}: the harness called operation(s) the stand-in does not serve, answered UnknownOperationException and neither priced nor gated: {} (served operations: {})",
+        crate::infra::fmt::first_of(&named, 10, "; "),
+        crate::infra::docs::page("harness.md")
+    ))
 }
 
 fn describe(status: std::process::ExitStatus) -> String {

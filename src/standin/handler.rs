@@ -72,7 +72,9 @@ pub(super) async fn model_operation(
         .into_response();
     };
     let Some(op) = Operation::parse(&op) else {
-        return BedrockError::UnknownOperation(format!("/model/{model}/{op}")).into_response();
+        let path = format!("/model/{model}/{op}");
+        st.unknown_operation("POST", &path);
+        return BedrockError::UnknownOperation(path).into_response();
     };
     let body = match axum::body::to_bytes(body, st.max_body).await {
         Ok(b) => b,

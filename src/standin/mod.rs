@@ -101,8 +101,16 @@ pub struct State {
     pub(crate) served: AtomicU64,
     /// Scripted tools skipped as undeclared, by name (tool names come from the dataset: bounded).
     pub(crate) skipped_tools: Mutex<BTreeMap<String, u64>>,
+    /// Requests for operations the stand-in does not serve, by `METHOD path` (at most
+    /// [`MAX_UNKNOWN_OPERATIONS`] distinct, the rest counted under one key): named in the report.
+    pub(crate) unknown_operations: Mutex<BTreeMap<String, u64>>,
     pub(crate) header_read_timeout: Duration,
 }
+
+/// Distinct unknown operations kept by name; a harness that sprays paths cannot grow the map.
+pub const MAX_UNKNOWN_OPERATIONS: usize = 32;
+/// Characters of a path kept for the name of an unknown operation.
+const MAX_UNKNOWN_PATH_CHARS: usize = 160;
 
 impl State {
     fn new(s: Settings) -> std::io::Result<State> {
@@ -122,6 +130,7 @@ impl State {
             metrics: Mutex::default(),
             served: AtomicU64::new(0),
             skipped_tools: Mutex::default(),
+            unknown_operations: Mutex::default(),
             header_read_timeout: s.header_read_timeout,
         })
     }
@@ -133,6 +142,24 @@ impl State {
             return self.cases.contains(id);
         }
         contains || held < MAX_UNLISTED_CASES
+    }
+
+    /// Counts a request for an operation the stand-in does not serve.
+    pub(crate) fn unknown_operation(&self, method: &str, path: &str) {
+        let path: String = path.chars().take(MAX_UNKNOWN_PATH_CHARS).collect();
+        let key = format!("{method} {path}");
+        let mut ops = lock(&self.unknown_operations);
+        let key = if ops.contains_key(&key) || ops.len() < MAX_UNKNOWN_OPERATIONS {
+            key
+        } else {
+            "(other operations)".to_string()
+        };
+        *ops.entry(key).or_default() += 1;
+    }
+
+    /// Requests for operations the stand-in does not serve, by `METHOD path`, with their count.
+    pub fn unknown_operations(&self) -> BTreeMap<String, u64> {
+        lock(&self.unknown_operations).clone()
     }
 
     /// Scripted tool calls skipped because the request did not declare the tool, by tool name.
@@ -303,8 +330,13 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_costgate/case/{id}/metric", post(control::record_metric))
         .route("/_costgate/case", delete(control::clear_case))
         .route("/_costgate/health", get(|| async { "ok" }))
-        .fallback(|uri: axum::http::Uri| async move {
-            BedrockError::UnknownOperation(uri.path().to_string())
-        })
+        .fallback(
+            |axum::extract::State(st): axum::extract::State<Arc<State>>,
+             method: axum::http::Method,
+             uri: axum::http::Uri| async move {
+                st.unknown_operation(method.as_str(), uri.path());
+                BedrockError::UnknownOperation(uri.path().to_string())
+            },
+        )
         .with_state(state)
 }

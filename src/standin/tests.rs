@@ -134,6 +134,32 @@ async fn errors_have_bedrock_kinds_and_are_never_recorded() {
         );
     }
     assert!(st.calls().is_empty());
+    // The unknown operations are counted by name for the report.
+    let ops = st.unknown_operations();
+    assert_eq!(ops[&format!("POST /model/{HAIKU}/dance")], 1, "{ops:?}");
+    assert_eq!(ops["POST /nowhere"], 1, "{ops:?}");
+}
+
+#[tokio::test]
+async fn unknown_operations_are_counted_in_bounded_memory() {
+    let st = state();
+    for i in 0..3 * super::MAX_UNKNOWN_OPERATIONS {
+        let path = format!("/spray/{i}/{}", "x".repeat(1000));
+        let (status, ..) = send(&st, post(&path, json!({}))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let ops = st.unknown_operations();
+    assert_eq!(
+        ops.len(),
+        super::MAX_UNKNOWN_OPERATIONS + 1,
+        "{:?}",
+        ops.keys()
+    );
+    assert_eq!(
+        ops["(other operations)"],
+        2 * super::MAX_UNKNOWN_OPERATIONS as u64
+    );
+    assert!(ops.keys().all(|k| k.chars().count() <= 200));
 }
 
 #[tokio::test]

@@ -363,3 +363,66 @@ fn harness_repeat_names_nondeterministic_cases_and_keeps_them_out_of_the_per_que
     );
     assert!(notes.contains("H-1 ($"), "{notes}");
 }
+
+/// A harness that embeds with the OpenAI SDK's endpoint and reranks on bedrock-agent-runtime
+/// (operations the stand-in does not serve yet): both reach the stand-in through the environment,
+/// are answered `UnknownOperationException`, and are named in the report or in the error.
+const UNSERVED: &str = r#"
+import json, os, sys, urllib.error, urllib.request
+
+def post(url):
+    req = urllib.request.Request(url, data=b"{}", method="POST", headers={"content-type": "application/json"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+    except urllib.error.HTTPError as e:
+        assert e.code == 404, e.code
+        assert e.headers["x-amzn-errortype"] == "UnknownOperationException", dict(e.headers)
+        return
+    raise SystemExit("served?")
+
+assert os.environ["OPENAI_API_KEY"]
+post(os.environ["OPENAI_BASE_URL"] + "/embeddings")
+post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/rerank")
+post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/rerank")
+if sys.argv[1:] == ["fail"]:
+    sys.exit("the embedding call failed")
+base = os.environ["COSTGATE_MOCK_URL"]
+for line in open(os.environ["COSTGATE_CASES"]):
+    case = json.loads(line)
+    body = {"messages": [{"role": "user", "content": [{"text": case["query"]}]}],
+            "requestMetadata": {"costgate_case": case["id"]}}
+    urllib.request.urlopen(urllib.request.Request(
+        base + "/model/amazon.nova-micro-v1:0/converse", data=json.dumps(body).encode(),
+        method="POST", headers={"content-type": "application/json"}), timeout=10).read()
+"#;
+
+#[test]
+fn operations_the_stand_in_does_not_serve_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (arg, ok) in [("ok", true), ("fail", false)] {
+        let root = dir.path().join(arg);
+        let config = format!(
+            "version: 1\ngolden: golden/\nmode: harness\nharness:\n  command: [\"python3\", \"unserved.py\", \"{arg}\"]\n"
+        );
+        write_tree(
+            &root,
+            &[
+                ("costgate.yaml", &config),
+                ("golden/cases.yaml", GOLDEN),
+                ("unserved.py", UNSERVED),
+            ],
+        );
+        let (code, out, err) = check_dirs(&root, &root, "json");
+        let named = "POST /openai/v1/embeddings ×1; POST /rerank ×2";
+        if ok {
+            assert_eq!(code, 0, "{err}");
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let notes = v["notes"].to_string();
+            assert!(notes.contains(named), "{notes}");
+            assert!(notes.contains("UnknownOperationException"), "{notes}");
+        } else {
+            assert_eq!(code, 3, "{err}");
+            assert!(err.contains(named), "{err}");
+        }
+    }
+}
