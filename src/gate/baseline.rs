@@ -344,6 +344,7 @@ mod tests {
                 label: "t".into(),
                 commit: None,
             },
+            notes: Vec::new(),
             summary: RunSummary {
                 cases: 3,
                 total_usd: 0.0,

@@ -655,7 +655,7 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
         progress,
         record_dir: ro.record_dir.as_deref(),
     };
-    let (priced, _notes) = price(side, &routes, &dataset, &ctx)?;
+    let (priced, notes) = price(side, &routes, &dataset, &ctx)?;
     progress.finish();
     let costs: Vec<f64> = priced.iter().map(|p| p.cost_usd).collect();
     let cases: Vec<RunCase> = dataset
@@ -691,6 +691,7 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
                 cases.iter().filter_map(|c| c.cost.quality.as_ref()),
             ),
         },
+        notes,
         cases,
     })
 }

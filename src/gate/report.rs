@@ -249,6 +249,10 @@ pub struct RunReport {
     pub schema_version: u32,
     pub tree: SideInfo,
     pub summary: RunSummary,
+    /// What the run found besides the costs: unattributed calls, operations the stand-in does
+    /// not serve, cases answered without a model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub cases: Vec<RunCase>,
 }
 

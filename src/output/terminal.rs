@@ -322,6 +322,9 @@ pub fn run(report: &RunReport) -> String {
         s.avg_input_tokens,
         s.bypass_rate * 100.0
     );
+    if let Some(q) = s.quality {
+        let _ = writeln!(out, "  quality {:.1}% of expectations met", q * 100.0);
+    }
     let mut by_cost: Vec<_> = report.cases.iter().collect();
     by_cost.sort_by(|a, b| {
         b.cost
@@ -350,5 +353,11 @@ pub fn run(report: &RunReport) -> String {
     }
     let _ = writeln!(out, "\nMost expensive cases:");
     out.push_str(&table(&rows));
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes:");
+        for n in &report.notes {
+            let _ = writeln!(out, "  - {n}");
+        }
+    }
     out
 }

@@ -420,6 +420,9 @@ fn operations_the_stand_in_does_not_serve_are_named() {
             let notes = v["notes"].to_string();
             assert!(notes.contains(named), "{notes}");
             assert!(notes.contains("UnknownOperationException"), "{notes}");
+            // `run` says so too.
+            let run_notes = run_json(&root)["notes"].to_string();
+            assert!(run_notes.contains(named), "{run_notes}");
         } else {
             assert_eq!(code, 3, "{err}");
             assert!(err.contains(named), "{err}");
