@@ -370,6 +370,10 @@ pub fn aggregate(
                 crate::infra::fmt::id_list(&ids)
             ));
         }
+        line.push_str(&format!(
+            ". Attribute them in one of three ways ({}): `requestMetadata={{\"costgate_case\": id}}` on Converse; the `x-costgate-case` header on any call (boto3: `costgate_harness.tag_boto3(client)`; LangChain: `ChatBedrockConverse(model=…, client=costgate_harness.tag_boto3(boto3.client(\"bedrock-runtime\")))`); or `POST /_costgate/case/{{id}}` before each case",
+            crate::infra::docs::page("harness.md")
+        ));
         notes.push(line);
     }
     HarnessPriced { priced, notes }

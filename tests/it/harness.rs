@@ -277,7 +277,19 @@ for line in open(os.environ["COSTGATE_CASES"]):
         "base: 2 unattributed Bedrock call(s) cost {} ({input} input / 300 output tokens); not part of any case, not gated; tagged with ids not in the dataset: NOT-A-CASE",
         costgate::infra::fmt::usd(cost)
     );
-    assert!(notes.contains(&line.as_str()), "{notes:#?}\nwanted: {line}");
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with(&line))
+        .unwrap_or_else(|| panic!("{notes:#?}\nwanted: {line}"));
+    // It says how to attribute them.
+    assert!(
+        note.contains("Attribute them in one of three ways"),
+        "{note}"
+    );
+    assert!(
+        note.contains("costgate_harness.tag_boto3(client)"),
+        "{note}"
+    );
     // Each case found by its query, one call each.
     assert!(
         r["cases"]
