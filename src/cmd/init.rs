@@ -111,14 +111,25 @@ pub fn init(a: InitArgs, env: &Vars) -> Result<Outcome> {
             seed: a.seed,
             today: setup.today,
         };
-        let drawn = draw(
-            &a.logs,
-            &a.intent_key,
-            &pricing,
-            &Dataset::default(),
-            &req,
-            true,
-        )?;
+        // Cases already in golden/ (a second `init`, a hand-written start): the drawn ones avoid
+        // their queries and ids, so the directory still loads.
+        let existing = if a.dir.join(init::GOLDEN_DIR).is_dir() {
+            let tree = crate::infra::tree::DirTree::new(&a.dir, a.dir.display().to_string());
+            let mut d =
+                Dataset::load(&tree, init::GOLDEN_DIR).map_err(|d| Error::config("golden", d))?;
+            // The file `init` writes is replaced, not kept (with --force).
+            d.cases.retain(|c| c.at.file != init::GOLDEN_FILE);
+            d
+        } else {
+            Dataset::default()
+        };
+        if !existing.cases.is_empty() {
+            notes.push(format!(
+                "golden/ already holds {} case(s): the drawn ones avoid their queries and ids",
+                existing.cases.len()
+            ));
+        }
+        let drawn = draw(&a.logs, &a.intent_key, &pricing, &existing, &req, true)?;
         if drawn.plan.added.is_empty() {
             return Err(no_cases(&a, &drawn.plan, drawn.malformed));
         }

@@ -338,6 +338,38 @@ fn init_overwrites_nothing_without_force() {
 }
 
 #[test]
+fn cases_already_in_golden_keep_their_ids_and_queries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = logs(tmp.path());
+    let root = tmp.path().join("shop");
+    fresh_repo(&root);
+    let mine =
+        "- id: \"RF20261206-001\"\n  intent: \"faq\"\n  query: \"How do I return item 1?\"\n";
+    write_tree(&root, &[("golden/mine.yaml", mine)]);
+    let (code, out, err) = init(
+        &root,
+        &[
+            "--logs",
+            logs.to_str().unwrap(),
+            "--cases",
+            "40",
+            "--action-repo",
+            "a/b",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("golden/ already holds 1 case(s)"), "{out}");
+    let drawn = std::fs::read_to_string(root.join("golden/cases.yaml")).unwrap();
+    assert!(!drawn.contains("\"RF20261206-001\""), "{drawn}");
+    assert!(!drawn.contains("\"How do I return item 1?\""), "{drawn}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("golden/mine.yaml")).unwrap(),
+        mine
+    );
+    assert_eq!(priced(&root).len(), 41);
+}
+
+#[test]
 fn bad_input_gets_a_clear_error_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("shop");

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::{Models, ROUTES_FILE, Setup};
 use crate::measure::config::{Mode, QualityPolicy, Thresholds};
+use crate::measure::routes::DEFAULT_ROUTE;
 use crate::ratchet::calibrate::traffic::{self, Proposal};
 
 /// `costgate.yaml`. `traffic` is `calibrate`'s proposal over the intents the golden cases have.
@@ -108,7 +109,9 @@ pub fn routes_yaml(models: &Models, setup: &Setup) -> String {
         setup.today,
         setup.action.docs("configuration.md")
     );
-    for (intent, model) in &models.by_intent {
+    // An intent literally named `default` is served by the `default` route below.
+    let named = |intent: &&String| intent.as_str() != DEFAULT_ROUTE;
+    for (intent, model) in models.by_intent.iter().filter(|(i, _)| named(i)) {
         let _ = writeln!(s, "{}:\n  model: {}", q(intent), q(model));
         if let Some(n) = models.output_tokens.get(intent) {
             let _ = writeln!(
@@ -117,7 +120,7 @@ pub fn routes_yaml(models: &Models, setup: &Setup) -> String {
             );
         }
     }
-    for (intent, model) in &models.unpriced {
+    for (intent, model) in models.unpriced.iter().filter(|(i, _)| named(i)) {
         let _ = writeln!(
             s,
             "# {}: logged on {}, which the price table does not know; it goes to `default` until you\n\
@@ -139,7 +142,7 @@ mod tests {
     use super::*;
     use crate::infra::tree::DirTree;
     use crate::measure::config::Config;
-    use crate::ratchet::init::{ActionRef, Language};
+    use crate::ratchet::init::{ActionRef, Language, Models};
 
     fn setup(mode: Mode, command: &[&str]) -> Setup {
         Setup {
@@ -193,5 +196,25 @@ mod tests {
             ["python3", "it's \"quoted\".py"]
         );
         assert!(cfg.traffic.is_none());
+    }
+
+    #[test]
+    fn an_intent_named_default_does_not_repeat_the_key() {
+        let mut models = Models {
+            default: "amazon.nova-lite-v1:0".into(),
+            ..Models::default()
+        };
+        models
+            .by_intent
+            .insert("default".into(), "amazon.nova-micro-v1:0".into());
+        models
+            .by_intent
+            .insert("faq: \"quoted\"".into(), "amazon.nova-micro-v1:0".into());
+        let text = routes_yaml(&models, &setup(Mode::Render, &[]));
+        assert_eq!(text.matches("default:").count(), 1, "{text}");
+        let parsed: std::collections::BTreeMap<String, serde_json::Value> =
+            crate::infra::yaml::from_str(&text).unwrap();
+        assert_eq!(parsed["faq: \"quoted\""]["model"], "amazon.nova-micro-v1:0");
+        assert_eq!(parsed["default"]["model"], "amazon.nova-lite-v1:0");
     }
 }
