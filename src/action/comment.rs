@@ -91,19 +91,22 @@ pub struct CommentMeta {
 }
 
 /// The docs of the action's own repository at the ref the workflow used
-/// (`GITHUB_ACTION_REPOSITORY`, `GITHUB_ACTION_REF`), else of the repository a release build names;
+/// (`GITHUB_ACTION_REPOSITORY`, `GITHUB_ACTION_REF`: set for a container action, empty in a
+/// composite one, actions/runner#2525), else of this release ([`crate::infra::docs::page`]);
 /// `None` when neither is known (a local build), rather than a guess.
 pub fn docs_url(
     server: Option<&str>,
     action_repo: Option<&str>,
     action_ref: Option<&str>,
 ) -> Option<String> {
-    let repo = action_repo
-        .filter(|r| r.contains('/'))
-        .or(option_env!("COSTGATE_ACTION_REPOSITORY"))?;
-    let server = server.unwrap_or("https://github.com").trim_end_matches('/');
-    let at = action_ref.unwrap_or("main");
-    Some(format!("{server}/{repo}/blob/{at}/docs/verdict.md"))
+    match action_repo.filter(|r| r.contains('/')) {
+        Some(repo) => {
+            let server = server.unwrap_or("https://github.com").trim_end_matches('/');
+            let at = action_ref.unwrap_or("main");
+            Some(format!("{server}/{repo}/blob/{at}/docs/verdict.md"))
+        }
+        None => Some(crate::infra::docs::page("verdict.md")).filter(|p| p.starts_with("https://")),
+    }
 }
 
 /// Regressed cases first (worst first), then the rest in dataset order.
@@ -219,4 +222,26 @@ pub fn annotations(
             Annotation { file, message: msg }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_docs_link_follows_the_action_else_the_release() {
+        assert_eq!(
+            super::docs_url(
+                Some("https://ghe.example/"),
+                Some("acme/costgate"),
+                Some("v1.2.0")
+            )
+            .as_deref(),
+            Some("https://ghe.example/acme/costgate/blob/v1.2.0/docs/verdict.md")
+        );
+        // A composite action sees no repository: the release's own docs, or none from source.
+        let fallback = super::docs_url(None, None, None);
+        match crate::infra::docs::REPOSITORY {
+            Some(_) => assert!(fallback.unwrap().starts_with("https://github.com/")),
+            None => assert_eq!(fallback, None),
+        }
+    }
 }
