@@ -130,13 +130,7 @@ pub fn render(
 ) -> Result<String, TemplateError> {
     let tpl = templates.renderer(crate::output::templates::COMMENT)?;
     let rows = table_rows(report);
-    // Ranked by what they add to the bill, the percentage beside it.
-    let mut regressions = report.regressions();
-    regressions.sort_by(|a, b| {
-        b.delta_usd
-            .total_cmp(&a.delta_usd)
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    let regressions = report.regressions_by_dollars();
     // A justification that would cover the measured total, rounded up, as a hint; a PR that
     // fails on quality while the cost drops declares the drop.
     let suggest = report

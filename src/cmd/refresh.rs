@@ -162,12 +162,12 @@ pub(super) fn draw(
     // The sink holds the planner: let go of it. The records are calibration's, not needed here.
     parsed.conversations = None;
     parsed.records = Vec::new();
+    let invocations = std::mem::take(&mut parsed.invocations);
     let invocations = if keep_invocations {
-        std::mem::take(&mut parsed.invocations)
+        invocations
     } else {
         Vec::new()
     };
-    parsed.invocations = Vec::new();
     if planner.borrow().observed() == 0 {
         let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
         for s in &parsed.skipped {

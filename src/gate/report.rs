@@ -241,6 +241,18 @@ impl Report {
         });
         v
     }
+
+    /// The regressed cases ranked by the dollars each adds per request (ties by id): how every
+    /// output that a person reads lists them, the percentage beside it.
+    pub fn regressions_by_dollars(&self) -> Vec<&CaseReport> {
+        let mut v = self.regressions();
+        v.sort_by(|a, b| {
+            b.delta_usd
+                .total_cmp(&a.delta_usd)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        v
+    }
 }
 
 /// Report of `costgate run`: one tree priced, no comparison.
@@ -380,4 +392,14 @@ pub struct TicketRecord {
     pub url: Option<String>,
     /// Set when creating it failed; the run then exits 3 so a re-run creates it.
     pub error: Option<String>,
+}
+
+/// A side's cost per 1,000 requests as people read it: `no model call` for a side answered
+/// without one, `-` for a side the case does not have.
+pub fn cost_per_thousand(side: Option<&SideCost>) -> String {
+    match side {
+        Some(s) if s.calls == 0 => "no model call".into(),
+        Some(s) => crate::infra::fmt::per_thousand(s.cost_usd),
+        None => "-".into(),
+    }
 }

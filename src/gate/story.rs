@@ -21,7 +21,7 @@ pub struct FirstScreen {
     /// `system prompt +138 tokens (app/prompts/system.j2)`.
     pub cause: Option<String>,
     /// `+$130/month (+8.9%) at 1.2M requests · warn above $50/month, fail above $500/month`.
-    pub money: Option<String>,
+    pub money: String,
 }
 
 /// One intent's row of "where the money went".
@@ -45,7 +45,7 @@ pub fn first_screen(report: &Report) -> FirstScreen {
     FirstScreen {
         rule,
         cause: cause.map(|c| c.because.clone()).filter(|b| !b.is_empty()),
-        money: Some(money(report)),
+        money: money(report),
     }
 }
 
@@ -102,11 +102,7 @@ fn deciding(report: &Report) -> (Option<String>, Option<&Cause>) {
     }
     if kinds.contains(&FailKind::QueryRegression) {
         if let Some(c) = top_cause(report, "query-regression") {
-            let rule = format!(
-                "per-query limit {}: {}",
-                threshold(t.fail_query_regression_pct),
-                who(report, c)
-            );
+            let rule = cases_rule("per-query limit", t.fail_query_regression_pct, report, c);
             return (Some(rule), Some(c));
         }
     }
@@ -116,12 +112,7 @@ fn deciding(report: &Report) -> (Option<String>, Option<&Cause>) {
         t.fail_monthly_delta_usd,
         s.monthly_delta_usd,
     ) {
-        let rule = format!(
-            "monthly limit {}: {}/month",
-            people_usd(limit),
-            signed_usd(d)
-        );
-        return (Some(rule), biggest);
+        return (Some(monthly_rule("monthly limit", limit, d)), biggest);
     }
     if !kinds.is_empty() {
         return (labelled(report, Level::Fail), biggest);
@@ -129,11 +120,7 @@ fn deciding(report: &Report) -> (Option<String>, Option<&Cause>) {
     // A warn: the per-case band's cause first (it names the cases), then p95, the monthly
     // warning, and any other warning as it is.
     if let Some(c) = top_cause(report, "pass-band") {
-        let rule = format!(
-            "pass band {}: {}",
-            threshold(t.pass_band_pct),
-            who(report, c)
-        );
+        let rule = cases_rule("pass band", t.pass_band_pct, report, c);
         return (Some(rule), Some(c));
     }
     let warned = |rule: &str| {
@@ -155,14 +142,19 @@ fn deciding(report: &Report) -> (Option<String>, Option<&Cause>) {
         t.warn_monthly_delta_usd,
         s.monthly_delta_usd,
     ) {
-        let rule = format!(
-            "monthly warn limit {}: {}/month",
-            people_usd(limit),
-            signed_usd(d)
-        );
-        return (Some(rule), biggest);
+        return (Some(monthly_rule("monthly warn limit", limit, d)), biggest);
     }
     (labelled(report, Level::Warn), biggest)
+}
+
+/// `per-query limit 25%: 42 chit_chat queries +27.0%…+33.7%`.
+fn cases_rule(name: &str, limit_pct: f64, report: &Report, c: &Cause) -> String {
+    format!("{name} {}: {}", threshold(limit_pct), who(report, c))
+}
+
+/// `monthly limit $500: +$612/month`.
+fn monthly_rule(name: &str, limit: f64, delta: f64) -> String {
+    format!("{name} {}: {}/month", people_usd(limit), signed_usd(delta))
 }
 
 /// `rule: reason` of the first reason at `level`.

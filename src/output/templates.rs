@@ -146,13 +146,7 @@ impl Templates {
 
 /// Renders the markdown report (`report.md`, the job summary outside pull requests).
 pub fn render_report(templates: &Templates, report: &Report) -> Result<String, TemplateError> {
-    let mut regressions: Vec<&crate::gate::report::CaseReport> = report.regressions();
-    // Ranked by the dollars each adds, as the comment and the terminal rank them.
-    regressions.sort_by(|a, b| {
-        b.delta_usd
-            .total_cmp(&a.delta_usd)
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    let regressions = report.regressions_by_dollars();
     let ctx = minijinja::context! {
         report => Value::from_serialize(report),
         verdict => report.verdict.as_str(),

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 use unicode_width::UnicodeWidthStr;
 
 use crate::gate::causes::Story;
-use crate::gate::report::{CaseReport, Report, RunReport, Status};
+use crate::gate::report::{CaseReport, Report, RunReport, Status, cost_per_thousand};
 use crate::gate::verdict::Verdict;
 
 /// How many regressed cases the table shows.
@@ -63,13 +63,7 @@ pub fn check(report: &Report, color: bool) -> String {
     let story = crate::gate::causes::story(report);
     totals(&mut out, report, &story);
     why(&mut out, &story.why);
-    // Ranked by the dollars each adds, as the comment ranks them.
-    let mut regressions = report.regressions();
-    regressions.sort_by(|a, b| {
-        b.delta_usd
-            .total_cmp(&a.delta_usd)
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    let regressions = report.regressions_by_dollars();
     regressions_table(&mut out, report, &regressions);
     counts(&mut out, report, regressions.len());
     change_lists(&mut out, report);
@@ -100,9 +94,7 @@ fn totals(out: &mut String, report: &Report, story: &Story) {
     if let Some(cause) = &first.cause {
         let _ = writeln!(out, "  cause  {cause}");
     }
-    if let Some(money) = &first.money {
-        let _ = writeln!(out, "  money  {money}");
-    }
+    let _ = writeln!(out, "  money  {}", first.money);
     let _ = writeln!(
         out,
         "  total  {} → {}  {}  ({} cases, one request each)",
@@ -201,7 +193,7 @@ fn regression_row(c: &CaseReport, show_calls: bool) -> Vec<String> {
             b.map_or(0, |x| x.input_tokens),
             h.map_or(0, |x| x.input_tokens)
         ),
-        format!("{} → {}", cost(b), cost(h)),
+        format!("{} → {}", cost_per_thousand(b), cost_per_thousand(h)),
         per_thousand(c.delta_usd),
         pct(c.delta_pct),
         c.grew.clone().unwrap_or_else(|| "-".into()),
@@ -225,15 +217,6 @@ fn regression_row(c: &CaseReport, show_calls: bool) -> Vec<String> {
         ));
     }
     row
-}
-
-/// A side's cost per 1,000 requests, or `no model call`.
-fn cost(side: Option<&crate::gate::report::SideCost>) -> String {
-    match side {
-        Some(s) if s.calls == 0 => "no model call".into(),
-        Some(s) => per_thousand(s.cost_usd),
-        None => "-".into(),
-    }
 }
 
 /// How many cases regressed, improved and were added.
@@ -344,11 +327,7 @@ pub fn run(report: &RunReport) -> String {
             c.cost.model.clone().unwrap_or_else(|| "bypass".into()),
             c.cost.input_tokens.to_string(),
             c.cost.output_tokens.to_string(),
-            if c.cost.calls == 0 {
-                "no model call".into()
-            } else {
-                per_thousand(c.cost.cost_usd)
-            },
+            cost_per_thousand(Some(&c.cost)),
         ]);
     }
     let _ = writeln!(out, "\nMost expensive cases:");

@@ -52,17 +52,9 @@ pub fn render(
     t: &TicketInput,
     templates: &Templates,
 ) -> Result<(String, String), TemplateError> {
-    // Ranked by the dollars each adds, as the comment ranks them; costs per 1,000 requests.
-    let mut regressions = report.regressions();
-    regressions.sort_by(|a, b| {
-        b.delta_usd
-            .total_cmp(&a.delta_usd)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    let cost = |side: &Option<crate::gate::report::SideCost>| match side {
-        None => "-".to_string(),
-        Some(s) if s.calls == 0 => "no model call".to_string(),
-        Some(s) => per_thousand(s.cost_usd),
+    let regressions = report.regressions_by_dollars();
+    let cost = |side: &Option<crate::gate::report::SideCost>| {
+        crate::gate::report::cost_per_thousand(side.as_ref())
     };
     let rows: Vec<Value> = regressions
         .iter()
@@ -95,7 +87,7 @@ pub fn render(
         cost_verdict => report.review.cost_verdict.unwrap_or(report.verdict).as_str(),
         due => t.due,
         rule => story.first.rule.as_deref().map(one_line),
-        money => story.first.money.as_deref().map(one_line),
+        money => one_line(&story.first.money),
         causes => story.why.iter().take(MAX_CAUSES).map(|w| one_line(w)).collect::<Vec<_>>(),
         intents => intents,
         intents_monthly => story.by_intent_monthly,
