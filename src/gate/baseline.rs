@@ -330,6 +330,8 @@ mod tests {
                 model: model.map(str::to_string),
                 input_tokens: input,
                 output_tokens: 0,
+                reasoning_tokens: 0,
+                reasoning: Vec::new(),
                 cost_usd: cost,
                 segments: Default::default(),
                 calls: u64::from(model.is_some()),
@@ -392,6 +394,7 @@ mod tests {
                         added: None,
                         expect: None,
                         tool_calls: vec![],
+                        answers: Default::default(),
                     },
                     at: Location {
                         file: "g.yaml".into(),

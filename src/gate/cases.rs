@@ -16,6 +16,8 @@ pub(super) fn side_cost(p: &Priced) -> SideCost {
         model: p.model.clone(),
         input_tokens: p.input_tokens,
         output_tokens: p.output_tokens,
+        reasoning_tokens: p.reasoning_tokens,
+        reasoning: p.reasoning.clone(),
         cost_usd: p.cost_usd,
         segments: p.segments,
         calls: p.calls,
@@ -225,6 +227,10 @@ fn grown_segment(b: &Priced, h: &Priced) -> Option<String> {
         ("history", hs.history as i64 - bs.history as i64),
         ("prompt", hs.prompt as i64 - bs.prompt as i64),
         ("overhead", hs.overhead as i64 - bs.overhead as i64),
+        (
+            "reasoning",
+            h.reasoning_tokens as i64 - b.reasoning_tokens as i64,
+        ),
     ]
     .into_iter()
     .filter(|(_, d)| *d > 0)

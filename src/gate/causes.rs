@@ -104,6 +104,7 @@ fn growth(what: &str, b: &SideCost, h: &SideCost) -> Option<i64> {
         "prompt" => Some(d(b.segments.prompt, h.segments.prompt)),
         "overhead" => Some(d(b.segments.overhead, h.segments.overhead)),
         "output" => Some(d(b.output_tokens, h.output_tokens)),
+        "reasoning" => Some(d(b.reasoning_tokens, h.reasoning_tokens)),
         _ => None,
     }
 }
@@ -202,6 +203,39 @@ fn describe(what: &str, min: Option<i64>, max: Option<i64>, cs: &[&CaseReport]) 
         "prompt" => format!("prompt {}", tokens(min, max)),
         "overhead" => format!("message overhead {}", tokens(min, max)),
         "output" => format!("answer {}", tokens(min, max)),
+        "reasoning" => {
+            let settings = |s: &Option<SideCost>| match s.as_ref().map(|s| &s.reasoning) {
+                Some(r) if !r.is_empty() => r.join(" + "),
+                _ => "no reasoning".to_string(),
+            };
+            let mut changes: Vec<String> = cs
+                .iter()
+                .map(|c| (settings(&c.base), settings(&c.head)))
+                .filter(|(b, h)| b != h)
+                .map(|(b, h)| setting_change(&b, &h))
+                .collect();
+            changes.sort();
+            changes.dedup();
+            let what = match changes.as_slice() {
+                [one] => one.clone(),
+                [] => "reasoning".to_string(),
+                many => format!(
+                    "reasoning settings changed ({} different changes)",
+                    many.len()
+                ),
+            };
+            let signed = |n: i64| {
+                let sign = if n < 0 { "-" } else { "+" };
+                format!("{sign}{}", crate::infra::fmt::count(n.unsigned_abs()))
+            };
+            match (min, max) {
+                (Some(a), Some(b)) if a == b => format!("{what} ({} reasoning tokens)", signed(a)),
+                (Some(a), Some(b)) => {
+                    format!("{what} ({}…{} reasoning tokens)", signed(a), signed(b))
+                }
+                _ => what,
+            }
+        }
         "model" => {
             let mut changes: Vec<String> = cs
                 .iter()
@@ -229,6 +263,16 @@ fn describe(what: &str, min: Option<i64>, max: Option<i64>, cs: &[&CaseReport]) 
         }
         _ => "the same tokens cost more (price or cache)".into(),
     }
+}
+
+/// "thinking budget 2,048 → 16,384": the head's setting without the words it shares with the base's.
+fn setting_change(base: &str, head: &str) -> String {
+    for kind in ["thinking budget ", "effort "] {
+        if let (Some(_), Some(h)) = (base.strip_prefix(kind), head.strip_prefix(kind)) {
+            return format!("{base} → {h}");
+        }
+    }
+    format!("{base} → {head}")
 }
 
 fn quality_cause(intent: String, what: String, cs: &[&CaseReport], files: FileHints<'_>) -> Cause {

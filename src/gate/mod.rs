@@ -62,6 +62,7 @@ fn price(
         App::Render(routes) => {
             let mut renderer = Renderer::new(side.tree.clone(), routes, ctx.pricing);
             renderer.calibrated_output = ctx.calibrated.clone();
+            renderer.reasoning = *ctx.reasoning;
             renderer.price_all(dataset).map_err(side.cfg_err())
         }
         App::Harness(h) => {
@@ -254,6 +255,8 @@ fn check_sliced<'a>(
     let ctx = harness::Context {
         pricing,
         calibrated,
+        reasoning: &base_cfg.reasoning,
+        steps: &base_cfg.steps,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };
@@ -642,16 +645,18 @@ pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
 /// `run` with progress display.
 pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport> {
     let BaseInputs {
+        config,
         pricing,
         dataset,
         app: routes,
         calibrated,
-        ..
     } = BaseInputs::load(side, opts)?;
     let progress = harness_progress(&ro, &[&routes], dataset.len());
     let ctx = harness::Context {
         pricing: &pricing,
         calibrated: &calibrated,
+        reasoning: &config.reasoning,
+        steps: &config.steps,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };

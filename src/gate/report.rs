@@ -94,6 +94,12 @@ pub struct SideCost {
     pub model: Option<String>,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Reasoning tokens, part of `output_tokens`.
+    #[serde(default)]
+    pub reasoning_tokens: u64,
+    /// The reasoning settings the side's calls were billed at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasoning: Vec<String>,
     pub cost_usd: f64,
     pub segments: Segments,
     pub calls: u64,

@@ -279,6 +279,7 @@ fn grown(report: &Report, intent: &str) -> Option<String> {
                 Some("history") => "history grew",
                 Some("prompt") => "prompt grew",
                 Some("overhead") => "message overhead grew",
+                Some("reasoning") => "reasoning grew",
                 Some(_) => "input grew",
                 None => continue,
             }

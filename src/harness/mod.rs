@@ -37,6 +37,9 @@ pub struct Context<'a> {
     pub pricing: &'a PricingTable,
     /// Calibrated answer length per intent (the base's calibration file).
     pub calibrated: &'a BTreeMap<String, u64>,
+    /// The base's `reasoning:` and `steps:` (policy), for the stand-in of either side.
+    pub reasoning: &'a crate::measure::reasoning::ReasoningPolicy,
+    pub steps: &'a crate::measure::steps::Steps,
     pub progress: &'a dyn Progress,
     /// Write each side's calls to `calls-{side}.jsonl` in this directory.
     pub record_dir: Option<&'a std::path::Path>,
@@ -68,11 +71,13 @@ pub fn price(
         .build()
         .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
     let cmd = harness.command.join(" ");
-    let (calls, announced, metrics, unserved) = rt.block_on(async {
+    let (calls, announced, metrics, unserved, undeclared) = rt.block_on(async {
         let mut settings = Settings::new(ctx.pricing.clone());
         settings.cases = dataset.cases.iter().map(|c| c.case.clone()).collect();
         settings.keep_calls = true;
         settings.output_by_intent = ctx.calibrated.clone();
+        settings.reasoning = *ctx.reasoning;
+        settings.steps = ctx.steps.clone();
         if let Some(dir) = ctx.record_dir {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::Run(format!("cannot create {} for the call records: {e}", dir.display()))
@@ -130,6 +135,7 @@ pub fn price(
         let announced = server.state().announced();
         let metrics = server.state().metrics();
         let unserved = unserved_line(side, &server.state().unknown_operations());
+        let undeclared = undeclared_line(side, &server.state().undeclared_steps());
         let _ = server.shutdown().await;
         // An error says first which calls the stand-in could not answer: usually the cause.
         let tail = || match &unserved {
@@ -152,7 +158,7 @@ pub fn price(
             Ended::Exited(_) => {
                 let missing = missing_cases(dataset, &calls, &announced);
                 if missing.is_empty() {
-                    Ok((calls, announced, metrics, unserved))
+                    Ok((calls, announced, metrics, unserved, undeclared))
                 } else {
                     Err(Error::Run(format!(
                         "the {side} harness `{cmd}` made no Bedrock call for {} of {} cases ({}); attribute each call to its case ({docs}), or announce a case answered without a model with POST /_costgate/case/{{id}}\n{}",
@@ -173,6 +179,7 @@ pub fn price(
         }
     }
     priced.notes.extend(unserved);
+    priced.notes.extend(undeclared);
     // The head's harness is the stranger's code: say so when it could not be isolated.
     if side == "head" {
         priced.notes.extend(isolation::detect().note());
@@ -191,6 +198,20 @@ fn unserved_line(side: &str, ops: &BTreeMap<String, u64>) -> Option<String> {
         "{side}: the harness called operation(s) the stand-in does not serve, answered UnknownOperationException and neither priced nor gated: {} (served operations: {})",
         crate::infra::fmt::first_of(&named, 10, "; "),
         crate::infra::docs::page("harness.md")
+    ))
+}
+
+/// Steps named by calls that the base's `steps:` does not declare: answered with the case's
+/// synthetic length, which a next prompt built from it does not resemble.
+fn undeclared_line(side: &str, steps: &BTreeMap<String, u64>) -> Option<String> {
+    if steps.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = steps.iter().map(|(s, n)| format!("`{s}` ×{n}")).collect();
+    Some(format!(
+        "{side}: calls named step(s) the base's costgate.yaml does not declare, answered with synthetic text of the case's length: {}. Declare each under `steps:` with the answer the next call should see ({})",
+        crate::infra::fmt::first_of(&named, 10, ", "),
+        crate::infra::docs::page("harness.md#steps")
     ))
 }
 
@@ -246,6 +267,9 @@ struct Acc {
     models: BTreeSet<String>,
     input: u64,
     output: u64,
+    reasoning_tokens: u64,
+    /// Sorted, so the report does not depend on the order calls arrived in.
+    reasoning: BTreeSet<String>,
     segments: Segments,
     calls: u64,
     cost: f64,
@@ -309,6 +333,8 @@ pub fn aggregate(
         acc.models.insert(c.model_id.clone());
         acc.input += c.input_tokens;
         acc.output += c.output_tokens;
+        acc.reasoning_tokens += c.reasoning_tokens;
+        acc.reasoning.extend(c.reasoning.iter().cloned());
         acc.segments.system += c.segments.system;
         acc.segments.history += c.segments.history;
         acc.segments.prompt += c.segments.prompt;
@@ -328,6 +354,8 @@ pub fn aggregate(
                 bypass: false,
                 input_tokens: a.input,
                 output_tokens: a.output,
+                reasoning_tokens: a.reasoning_tokens,
+                reasoning: a.reasoning.into_iter().collect(),
                 segments: a.segments,
                 calls: a.calls,
                 cost_usd: a.cost,

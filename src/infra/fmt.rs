@@ -36,6 +36,19 @@ pub fn sig3(x: f64) -> String {
     )
 }
 
+/// A count with thousands separators: `16384` is `16,384`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Dollar amount with six decimals, for chart axes where the scale is fixed.
 pub fn usd6(v: f64) -> String {
     format!("${v:.6}")
@@ -130,6 +143,14 @@ mod tests {
         let items: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
         assert_eq!(super::first_of(&items, 2, "; "), "a; b; and 1 more");
         assert_eq!(super::first_of(&items, 3, "; "), "a; b; c");
+    }
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(2_048), "2,048");
+        assert_eq!(count(1_234_567), "1,234,567");
     }
 
     #[test]

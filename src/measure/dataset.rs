@@ -60,6 +60,9 @@ pub struct Case {
     /// `mock::script`); render mode ignores it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
+    /// This case's own answers of named steps (harness mode), before the base's `steps:`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub answers: BTreeMap<String, String>,
 }
 
 /// A case's quality expectations (docs/quality.md): the levers that trade quality for cost.

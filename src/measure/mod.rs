@@ -7,6 +7,8 @@ pub mod config;
 pub mod dataset;
 pub mod load;
 pub mod pricing;
+pub mod reasoning;
 pub mod render;
 pub mod routes;
+pub mod steps;
 pub mod tokenize;

@@ -13,6 +13,7 @@ use serde_saphyr::Spanned;
 use crate::infra::diag::{self, Diagnostic, Diagnostics, Sink};
 use crate::infra::tree::Tree;
 use crate::measure::pricing::{PricingTable, Tier, Ttl};
+use crate::measure::reasoning::{RouteReasoning, Setting};
 
 pub const DEFAULT_ROUTE: &str = "default";
 
@@ -32,6 +33,7 @@ pub struct RawRoute {
     cache_ttl: Ttl,
     #[serde(default)]
     service_tier: Tier,
+    reasoning: Option<Spanned<RouteReasoning>>,
 }
 
 /// Where a route puts its prompt-cache point (its `cache` key, docs/configuration.md).
@@ -46,12 +48,15 @@ pub enum CacheAt {
     History,
 }
 
-/// How a route's model call is served and billed besides its prompt: cache point, TTL, tier.
+/// How a route's model call is served and billed besides its prompt: cache point, TTL, tier,
+/// reasoning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Serving {
     pub cache: CacheAt,
     pub cache_ttl: Ttl,
     pub service_tier: Tier,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<Setting>,
 }
 
 impl Serving {
@@ -277,7 +282,28 @@ fn route(
         model.referenced.line() as usize,
         model.referenced.column() as usize,
     );
-    match pricing.resolve(&model.value) {
+    let resolved = pricing.resolve(&model.value);
+    let reasoning = match (&r.reasoning, &resolved) {
+        (Some(rr), Ok(res)) => match rr.value.setting(&res.base_id, r.max_output_tokens) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                sink.push(
+                    Diagnostic::new(file, format!("route `{intent}`: {e}"))
+                        .at(
+                            rr.referenced.line() as usize,
+                            rr.referenced.column() as usize,
+                        )
+                        .help(format!(
+                            "reasoning settings and what each model takes: {}",
+                            crate::infra::docs::page("pricing.md#reasoning")
+                        )),
+                );
+                None
+            }
+        },
+        _ => None,
+    };
+    match resolved {
             Err(e) => sink.push(
                 Diagnostic::new(file, format!("route `{intent}`: {e}"))
                     .at(at.0, at.1)
@@ -350,6 +376,7 @@ fn route(
             cache: r.cache,
             cache_ttl: r.cache_ttl,
             service_tier: r.service_tier,
+            reasoning,
         },
     })
 }

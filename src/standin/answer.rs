@@ -30,6 +30,27 @@ pub fn text(tokens: u64, _encoding: Encoding) -> String {
     s
 }
 
+/// The longest prefix of `text` (at a character boundary) that `count` puts at or under `tokens`:
+/// a step's answer cut by the request's cap. Counts are monotone in the prefix, so a binary search
+/// over the boundaries finds it in a logarithmic number of counts.
+pub fn prefix_within(text: &str, tokens: u64, count: impl Fn(&str) -> u64) -> &str {
+    let bounds: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .collect();
+    let (mut lo, mut hi) = (0, bounds.len() - 1);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if count(&text[..bounds[mid]]) <= tokens {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    &text[..bounds[lo]]
+}
+
 /// Splits an answer into stream deltas of about `words` words each, losslessly.
 pub fn chunks(text: &str, words: usize) -> Vec<&str> {
     let mut out = Vec::new();
@@ -66,6 +87,24 @@ mod tests {
     #[test]
     fn answers_are_deterministic() {
         assert_eq!(text(50, Encoding::O200kBase), text(50, Encoding::O200kBase));
+    }
+
+    #[test]
+    fn a_prefix_keeps_as_many_tokens_as_allowed() {
+        let enc = Encoding::O200kBase;
+        let t = "Which manga is like Berserk but shorter, with a darker art style?";
+        for n in 0..enc.count(t) + 2 {
+            let p = prefix_within(t, n, |s| enc.count(s));
+            assert!(enc.count(p) <= n);
+            assert!(t.starts_with(p));
+            if n < enc.count(t) {
+                assert!(enc.count(&t[..p.len() + 1]) > n || p.len() + 1 > t.len());
+            }
+        }
+        assert_eq!(
+            prefix_within("héllo wörld", 100, |s| enc.count(s)),
+            "héllo wörld"
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct CaseInfo {
     pub context: Vec<String>,
     /// `tool_calls`: the scripted tool use the stand-in answers the case's calls with.
     pub tools: Vec<ToolCall>,
+    /// The case itself, for its steps' answers (templates over the query, history, context).
+    pub case: Case,
 }
 
 /// The dataset's cases, indexed for attribution.
@@ -55,6 +57,7 @@ impl CaseIndex {
                         output_tokens: c.output_tokens,
                         context: c.expected_context().to_vec(),
                         tools: c.tool_calls.clone(),
+                        case: c.clone(),
                     },
                 )
             })

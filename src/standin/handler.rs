@@ -17,11 +17,14 @@ use super::error::BedrockError;
 use super::media::MediaRule;
 use super::record::CallRecord;
 use super::request::{self, Counted, Family, Prompt};
-use super::response::{self, Answer};
-use super::{CASE_HEADER, State, answer, eventstream, lock, script};
+use super::response::{self, Answer, Reasoning};
+use super::{CASE_HEADER, STEP_HEADER, State, answer, eventstream, lock, script};
 use crate::measure::cache::{self, Dropped};
 use crate::measure::pricing::{Resolved, Ttl, Usage};
+use crate::measure::reasoning::{Setting, Split};
 use crate::measure::render::DEFAULT_OUTPUT_TOKENS;
+use crate::measure::steps::StepAnswer;
+use crate::measure::tokenize;
 
 /// InvokeModel's service tier (the service model's `serviceTier` member of InvokeModelRequest).
 const TIER_HEADER: &str = "x-amzn-bedrock-service-tier";
@@ -111,7 +114,7 @@ fn handle(
             None,
         ));
     }
-    let answered = answer_call(st, &req, &mut metered, headers, started, request_id);
+    let answered = answer_call(st, &req, &mut metered, headers, started, request_id)?;
     let mut call = record(op, &req, metered);
     call.bill(
         &answered.usage,
@@ -120,6 +123,9 @@ fn handle(
     );
     call.case = answered.case;
     call.attribution = answered.method;
+    call.reasoning_tokens = answered.answer.reasoning.as_ref().map_or(0, |r| r.tokens);
+    call.reasoning = req.reasoning.map(|r| r.to_string());
+    call.step = req.step.clone();
     call.context_hits = answered.context_hits;
     st.log(call);
     respond(op, &req, &answered.answer)
@@ -145,6 +151,10 @@ pub(super) struct Request {
     /// The InvokeModel body family; `None` for Converse and CountTokens.
     pub family: Option<Family>,
     pub counted: Counted,
+    /// The reasoning the call bills, checked against the model (none for CountTokens).
+    pub reasoning: Option<Setting>,
+    /// The step the call names (`requestMetadata.costgate_step` or the step header).
+    pub step: Option<String>,
 }
 
 /// What metering a request found before answering it.
@@ -189,6 +199,16 @@ fn parse(
         Operation::CountTokens => (count_tokens_input(&json, family)?, None),
     };
     prompt.media_rule = MediaRule::for_model(&resolved.base_id);
+    let reasoning = match op {
+        Operation::CountTokens => None,
+        _ => super::reasoning::settle(prompt.reasoning, &resolved.base_id, prompt.max_tokens)?,
+    };
+    let step = prompt.step.clone().or_else(|| {
+        headers
+            .get(STEP_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    });
     let counted = prompt.count(&resolved.price);
     Ok(Request {
         model: model.to_string(),
@@ -196,6 +216,8 @@ fn parse(
         prompt,
         family: fam,
         counted,
+        reasoning,
+        step,
     })
 }
 
@@ -263,8 +285,9 @@ struct Answered {
     context_hits: Vec<usize>,
 }
 
-/// Attributes the call to a case, takes the case's scripted tool call or a synthetic answer of
-/// the case's length, and serves the prompt cache in call order.
+/// Attributes the call to a case, takes the case's scripted tool call, its step's answer or a
+/// synthetic answer of the case's length after the call's reasoning, and serves the prompt cache
+/// in call order.
 fn answer_call(
     st: &State,
     req: &Request,
@@ -272,7 +295,7 @@ fn answer_call(
     headers: &HeaderMap,
     started: Instant,
     request_id: String,
-) -> Answered {
+) -> Result<Answered, BedrockError> {
     let (resolved, prompt) = (&req.resolved, &req.prompt);
     let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
     let current = lock(&st.current).clone();
@@ -285,10 +308,14 @@ fn answer_call(
             .into_iter()
             .map(|tool| Dropped::ToolNotDeclared { tool }),
     );
-    // A tool call is as long as its input, never cut by the request's cap.
-    let (output_tokens, capped) = match &tool {
-        Some(t) => (t.output_tokens(&resolved.price), false),
-        None => st.output_length(attributed.as_ref().map(|(id, _)| id.as_str()), prompt),
+    let reasoning = req.reasoning.map_or(0, |s| st.reasoning.tokens(s));
+    let (text, split) = match &tool {
+        // A tool call is as long as its input, never cut by the request's cap.
+        Some(t) => (
+            String::new(),
+            Split::new(reasoning, t.output_tokens(&resolved.price), None),
+        ),
+        None => st.answer_text(req, info.map(|i| &i.case), reasoning)?,
     };
     let served = metered
         .claim
@@ -296,6 +323,7 @@ fn answer_call(
         .map(|c| lock(&st.cache).serve(c))
         .unwrap_or_default();
     let input_tokens = req.counted.input_tokens;
+    let output_tokens = split.output();
     let usage = Usage {
         input_tokens,
         output_tokens,
@@ -305,32 +333,31 @@ fn answer_call(
         tier: prompt.tier,
     };
     let answer = Answer {
-        text: if tool.is_some() {
-            String::new()
-        } else {
-            answer::text(output_tokens, resolved.price.tokenizer)
-        },
+        text,
         input_tokens,
         output_tokens,
-        capped,
+        capped: split.capped,
         model: req.model.clone(),
         latency_ms: started.elapsed().as_millis() as u64,
         request_id,
         cache_read: served.read,
         cache_write: served.write,
         tool,
+        reasoning: req
+            .reasoning
+            .map(|_| Reasoning::new(split.reasoning, &resolved.base_id, resolved.price.tokenizer)),
     };
     let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
     let context_hits = case
         .as_deref()
         .map_or_else(Vec::new, |id| st.context_hits(id, prompt));
-    Answered {
+    Ok(Answered {
         answer,
         usage,
         case,
         method,
         context_hits,
-    }
+    })
 }
 
 /// The answer in the operation's own wire shape.
@@ -386,18 +413,55 @@ impl State {
             .collect()
     }
 
-    /// The answer length for a call: the case's own `output_tokens`, else the calibrated length of
-    /// its intent, else render mode's default; capped by the request's max tokens.
-    fn output_length(&self, case: Option<&str>, prompt: &Prompt) -> (u64, bool) {
-        let info = case.and_then(|id| self.cases.get(id));
-        let wanted = info
-            .and_then(|i| i.output_tokens)
-            .or_else(|| info.and_then(|i| self.output_by_intent.get(&i.intent).copied()))
-            .unwrap_or(DEFAULT_OUTPUT_TOKENS);
-        match prompt.max_tokens {
-            Some(cap) if wanted > cap => (cap, true),
-            _ => (wanted, false),
-        }
+    /// The answer text of a call that makes no tool call, and its split of the output: the step's
+    /// answer when the call names a declared step, else synthetic text of the case's length (its
+    /// own `output_tokens`, else its intent's calibrated length, else render mode's default).
+    fn answer_text(
+        &self,
+        req: &Request,
+        case: Option<&crate::measure::dataset::Case>,
+        reasoning: u64,
+    ) -> Result<(String, Split), BedrockError> {
+        let price = &req.resolved.price;
+        let cap = req.prompt.max_tokens;
+        let stepped = match req.step.as_deref() {
+            Some(name) => match self.steps.answer(name, case) {
+                Some(Ok(a)) => Some(a),
+                Some(Err(e)) => {
+                    return Err(BedrockError::Validation(format!(
+                        "costgate step `{name}`: {e}. Fix the step's `answer` in the base's costgate.yaml."
+                    )));
+                }
+                None => {
+                    self.undeclared_step(name);
+                    None
+                }
+            },
+            None => None,
+        };
+        let wanted = match stepped {
+            Some(StepAnswer::Text(text)) => {
+                let count = |t: &str| tokenize::scale(price.tokenizer.count(t), price.token_scale);
+                let full = count(&text);
+                let split = Split::new(reasoning, full, cap);
+                if !split.capped {
+                    return Ok((text, split));
+                }
+                let kept = answer::prefix_within(&text, split.answer, count);
+                let split = Split {
+                    answer: count(kept),
+                    ..split
+                };
+                return Ok((kept.to_string(), split));
+            }
+            Some(StepAnswer::Tokens(n)) => n,
+            None => case
+                .and_then(|c| c.output_tokens)
+                .or_else(|| case.and_then(|c| self.output_by_intent.get(&c.intent).copied()))
+                .unwrap_or(DEFAULT_OUTPUT_TOKENS),
+        };
+        let split = Split::new(reasoning, wanted, cap);
+        Ok((answer::text(split.answer, price.tokenizer), split))
     }
 
     fn log(&self, rec: CallRecord) {

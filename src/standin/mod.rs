@@ -10,6 +10,7 @@ pub mod error;
 pub mod eventstream;
 mod handler;
 pub mod media;
+pub mod reasoning;
 pub mod record;
 pub mod request;
 pub mod response;
@@ -31,6 +32,8 @@ use axum::routing::{delete, get, post};
 
 use crate::measure::dataset::Case;
 use crate::measure::pricing::PricingTable;
+use crate::measure::reasoning::ReasoningPolicy;
+use crate::measure::steps::Steps;
 use attribution::CaseIndex;
 use error::BedrockError;
 use record::{CallRecord, Recorder};
@@ -40,6 +43,9 @@ pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
 
 /// Header a harness can set to attribute a call to a case.
 pub const CASE_HEADER: &str = "x-costgate-case";
+
+/// Header a harness can set to name a call's step (docs/harness.md#steps).
+pub const STEP_HEADER: &str = "x-costgate-step";
 
 /// Without a dataset any id names a case (plain `costgate mock`): per-case state (progress,
 /// announcements, metrics) then keeps at most this many ids, so a client inventing ids cannot
@@ -54,6 +60,10 @@ pub struct Settings {
     pub cases: Vec<Case>,
     /// Calibrated answer length per intent (`costgate calibrate`); render mode's default otherwise.
     pub output_by_intent: BTreeMap<String, u64>,
+    /// How many tokens a reasoning setting spends (the base's `reasoning:`).
+    pub reasoning: ReasoningPolicy,
+    /// What each named step answers (the base's `steps:`).
+    pub steps: Steps,
     /// Append one JSONL line per call here.
     pub record: Option<PathBuf>,
     /// Keep every call in memory (harness mode reads them back); off for a long-running server.
@@ -69,6 +79,8 @@ impl Settings {
             pricing,
             cases: Vec::new(),
             output_by_intent: BTreeMap::new(),
+            reasoning: ReasoningPolicy::default(),
+            steps: Steps::default(),
             record: None,
             keep_calls: false,
             max_body: DEFAULT_MAX_BODY,
@@ -83,6 +95,8 @@ pub struct State {
     pub(crate) pricing: PricingTable,
     pub(crate) cases: CaseIndex,
     pub(crate) output_by_intent: BTreeMap<String, u64>,
+    pub(crate) reasoning: ReasoningPolicy,
+    pub(crate) steps: Steps,
     pub(crate) max_body: usize,
     pub(crate) recorder: Option<Recorder>,
     pub(crate) keep_calls: bool,
@@ -104,6 +118,9 @@ pub struct State {
     /// Requests for operations the stand-in does not serve, by `METHOD path` (at most
     /// [`MAX_UNKNOWN_OPERATIONS`] distinct, the rest counted under one key): named in the report.
     pub(crate) unknown_operations: Mutex<BTreeMap<String, u64>>,
+    /// Steps named by calls that the base does not declare, by name (at most
+    /// [`MAX_UNKNOWN_OPERATIONS`] distinct): answered as any call is, and noted.
+    pub(crate) undeclared_steps: Mutex<BTreeMap<String, u64>>,
     pub(crate) header_read_timeout: Duration,
 }
 
@@ -119,6 +136,8 @@ impl State {
             cases: CaseIndex::new(&s.cases),
             pricing: s.pricing,
             output_by_intent: s.output_by_intent,
+            reasoning: s.reasoning,
+            steps: s.steps,
             max_body: s.max_body,
             recorder,
             keep_calls: s.keep_calls,
@@ -131,6 +150,7 @@ impl State {
             served: AtomicU64::new(0),
             skipped_tools: Mutex::default(),
             unknown_operations: Mutex::default(),
+            undeclared_steps: Mutex::default(),
             header_read_timeout: s.header_read_timeout,
         })
     }
@@ -147,14 +167,22 @@ impl State {
     /// Counts a request for an operation the stand-in does not serve.
     pub(crate) fn unknown_operation(&self, method: &str, path: &str) {
         let path: String = path.chars().take(MAX_UNKNOWN_PATH_CHARS).collect();
-        let key = format!("{method} {path}");
-        let mut ops = lock(&self.unknown_operations);
-        let key = if ops.contains_key(&key) || ops.len() < MAX_UNKNOWN_OPERATIONS {
-            key
-        } else {
-            "(other operations)".to_string()
-        };
-        *ops.entry(key).or_default() += 1;
+        count_bounded(
+            &self.unknown_operations,
+            format!("{method} {path}"),
+            "(other operations)",
+        );
+    }
+
+    /// Counts a call naming a step the base does not declare.
+    pub(crate) fn undeclared_step(&self, name: &str) {
+        let name: String = name.chars().take(MAX_UNKNOWN_PATH_CHARS).collect();
+        count_bounded(&self.undeclared_steps, name, "(other steps)");
+    }
+
+    /// Steps named by calls that the base does not declare, with their count.
+    pub fn undeclared_steps(&self) -> BTreeMap<String, u64> {
+        lock(&self.undeclared_steps).clone()
     }
 
     /// Requests for operations the stand-in does not serve, by `METHOD path`, with their count.
@@ -191,6 +219,18 @@ impl State {
             r.flush();
         }
     }
+}
+
+/// Counts `key` in `map`, keeping at most [`MAX_UNKNOWN_OPERATIONS`] distinct keys: the rest are
+/// counted under `other`, so a client that invents names cannot grow the map.
+fn count_bounded(map: &Mutex<BTreeMap<String, u64>>, key: String, other: &str) {
+    let mut m = lock(map);
+    let key = if m.contains_key(&key) || m.len() < MAX_UNKNOWN_OPERATIONS {
+        key
+    } else {
+        other.to_string()
+    };
+    *m.entry(key).or_default() += 1;
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -55,6 +55,15 @@ pub struct CallRecord {
     /// Indices of the case's `expect.context_includes` strings this call's input held.
     #[serde(skip)]
     pub context_hits: Vec<usize>,
+    /// Reasoning tokens billed (part of `output_tokens`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
+    /// The reasoning setting the call was billed at ("thinking budget 2,048", "effort high").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// The step the call named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
 }
 
 impl CallRecord {
@@ -93,6 +102,9 @@ impl CallRecord {
                 .collect(),
             dropped,
             context_hits: Vec::new(),
+            reasoning_tokens: 0,
+            reasoning: None,
+            step: None,
         }
     }
 

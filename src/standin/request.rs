@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::error::BedrockError;
 use super::media::{self, Media, MediaRule};
+use super::reasoning::{self, Asked};
 use crate::measure::cache::{Digester, Point};
 use crate::measure::pricing::{ModelPrice, Tier, Ttl};
 use crate::measure::render::Segments;
@@ -136,6 +137,10 @@ pub struct Prompt {
     pub tool_results: usize,
     /// Whose rule estimates the request's images and documents (set from the model).
     pub media_rule: MediaRule,
+    /// The reasoning setting the body asks for, checked against the model in the handler.
+    pub reasoning: Asked,
+    /// `requestMetadata.costgate_step` (Converse; any operation may send `x-costgate-step`).
+    pub step: Option<String>,
 }
 
 /// Where a cache point sits: after the first `parts` system parts (tool definitions are the first
@@ -565,10 +570,11 @@ fn tool_results(messages: &Value) -> usize {
 pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
     let mut marks = Vec::new();
     let system = converse_system(&v["system"], v.get("toolConfig"), &mut marks)?;
-    let case_tag = match &v["requestMetadata"]["costgate_case"] {
+    let tag = |key: &str| match &v["requestMetadata"][key] {
         Value::String(s) => Some(s.clone()),
         _ => None,
     };
+    let case_tag = tag("costgate_case");
     let messages = converse_messages(&v["messages"], "messages", &mut marks)?;
     conversation(&messages, true)?;
     Ok(Prompt {
@@ -585,6 +591,8 @@ pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
         tools: tool_names(&v["toolConfig"]["tools"]),
         tool_results: tool_results(&v["messages"]),
         media_rule: MediaRule::default(),
+        reasoning: reasoning::converse(v)?,
+        step: tag("costgate_step"),
     })
 }
 
@@ -772,6 +780,7 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
             p.messages = chat_messages(&v["messages"], &mut p.system, &mut p.marks)?;
             conversation(&p.messages, false)?;
             p.chat = true;
+            p.reasoning = reasoning::anthropic(v)?;
         }
         Family::Nova => {
             p.system = converse_system(&v["system"], v.get("toolConfig"), &mut p.marks)?;
@@ -783,6 +792,7 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
                 None => uint(&ic["maxTokens"], "inferenceConfig.maxTokens")?,
             };
             p.chat = true;
+            p.reasoning = reasoning::nova(&v["reasoningConfig"], "reasoningConfig")?;
         }
         Family::Titan => {
             p.messages = single(string(&v["inputText"], "inputText")?);
@@ -812,6 +822,7 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
                 None => uint(&v["max_tokens"], "max_tokens")?,
             };
             p.chat = true;
+            p.reasoning = reasoning::openai(v)?;
         }
     }
     let tools = match family {

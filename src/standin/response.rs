@@ -32,6 +32,49 @@ pub struct Answer {
     pub cache_write: u64,
     /// The scripted tool call this answer makes instead of text.
     pub tool: Option<ToolUse>,
+    /// The reasoning before the answer (its tokens are part of `output_tokens`).
+    pub reasoning: Option<Reasoning>,
+}
+
+/// A call's reasoning as the response shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reasoning {
+    pub tokens: u64,
+    /// What the response shows: the reasoning text, or `[REDACTED]` where the model hides it
+    /// (Nova 2), billed all the same.
+    pub text: String,
+    /// Anthropic models sign their reasoning; other families' reasoning is unsigned.
+    pub signature: Option<String>,
+}
+
+impl Reasoning {
+    /// The reasoning of `tokens` tokens as `base_id`'s responses carry it.
+    pub fn new(tokens: u64, base_id: &str, encoding: crate::measure::tokenize::Encoding) -> Self {
+        let text = if base_id.starts_with("amazon.nova") {
+            "[REDACTED]".to_string()
+        } else {
+            answer::text(tokens, encoding)
+        };
+        let signature = base_id.starts_with("anthropic.").then(|| {
+            // Opaque to clients, which send it back unchanged; fixed so answers repeat exactly.
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("costgate-reasoning-signature:{tokens}"))
+        });
+        Reasoning {
+            tokens,
+            text,
+            signature,
+        }
+    }
+
+    /// Converse's `reasoningContent` block.
+    fn converse_block(&self) -> Value {
+        let mut text = json!({"text": self.text});
+        if let Some(sig) = &self.signature {
+            text["signature"] = json!(sig);
+        }
+        json!({"reasoningContent": {"reasoningText": text}})
+    }
 }
 
 impl Answer {
@@ -89,13 +132,17 @@ impl Answer {
                "invocationLatency": self.latency_ms, "firstByteLatency": self.latency_ms})
     }
 
-    /// The answer's content blocks in Converse's (and Nova's) shape.
+    /// The answer's content blocks in Converse's (and Nova's) shape: the reasoning first.
     fn converse_content(&self) -> Value {
-        match &self.tool {
+        let answer = match &self.tool {
             Some(t) => {
-                json!([{"toolUse": {"toolUseId": tool_id(Family::Nova, t), "name": t.name, "input": t.input}}])
+                json!({"toolUse": {"toolUseId": tool_id(Family::Nova, t), "name": t.name, "input": t.input}})
             }
-            None => json!([{"text": self.text}]),
+            None => json!({"text": self.text}),
+        };
+        match &self.reasoning {
+            Some(r) => json!([r.converse_block(), answer]),
+            None => json!([answer]),
         }
     }
 
@@ -103,17 +150,36 @@ impl Answer {
     /// `(event type, payload)` in order, without the message start and stop.
     fn converse_block_events(&self) -> Vec<(&'static str, Value)> {
         let mut out = Vec::new();
+        // Reasoning is block 0 (deltas of text, then its signature, no start event); the answer
+        // follows it.
+        let mut at = 0;
+        if let Some(r) = &self.reasoning {
+            for delta in answer::chunks(&r.text, DELTA_WORDS) {
+                out.push((
+                    "contentBlockDelta",
+                    json!({"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": delta}}}),
+                ));
+            }
+            if let Some(sig) = &r.signature {
+                out.push((
+                    "contentBlockDelta",
+                    json!({"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": sig}}}),
+                ));
+            }
+            out.push(("contentBlockStop", json!({"contentBlockIndex": 0})));
+            at = 1;
+        }
         match &self.tool {
             Some(t) => {
                 out.push((
                     "contentBlockStart",
-                    json!({"contentBlockIndex": 0,
+                    json!({"contentBlockIndex": at,
                     "start": {"toolUse": {"toolUseId": tool_id(Family::Nova, t), "name": t.name}}}),
                 ));
                 for piece in script::pieces(&t.input_json(), DELTA_JSON_BYTES) {
                     out.push((
                         "contentBlockDelta",
-                        json!({"contentBlockIndex": 0, "delta": {"toolUse": {"input": piece}}}),
+                        json!({"contentBlockIndex": at, "delta": {"toolUse": {"input": piece}}}),
                     ));
                 }
             }
@@ -121,13 +187,48 @@ impl Answer {
                 for delta in answer::chunks(&self.text, DELTA_WORDS) {
                     out.push((
                         "contentBlockDelta",
-                        json!({"contentBlockIndex": 0, "delta": {"text": delta}}),
+                        json!({"contentBlockIndex": at, "delta": {"text": delta}}),
                     ));
                 }
             }
         }
-        out.push(("contentBlockStop", json!({"contentBlockIndex": 0})));
+        out.push(("contentBlockStop", json!({"contentBlockIndex": at})));
         out
+    }
+
+    /// Anthropic's content blocks: a `thinking` block before the answer.
+    fn anthropic_content(&self) -> Value {
+        let answer = match &self.tool {
+            Some(t) => {
+                json!({"type": "tool_use", "id": tool_id(Family::Anthropic, t), "name": t.name, "input": t.input})
+            }
+            None => json!({"type": "text", "text": self.text}),
+        };
+        match &self.reasoning {
+            Some(r) => json!([
+                {"type": "thinking", "thinking": r.text, "signature": r.signature.clone().unwrap_or_default()},
+                answer
+            ]),
+            None => json!([answer]),
+        }
+    }
+
+    /// An OpenAI chat answer's content: gpt-oss on Bedrock puts its reasoning, in `<reasoning>`
+    /// tags, before the text.
+    fn openai_text(&self) -> String {
+        match &self.reasoning {
+            Some(r) => format!("<reasoning>{}</reasoning>{}", r.text, self.text),
+            None => self.text.clone(),
+        }
+    }
+
+    /// OpenAI's usage object, with the reasoning tokens in `completion_tokens_details`.
+    fn openai_usage(&self) -> Value {
+        let mut u = json!({"prompt_tokens": self.input_tokens, "completion_tokens": self.output_tokens, "total_tokens": self.input_tokens + self.output_tokens});
+        if let Some(r) = &self.reasoning {
+            u["completion_tokens_details"] = json!({"reasoning_tokens": r.tokens});
+        }
+        u
     }
 }
 
@@ -187,10 +288,7 @@ pub fn invoke(family: Family, prompt: &Prompt, a: &Answer) -> Value {
             "type": "message",
             "role": "assistant",
             "model": a.model,
-            "content": match &a.tool {
-                Some(t) => json!([{"type": "tool_use", "id": tool_id(family, t), "name": t.name, "input": t.input}]),
-                None => json!([{"type": "text", "text": a.text}]),
-            },
+            "content": a.anthropic_content(),
             "stop_reason": stop,
             "stop_sequence": null,
             "usage": a.anthropic_usage(a.output_tokens),
@@ -225,9 +323,9 @@ pub fn invoke(family: Family, prompt: &Prompt, a: &Answer) -> Value {
             "model": a.model,
             "choices": [{"index": 0, "message": match &a.tool {
                 Some(t) => json!({"role": "assistant", "content": null, "tool_calls": openai_tool_calls(t, &t.input_json())}),
-                None => json!({"role": "assistant", "content": a.text}),
+                None => json!({"role": "assistant", "content": a.openai_text()}),
             }, "finish_reason": stop}],
-            "usage": {"prompt_tokens": a.input_tokens, "completion_tokens": a.output_tokens, "total_tokens": a.input_tokens + a.output_tokens},
+            "usage": a.openai_usage(),
         }),
     }
 }
@@ -243,22 +341,32 @@ pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> 
                 "id": format!("msg_bdrk_{}", a.request_id.replace('-', "")), "type": "message", "role": "assistant",
                 "model": a.model, "content": [], "stop_reason": null, "stop_sequence": null,
                 "usage": a.anthropic_usage(1)}}));
+            let mut at = 0;
+            if let Some(r) = &a.reasoning {
+                out.push(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}));
+                for d in answer::chunks(&r.text, DELTA_WORDS) {
+                    out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": d}}));
+                }
+                out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": r.signature.clone().unwrap_or_default()}}));
+                out.push(json!({"type": "content_block_stop", "index": 0}));
+                at = 1;
+            }
             match &a.tool {
                 Some(t) => {
-                    out.push(json!({"type": "content_block_start", "index": 0, "content_block":
+                    out.push(json!({"type": "content_block_start", "index": at, "content_block":
                         {"type": "tool_use", "id": tool_id(family, t), "name": t.name, "input": {}}}));
                     for piece in script::pieces(&t.input_json(), DELTA_JSON_BYTES) {
-                        out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": piece}}));
+                        out.push(json!({"type": "content_block_delta", "index": at, "delta": {"type": "input_json_delta", "partial_json": piece}}));
                     }
                 }
                 None => {
-                    out.push(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}));
+                    out.push(json!({"type": "content_block_start", "index": at, "content_block": {"type": "text", "text": ""}}));
                     for d in &deltas {
-                        out.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": d}}));
+                        out.push(json!({"type": "content_block_delta", "index": at, "delta": {"type": "text_delta", "text": d}}));
                     }
                 }
             }
-            out.push(json!({"type": "content_block_stop", "index": 0}));
+            out.push(json!({"type": "content_block_stop", "index": at}));
             out.push(json!({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": null}, "usage": {"output_tokens": a.output_tokens}}));
             out.push(json!({"type": "message_stop"}));
         }
@@ -313,7 +421,9 @@ pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> 
                     ));
                 }
             }
-            for (i, d) in deltas.iter().enumerate() {
+            // gpt-oss streams its `<reasoning>` part as content before the answer.
+            let text = a.openai_text();
+            for (i, d) in answer::chunks(&text, DELTA_WORDS).iter().enumerate() {
                 let delta = if i == 0 {
                     json!({"role": "assistant", "content": d})
                 } else {
@@ -321,9 +431,11 @@ pub fn invoke_chunks(family: Family, prompt: &Prompt, a: &Answer) -> Vec<Value> 
                 };
                 out.push(chunk(delta));
             }
-            out.push(json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": a.model,
+            out.push(
+                json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": a.model,
                 "choices": [{"index": 0, "delta": {}, "finish_reason": stop}],
-                "usage": {"prompt_tokens": a.input_tokens, "completion_tokens": a.output_tokens, "total_tokens": a.input_tokens + a.output_tokens}}));
+                "usage": a.openai_usage()}),
+            );
         }
     }
     // Bedrock appends its own invocation metrics to the last chunk of every family.

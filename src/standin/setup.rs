@@ -33,6 +33,8 @@ pub fn from_config(path: Option<&Path>) -> Result<Settings> {
         .map_err(|d| Error::config("config", d))?;
     let mut s = Settings::new(pricing);
     s.output_by_intent = output_by_intent;
+    s.reasoning = cfg.reasoning;
+    s.steps = cfg.steps;
     s.cases = dataset.cases.into_iter().map(|c| c.case).collect();
     Ok(s)
 }

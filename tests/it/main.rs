@@ -37,6 +37,7 @@ mod pricing;
 mod properties;
 mod quality;
 mod ratchet_snapshots;
+mod reasoning;
 mod refresh;
 mod setup_action;
 mod shard;

@@ -9,7 +9,9 @@ use crate::infra::diag::{self, Diagnostic, Diagnostics, Sink};
 mod sections;
 
 use crate::infra::tree::Tree;
+use crate::measure::reasoning::ReasoningPolicy;
 use crate::measure::routes::RoutesSpec;
+use crate::measure::steps::{Step, Steps};
 pub use sections::{QualityPolicy, Refresh, Traffic};
 
 pub const DEFAULT_PATH: &str = "costgate.yaml";
@@ -279,6 +281,9 @@ struct RawConfig {
     baseline: Option<String>,
     #[serde(default)]
     refresh: Refresh,
+    #[serde(default)]
+    reasoning: ReasoningPolicy,
+    steps: Option<Spanned<std::collections::BTreeMap<String, Step>>>,
 }
 
 /// A validated `costgate.yaml`.
@@ -305,6 +310,10 @@ pub struct Config {
     pub comment: Comment,
     pub baseline: String,
     pub refresh: Refresh,
+    /// How many tokens a reasoning setting spends (docs/pricing.md#reasoning).
+    pub reasoning: ReasoningPolicy,
+    /// What each named step answers (harness mode, docs/harness.md#steps).
+    pub steps: Steps,
 }
 
 /// The policy part of a configuration: what a PR may not change for itself (docs/verdict.md). Serialised to
@@ -328,6 +337,9 @@ pub struct Policy<'a> {
     pub comment: &'a Comment,
     pub baseline: &'a str,
     pub refresh: &'a Refresh,
+    pub reasoning: &'a ReasoningPolicy,
+    #[serde(skip_serializing_if = "Steps::is_empty")]
+    pub steps: &'a Steps,
 }
 
 impl Config {
@@ -414,6 +426,12 @@ impl Config {
             ),
             _ => {}
         }
+        raw.reasoning.validate(file, &mut sink);
+        let steps = raw.steps.map_or_else(Steps::default, |s| {
+            let steps = Steps(s.value);
+            steps.validate(file, s.referenced.line() as usize, &mut sink);
+            steps
+        });
         if let Some(j) = &raw.jira {
             j.value.validate(file, at(&j.referenced), &mut sink);
         }
@@ -457,6 +475,8 @@ impl Config {
                 .baseline
                 .unwrap_or_else(|| ".cost-baseline.yaml".to_string()),
             refresh: raw.refresh,
+            reasoning: raw.reasoning,
+            steps,
         };
         Ok((config, sink.into_vec()))
     }
@@ -477,6 +497,8 @@ impl Config {
             comment: &self.comment,
             baseline: &self.baseline,
             refresh: &self.refresh,
+            reasoning: &self.reasoning,
+            steps: &self.steps,
         }
     }
 }

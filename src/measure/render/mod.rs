@@ -21,6 +21,7 @@ use crate::infra::tree::Tree;
 use crate::measure::cache::{self, Claim, Digester, Dropped, Point};
 use crate::measure::dataset::{Dataset, LocatedCase};
 use crate::measure::pricing::{ModelPrice, PricingTable, Resolved, Usage};
+use crate::measure::reasoning::{ReasoningPolicy, Split};
 use crate::measure::routes::{CacheAt, Route, Routes};
 use crate::measure::tokenize;
 
@@ -67,6 +68,11 @@ pub struct Priced {
     pub bypass: bool,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Reasoning tokens, part of `output_tokens` (docs/pricing.md#reasoning).
+    pub reasoning_tokens: u64,
+    /// The reasoning settings the case's calls were billed at ("thinking budget 2,048"), distinct,
+    /// in order: what a cause names when reasoning grew.
+    pub reasoning: Vec<String>,
     pub segments: Segments,
     /// Model calls made for the case (1 in render mode, 0 when bypassed).
     pub calls: u64,
@@ -93,6 +99,8 @@ impl Priced {
             bypass: true,
             input_tokens: 0,
             output_tokens: 0,
+            reasoning_tokens: 0,
+            reasoning: Vec::new(),
             segments: Segments::default(),
             calls: 0,
             cost_usd: 0.0,
@@ -144,6 +152,8 @@ pub struct Renderer<'a> {
     pricing: &'a PricingTable,
     /// Calibrated output length per intent (`costgate calibrate`), if any.
     pub calibrated_output: BTreeMap<String, u64>,
+    /// The base's `reasoning:` policy, for routes with a `reasoning` key.
+    pub reasoning: ReasoningPolicy,
     budget: Budget,
     /// When rendering must have finished (set by [`Renderer::price_all`]).
     deadline: Option<Instant>,
@@ -188,6 +198,7 @@ impl<'a> Renderer<'a> {
             routes,
             pricing,
             calibrated_output: BTreeMap::new(),
+            reasoning: ReasoningPolicy::default(),
             budget,
             deadline: None,
             memo: memo::Memo::default(),
@@ -299,7 +310,9 @@ impl<'a> Renderer<'a> {
             .or(*output_tokens)
             .or_else(|| self.calibrated_output.get(&case.intent).copied())
             .unwrap_or(DEFAULT_OUTPUT_TOKENS);
-        let output_tokens = max_output_tokens.map_or(wanted, |cap| wanted.min(cap));
+        let reasoning = serving.reasoning.map_or(0, |s| self.reasoning.tokens(s));
+        let split = Split::new(reasoning, wanted, *max_output_tokens);
+        let output_tokens = split.output();
         let usage = Usage {
             input_tokens,
             output_tokens,
@@ -319,6 +332,8 @@ impl<'a> Renderer<'a> {
                 bypass: false,
                 input_tokens,
                 output_tokens,
+                reasoning_tokens: split.reasoning,
+                reasoning: serving.reasoning.iter().map(|s| s.to_string()).collect(),
                 segments,
                 calls: 1,
                 cost_usd: price.cost_of(&usage),
@@ -635,6 +650,7 @@ mod tests {
                 added: None,
                 expect: None,
                 tool_calls: vec![],
+                answers: Default::default(),
             },
             at: Location {
                 file: "g.yaml".into(),
