@@ -102,7 +102,12 @@ fn render(template: &str, case: Option<&Case>) -> Result<String, String> {
             history => c.history,
             context => c.context.as_ref().map(|x| x.to_value()),
         },
-        None => minijinja::context! {},
+        None => minijinja::context! {
+            query => "",
+            intent => "",
+            id => "",
+            history => Vec::<()>::new(),
+        },
     };
     let text = env
         .render_str(template, ctx)

@@ -343,9 +343,9 @@ fn answer_call(
         cache_read: served.read,
         cache_write: served.write,
         tool,
-        reasoning: req
-            .reasoning
-            .map(|_| Reasoning::new(split.reasoning, &resolved.base_id, resolved.price.tokenizer)),
+        // A setting priced at 0 tokens (a policy of 0) shows no reasoning block.
+        reasoning: (req.reasoning.is_some() && split.reasoning > 0)
+            .then(|| Reasoning::new(split.reasoning, &resolved.base_id, resolved.price.tokenizer)),
     };
     let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
     let context_hits = case

@@ -12,13 +12,17 @@
 // - announce(id) sets the current case on the stand-in's control endpoint (and for tagClient),
 //   which is also how a case answered without any model call is known to be done;
 // - clear() unsets it; metric(id, name, value) reports one of your offline quality metrics;
-// - tagClient(client) adds the x-costgate-case header to every call an AWS SDK v3 client makes;
+// - tagClient(client) adds the x-costgate-case header to every call an AWS SDK v3 client makes,
+//   and x-costgate-step inside withStep;
+// - withStep(name, fn) names the pipeline step (a condense step, a router) of the calls fn makes,
+//   so the stand-in answers them with the base's `steps:` answer;
 // - converse(modelId, query, history, caseId) calls Converse on the stand-in with no SDK at all: a
 //   placeholder for a harness whose application is not wired in yet, never for production.
 // See docs/harness.md for the attribution rules.
 const fs = require("node:fs");
 
 let current = null;
+let currentStep = null;
 
 function baseUrl() {
   const url = process.env.COSTGATE_MOCK_URL || process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
@@ -87,11 +91,25 @@ function tagClient(client) {
       if (current && args.request && args.request.headers) {
         args.request.headers["x-costgate-case"] = current;
       }
+      if (currentStep && args.request && args.request.headers) {
+        args.request.headers["x-costgate-step"] = currentStep;
+      }
       return next(args);
     },
     { step: "build", name: "costgateCaseTag" },
   );
   return client;
+}
+
+/** Runs `fn` with its calls named as step `name`; resolves to what `fn` resolves to. */
+async function withStep(name, fn) {
+  const before = currentStep;
+  currentStep = name;
+  try {
+    return await fn();
+  } finally {
+    currentStep = before;
+  }
 }
 
 function messages(query, history) {
@@ -112,7 +130,10 @@ async function converse(modelId, query, history, caseId, options = {}) {
   const body = { messages: messages(query, history) };
   if (options.system) body.system = [{ text: options.system }];
   if (options.maxTokens) body.inferenceConfig = { maxTokens: options.maxTokens };
-  if (caseId) body.requestMetadata = { costgate_case: caseId };
+  const meta = {};
+  if (caseId) meta.costgate_case = caseId;
+  if (currentStep) meta.costgate_step = currentStep;
+  if (Object.keys(meta).length > 0) body.requestMetadata = meta;
   const endpoint = (process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME || baseUrl()).replace(/\/+$/, "");
   const res = await fetch(`${endpoint}/model/${encodeURIComponent(modelId)}/converse`, {
     method: "POST",
@@ -130,6 +151,7 @@ module.exports = {
   clear,
   metric,
   tagClient,
+  withStep,
   converse,
   currentCase: () => current,
 };

@@ -14,7 +14,9 @@ What it covers (see docs/harness.md for the attribution rules):
   for `tag_boto3`), which is also how a case answered without any model call is known to be done;
 - `clear()` unsets it; `metric(id, name, value)` reports one of your offline quality metrics;
 - `tag_boto3(client)` adds the `x-costgate-case` header to every call a boto3 client makes, for
-  harnesses that answer several cases at once;
+  harnesses that answer several cases at once, and `x-costgate-step` inside `with step("name"):`;
+- `step(name)` names the pipeline step of the calls made inside it (a condense step, a router), so
+  the stand-in answers them with the base's `steps:` answer;
 - `converse(model_id, query, history, case_id)` calls Converse on the stand-in with no SDK at all:
   a placeholder for a harness whose application is not wired in yet, never for production.
 """
@@ -28,6 +30,9 @@ import urllib.request
 
 #: The case announced last in this context (a thread or task sees its own).
 current_case = contextvars.ContextVar("costgate_case", default=None)
+
+#: The step the calls in this context belong to (see `step`).
+current_step = contextvars.ContextVar("costgate_step", default=None)
 
 _TIMEOUT_S = 30
 
@@ -88,13 +93,34 @@ def metric(case_id, name, value, higher_is_better=True):
     _request("POST", _case_path(case_id) + "/metric", body)
 
 
+class step:
+    """`with step("condense"):` names the step of every call made inside it (through `tag_boto3`
+    clients and `converse`)."""
+
+    def __init__(self, name):
+        self.name = name
+        self._token = None
+
+    def __enter__(self):
+        self._token = current_step.set(self.name)
+        return self
+
+    def __exit__(self, *_):
+        current_step.reset(self._token)
+        return False
+
+
 def tag_boto3(client):
-    """Adds `x-costgate-case: <current case>` to every request `client` sends."""
+    """Adds `x-costgate-case: <current case>` (and `x-costgate-step` inside `step`) to every request
+    `client` sends."""
 
     def tag(request, **_):
         case_id = current_case.get()
         if case_id:
             request.headers["x-costgate-case"] = case_id
+        step_name = current_step.get()
+        if step_name:
+            request.headers["x-costgate-step"] = step_name
 
     client.meta.events.register("before-send", tag)
     return client
@@ -121,8 +147,13 @@ def converse(model_id, query, history=None, case_id=None, system=None, max_token
         body["system"] = [{"text": system}]
     if max_tokens:
         body["inferenceConfig"] = {"maxTokens": max_tokens}
+    meta = {}
     if case_id:
-        body["requestMetadata"] = {"costgate_case": case_id}
+        meta["costgate_case"] = case_id
+    if current_step.get():
+        meta["costgate_step"] = current_step.get()
+    if meta:
+        body["requestMetadata"] = meta
     endpoint = os.environ.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") or _base_url()
     path = "/model/" + urllib.parse.quote(model_id, safe="") + "/converse"
     req = urllib.request.Request(

@@ -443,3 +443,104 @@ fn calibrate_reports_the_production_cache_share_beside_the_offline_one() {
     assert_eq!(read, 3.0 * sys / total);
     assert_eq!(v["cache"]["offline_write_share"], 0.0);
 }
+
+/// Logged requests with a thinking budget and their output bodies: the share each spent is its
+/// output less its answer over its budget; logged steps give their median length. Logs without
+/// output bodies say why there is no share.
+#[test]
+fn calibrate_proposes_the_budget_share_and_step_lengths_from_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "costgate.yaml",
+                "version: 1\ngolden: golden.yaml\nroutes: routes.yaml\n",
+            ),
+            ("routes.yaml", "default:\n  model: openai.gpt-oss-20b-1:0\n"),
+            ("golden.yaml", "- {id: A, intent: chat, query: one}\n"),
+        ],
+    );
+    let answer = "Try Frieren: a quiet fantasy about time and friendship.";
+    let o200k = costgate::measure::tokenize::Encoding::O200kBase;
+    let answer_tokens = o200k.count(answer);
+    // Logged input as costgate counts it, so the calibrated scale is 1.
+    let gpt = costgate::measure::pricing::PricingTable::builtin()
+        .resolve("openai.gpt-oss-20b-1:0")
+        .unwrap()
+        .price;
+    let input =
+        |text: &str| o200k.count(text) + gpt.message_overhead_tokens + gpt.request_overhead_tokens;
+    // Claude-shaped output bodies on gpt-oss (exact tokenizer): reasoning is output − answer.
+    let line = |intent: &str, budget: u64, reasoning: u64, body: bool| {
+        let mut out = serde_json::json!({"outputTokenCount": reasoning + answer_tokens});
+        if body {
+            out["outputBodyJson"] = serde_json::json!({"content": [
+                {"type": "thinking", "thinking": "hidden", "signature": "x"},
+                {"type": "text", "text": answer}]});
+        }
+        serde_json::json!({"schemaType": "ModelInvocationLog", "modelId": "openai.gpt-oss-20b-1:0",
+            "requestMetadata": {"intent": intent},
+            "input": {"inputBodyJson": {"thinking": {"type": "enabled", "budget_tokens": budget},
+                      "messages": [{"role": "user", "content": "hello there"}]}, "inputTokenCount": input("hello there")},
+            "output": out})
+        .to_string()
+    };
+    let step = |name: &str, out: u64| {
+        serde_json::json!({"schemaType": "ModelInvocationLog", "modelId": "openai.gpt-oss-20b-1:0",
+            "requestMetadata": {"intent": "chat", "costgate_step": name},
+            "input": {"inputBodyJson": {"messages": [{"role": "user", "content": "rewrite it"}]}, "inputTokenCount": input("rewrite it")},
+            "output": {"outputTokenCount": out}})
+        .to_string()
+    };
+    let logs = dir.path().join("logs.jsonl");
+    let lines = [
+        line("chat", 4000, 1000, true),
+        line("chat", 4000, 3000, true),
+        line("chat", 4000, 2000, true),
+        line("faq", 2000, 200, true),
+        line("faq", 2000, 900, false),
+        step("condense", 18),
+        step("condense", 22),
+        step("condense", 20),
+    ];
+    std::fs::write(&logs, lines.join("\n") + "\n").unwrap();
+    let v = calibrate(dir.path(), std::slice::from_ref(&logs), "2026-12-06");
+    let r = &v["reasoning"];
+    assert_eq!(
+        (r["with_budget"].as_u64(), r["separable"].as_u64()),
+        (Some(5), Some(4))
+    );
+    assert_eq!(r["by_intent"]["chat"]["share"], 0.5);
+    assert_eq!(r["by_intent"]["faq"]["share"], 0.1);
+    assert_eq!(
+        r["overall"]["share"], 0.25,
+        "nearest-rank median of 0.1, 0.25, 0.5, 0.75"
+    );
+    assert_eq!(v["steps"]["condense"]["output_tokens"], 20);
+
+    let mut cmd = costgate();
+    cmd.args(["calibrate", "--dir"])
+        .arg(dir.path())
+        .arg("--logs")
+        .arg(&logs)
+        .env("COSTGATE_TODAY", "2026-12-06");
+    let (code, text, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("reasoning: {budget_share: 0.25}"), "{text}");
+    assert!(text.contains("condense: {output_tokens: 20}"), "{text}");
+
+    std::fs::write(&logs, line("faq", 2000, 900, false) + "\n").unwrap();
+    let mut cmd = costgate();
+    cmd.args(["calibrate", "--dir"])
+        .arg(dir.path())
+        .arg("--logs")
+        .arg(&logs)
+        .env("COSTGATE_TODAY", "2026-12-06");
+    let (code, text, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("cannot be told apart from the answer"),
+        "{text}"
+    );
+}

@@ -34,7 +34,8 @@ for line in open(os.environ["COSTGATE_CASES"]):
     call("openai.gpt-oss-20b-1:0", case["id"], docs + "\nUser: " + case["query"], 100)
 "#;
 
-const CONFIG: &str = "version: 1\ngolden: golden/\nmode: harness\nharness:\n  command: [\"python3\", \"app.py\"]\n  timeout_s: 60\n";
+/// gpt-oss always reasons: priced at 0 tokens here, so these tests see the plain answer lengths.
+const CONFIG: &str = "version: 1\ngolden: golden/\nmode: harness\nreasoning: {effort_tokens: {low: 0, medium: 0, high: 0, xhigh: 0, max: 0}}\nharness:\n  command: [\"python3\", \"app.py\"]\n  timeout_s: 60\n";
 
 const GOLDEN: &str = "- {id: H-1, intent: recommendation, query: manga like Frieren}\n- {id: H-2, intent: recommendation, query: something like Berserk, output_tokens: 30}\n- {id: H-3, intent: order_status, query: where is my order}\n";
 

@@ -82,6 +82,59 @@ fn boto3_example_top_k_regression_fails_the_gate() {
     );
 }
 
+/// `head-thinking/` raises the escalation's thinking budget from 2,048 to 16,384 and nothing else:
+/// only escalations get dearer, by their reasoning, and the cause names the budget. The base's
+/// declared steps answer the condense and triage calls: the follow-up case makes a condense call
+/// whose answer is the query, and triage answers `high`.
+#[test]
+fn boto3_example_a_raised_thinking_budget_fails_with_the_reasoning_cause() {
+    let (dir, base, _) = trees();
+    let head = dir.path().join("head-thinking");
+    copy_dir(&repo_root().join("examples/harness/head-thinking"), &head);
+    let (code, r, err) = check(&base, &head);
+    assert_eq!(code, 1, "{err}");
+    let cases = r["cases"].as_array().unwrap();
+    let by = |id: &str| cases.iter().find(|c| c["id"] == id).unwrap();
+    for c in cases {
+        let escalation = c["intent"] == "escalation";
+        assert_eq!(
+            c["status"],
+            if escalation { "regressed" } else { "unchanged" },
+            "{}",
+            c["id"]
+        );
+        if escalation {
+            assert_eq!(c["grew"], "reasoning", "{c}");
+            assert_eq!(c["base"]["reasoning_tokens"], 1_024, "{c}");
+            assert_eq!(c["head"]["reasoning_tokens"], 8_192, "{c}");
+        }
+    }
+    let cause = r["causes"][0]["line"].as_str().unwrap();
+    assert!(
+        cause.contains("escalation") && cause.contains("thinking budget 2,048 → 16,384"),
+        "{cause}"
+    );
+    // The follow-up recommendation condenses first (Nova Micro), then answers (Haiku).
+    assert_eq!(by("HX-06")["base"]["calls"], 2);
+    let q = "I like cooking stories and dungeons";
+    let condensed = crate::support::standin::count("amazon.nova-micro-v1:0", &[q]);
+    let hx06 = &by("HX-06")["base"];
+    // The case's answer is 150 tokens (its own length); the condense step answered the query.
+    assert_eq!(
+        hx06["output_tokens"].as_u64(),
+        Some(condensed + 150),
+        "{hx06}"
+    );
+    // Triage answered `high` (one Nova token or so), not 5 tokens of filler.
+    let high = crate::support::standin::count("amazon.nova-micro-v1:0", &["high"]);
+    let hx18 = &by("HX-18")["base"];
+    assert_eq!(
+        hx18["output_tokens"].as_u64(),
+        Some(high + 1_024 + 150),
+        "{hx18}"
+    );
+}
+
 #[test]
 fn boto3_example_uses_converse_stream_and_invoke_model_as_recorded() {
     let (dir, base, _) = trees();

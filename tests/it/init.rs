@@ -504,7 +504,8 @@ client = cg.tag_boto3(boto3.client("bedrock-runtime"))
 a, b, c = cg.cases()
 msgs = lambda q: [{"role": "user", "content": [{"text": q}]}]
 cg.announce(a["id"])
-client.converse(modelId="amazon.nova-micro-v1:0", messages=msgs("unrelated one"))
+with cg.step("condense"):
+    client.converse(modelId="amazon.nova-micro-v1:0", messages=msgs("unrelated one"))
 cg.metric(a["id"], "recall@3", 0.5)
 cg.clear()
 cg.current_case.set(b["id"])
@@ -522,7 +523,7 @@ const converse = (q) =>
 (async () => {
   const [a, b, c] = cg.cases();
   await cg.announce(a.id);
-  await converse("unrelated one");
+  await cg.withStep("condense", () => converse("unrelated one"));
   await cg.metric(a.id, "recall@3", 0.5);
   await cg.clear();
   // The header alone: the helper's current case is b, the stand-in's is cleared behind its back.
@@ -560,6 +561,13 @@ fn the_helper_modules_attribute_tag_and_report_metrics() {
         );
         assert_eq!(code, 0, "{err}");
         write_tree(&root, &[(file, harness)]);
+        // Case A's call is the condense step: answered with the step's length.
+        let cfg = std::fs::read_to_string(root.join("costgate.yaml")).unwrap();
+        std::fs::write(
+            root.join("costgate.yaml"),
+            format!("{cfg}steps:\n  condense: {{output_tokens: 7}}\n"),
+        )
+        .unwrap();
         let (code, out, err) = run(costgate()
             .args(["run", "--format", "json", "--dir"])
             .arg(&root));
@@ -571,6 +579,11 @@ fn the_helper_modules_attribute_tag_and_report_metrics() {
         for (id, calls, recall) in [("EXAMPLE-1", 1, 0.5), ("EXAMPLE-2", 1, 1.0)] {
             let c = by_id(id);
             assert_eq!(c["calls"], calls, "{lang} {id}: {c}");
+            let answer = if id == "EXAMPLE-1" { 7 } else { 150 };
+            assert_eq!(
+                c["output_tokens"], answer,
+                "{lang} {id}: the step names the call"
+            );
             assert_eq!(
                 c["quality"]["metrics"]["recall@3"]["value"], recall,
                 "{lang} {id}: {c}"

@@ -42,6 +42,7 @@ mod refresh;
 mod setup_action;
 mod shard;
 mod snapshots;
+mod steps;
 mod sticky;
 mod support;
 mod tokens;

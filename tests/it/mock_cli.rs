@@ -24,7 +24,7 @@ fn mock_process_writes_ready_file_records_calls_and_stops_on_sigterm() {
         &[
             (
                 "costgate.yaml",
-                "version: 1\ngolden: golden/\npricing: pricing.yaml\nroutes: {default: {model: acme.chat-v1}}\n",
+                "version: 1\ngolden: golden/\npricing: pricing.yaml\nroutes: {default: {model: acme.chat-v1}}\nreasoning: {effort_tokens: {low: 0, medium: 0, high: 0, xhigh: 0, max: 0}}\n",
             ),
             (
                 "pricing.yaml",

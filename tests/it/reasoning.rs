@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::support::standin::{boto3_script, settings, start};
+use crate::support::standin::{boto3_script, reasoning_settings, start};
 use crate::support::*;
 
 const SONNET: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
@@ -200,7 +200,7 @@ print(json.dumps(out))
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_settings_are_rejected_unbilled_and_streams_carry_thinking() {
     require_python(&["boto3"]);
-    let server = start(settings()).await;
+    let server = start(reasoning_settings()).await;
     let url = server.url();
     let out = tokio::task::spawn_blocking(move || boto3_script(&url, WIRE, &[SONNET]))
         .await

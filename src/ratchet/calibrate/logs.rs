@@ -32,6 +32,13 @@ pub struct Record {
     pub cache_read_tokens: u64,
     pub cache_write_tokens: u64,
     pub output_tokens: Option<u64>,
+    /// The request's thinking budget (`thinking: {type: enabled, budget_tokens}`), if any.
+    pub thinking_budget: Option<u64>,
+    /// `requestMetadata.costgate_step`, when the application names its steps.
+    pub step: Option<String>,
+    /// Tokens of the answer text in the logged output body (reasoning excluded): what separates
+    /// reasoning from the answer. `None` when the output body was not logged inline.
+    pub answer_text_tokens: Option<u64>,
 }
 
 /// A record that could not be used, and why.
@@ -123,6 +130,7 @@ struct RawInput {
 #[serde(rename_all = "camelCase")]
 struct RawOutput {
     output_token_count: Option<u64>,
+    output_body_json: Option<Value>,
 }
 
 /// A line longer than this is malformed (a record with a long prompt is well under it).
@@ -372,6 +380,18 @@ fn parse_line(
             });
         }
         let text_tokens = count(&model_id, &messages);
+        let step = rec
+            .request_metadata
+            .as_ref()
+            .and_then(|m| m.get("costgate_step"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let answer_text_tokens = rec
+            .output
+            .as_ref()
+            .and_then(|o| o.output_body_json.as_ref())
+            .and_then(answer_texts)
+            .and_then(|t| count(&model_id, &[t]));
         out.records.push(Record {
             file: file.to_string(),
             line: line_no,
@@ -383,8 +403,52 @@ fn parse_line(
             cache_read_tokens,
             cache_write_tokens,
             output_tokens: rec.output.and_then(|o| o.output_token_count),
+            thinking_budget: thinking_budget(&body),
+            step,
+            answer_text_tokens,
         });
     }
+}
+
+/// The thinking budget of an Anthropic body, or of a Converse request's
+/// `additionalModelRequestFields`.
+fn thinking_budget(body: &Value) -> Option<u64> {
+    [
+        &body["thinking"],
+        &body["additionalModelRequestFields"]["thinking"],
+    ]
+    .into_iter()
+    .find(|t| t["type"].as_str() == Some("enabled"))
+    .and_then(|t| t["budget_tokens"].as_u64())
+}
+
+/// The answer's text in a logged output body, without its reasoning: Anthropic `content` text
+/// blocks, Converse `output.message.content` text blocks, OpenAI `choices[].message.content`
+/// (gpt-oss's `<reasoning>` part removed). `None` for a body of another shape.
+fn answer_texts(out: &Value) -> Option<Vec<String>> {
+    let blocks = out["content"]
+        .as_array()
+        .or_else(|| out["output"]["message"]["content"].as_array());
+    if let Some(blocks) = blocks {
+        return Some(
+            blocks
+                .iter()
+                .filter(|b| b["type"].as_str().is_none_or(|t| t == "text"))
+                .filter_map(|b| b["text"].as_str().map(str::to_string))
+                .collect(),
+        );
+    }
+    let choices = out["choices"].as_array()?;
+    Some(
+        choices
+            .iter()
+            .filter_map(|c| c["message"]["content"].as_str())
+            .map(|t| match t.split_once("</reasoning>") {
+                Some((_, answer)) => answer.to_string(),
+                None => t.to_string(),
+            })
+            .collect(),
+    )
 }
 
 /// Every `text` string inside a value (content blocks, tool results…), in order.

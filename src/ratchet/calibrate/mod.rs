@@ -7,6 +7,7 @@
 
 pub mod conversation;
 pub mod logs;
+pub mod output;
 pub mod traffic;
 
 use crate::measure::calibration::round4;
@@ -149,6 +150,12 @@ pub struct Outcome {
     /// `traffic:` for costgate.yaml, from the logs' timestamps and intents (docs/configuration.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traffic: Option<traffic::Proposal>,
+    /// `reasoning.budget_share` as production spent it, when the logs carry thinking budgets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<output::ReasoningProposal>,
+    /// Each named step's median answer length, when the logs name steps.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub steps: BTreeMap<String, output::StepLength>,
     #[serde(skip)]
     pub calibration: Calibration,
 }
@@ -262,6 +269,11 @@ pub fn calibrate(
         )
     });
     let (production_read_share, production_write_share) = CacheShare::shares(read, write, total);
+    // Answers are counted at this calibration's scale, the one render mode will use.
+    let reasoning = output::reasoning(&parsed.records, pricing, &|id| {
+        calibration.models.get(id).map(|m| m.token_scale)
+    });
+    let steps = output::steps(&parsed.records);
     Outcome {
         records_used: used,
         malformed: parsed
@@ -283,6 +295,8 @@ pub fn calibrate(
             ..CacheShare::default()
         },
         traffic: traffic::propose(&parsed.invocations),
+        reasoning,
+        steps,
         calibration,
     }
 }
@@ -374,6 +388,7 @@ pub fn render_text(o: &Outcome) -> String {
             );
         }
     }
+    output::render(&mut s, o.reasoning.as_ref(), &o.steps);
     for (m, n) in &o.unknown_models {
         let _ = writeln!(
             s,

@@ -21,7 +21,23 @@ pub fn cases() -> Vec<Case> {
     .unwrap()
 }
 
+/// The stand-in with the test cases, for tests of everything but reasoning: gpt-oss (the exact
+/// tokenizer these tests count with) always reasons, so its reasoning is priced at 0 tokens here and
+/// every answer is the plain synthetic length. Reasoning's own tests use [`reasoning_settings`].
 pub fn settings() -> Settings {
+    let mut s = reasoning_settings();
+    s.reasoning.effort_tokens = costgate::measure::reasoning::EffortTokens {
+        low: 0,
+        medium: 0,
+        high: 0,
+        xhigh: 0,
+        max: 0,
+    };
+    s
+}
+
+/// The stand-in with the test cases and the default reasoning policy.
+pub fn reasoning_settings() -> Settings {
     let mut s = Settings::new(PricingTable::builtin());
     s.cases = cases();
     s.keep_calls = true;

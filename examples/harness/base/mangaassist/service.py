@@ -1,5 +1,6 @@
 """MangaAssist's request handling: intent routing, retrieval, a cheap model for simple intents, a
-template bypass for order status, and a two-call flow (triage, then answer) for escalations."""
+template bypass for order status, a condense step before retrieval for follow-up questions, and a
+two-call flow (triage, then an answer with extended thinking) for escalations."""
 
 import json
 
@@ -13,18 +14,33 @@ HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 MICRO = "amazon.nova-micro-v1:0"
 
+# Escalations think before they answer; Anthropic requires max_tokens above the budget.
+THINKING_BUDGET = 2048
 
-def _converse(model, messages, max_tokens, system=SYSTEM, case_id=None):
+
+def _converse(model, messages, max_tokens, system=SYSTEM, case_id=None, step=None, thinking=None):
     kwargs = {
         "modelId": model,
         "system": [{"text": system}],
         "messages": messages,
-        "inferenceConfig": {"maxTokens": max_tokens, "temperature": 0.3},
+        "inferenceConfig": {"maxTokens": max_tokens},
     }
+    if thinking:
+        # Extended thinking does not combine with a changed temperature.
+        kwargs["additionalModelRequestFields"] = {"thinking": {"type": "enabled", "budget_tokens": thinking}}
+    else:
+        kwargs["inferenceConfig"]["temperature"] = 0.3
+    metadata = {}
     if case_id:
-        kwargs["requestMetadata"] = {"costgate_case": case_id}
+        metadata["costgate_case"] = case_id
+    if step:
+        # Names the pipeline step, so costgate's stand-in answers it as the step would.
+        metadata["costgate_step"] = step
+    if metadata:
+        kwargs["requestMetadata"] = metadata
     out = client().converse(**kwargs)
-    return out["output"]["message"]["content"][0]["text"]
+    # With thinking on, the reasoning block comes first: the answer is the text block.
+    return next(b["text"] for b in out["output"]["message"]["content"] if "text" in b)
 
 
 def _user(text):
@@ -35,7 +51,21 @@ def _history(history):
     return [{"role": m["role"], "content": [{"text": m["content"]}]} for m in history or []]
 
 
+CONDENSE = ("Rewrite the customer's last message as one standalone search query for the catalogue. "
+            "Answer with the query only.")
+
+
+def condense(query, history, case_id=None):
+    """A follow-up ("and something shorter?") is rewritten into a standalone query before retrieval."""
+    if not history:
+        return query
+    transcript = "\n".join("{}: {}".format(m["role"], m["content"]) for m in history)
+    message = _user("{}\nuser: {}".format(transcript, query))
+    return _converse(MICRO, [message], 60, system=CONDENSE, case_id=case_id, step="condense")
+
+
 def recommend(query, history=None, case_id=None):
+    query = condense(query, history, case_id)
     docs = "\n".join(retrieval.retrieve(query))
     prompt = "Catalogue excerpts:\n{docs}\n\nCustomer: {query}\nRecommend up to three titles and say why.".format(
         docs=docs, query=query)
@@ -82,9 +112,10 @@ def order_status(query, order=None):
 
 def escalate(query, history=None, case_id=None):
     triage = _converse(MICRO, [_user("Rate the urgency (low/high) of: " + query)], 5,
-                       system="You triage customer messages.", case_id=case_id)
+                       system="You triage customer messages.", case_id=case_id, step="triage")
     prompt = "Urgency: {}\nCustomer: {}\nDraft a reply and a hand-off note for a human agent.".format(triage, query)
-    return _converse(SONNET, _history(history) + [_user(prompt)], 500, case_id=case_id)
+    return _converse(SONNET, _history(history) + [_user(prompt)], 4096, case_id=case_id,
+                     thinking=THINKING_BUDGET)
 
 
 def answer(intent, query, history=None, case_id=None):
