@@ -4,6 +4,10 @@
 //!
 //! `cargo bench --bench mock_load` runs for 15 s after a 3 s warm-up; under `cargo test` (no
 //! `--bench` argument) it runs a short smoke round so the suite stays fast.
+//!
+//! `MOCK_LOAD_REASONING=off|on` asks Claude Sonnet 4.5 instead, without or with a thinking budget
+//! of 2,048 tokens (1,024 reasoning tokens at the default share, answered as a signed reasoning
+//! block before the answer): the pair measures what reasoning costs the stand-in per request.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,7 +64,14 @@ fn main() {
     let server = server_rt
         .block_on(Server::start("127.0.0.1:0", settings))
         .unwrap();
-    let url = Arc::new(format!("{}/model/{MODEL}/converse", server.url()));
+    // MOCK_LOAD_REASONING=off|on: Sonnet 4.5, without or with a thinking budget.
+    let reasoning = std::env::var("MOCK_LOAD_REASONING").ok();
+    let model = match reasoning.as_deref() {
+        Some(_) => "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        None => MODEL,
+    };
+    let thinking = reasoning.as_deref() == Some("on");
+    let url = Arc::new(format!("{}/model/{model}/converse", server.url()));
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -70,12 +81,16 @@ fn main() {
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..256)
             .map(|i| {
-                serde_json::to_vec(&serde_json::json!({
+                let mut body = serde_json::json!({
                     "system": [{"text": "You are MangaAssist, a helpful manga shop assistant."}],
                     "messages": [{"role": "user", "content": [{"text": prompt(i)}]}],
-                    "inferenceConfig": {"maxTokens": 300}
-                }))
-                .unwrap()
+                    "inferenceConfig": {"maxTokens": if reasoning.is_some() { 4096 } else { 300 }}
+                });
+                if thinking {
+                    body["additionalModelRequestFields"] =
+                        serde_json::json!({"thinking": {"type": "enabled", "budget_tokens": 2048}});
+                }
+                serde_json::to_vec(&body).unwrap()
             })
             .collect(),
     );
@@ -132,10 +147,16 @@ fn main() {
         .count();
     let mut lat = latencies;
     lat.sort_unstable();
+    let cpu = process_cpu_seconds();
     let rps = lat.len() as f64 / elapsed.as_secs_f64();
     println!(
-        "mock_load ({} attribution): {} connections, {body_len}-byte Converse bodies, {} requests measured in {:.1}s: {rps:.0} req/s, latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {recorded} calls recorded",
+        "mock_load ({} attribution{}): {} connections, {body_len}-byte Converse bodies, {} requests measured in {:.1}s: {rps:.0} req/s, latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {recorded} calls recorded; process CPU {:.1} µs per request (warm-up included)",
         if by_query { "query" } else { "header" },
+        match reasoning.as_deref() {
+            Some("on") => ", Sonnet 4.5 with a 2,048-token thinking budget",
+            Some(_) => ", Sonnet 4.5 without reasoning",
+            None => "",
+        },
         CONNECTIONS,
         lat.len(),
         elapsed.as_secs_f64(),
@@ -143,6 +164,19 @@ fn main() {
         percentile(&lat, 90.0),
         percentile(&lat, 99.0),
         *lat.last().unwrap_or(&0) as f64 / 1000.0,
+        cpu / recorded.max(1) as f64 * 1e6,
     );
     assert!(recorded >= lat.len(), "every call is recorded");
+}
+
+/// User and system CPU time of this process so far (server and load generator), in seconds.
+fn process_cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
