@@ -135,6 +135,34 @@ fn boto3_example_a_raised_thinking_budget_fails_with_the_reasoning_cause() {
     );
 }
 
+/// `head-no-condense/` drops the condense step and puts the conversation into the answer's prompt
+/// instead: only the follow-up case changes, one call fewer, and dearer: the transcript now rides
+/// in the larger model's prompt.
+#[test]
+fn boto3_example_without_the_condense_step_changes_only_the_follow_up() {
+    let (dir, base, _) = trees();
+    let head = dir.path().join("head-no-condense");
+    copy_dir(
+        &repo_root().join("examples/harness/head-no-condense"),
+        &head,
+    );
+    let (code, r, err) = check(&base, &head);
+    assert!(code == 0 || code == 1, "{err}");
+    for c in r["cases"].as_array().unwrap() {
+        if c["id"] == "HX-06" {
+            assert_eq!(
+                (c["base"]["calls"].as_u64(), c["head"]["calls"].as_u64()),
+                (Some(2), Some(1)),
+                "{c}"
+            );
+            // The transcript in the Haiku prompt costs more than the Nova Micro call saved.
+            assert!(c["delta_usd"].as_f64().unwrap() > 0.0, "{c}");
+        } else {
+            assert_eq!(c["status"], "unchanged", "{}", c["id"]);
+        }
+    }
+}
+
 #[test]
 fn boto3_example_uses_converse_stream_and_invoke_model_as_recorded() {
     let (dir, base, _) = trees();
