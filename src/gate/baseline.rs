@@ -332,6 +332,8 @@ mod tests {
                 output_tokens: 0,
                 reasoning_tokens: 0,
                 reasoning: Vec::new(),
+                unpriced_calls: 0,
+                unpriced_models: Vec::new(),
                 cost_usd: cost,
                 segments: Default::default(),
                 calls: u64::from(model.is_some()),

@@ -18,6 +18,8 @@ pub(super) fn side_cost(p: &Priced) -> SideCost {
         output_tokens: p.output_tokens,
         reasoning_tokens: p.reasoning_tokens,
         reasoning: p.reasoning.clone(),
+        unpriced_calls: p.unpriced_calls,
+        unpriced_models: p.unpriced_models.clone(),
         cost_usd: p.cost_usd,
         segments: p.segments,
         calls: p.calls,

@@ -33,6 +33,7 @@ pub mod review;
 pub mod rules;
 pub mod shard;
 pub mod story;
+pub mod unpriced;
 pub mod verdict;
 use cases::{HeadEdits, compare_cases, side_with_quality};
 

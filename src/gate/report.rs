@@ -100,6 +100,11 @@ pub struct SideCost {
     /// The reasoning settings the side's calls were billed at.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasoning: Vec<String>,
+    /// Calls to models the price table does not price, counted at $0: `cost_usd` is a floor.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unpriced_calls: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unpriced_models: Vec<String>,
     pub cost_usd: f64,
     pub segments: Segments,
     pub calls: u64,
@@ -111,6 +116,10 @@ pub struct SideCost {
     /// Expectations and harness metrics of this side (docs/quality.md), for a case that has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<SideQuality>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -86,6 +86,7 @@ pub fn apply(
         s.monthly_by_intent = m.by_intent.clone();
         monthly::apply(&m, t, decision);
     }
+    crate::gate::unpriced::apply(cases, t, decision);
     let quality_failed = qa.broken > rules.quality.max_broken_expectations as usize;
     Ok(Outcome {
         causes: causes::group(cases, t, quality_failed, files),

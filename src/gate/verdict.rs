@@ -56,6 +56,8 @@ pub enum FailKind {
     QualityRegression,
     /// The projected monthly delta exceeds `fail_monthly_delta_usd`.
     MonthlyDelta,
+    /// The head calls a model the price table does not price (`thresholds.unpriced: fail`).
+    Unpriced,
 }
 
 impl FailKind {
@@ -68,6 +70,7 @@ impl FailKind {
             FailKind::OpenOverrideTicket => "open override ticket",
             FailKind::QualityRegression => "quality",
             FailKind::MonthlyDelta => "monthly limit",
+            FailKind::Unpriced => "unpriced",
         }
     }
 }
@@ -214,6 +217,15 @@ pub struct Summary {
     /// Expectations met at the base and broken at the head.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broken_expectations: Option<usize>,
+    /// Calls to models the price table does not price, counted at $0: the totals are a floor.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unpriced_calls_base: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unpriced_calls_head: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One intent's dollars per month on each side: `requests_per_month × share × mean cost`.
@@ -349,6 +361,8 @@ pub fn decide_excluding(
         quality_base: None,
         quality_head: None,
         broken_expectations: None,
+        unpriced_calls_base: 0,
+        unpriced_calls_head: 0,
     };
 
     if !fails.is_empty() {

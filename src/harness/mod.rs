@@ -270,6 +270,8 @@ struct Acc {
     reasoning_tokens: u64,
     /// Sorted, so the report does not depend on the order calls arrived in.
     reasoning: BTreeSet<String>,
+    unpriced_calls: u64,
+    unpriced_models: BTreeSet<String>,
     segments: Segments,
     calls: u64,
     cost: f64,
@@ -335,6 +337,10 @@ pub fn aggregate(
         acc.output += c.output_tokens;
         acc.reasoning_tokens += c.reasoning_tokens;
         acc.reasoning.extend(c.reasoning.iter().cloned());
+        if c.unpriced {
+            acc.unpriced_calls += 1;
+            acc.unpriced_models.insert(c.model_id.clone());
+        }
         acc.segments.system += c.segments.system;
         acc.segments.history += c.segments.history;
         acc.segments.prompt += c.segments.prompt;
@@ -356,6 +362,8 @@ pub fn aggregate(
                 output_tokens: a.output,
                 reasoning_tokens: a.reasoning_tokens,
                 reasoning: a.reasoning.into_iter().collect(),
+                unpriced_calls: a.unpriced_calls,
+                unpriced_models: a.unpriced_models.into_iter().collect(),
                 segments: a.segments,
                 calls: a.calls,
                 cost_usd: a.cost,
@@ -371,6 +379,23 @@ pub fn aggregate(
         })
         .collect();
     let mut notes = cache::notes(dropped);
+    let unpriced: BTreeMap<&str, u64> =
+        billable
+            .iter()
+            .filter(|c| c.unpriced)
+            .fold(BTreeMap::new(), |mut m, c| {
+                *m.entry(c.model_id.as_str()).or_default() += 1;
+                m
+            });
+    if !unpriced.is_empty() {
+        let named: Vec<String> = unpriced.iter().map(|(m, n)| format!("{m} ×{n}")).collect();
+        notes.push(format!(
+            "{side}: {} call(s) to models the price table does not price, counted at $0, so the totals are a floor: {}. Add their prices to the base's pricing file ({})",
+            unpriced.values().sum::<u64>(),
+            crate::infra::fmt::first_of(&named, 10, ", "),
+            crate::infra::docs::page("configuration.md#pricing-file")
+        ));
+    }
     let bypassed = dataset
         .ids()
         .filter(|id| {

@@ -338,7 +338,7 @@ fn claude_support(rest: &str) -> Support {
     let opus = rest.starts_with("opus");
     if generation >= (5, 0) || (opus && generation >= (4, 7)) {
         let thinks_unasked =
-            generation >= (5, 0) && (rest.starts_with("opus") || rest.starts_with("sonnet"));
+            generation.0 == 5 && (rest.starts_with("opus") || rest.starts_with("sonnet"));
         return Support {
             adaptive: true,
             efforts: &Effort::ALL,

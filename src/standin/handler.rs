@@ -132,14 +132,16 @@ fn handle(
 }
 
 fn record(op: Operation, req: &Request, metered: Metered) -> CallRecord {
-    CallRecord::new(
+    let mut rec = CallRecord::new(
         op.name(),
         (&req.model, &req.resolved.base_id),
         &req.counted,
         req.prompt.tier,
         metered.claim,
         metered.dropped,
-    )
+    );
+    rec.unpriced = req.resolved.unpriced;
+    rec
 }
 
 /// A model request as the stand-in understood it.
@@ -172,10 +174,13 @@ fn parse(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Request, BedrockError> {
+    // A model the table does not price is still served, and recorded as unpriced.
     let resolved = st
         .pricing
         .resolve(model)
-        .map_err(|_| BedrockError::ModelNotFound(model.to_string()))?;
+        .ok()
+        .or_else(|| st.pricing.unpriced(model))
+        .ok_or_else(|| BedrockError::ModelNotFound(model.to_string()))?;
     let family = || {
         Family::of(&resolved.base_id).ok_or_else(|| {
             BedrockError::Validation(format!(

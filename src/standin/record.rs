@@ -64,6 +64,9 @@ pub struct CallRecord {
     /// The step the call named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// The price table has no price for the model (or unit): `cost_usd` is 0, a floor.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unpriced: bool,
 }
 
 impl CallRecord {
@@ -105,6 +108,7 @@ impl CallRecord {
             reasoning_tokens: 0,
             reasoning: None,
             step: None,
+            unpriced: false,
         }
     }
 

@@ -46,3 +46,4 @@ mod steps;
 mod sticky;
 mod support;
 mod tokens;
+mod unpriced;

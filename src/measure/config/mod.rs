@@ -41,6 +41,17 @@ pub struct Thresholds {
     /// Projected dollars per month added (needs `traffic`): fail above it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_monthly_delta_usd: Option<f64>,
+    /// What a call the head adds to a model the price table does not price does to the verdict.
+    pub unpriced: UnpricedLevel,
+}
+
+/// `thresholds.unpriced`: an unpriced call at the head warns (default) or fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UnpricedLevel {
+    #[default]
+    Warn,
+    Fail,
 }
 
 impl Default for Thresholds {
@@ -54,6 +65,7 @@ impl Default for Thresholds {
             cumulative_fail_pct: 15.0,
             warn_monthly_delta_usd: None,
             fail_monthly_delta_usd: None,
+            unpriced: UnpricedLevel::Warn,
         }
     }
 }

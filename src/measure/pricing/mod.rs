@@ -226,6 +226,9 @@ pub struct Resolved {
     pub profile: Option<String>,
     /// The price of the profile used.
     pub price: ModelPrice,
+    /// The table has no price for the model: every rate is 0 and the call's cost is a floor
+    /// ([`PricingTable::unpriced`]).
+    pub unpriced: bool,
 }
 
 /// Why a model id could not be priced.
@@ -334,6 +337,7 @@ impl PricingTable {
                 base_id: id.to_string(),
                 profile: None,
                 price: price.clone(),
+                unpriced: false,
             });
         }
         let (prefix, rest) = id.split_once('.').ok_or_else(unknown)?;
@@ -357,9 +361,80 @@ impl PricingTable {
             base_id: rest.to_string(),
             profile: Some(prefix.to_string()),
             price,
+            unpriced: false,
+        })
+    }
+
+    /// A model of a Bedrock provider the table does not price, served at $0 and marked unpriced
+    /// so every report says its cost is a floor. `None` for an id of no known provider (a typo
+    /// Bedrock itself would reject).
+    pub fn unpriced(&self, model: &str) -> Option<Resolved> {
+        let id = strip_arn(model);
+        let (profile, base) = match id.split_once('.') {
+            Some((p, rest)) if PROFILE_PREFIXES.contains(&p) => (Some(p.to_string()), rest),
+            _ => (None, id),
+        };
+        let provider = base.split_once('.')?.0;
+        if !BEDROCK_PROVIDERS.contains(&provider) {
+            return None;
+        }
+        let zero = PriceSet {
+            rates: Rates {
+                input_per_mtok: 0.0,
+                output_per_mtok: 0.0,
+                cache_read_per_mtok: None,
+                cache_write_per_mtok: None,
+                cache_write_1h_per_mtok: None,
+            },
+            long_context: None,
+        };
+        Some(Resolved {
+            base_id: base.to_string(),
+            profile,
+            price: ModelPrice {
+                standard: zero,
+                profiles: BTreeMap::new(),
+                tiers: BTreeMap::new(),
+                profile_tiers: BTreeMap::new(),
+                min_cache_tokens: None,
+                lifecycle: Lifecycle::default(),
+                tokenizer: Encoding::ClaudeApprox,
+                token_scale: 1.0,
+                message_overhead_tokens: 0,
+                request_overhead_tokens: 0,
+                origin: "unpriced".into(),
+                source: None,
+                as_of: None,
+            },
+            unpriced: true,
         })
     }
 }
+
+/// Model providers on Bedrock (the first part of a model id): a model of one of them that the
+/// table lacks is unpriced, not unknown.
+pub const BEDROCK_PROVIDERS: [&str; 20] = [
+    "ai21",
+    "amazon",
+    "anthropic",
+    "cohere",
+    "deepseek",
+    "google",
+    "luma",
+    "meta",
+    "minimax",
+    "mistral",
+    "moonshot",
+    "moonshotai",
+    "nvidia",
+    "openai",
+    "qwen",
+    "stability",
+    "twelvelabs",
+    "writer",
+    "zai",
+    "kimi",
+];
 
 fn uplift(set: &mut PriceSet, k: f64) {
     let scale = |r: &mut Rates| {

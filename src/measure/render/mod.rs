@@ -73,6 +73,9 @@ pub struct Priced {
     /// The reasoning settings the case's calls were billed at ("thinking budget 2,048"), distinct,
     /// in order: what a cause names when reasoning grew.
     pub reasoning: Vec<String>,
+    /// Calls to models the price table does not price (harness mode): counted at $0.
+    pub unpriced_calls: u64,
+    pub unpriced_models: Vec<String>,
     pub segments: Segments,
     /// Model calls made for the case (1 in render mode, 0 when bypassed).
     pub calls: u64,
@@ -101,6 +104,8 @@ impl Priced {
             output_tokens: 0,
             reasoning_tokens: 0,
             reasoning: Vec::new(),
+            unpriced_calls: 0,
+            unpriced_models: Vec::new(),
             segments: Segments::default(),
             calls: 0,
             cost_usd: 0.0,
@@ -334,6 +339,8 @@ impl<'a> Renderer<'a> {
                 output_tokens,
                 reasoning_tokens: split.reasoning,
                 reasoning: serving.reasoning.iter().map(|s| s.to_string()).collect(),
+                unpriced_calls: 0,
+                unpriced_models: Vec::new(),
                 segments,
                 calls: 1,
                 cost_usd: price.cost_of(&usage),
