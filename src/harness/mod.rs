@@ -297,6 +297,8 @@ fn steady_costs(calls: &[&CallRecord], pricing: &PricingTable) -> Vec<(cache::As
                     cache_write_tokens: a.write,
                     cache_ttl: claim.ttl,
                     tier: c.service_tier,
+                    images: c.images,
+                    queries: c.queries,
                 }),
                 _ => c.cost_usd,
             };

@@ -97,6 +97,14 @@ fn handle(
     body: &[u8],
     started: Instant,
 ) -> Result<Response, BedrockError> {
+    if op != Operation::CountTokens {
+        let resolved = resolve(st, model)?;
+        if let Some(r) =
+            super::retrieval::invoke(st, op.name(), &resolved, model, headers, body, started)
+        {
+            return r;
+        }
+    }
     let req = parse(st, op, model, headers, body)?;
     let mut metered = meter(&req);
     let seq = st.served.fetch_add(1, Ordering::Relaxed);
@@ -174,13 +182,7 @@ fn parse(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Request, BedrockError> {
-    // A model the table does not price is still served, and recorded as unpriced.
-    let resolved = st
-        .pricing
-        .resolve(model)
-        .ok()
-        .or_else(|| st.pricing.unpriced(model))
-        .ok_or_else(|| BedrockError::ModelNotFound(model.to_string()))?;
+    let resolved = resolve(st, model)?;
     let family = || {
         Family::of(&resolved.base_id).ok_or_else(|| {
             BedrockError::Validation(format!(
@@ -224,6 +226,16 @@ fn parse(
         reasoning,
         step,
     })
+}
+
+/// The model a call names; a model the table does not price is still served, and recorded as
+/// unpriced.
+fn resolve(st: &State, model: &str) -> Result<Resolved, BedrockError> {
+    st.pricing
+        .resolve(model)
+        .ok()
+        .or_else(|| st.pricing.unpriced(model))
+        .ok_or_else(|| BedrockError::ModelNotFound(model.to_string()))
 }
 
 /// CountTokens wraps a Converse request or a base64 InvokeModel body.
@@ -336,6 +348,7 @@ fn answer_call(
         cache_write_tokens: served.write,
         cache_ttl: metered.ttl,
         tier: prompt.tier,
+        ..Usage::default()
     };
     let answer = Answer {
         text,
@@ -469,7 +482,7 @@ impl State {
         Ok((answer::text(split.answer, price.tokenizer), split))
     }
 
-    fn log(&self, rec: CallRecord) {
+    pub(super) fn log(&self, rec: CallRecord) {
         if let Some(r) = &self.recorder {
             r.write(&rec);
         }

@@ -6,6 +6,7 @@
 pub mod answer;
 pub mod attribution;
 mod control;
+pub mod embed;
 pub mod error;
 pub mod eventstream;
 mod handler;
@@ -14,6 +15,7 @@ pub mod reasoning;
 pub mod record;
 pub mod request;
 pub mod response;
+mod retrieval;
 pub mod script;
 pub mod setup;
 #[cfg(test)]

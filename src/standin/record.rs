@@ -64,6 +64,12 @@ pub struct CallRecord {
     /// The step the call named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// Images billed per image (multimodal embeddings).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub images: u64,
+    /// Rerank queries billed (each started 100 documents one query).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub queries: u64,
     /// The price table has no price for the model (or unit): `cost_usd` is 0, a floor.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unpriced: bool,
@@ -108,6 +114,8 @@ impl CallRecord {
             reasoning_tokens: 0,
             reasoning: None,
             step: None,
+            images: 0,
+            queries: 0,
             unpriced: false,
         }
     }

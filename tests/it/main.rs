@@ -17,6 +17,7 @@ mod comment_kinds;
 mod container;
 mod cumulative;
 mod drift;
+mod embeddings;
 mod harness;
 mod harness_example;
 mod harness_node;

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::{Lifecycle, LongContext, ModelPrice, PriceSet, PricingTable, Profile, Rates, Tier};
+use super::{
+    Lifecycle, LongContext, ModelPrice, PriceSet, PricingTable, Profile, Rates, Tier, Units,
+};
 use crate::infra::diag::{self, Diagnostic, Diagnostics, Sink};
 use crate::measure::tokenize::Encoding;
 
@@ -16,6 +18,9 @@ use crate::measure::tokenize::Encoding;
 struct RawFile {
     #[serde(default)]
     models: BTreeMap<String, Spanned<RawModel>>,
+    /// USD per 1,000 text units per guardrail policy type.
+    #[serde(default)]
+    guardrail_policies: BTreeMap<String, f64>,
     #[serde(default)]
     profiles: BTreeMap<String, Profile>,
     #[serde(default)]
@@ -70,6 +75,11 @@ struct RawModel {
     request_overhead_tokens: Option<u64>,
     source: Option<String>,
     as_of: Option<String>,
+    per_image: Option<f64>,
+    per_1k_queries: Option<f64>,
+    per_request: Option<f64>,
+    /// How a price not read from a source was derived.
+    derived: Option<String>,
 }
 
 /// Reports problems of one entry against its line, so a file's every mistake surfaces at once.
@@ -199,6 +209,15 @@ impl PricingTable {
             if let Some(price) = merge_model(&mut c, spanned.value, self.models.get(&id), origin) {
                 self.models.insert(id, price);
             }
+        }
+        for (policy, price) in raw.guardrail_policies {
+            if !price.is_finite() || price < 0.0 {
+                sink.push(Diagnostic::new(
+                    file,
+                    format!("guardrail policy `{policy}`: the price per 1,000 text units must be a non-negative number, got {price}"),
+                ));
+            }
+            self.guardrail_policies.insert(policy, price);
         }
         for (prefix, p) in raw.profiles {
             if !p.uplift_pct.is_finite() || p.uplift_pct < 0.0 {
@@ -344,5 +363,34 @@ fn merge_model(
         origin: origin.to_string(),
         source: inherit(m.source, |e| &e.source),
         as_of: inherit(m.as_of, |e| &e.as_of),
+        units: Units {
+            per_image: unit(
+                c,
+                "per_image",
+                m.per_image,
+                existing.and_then(|e| e.units.per_image),
+            ),
+            per_1k_queries: unit(
+                c,
+                "per_1k_queries",
+                m.per_1k_queries,
+                existing.and_then(|e| e.units.per_1k_queries),
+            ),
+            per_request: unit(
+                c,
+                "per_request",
+                m.per_request,
+                existing.and_then(|e| e.units.per_request),
+            ),
+        },
+        derived: inherit(m.derived, |e| &e.derived),
     })
+}
+
+/// A non-token unit price: the file's, else the entry's own.
+fn unit(c: &mut Checker<'_>, key: &str, new: Option<f64>, old: Option<f64>) -> Option<f64> {
+    if let Some(v) = new {
+        c.price(key, v);
+    }
+    new.or(old)
 }

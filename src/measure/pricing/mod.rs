@@ -137,6 +137,10 @@ pub struct Usage {
     pub cache_write_tokens: u64,
     pub cache_ttl: Ttl,
     pub tier: Tier,
+    /// Images billed per image (multimodal embeddings).
+    pub images: u64,
+    /// Rerank queries, each started 100 documents one query (Bedrock's search units).
+    pub queries: u64,
 }
 
 /// Everything needed to price a call to one model.
@@ -169,6 +173,28 @@ pub struct ModelPrice {
     pub source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
+    /// Prices in units other than tokens.
+    #[serde(flatten)]
+    pub units: Units,
+    /// How a price not read from a source was derived (a ratio applied to a sourced price):
+    /// shown by `costgate pricing` so no derived number passes for a quoted one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived: Option<String>,
+}
+
+/// Prices in the units Bedrock bills beside tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Units {
+    /// USD per image (multimodal embeddings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_image: Option<f64>,
+    /// USD per 1,000 rerank queries (a query of more than 100 documents counts once per
+    /// started 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_1k_queries: Option<f64>,
+    /// USD per request (a prompt router's own fee).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_request: Option<f64>,
 }
 
 impl ModelPrice {
@@ -207,6 +233,14 @@ impl ModelPrice {
             + u.cache_write_tokens as f64 * write
             + u.output_tokens as f64 * r.output_per_mtok)
             / 1e6
+            + u.images as f64 * self.units.per_image.unwrap_or(0.0)
+            + u.queries as f64 * self.units.per_1k_queries.unwrap_or(0.0) / 1000.0
+    }
+
+    /// Whether the table prices every unit `u` bills (images and queries need their unit price).
+    pub fn prices(&self, u: &Usage) -> bool {
+        (u.images == 0 || self.units.per_image.is_some())
+            && (u.queries == 0 || self.units.per_1k_queries.is_some())
     }
 }
 
@@ -255,6 +289,8 @@ impl UnknownModel {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PricingTable {
     models: BTreeMap<String, ModelPrice>,
+    /// USD per 1,000 text units (each started 1,000 characters) per guardrail policy type.
+    guardrail_policies: BTreeMap<String, f64>,
     profiles: BTreeMap<String, Profile>,
     /// Opaque ids (application inference profile ARNs) → the model or profile id they wrap.
     aliases: BTreeMap<String, String>,
@@ -267,6 +303,7 @@ impl PricingTable {
         static TABLE: LazyLock<PricingTable> = LazyLock::new(|| {
             let mut table = PricingTable {
                 models: BTreeMap::new(),
+                guardrail_policies: BTreeMap::new(),
                 profiles: BTreeMap::new(),
                 aliases: BTreeMap::new(),
             };
@@ -365,6 +402,16 @@ impl PricingTable {
         })
     }
 
+    /// USD per 1,000 text units of a guardrail policy type, when the table prices it.
+    pub fn guardrail_policy(&self, policy: &str) -> Option<f64> {
+        self.guardrail_policies.get(policy).copied()
+    }
+
+    /// Every guardrail policy type the table prices, with its price per 1,000 text units.
+    pub fn guardrail_policies(&self) -> &BTreeMap<String, f64> {
+        &self.guardrail_policies
+    }
+
     /// A model of a Bedrock provider the table does not price, served at $0 and marked unpriced
     /// so every report says its cost is a floor. `None` for an id of no known provider (a typo
     /// Bedrock itself would reject).
@@ -405,6 +452,8 @@ impl PricingTable {
                 origin: "unpriced".into(),
                 source: None,
                 as_of: None,
+                units: Units::default(),
+                derived: None,
             },
             unpriced: true,
         })
