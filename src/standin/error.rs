@@ -45,7 +45,7 @@ impl BedrockError {
         match self {
             BedrockError::Validation(m) => m.clone(),
             BedrockError::ModelNotFound(m) => format!(
-                "The model `{m}` is not in costgate's price table. Add it to the pricing file named by costgate.yaml (`pricing:`), or fix the model id."
+                "The model `{m}` names no Bedrock model provider costgate knows: fix the model id, or add the model to the pricing file named by costgate.yaml (`pricing:`)."
             ),
             BedrockError::TooLarge { limit } => {
                 format!(

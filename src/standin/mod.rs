@@ -14,6 +14,7 @@ pub mod media;
 pub mod reasoning;
 pub mod record;
 pub mod request;
+pub mod rerank;
 pub mod response;
 mod retrieval;
 pub mod script;
@@ -368,6 +369,7 @@ pub fn router(state: Arc<State>) -> Router {
             "/model/{model_id}/{operation}",
             post(handler::model_operation),
         )
+        .route("/rerank", post(rerank::agent_rerank))
         .route("/_costgate/case/{id}", post(control::set_case))
         .route("/_costgate/case/{id}/metric", post(control::record_metric))
         .route("/_costgate/case", delete(control::clear_case))

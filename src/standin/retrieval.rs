@@ -1,5 +1,5 @@
 //! The retrieval half of a Bedrock application's bill, on InvokeModel: embedding models (billed per
-//! input token, and per image where the model takes images). Each call is attributed to its case
+//! input token, and per image where the model takes images) and rerank models (per query). Each call is attributed to its case
 //! like a chat call (its texts hold the query), counted, priced and recorded.
 
 use std::sync::atomic::Ordering;
@@ -17,8 +17,8 @@ use crate::measure::pricing::{Resolved, Tier, Usage};
 use crate::measure::render::Segments;
 use crate::measure::tokenize;
 
-/// Answers an InvokeModel call to an embedding model; `None` when `resolved` is not one, so the
-/// chat path takes the call. Other operations on an embedding model are rejected as Bedrock does.
+/// Answers an InvokeModel call to an embedding or rerank model; `None` when `resolved` is neither,
+/// so the chat path takes the call. Other operations on such a model are rejected as Bedrock does.
 pub(super) fn invoke(
     st: &State,
     operation: &'static str,
@@ -28,14 +28,21 @@ pub(super) fn invoke(
     body: &[u8],
     started: Instant,
 ) -> Option<Result<Response, BedrockError>> {
-    let kind = embed::Kind::of(&resolved.base_id)?;
+    let kind = embed::Kind::of(&resolved.base_id);
+    let rerank = super::rerank::is_rerank(&resolved.base_id);
+    if kind.is_none() && !rerank {
+        return None;
+    }
     if operation != "InvokeModel" {
         return Some(Err(BedrockError::Validation(format!(
-            "The model {} is an embedding model: call it with InvokeModel, not {operation}.",
+            "The model {} does not support {operation}: call it with InvokeModel.",
             resolved.base_id
         ))));
     }
-    Some(embedding(st, kind, resolved, model, headers, body, started))
+    Some(match kind {
+        Some(kind) => embedding(st, kind, resolved, model, headers, body, started),
+        None => super::rerank::invoke(st, resolved, model, headers, body),
+    })
 }
 
 fn embedding(

@@ -40,6 +40,7 @@ mod quality;
 mod ratchet_snapshots;
 mod reasoning;
 mod refresh;
+mod rerank;
 mod setup_action;
 mod shard;
 mod snapshots;
