@@ -334,6 +334,7 @@ mod tests {
                 reasoning: Vec::new(),
                 unpriced_calls: 0,
                 unpriced_models: Vec::new(),
+                extras: Default::default(),
                 cost_usd: cost,
                 segments: Default::default(),
                 calls: u64::from(model.is_some()),
@@ -397,6 +398,7 @@ mod tests {
                         expect: None,
                         tool_calls: vec![],
                         answers: Default::default(),
+                        guardrail: None,
                     },
                     at: Location {
                         file: "g.yaml".into(),

@@ -20,6 +20,7 @@ pub(super) fn side_cost(p: &Priced) -> SideCost {
         reasoning: p.reasoning.clone(),
         unpriced_calls: p.unpriced_calls,
         unpriced_models: p.unpriced_models.clone(),
+        extras: p.extras.clone(),
         cost_usd: p.cost_usd,
         segments: p.segments,
         calls: p.calls,
@@ -223,6 +224,9 @@ impl HeadEdits<'_> {
 
 /// The prompt segment that grew most, by tokens.
 fn grown_segment(b: &Priced, h: &Priced) -> Option<String> {
+    if let Some(kind) = dominant_extra(&b.extras, b.cost_usd, &h.extras, h.cost_usd) {
+        return Some(kind.to_string());
+    }
     let (bs, hs) = (&b.segments, &h.segments);
     [
         ("system", hs.system as i64 - bs.system as i64),
@@ -238,4 +242,22 @@ fn grown_segment(b: &Priced, h: &Priced) -> Option<String> {
     .filter(|(_, d)| *d > 0)
     .max_by_key(|(_, d)| *d)
     .map(|(n, _)| n.to_string())
+}
+
+/// The service besides model tokens (embedding, rerank, guardrail) whose dollars grew most, when
+/// it grew more than the model tokens' dollars did: what a cause then blames.
+pub(super) fn dominant_extra(
+    b: &crate::measure::render::Extras,
+    b_usd: f64,
+    h: &crate::measure::render::Extras,
+    h_usd: f64,
+) -> Option<&'static str> {
+    let model = (h_usd - h.usd()) - (b_usd - b.usd());
+    b.by_kind()
+        .into_iter()
+        .zip(h.by_kind())
+        .map(|((kind, before), (_, after))| (kind, after - before))
+        .filter(|(_, d)| *d > 0.0 && *d >= model)
+        .max_by(|x, y| x.1.total_cmp(&y.1))
+        .map(|(kind, _)| kind)
 }

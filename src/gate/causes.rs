@@ -80,6 +80,14 @@ fn what_changed(c: &CaseReport) -> String {
     if c.model_changed {
         return "model".into();
     }
+    // A guardrail, rerank or embedding call the head adds is why the calls grew.
+    if let Some(g) = c
+        .grew
+        .as_deref()
+        .filter(|g| matches!(*g, "guardrail" | "rerank" | "embedding"))
+    {
+        return g.to_string();
+    }
     // An extra model call (another turn of an agent loop, a second step) is why its segments
     // grew, not the other way round.
     if let (Some(b), Some(h)) = (&c.base, &c.head) {
@@ -105,6 +113,12 @@ fn growth(what: &str, b: &SideCost, h: &SideCost) -> Option<i64> {
         "overhead" => Some(d(b.segments.overhead, h.segments.overhead)),
         "output" => Some(d(b.output_tokens, h.output_tokens)),
         "reasoning" => Some(d(b.reasoning_tokens, h.reasoning_tokens)),
+        "guardrail" => Some(d(
+            b.extras.guardrail_text_units,
+            h.extras.guardrail_text_units,
+        )),
+        "rerank" => Some(d(b.extras.rerank_queries, h.extras.rerank_queries)),
+        "embedding" => Some(d(b.extras.embedding_tokens, h.extras.embedding_tokens)),
         _ => None,
     }
 }
@@ -236,6 +250,23 @@ fn describe(what: &str, min: Option<i64>, max: Option<i64>, cs: &[&CaseReport]) 
                 _ => what,
             }
         }
+        "guardrail" => {
+            let names = |s: &Option<SideCost>| match s.as_ref().map(|s| &s.extras.guardrails) {
+                Some(g) if !g.is_empty() => g.join(" + "),
+                _ => "no guardrail".to_string(),
+            };
+            let changes = distinct(cs.iter().map(|c| (names(&c.base), names(&c.head))));
+            let what = match changes.as_slice() {
+                [(b, h)] if b != h => format!("guardrails {b} → {h}"),
+                _ => "guardrail checks grew".to_string(),
+            };
+            format!("{what} ({} text units)", signed_range(min, max))
+        }
+        "rerank" => format!(
+            "rerank {} queries (each started 100 documents is a query)",
+            signed_range(min, max)
+        ),
+        "embedding" => format!("embeddings {} tokens", signed_range(min, max)),
         "model" => {
             let mut changes: Vec<String> = cs
                 .iter()
@@ -262,6 +293,27 @@ fn describe(what: &str, min: Option<i64>, max: Option<i64>, cs: &[&CaseReport]) 
             }
         }
         _ => "the same tokens cost more (price or cache)".into(),
+    }
+}
+
+/// `(base, head)` descriptions, each once, in order.
+fn distinct(pairs: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = pairs.collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// `+1`, `+1…+3`: a range of signed counts with thousands separators.
+fn signed_range(min: Option<i64>, max: Option<i64>) -> String {
+    let signed = |n: i64| {
+        let sign = if n < 0 { "-" } else { "+" };
+        format!("{sign}{}", crate::infra::fmt::count(n.unsigned_abs()))
+    };
+    match (min, max) {
+        (Some(a), Some(b)) if a == b => signed(a),
+        (Some(a), Some(b)) => format!("{}…{}", signed(a), signed(b)),
+        _ => "?".to_string(),
     }
 }
 

@@ -65,7 +65,8 @@ impl<'a> Hints<'a> {
             "system" => system.into_iter().collect(),
             "prompt" => prompt.into_iter().collect(),
             "quality:context_includes" => system.into_iter().chain(prompt).collect(),
-            "model" | "calls" | "output" | "reasoning" | "quality:model" | "quality:bypass" => {
+            "model" | "calls" | "output" | "reasoning" | "guardrail" | "rerank" | "embedding"
+            | "quality:model" | "quality:bypass" => {
                 return routes_file.map(String::from).into_iter().collect();
             }
             _ => Vec::new(),

@@ -258,6 +258,7 @@ fn check_sliced<'a>(
         calibrated,
         reasoning: &base_cfg.reasoning,
         steps: &base_cfg.steps,
+        guardrails: &base_cfg.guardrails,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };
@@ -658,6 +659,7 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
         calibrated: &calibrated,
         reasoning: &config.reasoning,
         steps: &config.steps,
+        guardrails: &config.guardrails,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };

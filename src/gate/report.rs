@@ -105,6 +105,9 @@ pub struct SideCost {
     pub unpriced_calls: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unpriced_models: Vec<String>,
+    /// Embeddings, rerank and guardrails: what the side paid besides model tokens.
+    #[serde(default, flatten)]
+    pub extras: crate::measure::render::Extras,
     pub cost_usd: f64,
     pub segments: Segments,
     pub calls: u64,

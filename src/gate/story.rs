@@ -280,6 +280,9 @@ fn grown(report: &Report, intent: &str) -> Option<String> {
                 Some("prompt") => "prompt grew",
                 Some("overhead") => "message overhead grew",
                 Some("reasoning") => "reasoning grew",
+                Some("guardrail") => "guardrail checks grew",
+                Some("rerank") => "rerank queries grew",
+                Some("embedding") => "embeddings grew",
                 Some(_) => "input grew",
                 None => continue,
             }

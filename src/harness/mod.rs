@@ -40,6 +40,7 @@ pub struct Context<'a> {
     /// The base's `reasoning:` and `steps:` (policy), for the stand-in of either side.
     pub reasoning: &'a crate::measure::reasoning::ReasoningPolicy,
     pub steps: &'a crate::measure::steps::Steps,
+    pub guardrails: &'a crate::measure::guardrails::Guardrails,
     pub progress: &'a dyn Progress,
     /// Write each side's calls to `calls-{side}.jsonl` in this directory.
     pub record_dir: Option<&'a std::path::Path>,
@@ -78,6 +79,7 @@ pub fn price(
         settings.output_by_intent = ctx.calibrated.clone();
         settings.reasoning = *ctx.reasoning;
         settings.steps = ctx.steps.clone();
+        settings.guardrails = ctx.guardrails.clone();
         if let Some(dir) = ctx.record_dir {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::Run(format!("cannot create {} for the call records: {e}", dir.display()))
@@ -272,6 +274,8 @@ struct Acc {
     reasoning: BTreeSet<String>,
     unpriced_calls: u64,
     unpriced_models: BTreeSet<String>,
+    extras: crate::measure::render::Extras,
+    guardrails: BTreeSet<String>,
     segments: Segments,
     calls: u64,
     cost: f64,
@@ -290,16 +294,18 @@ fn steady_costs(calls: &[&CallRecord], pricing: &PricingTable) -> Vec<(cache::As
         .zip(calls)
         .map(|(a, c)| {
             let cost = match (&c.cache, pricing.resolve(&c.model)) {
-                (Some(claim), Ok(r)) => r.price.cost_of(&Usage {
-                    input_tokens: c.input_tokens,
-                    output_tokens: c.output_tokens,
-                    cache_read_tokens: a.read,
-                    cache_write_tokens: a.write,
-                    cache_ttl: claim.ttl,
-                    tier: c.service_tier,
-                    images: c.images,
-                    queries: c.queries,
-                }),
+                (Some(claim), Ok(r)) => {
+                    r.price.cost_of(&Usage {
+                        input_tokens: c.input_tokens,
+                        output_tokens: c.output_tokens,
+                        cache_read_tokens: a.read,
+                        cache_write_tokens: a.write,
+                        cache_ttl: claim.ttl,
+                        tier: c.service_tier,
+                        images: c.images,
+                        queries: c.queries,
+                    }) + c.guardrail_usd
+                }
                 _ => c.cost_usd,
             };
             (a, cost)
@@ -343,6 +349,21 @@ pub fn aggregate(
             acc.unpriced_calls += 1;
             acc.unpriced_models.insert(c.model_id.clone());
         }
+        let x = &mut acc.extras;
+        match c.kind {
+            "embedding" => {
+                x.embedding_usd += cost;
+                x.embedding_tokens += c.input_tokens;
+            }
+            "rerank" => {
+                x.rerank_usd += cost;
+                x.rerank_queries += c.queries;
+            }
+            _ => {}
+        }
+        x.guardrail_usd += c.guardrail_usd;
+        x.guardrail_text_units += c.guardrail_text_units;
+        acc.guardrails.extend(c.guardrail.iter().cloned());
         acc.segments.system += c.segments.system;
         acc.segments.history += c.segments.history;
         acc.segments.prompt += c.segments.prompt;
@@ -366,6 +387,10 @@ pub fn aggregate(
                 reasoning: a.reasoning.into_iter().collect(),
                 unpriced_calls: a.unpriced_calls,
                 unpriced_models: a.unpriced_models.into_iter().collect(),
+                extras: crate::measure::render::Extras {
+                    guardrails: a.guardrails.into_iter().collect(),
+                    ..a.extras
+                },
                 segments: a.segments,
                 calls: a.calls,
                 cost_usd: a.cost,

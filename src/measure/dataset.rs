@@ -63,6 +63,17 @@ pub struct Case {
     /// This case's own answers of named steps (harness mode), before the base's `steps:`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub answers: BTreeMap<String, String>,
+    /// `intervene`: every guardrail the case's calls apply blocks the input (harness mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<GuardrailScript>,
+}
+
+/// What the guardrails a case's calls apply do (harness mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GuardrailScript {
+    /// Block the input: the model call is not made, and not billed.
+    Intervene,
 }
 
 /// A case's quality expectations (docs/quality.md): the levers that trade quality for cost.

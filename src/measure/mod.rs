@@ -5,6 +5,7 @@ pub mod cache;
 pub mod calibration;
 pub mod config;
 pub mod dataset;
+pub mod guardrails;
 pub mod load;
 pub mod pricing;
 pub mod reasoning;

@@ -18,15 +18,18 @@ pub enum BedrockError {
     UnknownOperation(String),
     /// 404 for the control endpoint: a case id not in the dataset.
     UnknownCase(String),
+    /// 404 `ResourceNotFoundException` with its own message (a guardrail the base does not
+    /// declare).
+    NotFound(String),
 }
 
 impl BedrockError {
     pub fn kind(&self) -> &'static str {
         match self {
             BedrockError::Validation(_) | BedrockError::TooLarge { .. } => "ValidationException",
-            BedrockError::ModelNotFound(_) | BedrockError::UnknownCase(_) => {
-                "ResourceNotFoundException"
-            }
+            BedrockError::ModelNotFound(_)
+            | BedrockError::UnknownCase(_)
+            | BedrockError::NotFound(_) => "ResourceNotFoundException",
             BedrockError::UnknownOperation(_) => "UnknownOperationException",
         }
     }
@@ -37,7 +40,8 @@ impl BedrockError {
             BedrockError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BedrockError::ModelNotFound(_)
             | BedrockError::UnknownOperation(_)
-            | BedrockError::UnknownCase(_) => StatusCode::NOT_FOUND,
+            | BedrockError::UnknownCase(_)
+            | BedrockError::NotFound(_) => StatusCode::NOT_FOUND,
         }
     }
 
@@ -57,6 +61,7 @@ impl BedrockError {
                 format!("`{p}` is not a Bedrock Runtime operation the stand-in serves.")
             }
             BedrockError::UnknownCase(id) => format!("No golden case has the id `{id}`."),
+            BedrockError::NotFound(m) => m.clone(),
         }
     }
 }

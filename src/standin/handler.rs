@@ -29,6 +29,9 @@ use crate::measure::tokenize;
 /// InvokeModel's service tier (the service model's `serviceTier` member of InvokeModelRequest).
 const TIER_HEADER: &str = "x-amzn-bedrock-service-tier";
 
+/// InvokeModel's guardrail (`guardrailIdentifier` of InvokeModelRequest).
+const GUARDRAIL_HEADER: &str = "x-amzn-bedrock-guardrailidentifier";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     Converse,
@@ -135,6 +138,18 @@ fn handle(
     call.reasoning = req.reasoning.map(|r| r.to_string());
     call.step = req.step.clone();
     call.context_hits = answered.context_hits;
+    if let Some(g) = &answered.guard {
+        call.cost_usd += g.usd;
+        call.guardrail = Some(g.label.clone());
+        call.guardrail_text_units = g.text_units;
+        call.guardrail_usd = g.usd;
+        call.unpriced |= !g.priced;
+        if g.intervened {
+            // The model call the guardrail prevented is not billed.
+            call.input_tokens = 0;
+            call.segments = Default::default();
+        }
+    }
     st.log(call);
     respond(op, &req, &answered.answer)
 }
@@ -165,6 +180,8 @@ pub(super) struct Request {
     pub reasoning: Option<Setting>,
     /// The step the call names (`requestMetadata.costgate_step` or the step header).
     pub step: Option<String>,
+    /// The guardrail the call applies (Converse `guardrailConfig`, InvokeModel's header).
+    pub guardrail: Option<String>,
 }
 
 /// What metering a request found before answering it.
@@ -216,6 +233,12 @@ fn parse(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     });
+    let guardrail = prompt.guardrail.clone().or_else(|| {
+        headers
+            .get(GUARDRAIL_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    });
     let counted = prompt.count(&resolved.price);
     Ok(Request {
         model: model.to_string(),
@@ -225,6 +248,7 @@ fn parse(
         counted,
         reasoning,
         step,
+        guardrail,
     })
 }
 
@@ -300,6 +324,8 @@ struct Answered {
     case: Option<String>,
     method: Option<super::attribution::Method>,
     context_hits: Vec<usize>,
+    /// The guardrail's checks of the input and the answer.
+    guard: Option<super::guardrail::Check>,
 }
 
 /// Attributes the call to a case, takes the case's scripted tool call, its step's answer or a
@@ -325,21 +351,47 @@ fn answer_call(
             .into_iter()
             .map(|tool| Dropped::ToolNotDeclared { tool }),
     );
+    let case = info.map(|i| &i.case);
+    let guard_in = match req.guardrail.as_deref() {
+        Some(id) => {
+            let texts: Vec<&str> = prompt.texts().collect();
+            Some(super::guardrail::check(st, id, &texts, true, case)?)
+        }
+        None => None,
+    };
+    let blocked = guard_in.as_ref().is_some_and(|g| g.intervened);
     let reasoning = req.reasoning.map_or(0, |s| st.reasoning.tokens(s));
     let (text, split) = match &tool {
+        _ if blocked => (
+            super::guardrail::BLOCKED_MESSAGE.to_string(),
+            Split::default(),
+        ),
         // A tool call is as long as its input, never cut by the request's cap.
         Some(t) => (
             String::new(),
             Split::new(reasoning, t.output_tokens(&resolved.price), None),
         ),
-        None => st.answer_text(req, info.map(|i| &i.case), reasoning)?,
+        None => st.answer_text(req, case, reasoning)?,
     };
-    let served = metered
-        .claim
-        .as_ref()
-        .map(|c| lock(&st.cache).serve(c))
-        .unwrap_or_default();
-    let input_tokens = req.counted.input_tokens;
+    let guard = match (guard_in, req.guardrail.as_deref()) {
+        (Some(mut g), Some(id)) if !blocked => {
+            let out = super::guardrail::check(st, id, &[&text], false, case)?;
+            g.text_units += out.text_units;
+            g.usd += out.usd;
+            Some(g)
+        }
+        (g, _) => g,
+    };
+    let served = if blocked {
+        Default::default()
+    } else {
+        metered
+            .claim
+            .as_ref()
+            .map(|c| lock(&st.cache).serve(c))
+            .unwrap_or_default()
+    };
+    let input_tokens = if blocked { 0 } else { req.counted.input_tokens };
     let output_tokens = split.output();
     let usage = Usage {
         input_tokens,
@@ -360,7 +412,10 @@ fn answer_call(
         request_id,
         cache_read: served.read,
         cache_write: served.write,
-        tool,
+        tool: if blocked { None } else { tool },
+        guardrail_action: guard
+            .as_ref()
+            .map(|g| if g.intervened { "INTERVENED" } else { "NONE" }),
         // A setting priced at 0 tokens (a policy of 0) shows no reasoning block.
         reasoning: (req.reasoning.is_some() && split.reasoning > 0)
             .then(|| Reasoning::new(split.reasoning, &resolved.base_id, resolved.price.tokenizer)),
@@ -375,6 +430,7 @@ fn answer_call(
         case,
         method,
         context_hits,
+        guard,
     })
 }
 

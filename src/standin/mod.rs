@@ -9,6 +9,7 @@ mod control;
 pub mod embed;
 pub mod error;
 pub mod eventstream;
+pub mod guardrail;
 mod handler;
 pub mod media;
 pub mod reasoning;
@@ -34,6 +35,7 @@ use axum::Router;
 use axum::routing::{delete, get, post};
 
 use crate::measure::dataset::Case;
+use crate::measure::guardrails::Guardrails;
 use crate::measure::pricing::PricingTable;
 use crate::measure::reasoning::ReasoningPolicy;
 use crate::measure::steps::Steps;
@@ -67,6 +69,8 @@ pub struct Settings {
     pub reasoning: ReasoningPolicy,
     /// What each named step answers (the base's `steps:`).
     pub steps: Steps,
+    /// What each guardrail checks (the base's `guardrails:`).
+    pub guardrails: Guardrails,
     /// Append one JSONL line per call here.
     pub record: Option<PathBuf>,
     /// Keep every call in memory (harness mode reads them back); off for a long-running server.
@@ -84,6 +88,7 @@ impl Settings {
             output_by_intent: BTreeMap::new(),
             reasoning: ReasoningPolicy::default(),
             steps: Steps::default(),
+            guardrails: Guardrails::default(),
             record: None,
             keep_calls: false,
             max_body: DEFAULT_MAX_BODY,
@@ -100,6 +105,7 @@ pub struct State {
     pub(crate) output_by_intent: BTreeMap<String, u64>,
     pub(crate) reasoning: ReasoningPolicy,
     pub(crate) steps: Steps,
+    pub(crate) guardrails: Guardrails,
     pub(crate) max_body: usize,
     pub(crate) recorder: Option<Recorder>,
     pub(crate) keep_calls: bool,
@@ -141,6 +147,7 @@ impl State {
             output_by_intent: s.output_by_intent,
             reasoning: s.reasoning,
             steps: s.steps,
+            guardrails: s.guardrails,
             max_body: s.max_body,
             recorder,
             keep_calls: s.keep_calls,
@@ -370,6 +377,10 @@ pub fn router(state: Arc<State>) -> Router {
             post(handler::model_operation),
         )
         .route("/rerank", post(rerank::agent_rerank))
+        .route(
+            "/guardrail/{id}/version/{version}/apply",
+            post(guardrail::apply_guardrail),
+        )
         .route("/_costgate/case/{id}", post(control::set_case))
         .route("/_costgate/case/{id}/metric", post(control::record_metric))
         .route("/_costgate/case", delete(control::clear_case))

@@ -70,6 +70,18 @@ pub struct CallRecord {
     /// Rerank queries billed (each started 100 documents one query).
     #[serde(skip_serializing_if = "is_zero")]
     pub queries: u64,
+    /// What the call bills: `model` (tokens of a model's answer), `embedding`, `rerank` or
+    /// `guardrail` (ApplyGuardrail).
+    #[serde(skip_serializing_if = "is_model")]
+    pub kind: &'static str,
+    /// A guardrail the call applied (Converse `guardrailConfig`, InvokeModel's guardrail headers,
+    /// ApplyGuardrail): its id, the text units it checked and their price, part of `cost_usd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<String>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub guardrail_text_units: u64,
+    #[serde(skip_serializing_if = "is_zero_usd")]
+    pub guardrail_usd: f64,
     /// The price table has no price for the model (or unit): `cost_usd` is 0, a floor.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unpriced: bool,
@@ -116,6 +128,10 @@ impl CallRecord {
             step: None,
             images: 0,
             queries: 0,
+            kind: "model",
+            guardrail: None,
+            guardrail_text_units: 0,
+            guardrail_usd: 0.0,
             unpriced: false,
         }
     }
@@ -132,6 +148,14 @@ impl CallRecord {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+fn is_zero_usd(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_model(kind: &&'static str) -> bool {
+    *kind == "model"
 }
 
 fn is_standard(t: &Tier) -> bool {

@@ -141,6 +141,8 @@ pub struct Prompt {
     pub reasoning: Asked,
     /// `requestMetadata.costgate_step` (Converse; any operation may send `x-costgate-step`).
     pub step: Option<String>,
+    /// `guardrailConfig.guardrailIdentifier` (Converse).
+    pub guardrail: Option<String>,
 }
 
 /// Where a cache point sits: after the first `parts` system parts (tool definitions are the first
@@ -593,6 +595,9 @@ pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
         media_rule: MediaRule::default(),
         reasoning: reasoning::converse(v)?,
         step: tag("costgate_step"),
+        guardrail: v["guardrailConfig"]["guardrailIdentifier"]
+            .as_str()
+            .map(str::to_string),
     })
 }
 

@@ -113,6 +113,7 @@ fn bill(st: &State, c: &Call<'_>, headers: &HeaderMap) -> Vec<f64> {
     rec.bill(&usage, price.cost_of(&usage), "end_turn");
     rec.stop_reason = None;
     rec.queries = usage.queries;
+    rec.kind = "rerank";
     rec.unpriced = c.resolved.unpriced || !price.prices(&usage);
     let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
     rec.case = case;

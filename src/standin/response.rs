@@ -34,6 +34,8 @@ pub struct Answer {
     pub tool: Option<ToolUse>,
     /// The reasoning before the answer (its tokens are part of `output_tokens`).
     pub reasoning: Option<Reasoning>,
+    /// `NONE` or `INTERVENED` when the call applied a guardrail.
+    pub guardrail_action: Option<&'static str>,
 }
 
 /// A call's reasoning as the response shows it.
@@ -80,7 +82,9 @@ impl Reasoning {
 impl Answer {
     /// The stop reason in Converse's vocabulary (also Anthropic's and Nova's).
     pub fn converse_stop(&self) -> &'static str {
-        if self.tool.is_some() {
+        if self.guardrail_action == Some("INTERVENED") {
+            "guardrail_intervened"
+        } else if self.tool.is_some() {
             "tool_use"
         } else if self.capped {
             "max_tokens"
@@ -279,8 +283,17 @@ pub fn converse_stream(a: &Answer) -> Vec<u8> {
     out
 }
 
-/// The InvokeModel response body of `family`.
+/// The InvokeModel response body of `family`, with `amazon-bedrock-guardrailAction` when the call
+/// applied a guardrail.
 pub fn invoke(family: Family, prompt: &Prompt, a: &Answer) -> Value {
+    let mut v = invoke_body(family, prompt, a);
+    if let (Some(action), Value::Object(m)) = (a.guardrail_action, &mut v) {
+        m.insert("amazon-bedrock-guardrailAction".into(), json!(action));
+    }
+    v
+}
+
+fn invoke_body(family: Family, prompt: &Prompt, a: &Answer) -> Value {
     let stop = a.stop(family);
     match family {
         Family::Anthropic => json!({

@@ -97,6 +97,7 @@ fn embedding(
     rec.bill(&usage, price.cost_of(&usage), "end_turn");
     rec.stop_reason = None;
     rec.images = e.images;
+    rec.kind = "embedding";
     rec.unpriced = resolved.unpriced || !price.prices(&usage);
     let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
     rec.case = case;

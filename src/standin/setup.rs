@@ -35,6 +35,7 @@ pub fn from_config(path: Option<&Path>) -> Result<Settings> {
     s.output_by_intent = output_by_intent;
     s.reasoning = cfg.reasoning;
     s.steps = cfg.steps;
+    s.guardrails = cfg.guardrails;
     s.cases = dataset.cases.into_iter().map(|c| c.case).collect();
     Ok(s)
 }

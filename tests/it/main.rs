@@ -18,6 +18,7 @@ mod container;
 mod cumulative;
 mod drift;
 mod embeddings;
+mod guardrails;
 mod harness;
 mod harness_example;
 mod harness_node;

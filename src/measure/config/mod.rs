@@ -9,6 +9,7 @@ use crate::infra::diag::{self, Diagnostic, Diagnostics, Sink};
 mod sections;
 
 use crate::infra::tree::Tree;
+use crate::measure::guardrails::{Guardrail, Guardrails};
 use crate::measure::reasoning::ReasoningPolicy;
 use crate::measure::routes::RoutesSpec;
 use crate::measure::steps::{Step, Steps};
@@ -296,6 +297,7 @@ struct RawConfig {
     #[serde(default)]
     reasoning: ReasoningPolicy,
     steps: Option<Spanned<std::collections::BTreeMap<String, Step>>>,
+    guardrails: Option<Spanned<std::collections::BTreeMap<String, Guardrail>>>,
 }
 
 /// A validated `costgate.yaml`.
@@ -326,6 +328,8 @@ pub struct Config {
     pub reasoning: ReasoningPolicy,
     /// What each named step answers (harness mode, docs/harness.md#steps).
     pub steps: Steps,
+    /// What each guardrail checks (harness mode, docs/harness.md).
+    pub guardrails: Guardrails,
 }
 
 /// The policy part of a configuration: what a PR may not change for itself (docs/verdict.md). Serialised to
@@ -352,6 +356,8 @@ pub struct Policy<'a> {
     pub reasoning: &'a ReasoningPolicy,
     #[serde(skip_serializing_if = "Steps::is_empty")]
     pub steps: &'a Steps,
+    #[serde(skip_serializing_if = "Guardrails::is_empty")]
+    pub guardrails: &'a Guardrails,
 }
 
 impl Config {
@@ -444,6 +450,11 @@ impl Config {
             steps.validate(file, s.referenced.line() as usize, &mut sink);
             steps
         });
+        let guardrails = raw.guardrails.map_or_else(Guardrails::default, |g| {
+            let guardrails = Guardrails(g.value);
+            guardrails.validate(file, g.referenced.line() as usize, &mut sink);
+            guardrails
+        });
         if let Some(j) = &raw.jira {
             j.value.validate(file, at(&j.referenced), &mut sink);
         }
@@ -489,6 +500,7 @@ impl Config {
             refresh: raw.refresh,
             reasoning: raw.reasoning,
             steps,
+            guardrails,
         };
         Ok((config, sink.into_vec()))
     }
@@ -511,6 +523,7 @@ impl Config {
             refresh: &self.refresh,
             reasoning: &self.reasoning,
             steps: &self.steps,
+            guardrails: &self.guardrails,
         }
     }
 }

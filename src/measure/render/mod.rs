@@ -60,6 +60,51 @@ pub struct Metric {
     pub higher_is_better: bool,
 }
 
+/// What a case paid for besides model tokens (harness mode): embeddings, rerank, guardrails.
+/// Each dollar figure is part of the case's `cost_usd`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extras {
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub embedding_usd: f64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub embedding_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub rerank_usd: f64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub rerank_queries: u64,
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub guardrail_usd: f64,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub guardrail_text_units: u64,
+    /// The guardrails the case's calls applied, each with its policies: `gr-support (content,
+    /// denied_topics)`, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guardrails: Vec<String>,
+}
+
+impl Extras {
+    /// The dollars of each kind: what a cause compares.
+    pub fn by_kind(&self) -> [(&'static str, f64); 3] {
+        [
+            ("embedding", self.embedding_usd),
+            ("rerank", self.rerank_usd),
+            ("guardrail", self.guardrail_usd),
+        ]
+    }
+
+    pub fn usd(&self) -> f64 {
+        self.embedding_usd + self.rerank_usd + self.guardrail_usd
+    }
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_zero_u64(x: &u64) -> bool {
+    *x == 0
+}
+
 /// One case priced on one side.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Priced {
@@ -76,6 +121,8 @@ pub struct Priced {
     /// Calls to models the price table does not price (harness mode): counted at $0.
     pub unpriced_calls: u64,
     pub unpriced_models: Vec<String>,
+    /// Embeddings, rerank and guardrails (harness mode).
+    pub extras: Extras,
     pub segments: Segments,
     /// Model calls made for the case (1 in render mode, 0 when bypassed).
     pub calls: u64,
@@ -106,6 +153,7 @@ impl Priced {
             reasoning: Vec::new(),
             unpriced_calls: 0,
             unpriced_models: Vec::new(),
+            extras: Extras::default(),
             segments: Segments::default(),
             calls: 0,
             cost_usd: 0.0,
@@ -341,6 +389,7 @@ impl<'a> Renderer<'a> {
                 reasoning: serving.reasoning.iter().map(|s| s.to_string()).collect(),
                 unpriced_calls: 0,
                 unpriced_models: Vec::new(),
+                extras: Extras::default(),
                 segments,
                 calls: 1,
                 cost_usd: price.cost_of(&usage),
@@ -658,6 +707,7 @@ mod tests {
                 expect: None,
                 tool_calls: vec![],
                 answers: Default::default(),
+                guardrail: None,
             },
             at: Location {
                 file: "g.yaml".into(),

@@ -1,0 +1,186 @@
+//! Guardrails on the stand-in: `ApplyGuardrail`, and the guardrail a Converse (`guardrailConfig`)
+//! or InvokeModel (guardrail headers) call names. What each guardrail checks comes from the base's
+//! `guardrails:`; each check bills its text units once per policy type. A case can script an
+//! intervention (`guardrail: intervene`): the input is blocked and the model call it prevents is
+//! not billed.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::error::BedrockError;
+use super::record::CallRecord;
+use super::request::{self, Counted, Msg, Prompt};
+use super::{CASE_HEADER, State, lock};
+use crate::measure::dataset::{Case, GuardrailScript};
+use crate::measure::guardrails::{self, POLICIES};
+use crate::measure::pricing::Tier;
+use crate::measure::render::Segments;
+
+/// What a blocked input is answered with (the guardrail's configured message in production).
+pub const BLOCKED_MESSAGE: &str = "Sorry, I can't help with that request.";
+
+/// One guardrail check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// The guardrail's id as `guardrails:` names it, with its policies: `gr-1 (content, word)`.
+    pub label: String,
+    pub text_units: u64,
+    pub usd: f64,
+    /// Every policy type is priced in the table.
+    pub priced: bool,
+    pub intervened: bool,
+    /// ApplyGuardrail's `usage` object.
+    pub usage: Value,
+}
+
+/// Checks `texts` with guardrail `id`; `case` scripts an intervention on the input.
+pub fn check(
+    st: &State,
+    id: &str,
+    texts: &[&str],
+    input: bool,
+    case: Option<&Case>,
+) -> Result<Check, BedrockError> {
+    let (name, g) = st.guardrails.get(id).ok_or_else(|| {
+        BedrockError::NotFound(format!(
+            "The guardrail `{id}` is not declared in the base's costgate.yaml: add `guardrails: {{{id}: {{policies: [content, denied_topics]}}}}` with the policy types it has, so its checks are priced."
+        ))
+    })?;
+    let units = guardrails::text_units(texts.iter().copied());
+    let (usd, priced) = guardrails::cost(g, units, &st.pricing);
+    let mut usage = serde_json::Map::new();
+    for (policy, field) in POLICIES {
+        let n = if g.policies.iter().any(|p| p == policy) {
+            units
+        } else {
+            0
+        };
+        usage.insert(field.to_string(), json!(n));
+    }
+    let intervened = input && case.and_then(|c| c.guardrail) == Some(GuardrailScript::Intervene);
+    Ok(Check {
+        label: format!("{name} ({})", g.policies.join(", ")),
+        text_units: units,
+        usd,
+        priced,
+        intervened,
+        usage: Value::Object(usage),
+    })
+}
+
+/// `POST /guardrail/{id}/version/{version}/apply`.
+pub(super) async fn apply_guardrail(
+    AxState(st): AxState<Arc<State>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Ok(Path((id, _version))) = path else {
+        return BedrockError::Validation(
+            "The guardrail identifier in the path is not valid.".into(),
+        )
+        .into_response();
+    };
+    let body = match axum::body::to_bytes(body, st.max_body).await {
+        Ok(b) => b,
+        Err(_) => return BedrockError::TooLarge { limit: st.max_body }.into_response(),
+    };
+    match apply(&st, &id, &headers, &body) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn apply(st: &State, id: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response, BedrockError> {
+    let v = request::json(body)?;
+    let input = match v["source"].as_str() {
+        Some("INPUT") => true,
+        Some("OUTPUT") => false,
+        _ => {
+            return Err(BedrockError::Validation(
+                "1 validation error detected: Value at 'source' failed to satisfy constraint: Member must satisfy enum value set: [INPUT, OUTPUT]".into(),
+            ));
+        }
+    };
+    let texts: Vec<String> = v["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["text"]["text"].as_str().map(str::to_string))
+        .collect();
+    if v["content"].as_array().is_none_or(Vec::is_empty) {
+        return Err(BedrockError::Validation(
+            "1 validation error detected: Value at 'content' failed to satisfy constraint: Member must not be null or empty".into(),
+        ));
+    }
+    let prompt = Prompt {
+        messages: texts
+            .iter()
+            .map(|t| Msg {
+                role: "user".into(),
+                parts: vec![t.clone()],
+                media: Vec::new(),
+            })
+            .collect(),
+        ..Prompt::default()
+    };
+    let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
+    let current = lock(&st.current).clone();
+    let attributed = st.cases.attribute(&prompt, header_case, current.as_deref());
+    let case = attributed
+        .as_ref()
+        .and_then(|(id, _)| st.cases.get(id))
+        .map(|i| &i.case);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let c = check(st, id, &refs, input, case)?;
+    let mut rec = CallRecord::new(
+        "ApplyGuardrail",
+        (id, &format!("guardrail/{id}")),
+        &Counted {
+            segments: Segments::default(),
+            input_tokens: 0,
+        },
+        Tier::Standard,
+        None,
+        Vec::new(),
+    );
+    rec.kind = "guardrail";
+    rec.cost_usd = c.usd;
+    rec.guardrail = Some(c.label.clone());
+    rec.guardrail_text_units = c.text_units;
+    rec.guardrail_usd = c.usd;
+    rec.unpriced = !c.priced;
+    let (case_id, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
+    rec.case = case_id;
+    rec.attribution = method;
+    st.log(rec);
+    let seq = st.served.fetch_add(1, Ordering::Relaxed);
+    let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
+    let (action, outputs) = if c.intervened {
+        ("GUARDRAIL_INTERVENED", json!([{"text": BLOCKED_MESSAGE}]))
+    } else {
+        ("NONE", json!([]))
+    };
+    let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
+    let out = json!({
+        "usage": c.usage,
+        "action": action,
+        "outputs": outputs,
+        "assessments": [{}],
+        "guardrailCoverage": {"textCharacters": {"guarded": chars, "total": chars}},
+    });
+    let mut r = (StatusCode::OK, serde_json::to_vec(&out).unwrap_or_default()).into_response();
+    let h = r.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    Ok(r)
+}
