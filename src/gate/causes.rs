@@ -250,23 +250,7 @@ fn describe(what: &str, min: Option<i64>, max: Option<i64>, cs: &[&CaseReport]) 
                 _ => what,
             }
         }
-        "guardrail" => {
-            let names = |s: &Option<SideCost>| match s.as_ref().map(|s| &s.extras.guardrails) {
-                Some(g) if !g.is_empty() => g.join(" + "),
-                _ => "no guardrail".to_string(),
-            };
-            let changes = distinct(cs.iter().map(|c| (names(&c.base), names(&c.head))));
-            let what = match changes.as_slice() {
-                [(b, h)] if b != h => format!("guardrails {b} → {h}"),
-                _ => "guardrail checks grew".to_string(),
-            };
-            format!("{what} ({} text units)", signed_range(min, max))
-        }
-        "rerank" => format!(
-            "rerank {} queries (each started 100 documents is a query)",
-            signed_range(min, max)
-        ),
-        "embedding" => format!("embeddings {} tokens", signed_range(min, max)),
+        "guardrail" | "rerank" | "embedding" => extras(what, min, max, cs),
         "model" => {
             let mut changes: Vec<String> = cs
                 .iter()
@@ -294,6 +278,62 @@ fn describe(what: &str, min: Option<i64>, max: Option<i64>, cs: &[&CaseReport]) 
         }
         _ => "the same tokens cost more (price or cache)".into(),
     }
+}
+
+/// What grew besides model tokens: the blamed service first (`what`, its units `min…max`), then
+/// every other service whose dollars grew in these cases.
+fn extras(what: &str, min: Option<i64>, max: Option<i64>, cs: &[&CaseReport]) -> String {
+    let grew = |kind: &str| {
+        cs.iter().any(|c| match (&c.base, &c.head) {
+            (Some(b), Some(h)) => {
+                let usd = |s: &SideCost| {
+                    s.extras
+                        .by_kind()
+                        .into_iter()
+                        .find(|(k, _)| *k == kind)
+                        .map_or(0.0, |(_, v)| v)
+                };
+                usd(h) > usd(b)
+            }
+            _ => false,
+        })
+    };
+    let units = |kind: &str| {
+        let d: Vec<i64> = cs
+            .iter()
+            .filter_map(|c| match (&c.base, &c.head) {
+                (Some(b), Some(h)) => growth(kind, b, h),
+                _ => None,
+            })
+            .collect();
+        (d.iter().min().copied(), d.iter().max().copied())
+    };
+    let part = |kind: &str, (lo, hi): (Option<i64>, Option<i64>)| match kind {
+        "guardrail" => {
+            let names = |s: &Option<SideCost>| match s.as_ref().map(|s| &s.extras.guardrails) {
+                Some(g) if !g.is_empty() => g.join(" + "),
+                _ => "no guardrail".to_string(),
+            };
+            let changes = distinct(cs.iter().map(|c| (names(&c.base), names(&c.head))));
+            let what = match changes.as_slice() {
+                [(b, h)] if b != h => format!("guardrails {b} → {h}"),
+                _ => "guardrail checks grew".to_string(),
+            };
+            format!("{what} ({} text units)", signed_range(lo, hi))
+        }
+        "rerank" => format!(
+            "rerank {} queries (each started 100 documents is a query)",
+            signed_range(lo, hi)
+        ),
+        _ => format!("embeddings {} tokens", signed_range(lo, hi)),
+    };
+    let mut parts = vec![part(what, (min, max))];
+    for kind in ["rerank", "guardrail", "embedding"] {
+        if kind != what && grew(kind) {
+            parts.push(part(kind, units(kind)));
+        }
+    }
+    parts.join("; ")
 }
 
 /// `(base, head)` descriptions, each once, in order.

@@ -114,8 +114,9 @@ fn boto3_example_a_raised_thinking_budget_fails_with_the_reasoning_cause() {
         cause.contains("escalation") && cause.contains("thinking budget 2,048 → 16,384"),
         "{cause}"
     );
-    // The follow-up recommendation condenses first (Nova Micro), then answers (Haiku).
-    assert_eq!(by("HX-06")["base"]["calls"], 2);
+    // The follow-up recommendation condenses first (Nova Micro), embeds the query, reranks, then
+    // answers (Haiku).
+    assert_eq!(by("HX-06")["base"]["calls"], 4);
     let q = "I like cooking stories and dungeons";
     let condensed = crate::support::standin::count("amazon.nova-micro-v1:0", &[q]);
     let hx06 = &by("HX-06")["base"];
@@ -152,7 +153,7 @@ fn boto3_example_without_the_condense_step_changes_only_the_follow_up() {
         if c["id"] == "HX-06" {
             assert_eq!(
                 (c["base"]["calls"].as_u64(), c["head"]["calls"].as_u64()),
-                (Some(2), Some(1)),
+                (Some(4), Some(3)),
                 "{c}"
             );
             // The transcript in the Haiku prompt costs more than the Nova Micro call saved.
@@ -161,6 +162,48 @@ fn boto3_example_without_the_condense_step_changes_only_the_follow_up() {
             assert_eq!(c["status"], "unchanged", "{}", c["id"]);
         }
     }
+}
+
+/// `head-guardrail/` switches recommendations to a guardrail with a second policy and doubles the
+/// documents it reranks (60 → 120, two rerank queries instead of one): only recommendations get
+/// dearer, and the cause names the rerank queries and the guardrail.
+#[test]
+fn boto3_example_a_second_guardrail_policy_and_doubled_rerank_fail_with_their_causes() {
+    let (dir, base, _) = trees();
+    let head = dir.path().join("head-guardrail");
+    copy_dir(&repo_root().join("examples/harness/head-guardrail"), &head);
+    let (code, r, err) = check(&base, &head);
+    assert_eq!(code, 1, "{err}");
+    for c in r["cases"].as_array().unwrap() {
+        let rec = c["intent"] == "recommendation";
+        assert_eq!(
+            c["status"],
+            if rec { "regressed" } else { "unchanged" },
+            "{c}"
+        );
+        if rec {
+            assert_eq!(
+                (
+                    c["base"]["rerank_queries"].as_u64(),
+                    c["head"]["rerank_queries"].as_u64()
+                ),
+                (Some(1), Some(2)),
+                "{c}"
+            );
+            assert_eq!(
+                c["head"]["guardrails"][0],
+                "gr-support-pii (content, sensitive_information)"
+            );
+            assert!(c["base"]["embedding_tokens"].as_u64().unwrap() > 0, "{c}");
+        }
+    }
+    let cause = r["causes"][0]["line"].as_str().unwrap();
+    assert!(
+        cause.contains("rerank +1 queries")
+            && cause
+                .contains("gr-support (content) → gr-support-pii (content, sensitive_information)"),
+        "{cause}"
+    );
 }
 
 #[test]
@@ -175,6 +218,7 @@ fn boto3_example_uses_converse_stream_and_invoke_model_as_recorded() {
             ("Converse".to_string(), "request_metadata".to_string()),
             ("ConverseStream".to_string(), "request_metadata".to_string()),
             ("InvokeModel".to_string(), "control".to_string()),
+            ("Rerank".to_string(), "control".to_string()),
         ]
     );
 }

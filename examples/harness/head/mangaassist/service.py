@@ -14,11 +14,15 @@ HAIKU = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 MICRO = "amazon.nova-micro-v1:0"
 
+# Recommendations pass through this guardrail (declared with its policies in costgate.yaml).
+GUARDRAIL = "gr-support"
+
 # Escalations think before they answer; Anthropic requires max_tokens above the budget.
 THINKING_BUDGET = 2048
 
 
-def _converse(model, messages, max_tokens, system=SYSTEM, case_id=None, step=None, thinking=None):
+def _converse(model, messages, max_tokens, system=SYSTEM, case_id=None, step=None, thinking=None,
+              guardrail=None):
     kwargs = {
         "modelId": model,
         "system": [{"text": system}],
@@ -30,6 +34,8 @@ def _converse(model, messages, max_tokens, system=SYSTEM, case_id=None, step=Non
         kwargs["additionalModelRequestFields"] = {"thinking": {"type": "enabled", "budget_tokens": thinking}}
     else:
         kwargs["inferenceConfig"]["temperature"] = 0.3
+    if guardrail:
+        kwargs["guardrailConfig"] = {"guardrailIdentifier": guardrail, "guardrailVersion": "1"}
     metadata = {}
     if case_id:
         metadata["costgate_case"] = case_id
@@ -66,10 +72,10 @@ def condense(query, history, case_id=None):
 
 def recommend(query, history=None, case_id=None):
     query = condense(query, history, case_id)
-    docs = "\n".join(retrieval.retrieve(query))
+    docs = "\n".join(retrieval.retrieve(query, rerank=True))
     prompt = "Catalogue excerpts:\n{docs}\n\nCustomer: {query}\nRecommend up to three titles and say why.".format(
         docs=docs, query=query)
-    return _converse(HAIKU, _history(history) + [_user(prompt)], 400, case_id=case_id)
+    return _converse(HAIKU, _history(history) + [_user(prompt)], 400, case_id=case_id, guardrail=GUARDRAIL)
 
 
 def product_question(query, case_id=None):

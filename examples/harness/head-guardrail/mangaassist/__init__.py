@@ -1,0 +1,1 @@
+"""MangaAssist: a manga shop's customer assistant on Amazon Bedrock (costgate harness-mode example)."""
