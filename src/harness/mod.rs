@@ -105,8 +105,9 @@ pub fn price(
             ("AWS_DEFAULT_REGION", DUMMY_REGION.to_string()),
             // No instance-metadata lookups when an SDK searches for credentials.
             ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-            // bedrock-agent-runtime (Rerank, Retrieve…) and the OpenAI SDK reach the stand-in too:
-            // what it does not serve yet is answered UnknownOperationException and named below.
+            // bedrock-agent-runtime (Rerank) and the OpenAI SDK (Chat Completions, Responses) reach
+            // the stand-in too: an operation it does not serve is answered
+            // UnknownOperationException and named below.
             ("AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME", url.clone()),
             ("OPENAI_BASE_URL", format!("{url}/openai/v1")),
             ("OPENAI_API_KEY", DUMMY_OPENAI_KEY.to_string()),

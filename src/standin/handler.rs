@@ -39,6 +39,10 @@ enum Operation {
     Invoke,
     InvokeStream,
     CountTokens,
+    /// `POST /openai/v1/chat/completions`.
+    OpenAiChat,
+    /// `POST /openai/v1/responses`.
+    OpenAiResponses,
 }
 
 impl Operation {
@@ -60,7 +64,44 @@ impl Operation {
             Operation::Invoke => "InvokeModel",
             Operation::InvokeStream => "InvokeModelWithResponseStream",
             Operation::CountTokens => "CountTokens",
+            Operation::OpenAiChat => "ChatCompletions",
+            Operation::OpenAiResponses => "Responses",
         }
+    }
+}
+
+/// `POST /openai/v1/chat/completions`.
+pub(super) async fn openai_chat(
+    AxState(st): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    openai(st, Operation::OpenAiChat, headers, body).await
+}
+
+/// `POST /openai/v1/responses`.
+pub(super) async fn openai_responses(
+    AxState(st): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    openai(st, Operation::OpenAiResponses, headers, body).await
+}
+
+/// The OpenAI-compatible operations name the model in the body.
+async fn openai(st: Arc<State>, op: Operation, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let body = match axum::body::to_bytes(body, st.max_body).await {
+        Ok(b) => b,
+        Err(_) => return BedrockError::TooLarge { limit: st.max_body }.into_response(),
+    };
+    let model = match request::json(&body).and_then(|v| super::openai::model(&v)) {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
+    match handle(&st, op, &model, &headers, &body, started) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
     }
 }
 
@@ -182,6 +223,8 @@ pub(super) struct Request {
     pub step: Option<String>,
     /// The guardrail the call applies (Converse `guardrailConfig`, InvokeModel's header).
     pub guardrail: Option<String>,
+    /// An OpenAI-compatible request asked for a stream (`stream: true`).
+    pub stream: bool,
 }
 
 /// What metering a request found before answering it.
@@ -221,6 +264,18 @@ fn parse(
             (p, Some(f))
         }
         Operation::CountTokens => (count_tokens_input(&json, family)?, None),
+        Operation::OpenAiChat => (
+            request::invoke(Family::OpenAi, &json)?,
+            Some(Family::OpenAi),
+        ),
+        Operation::OpenAiResponses => {
+            if json["stream"].as_bool() == Some(true) {
+                return Err(BedrockError::Validation(
+                    "The stand-in answers the Responses API whole: send `stream: false` (Chat Completions streams).".into(),
+                ));
+            }
+            (super::openai::responses_prompt(&json)?, None)
+        }
     };
     prompt.media_rule = MediaRule::for_model(&resolved.base_id);
     let reasoning = match op {
@@ -249,6 +304,7 @@ fn parse(
         reasoning,
         step,
         guardrail,
+        stream: json["stream"].as_bool() == Some(true),
     })
 }
 
@@ -457,6 +513,24 @@ fn respond(op: Operation, req: &Request, answer: &Answer) -> Result<Response, Be
             json_bytes(&response::invoke(f, &req.prompt, answer)),
             id,
             usage,
+        ),
+        (Operation::OpenAiChat, _) if req.stream => reply(
+            "text/event-stream",
+            super::openai::chat_stream(answer),
+            id,
+            None,
+        ),
+        (Operation::OpenAiChat, _) => reply(
+            "application/json",
+            json_bytes(&super::openai::chat(answer)),
+            id,
+            None,
+        ),
+        (Operation::OpenAiResponses, _) => reply(
+            "application/json",
+            json_bytes(&super::openai::responses(answer)),
+            id,
+            None,
         ),
         (Operation::InvokeStream, Some(f)) => reply(
             eventstream::CONTENT_TYPE,

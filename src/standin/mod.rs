@@ -12,6 +12,7 @@ pub mod eventstream;
 pub mod guardrail;
 mod handler;
 pub mod media;
+pub mod openai;
 pub mod reasoning;
 pub mod record;
 pub mod request;
@@ -376,6 +377,8 @@ pub fn router(state: Arc<State>) -> Router {
             "/model/{model_id}/{operation}",
             post(handler::model_operation),
         )
+        .route("/openai/v1/chat/completions", post(handler::openai_chat))
+        .route("/openai/v1/responses", post(handler::openai_responses))
         .route("/rerank", post(rerank::agent_rerank))
         .route(
             "/guardrail/{id}/version/{version}/apply",

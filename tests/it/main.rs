@@ -35,6 +35,7 @@ mod mock_media;
 mod mock_sdk;
 mod mock_tools;
 mod mock_wire;
+mod openai_compat;
 mod pricing;
 mod properties;
 mod quality;
