@@ -41,6 +41,8 @@ pub struct PricingArgs {
 struct Listing<'a> {
     today: String,
     models: &'a std::collections::BTreeMap<String, ModelPrice>,
+    /// USD per 1,000 text units per guardrail policy type.
+    guardrail_policies: &'a std::collections::BTreeMap<String, f64>,
     aliases: &'a std::collections::BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problems: Option<&'a [Problem]>,
@@ -76,6 +78,7 @@ pub fn pricing(a: PricingArgs, env: &Vars) -> Result<Outcome> {
         Format::Json => json(&Listing {
             today: today.to_string(),
             models: table.models(),
+            guardrail_policies: table.guardrail_policies(),
             aliases: table.aliases(),
             problems: problems.as_deref(),
         }),
@@ -138,7 +141,7 @@ fn dedup(uses: Vec<Use>) -> Vec<Use> {
 fn text(table: &PricingTable, problems: Option<&[Problem]>, max_age: i64) -> String {
     use std::fmt::Write;
     let mut out = String::from(
-        "model | input | output | cache read | cache write 5m / 1h | per profile | tiers | lifecycle | read on | source\n",
+        "model | input | output | cache read | cache write 5m / 1h | other units | per profile | tiers | lifecycle | read on | source\n",
     );
     let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| v.to_string());
     for (id, p) in table.models() {
@@ -163,14 +166,28 @@ fn text(table: &PricingTable, problems: Option<&[Problem]>, max_age: i64) -> Str
             (Some(l), None) => format!("legacy since {l}"),
             (None, None) => "active".into(),
         };
+        let u = &p.units;
+        let units: Vec<String> = [
+            u.per_image.map(|v| format!("${v} per image")),
+            u.per_1k_queries.map(|v| format!("${v} per 1,000 queries")),
+            u.per_request.map(|v| format!("${v} per request")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let _ = writeln!(
             out,
-            "{id} | {} | {} | {} | {} / {} | {} | {} | {life} | {} | {}{}",
+            "{id} | {} | {} | {} | {} / {} | {} | {} | {} | {life} | {} | {}{}{}",
             r.input_per_mtok,
             r.output_per_mtok,
             opt(r.cache_read_per_mtok),
             opt(r.cache_write_per_mtok),
             opt(r.cache_write_1h_per_mtok),
+            if units.is_empty() {
+                "-".into()
+            } else {
+                units.join(", ")
+            },
             if profiles.is_empty() {
                 "-".into()
             } else {
@@ -188,6 +205,15 @@ fn text(table: &PricingTable, problems: Option<&[Problem]>, max_age: i64) -> Str
             } else {
                 format!(" (from {})", p.origin)
             },
+            p.derived
+                .as_deref()
+                .map_or(String::new(), |d| format!(" (derived: {d})")),
+        );
+    }
+    for (policy, per_1k) in table.guardrail_policies() {
+        let _ = writeln!(
+            out,
+            "guardrail policy {policy} | ${per_1k} per 1,000 text units (each started 1,000 characters)"
         );
     }
     for (alias, target) in table.aliases() {

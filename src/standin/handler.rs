@@ -20,7 +20,7 @@ use super::request::{self, Counted, Family, Prompt};
 use super::response::{self, Answer, Reasoning};
 use super::{CASE_HEADER, STEP_HEADER, State, answer, eventstream, lock, script};
 use crate::measure::cache::{self, Dropped};
-use crate::measure::pricing::{Resolved, Ttl, Usage};
+use crate::measure::pricing::{Resolved, Tier, Ttl, Usage};
 use crate::measure::reasoning::{Setting, Split};
 use crate::measure::render::DEFAULT_OUTPUT_TOKENS;
 use crate::measure::steps::StepAnswer;
@@ -28,6 +28,9 @@ use crate::measure::tokenize;
 
 /// InvokeModel's service tier (the service model's `serviceTier` member of InvokeModelRequest).
 const TIER_HEADER: &str = "x-amzn-bedrock-service-tier";
+
+/// InvokeModel's latency setting (`performanceConfigLatency` of InvokeModelRequest).
+const LATENCY_HEADER: &str = "x-amzn-bedrock-performanceconfig-latency";
 
 /// InvokeModel's guardrail (`guardrailIdentifier` of InvokeModelRequest).
 const GUARDRAIL_HEADER: &str = "x-amzn-bedrock-guardrailidentifier";
@@ -261,6 +264,12 @@ fn parse(
                 let name = t.to_str().unwrap_or("");
                 p.tier = request::tier_named(name, TIER_HEADER)?;
             }
+            if headers
+                .get(LATENCY_HEADER)
+                .is_some_and(|v| v.as_bytes() == b"optimized")
+            {
+                p.tier = Tier::LatencyOptimized;
+            }
             (p, Some(f))
         }
         Operation::CountTokens => (count_tokens_input(&json, family)?, None),
@@ -469,6 +478,7 @@ fn answer_call(
         cache_read: served.read,
         cache_write: served.write,
         tool: if blocked { None } else { tool },
+        tier: prompt.tier,
         guardrail_action: guard
             .as_ref()
             .map(|g| if g.intervened { "INTERVENED" } else { "NONE" }),

@@ -589,7 +589,15 @@ pub fn converse(v: &Value) -> Result<Prompt, BedrockError> {
         case_tag,
         chat: true,
         marks,
-        tier: service_tier(&v["serviceTier"])?,
+        tier: match v["performanceConfig"]["latency"].as_str() {
+            Some("optimized") => Tier::LatencyOptimized,
+            Some("standard") | None => service_tier(&v["serviceTier"])?,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "Malformed input request: `performanceConfig.latency` must be `standard` or `optimized`, got `{other}`."
+                )));
+            }
+        },
         tools: tool_names(&v["toolConfig"]["tools"]),
         tool_results: tool_results(&v["messages"]),
         media_rule: MediaRule::default(),

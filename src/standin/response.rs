@@ -36,6 +36,8 @@ pub struct Answer {
     pub reasoning: Option<Reasoning>,
     /// `NONE` or `INTERVENED` when the call applied a guardrail.
     pub guardrail_action: Option<&'static str>,
+    /// The tier the call was served (and priced) at.
+    pub tier: crate::measure::pricing::Tier,
 }
 
 /// A call's reasoning as the response shows it.
@@ -253,14 +255,26 @@ fn openai_tool_calls(t: &ToolUse, arguments: &str) -> Value {
             "function": {"name": t.name, "arguments": arguments}}])
 }
 
-/// The Converse response body.
+/// The Converse response body, with the served tier when the request chose one.
 pub fn converse(a: &Answer) -> Value {
-    json!({
+    let mut v = json!({
         "output": {"message": {"role": "assistant", "content": a.converse_content()}},
         "stopReason": a.converse_stop(),
         "usage": a.usage(),
         "metrics": {"latencyMs": a.latency_ms},
-    })
+    });
+    served_tier(a, &mut v);
+    v
+}
+
+/// Converse's `serviceTier` / `performanceConfig` members: how the call was served.
+fn served_tier(a: &Answer, v: &mut Value) {
+    use crate::measure::pricing::Tier;
+    match a.tier {
+        Tier::Standard | Tier::Batch => {}
+        Tier::LatencyOptimized => v["performanceConfig"] = json!({"latency": "optimized"}),
+        t => v["serviceTier"] = json!({"type": t.name()}),
+    }
 }
 
 /// The ConverseStream event-stream body.
@@ -275,11 +289,9 @@ pub fn converse_stream(a: &Answer) -> Vec<u8> {
         "messageStop",
         &json!({"stopReason": a.converse_stop()}),
     );
-    write_event(
-        &mut out,
-        "metadata",
-        &json!({"usage": a.usage(), "metrics": {"latencyMs": a.latency_ms}}),
-    );
+    let mut metadata = json!({"usage": a.usage(), "metrics": {"latencyMs": a.latency_ms}});
+    served_tier(a, &mut metadata);
+    write_event(&mut out, "metadata", &metadata);
     out
 }
 

@@ -21,8 +21,8 @@ const BUILTIN: &str = include_str!("builtin.yaml");
 const BUILTIN_NAME: &str = "<built-in pricing table>";
 
 /// Geographic / global prefixes of cross-region inference-profile ids (`us.anthropic…`).
-pub const PROFILE_PREFIXES: [&str; 9] = [
-    "us", "eu", "apac", "global", "us-gov", "ca", "jp", "au", "de",
+pub const PROFILE_PREFIXES: [&str; 10] = [
+    "us", "eu", "apac", "global", "us-gov", "ca", "jp", "au", "de", "in",
 ];
 
 /// USD per million tokens of each kind of token one price set bills.
@@ -87,6 +87,9 @@ pub enum Tier {
     Priority,
     Flex,
     Batch,
+    /// `performanceConfig: {latency: optimized}`: the latency-optimized variant's price.
+    #[serde(rename = "latency_optimized")]
+    LatencyOptimized,
 }
 
 impl Tier {
@@ -96,6 +99,7 @@ impl Tier {
             Tier::Priority => "priority",
             Tier::Flex => "flex",
             Tier::Batch => "batch",
+            Tier::LatencyOptimized => "latency_optimized",
         }
     }
 }
