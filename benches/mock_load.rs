@@ -5,6 +5,10 @@
 //! `cargo bench --bench mock_load` runs for 15 s after a 3 s warm-up; under `cargo test` (no
 //! `--bench` argument) it runs a short smoke round so the suite stays fast.
 //!
+//! `MOCK_LOAD_OP=embedding|rerank|openai` sends the same ~2 KB of text as a Titan Text Embeddings
+//! v2 InvokeModel body, as the documents of a bedrock-agent-runtime `Rerank` (one per line), or as
+//! an OpenAI-compatible chat completion on gpt-oss (reasoning effort low), instead of Converse.
+//!
 //! `MOCK_LOAD_REASONING=off|on` asks Claude Sonnet 4.5 instead, without or with a thinking budget
 //! of 2,048 tokens (1,024 reasoning tokens at the default share, answered as a signed reasoning
 //! block before the answer): the pair measures what reasoning costs the stand-in per request.
@@ -71,7 +75,13 @@ fn main() {
         None => MODEL,
     };
     let thinking = reasoning.as_deref() == Some("on");
-    let url = Arc::new(format!("{}/model/{model}/converse", server.url()));
+    let op = std::env::var("MOCK_LOAD_OP").unwrap_or_else(|_| "converse".into());
+    let url = Arc::new(match op.as_str() {
+        "embedding" => format!("{}/model/amazon.titan-embed-text-v2:0/invoke", server.url()),
+        "rerank" => format!("{}/rerank", server.url()),
+        "openai" => format!("{}/openai/v1/chat/completions", server.url()),
+        _ => format!("{}/model/{model}/converse", server.url()),
+    });
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -81,6 +91,33 @@ fn main() {
     let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..256)
             .map(|i| {
+                match op.as_str() {
+                    "embedding" => {
+                        return serde_json::to_vec(&serde_json::json!({"inputText": prompt(i), "dimensions": 1024})).unwrap();
+                    }
+                    "rerank" => {
+                        let sources: Vec<serde_json::Value> = prompt(i)
+                            .lines()
+                            .map(|l| serde_json::json!({"type": "INLINE", "inlineDocumentSource": {"type": "TEXT", "textDocument": {"text": l}}}))
+                            .collect();
+                        return serde_json::to_vec(&serde_json::json!({
+                            "queries": [{"type": "TEXT", "textQuery": {"text": "a pirate adventure with friendship"}}],
+                            "sources": sources,
+                            "rerankingConfiguration": {"type": "BEDROCK_RERANKING_MODEL", "bedrockRerankingConfiguration": {
+                                "modelConfiguration": {"modelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.rerank-v1:0"}}}
+                        })).unwrap();
+                    }
+                    "openai" => {
+                        return serde_json::to_vec(&serde_json::json!({
+                            "model": "openai.gpt-oss-120b-1:0",
+                            "messages": [{"role": "system", "content": "You are MangaAssist, a helpful manga shop assistant."},
+                                         {"role": "user", "content": prompt(i)}],
+                            "max_completion_tokens": 2000,
+                            "reasoning_effort": "low"
+                        })).unwrap();
+                    }
+                    _ => {}
+                }
                 let mut body = serde_json::json!({
                     "system": [{"text": "You are MangaAssist, a helpful manga shop assistant."}],
                     "messages": [{"role": "user", "content": [{"text": prompt(i)}]}],
@@ -150,7 +187,7 @@ fn main() {
     let cpu = process_cpu_seconds();
     let rps = lat.len() as f64 / elapsed.as_secs_f64();
     println!(
-        "mock_load ({} attribution{}): {} connections, {body_len}-byte Converse bodies, {} requests measured in {:.1}s: {rps:.0} req/s, latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {recorded} calls recorded; process CPU {:.1} µs per request (warm-up included)",
+        "mock_load ({op}, {} attribution{}): {} connections, {body_len}-byte bodies, {} requests measured in {:.1}s: {rps:.0} req/s, latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {recorded} calls recorded; process CPU {:.1} µs per request (warm-up included)",
         if by_query { "query" } else { "header" },
         match reasoning.as_deref() {
             Some("on") => ", Sonnet 4.5 with a 2,048-token thinking budget",

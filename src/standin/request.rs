@@ -828,6 +828,11 @@ pub fn invoke(family: Family, v: &Value) -> Result<Prompt, BedrockError> {
             p.max_tokens = uint(&v["max_tokens"], "max_tokens")?;
         }
         Family::OpenAi => {
+            if v["messages"].as_array().is_some_and(Vec::is_empty) {
+                return Err(invalid(
+                    "Malformed input request: `messages` must contain at least one message.",
+                ));
+            }
             p.messages = chat_messages(&v["messages"], &mut p.system, &mut p.marks)?;
             chat_tools(&v["tools"], &mut p)?;
             p.max_tokens = match uint(&v["max_completion_tokens"], "max_completion_tokens")? {

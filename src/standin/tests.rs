@@ -232,3 +232,82 @@ async fn without_a_dataset_per_case_state_is_bounded() {
     assert_eq!(st.announced().len(), super::MAX_UNLISTED_CASES);
     assert_eq!(st.progress().0, super::MAX_UNLISTED_CASES);
 }
+
+#[tokio::test]
+async fn every_new_route_refuses_a_body_over_the_cap_and_bills_nothing() {
+    let mut s = Settings::new(PricingTable::builtin());
+    s.max_body = 64;
+    s.keep_calls = true;
+    let st = Arc::new(State::new(s).unwrap());
+    let big = json!({"padding": "x".repeat(200)});
+    for path in [
+        "/rerank",
+        "/guardrail/gr-1/version/1/apply",
+        "/openai/v1/chat/completions",
+        "/openai/v1/responses",
+        "/model/amazon.titan-embed-text-v2:0/invoke",
+        "/model/cohere.rerank-v3-5:0/invoke",
+    ] {
+        let (status, _, kind) = send(&st, post(path, big.clone())).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(kind, "ValidationException", "{path}");
+    }
+    assert!(st.calls().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_bodies_on_the_new_routes_get_bedrock_errors_and_no_bill() {
+    let st = state();
+    for (path, body) in [
+        ("/rerank", json!({"queries": []})),
+        (
+            "/rerank",
+            json!({"queries": [{"type": "TEXT", "textQuery": {"text": "x"}}], "sources": [{"type": "INLINE"}]}),
+        ),
+        (
+            "/guardrail/gr-undeclared/version/1/apply",
+            json!({"source": "INPUT", "content": [{"text": {"text": "x"}}]}),
+        ),
+        (
+            "/guardrail/gr-1/version/1/apply",
+            json!({"source": "SIDEWAYS"}),
+        ),
+        ("/openai/v1/chat/completions", json!({"messages": []})),
+        (
+            "/openai/v1/chat/completions",
+            json!({"model": "openai.gpt-oss-20b-1:0", "messages": []}),
+        ),
+        (
+            "/openai/v1/responses",
+            json!({"model": "openai.gpt-oss-20b-1:0"}),
+        ),
+        (
+            "/openai/v1/responses",
+            json!({"model": "openai.gpt-oss-20b-1:0", "input": "x", "stream": true}),
+        ),
+        (
+            "/model/amazon.titan-embed-text-v2:0/invoke",
+            json!({"inputText": "x", "dimensions": 7}),
+        ),
+        (
+            "/model/cohere.embed-english-v3/invoke",
+            json!({"texts": ["x"]}),
+        ),
+        (
+            "/model/cohere.rerank-v3-5:0/invoke",
+            json!({"query": "x", "documents": ["a"], "api_version": 1}),
+        ),
+        (
+            "/model/amazon.titan-embed-text-v2:0/converse",
+            converse("hello"),
+        ),
+    ] {
+        let (status, _, kind) = send(&st, post(path, body.clone())).await;
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::NOT_FOUND,
+            "{path} {body}: {status}"
+        );
+        assert!(kind.ends_with("Exception"), "{path}: {kind}");
+    }
+    assert!(st.calls().is_empty(), "{:?}", st.calls());
+}

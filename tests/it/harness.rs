@@ -377,9 +377,10 @@ fn harness_repeat_names_nondeterministic_cases_and_keeps_them_out_of_the_per_que
     assert!(notes.contains("H-1 ($"), "{notes}");
 }
 
-/// A harness that embeds with the OpenAI SDK's endpoint and reranks on bedrock-agent-runtime
-/// (operations the stand-in does not serve yet): both reach the stand-in through the environment,
-/// are answered `UnknownOperationException`, and are named in the report or in the error.
+/// A harness that embeds with the OpenAI SDK's endpoint and retrieves from a knowledge base on
+/// bedrock-agent-runtime (operations the stand-in does not serve yet): both reach the stand-in
+/// through the environment, are answered `UnknownOperationException`, and are named in the report
+/// or in the error.
 const UNSERVED: &str = r#"
 import json, os, sys, urllib.error, urllib.request
 
@@ -395,8 +396,8 @@ def post(url):
 
 assert os.environ["OPENAI_API_KEY"]
 post(os.environ["OPENAI_BASE_URL"] + "/embeddings")
-post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/rerank")
-post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/rerank")
+post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/knowledgebases/KB1/retrieve")
+post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/knowledgebases/KB1/retrieve")
 if sys.argv[1:] == ["fail"]:
     sys.exit("the embedding call failed")
 base = os.environ["COSTGATE_MOCK_URL"]
@@ -426,7 +427,7 @@ fn operations_the_stand_in_does_not_serve_are_named() {
             ],
         );
         let (code, out, err) = check_dirs(&root, &root, "json");
-        let named = "POST /openai/v1/embeddings ×1; POST /rerank ×2";
+        let named = "POST /knowledgebases/KB1/retrieve ×2; POST /openai/v1/embeddings ×1";
         if ok {
             assert_eq!(code, 0, "{err}");
             let v: serde_json::Value = serde_json::from_str(&out).unwrap();

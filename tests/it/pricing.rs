@@ -134,7 +134,7 @@ fn check_knows_the_builtin_lifecycle_through_a_profile() {
     );
     // The listing names each profile's own tier prices after the entry's.
     assert!(
-        out.contains("amazon.nova-2-lite-v1:0 | 0.33 | 2.75 | 0.0825 | 0.33 / - | global | priority, flex, batch; global: priority, flex, batch |"),
+        out.contains("amazon.nova-2-lite-v1:0 | 0.33 | 2.75 | 0.0825 | 0.33 / - | - | global | priority, flex, batch; global: priority, flex, batch |"),
         "{out}"
     );
     // The day before, the same route is legacy and still served: no problem.
