@@ -253,12 +253,19 @@ fn check_sliced<'a>(
         "pricing both sides"
     );
     let progress = harness_progress(ro, &[base_routes, head_routes], dataset.len());
+    let knowledge = crate::measure::knowledge::load(
+        base.tree.as_ref(),
+        &base_cfg.knowledge_bases,
+        &base_cfg.file,
+    )
+    .map_err(base.cfg_err())?;
     let ctx = harness::Context {
         pricing,
         calibrated,
         reasoning: &base_cfg.reasoning,
         steps: &base_cfg.steps,
         guardrails: &base_cfg.guardrails,
+        knowledge: &knowledge,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };
@@ -654,12 +661,16 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
         calibrated,
     } = BaseInputs::load(side, opts)?;
     let progress = harness_progress(&ro, &[&routes], dataset.len());
+    let knowledge =
+        crate::measure::knowledge::load(side.tree.as_ref(), &config.knowledge_bases, &config.file)
+            .map_err(side.cfg_err())?;
     let ctx = harness::Context {
         pricing: &pricing,
         calibrated: &calibrated,
         reasoning: &config.reasoning,
         steps: &config.steps,
         guardrails: &config.guardrails,
+        knowledge: &knowledge,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };

@@ -41,6 +41,8 @@ pub struct Context<'a> {
     pub reasoning: &'a crate::measure::reasoning::ReasoningPolicy,
     pub steps: &'a crate::measure::steps::Steps,
     pub guardrails: &'a crate::measure::guardrails::Guardrails,
+    /// The base's knowledge bases, chunked.
+    pub knowledge: &'a BTreeMap<String, Vec<crate::measure::knowledge::Chunk>>,
     pub progress: &'a dyn Progress,
     /// Write each side's calls to `calls-{side}.jsonl` in this directory.
     pub record_dir: Option<&'a std::path::Path>,
@@ -80,6 +82,7 @@ pub fn price(
         settings.reasoning = *ctx.reasoning;
         settings.steps = ctx.steps.clone();
         settings.guardrails = ctx.guardrails.clone();
+        settings.knowledge = ctx.knowledge.clone();
         if let Some(dir) = ctx.record_dir {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::Run(format!("cannot create {} for the call records: {e}", dir.display()))

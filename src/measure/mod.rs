@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod config;
 pub mod dataset;
 pub mod guardrails;
+pub mod knowledge;
 pub mod load;
 pub mod pricing;
 pub mod reasoning;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod eventstream;
 pub mod guardrail;
 mod handler;
+pub mod knowledge;
 pub mod media;
 pub mod openai;
 pub mod reasoning;
@@ -72,6 +73,8 @@ pub struct Settings {
     pub steps: Steps,
     /// What each guardrail checks (the base's `guardrails:`).
     pub guardrails: Guardrails,
+    /// Each knowledge base's chunks (the base's `knowledge_bases:`, read from its tree).
+    pub knowledge: BTreeMap<String, Vec<crate::measure::knowledge::Chunk>>,
     /// Append one JSONL line per call here.
     pub record: Option<PathBuf>,
     /// Keep every call in memory (harness mode reads them back); off for a long-running server.
@@ -90,6 +93,7 @@ impl Settings {
             reasoning: ReasoningPolicy::default(),
             steps: Steps::default(),
             guardrails: Guardrails::default(),
+            knowledge: BTreeMap::new(),
             record: None,
             keep_calls: false,
             max_body: DEFAULT_MAX_BODY,
@@ -107,6 +111,7 @@ pub struct State {
     pub(crate) reasoning: ReasoningPolicy,
     pub(crate) steps: Steps,
     pub(crate) guardrails: Guardrails,
+    pub(crate) knowledge: BTreeMap<String, Vec<crate::measure::knowledge::Chunk>>,
     pub(crate) max_body: usize,
     pub(crate) recorder: Option<Recorder>,
     pub(crate) keep_calls: bool,
@@ -149,6 +154,7 @@ impl State {
             reasoning: s.reasoning,
             steps: s.steps,
             guardrails: s.guardrails,
+            knowledge: s.knowledge,
             max_body: s.max_body,
             recorder,
             keep_calls: s.keep_calls,
@@ -380,6 +386,11 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/openai/v1/chat/completions", post(handler::openai_chat))
         .route("/openai/v1/responses", post(handler::openai_responses))
         .route("/rerank", post(rerank::agent_rerank))
+        .route("/knowledgebases/{id}/retrieve", post(knowledge::retrieve))
+        .route(
+            "/retrieveAndGenerate",
+            post(knowledge::retrieve_and_generate),
+        )
         .route(
             "/guardrail/{id}/version/{version}/apply",
             post(guardrail::apply_guardrail),

@@ -35,6 +35,8 @@ pub fn from_config(path: Option<&Path>) -> Result<Settings> {
     s.output_by_intent = output_by_intent;
     s.reasoning = cfg.reasoning;
     s.steps = cfg.steps;
+    s.knowledge = crate::measure::knowledge::load(&tree, &cfg.knowledge_bases, &cfg.file)
+        .map_err(|d| Error::config("config", d))?;
     s.guardrails = cfg.guardrails;
     s.cases = dataset.cases.into_iter().map(|c| c.case).collect();
     Ok(s)

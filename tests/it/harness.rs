@@ -377,8 +377,8 @@ fn harness_repeat_names_nondeterministic_cases_and_keeps_them_out_of_the_per_que
     assert!(notes.contains("H-1 ($"), "{notes}");
 }
 
-/// A harness that embeds with the OpenAI SDK's endpoint and retrieves from a knowledge base on
-/// bedrock-agent-runtime (operations the stand-in does not serve yet): both reach the stand-in
+/// A harness that embeds with the OpenAI SDK's endpoint and invokes an agent on
+/// bedrock-agent-runtime (operations the stand-in does not serve): both reach the stand-in
 /// through the environment, are answered `UnknownOperationException`, and are named in the report
 /// or in the error.
 const UNSERVED: &str = r#"
@@ -396,8 +396,8 @@ def post(url):
 
 assert os.environ["OPENAI_API_KEY"]
 post(os.environ["OPENAI_BASE_URL"] + "/embeddings")
-post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/knowledgebases/KB1/retrieve")
-post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/knowledgebases/KB1/retrieve")
+post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/agents/A1/agentAliases/B1/sessions/S1/text")
+post(os.environ["AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"] + "/agents/A1/agentAliases/B1/sessions/S1/text")
 if sys.argv[1:] == ["fail"]:
     sys.exit("the embedding call failed")
 base = os.environ["COSTGATE_MOCK_URL"]
@@ -427,7 +427,8 @@ fn operations_the_stand_in_does_not_serve_are_named() {
             ],
         );
         let (code, out, err) = check_dirs(&root, &root, "json");
-        let named = "POST /knowledgebases/KB1/retrieve ×2; POST /openai/v1/embeddings ×1";
+        let named =
+            "POST /agents/A1/agentAliases/B1/sessions/S1/text ×2; POST /openai/v1/embeddings ×1";
         if ok {
             assert_eq!(code, 0, "{err}");
             let v: serde_json::Value = serde_json::from_str(&out).unwrap();

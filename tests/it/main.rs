@@ -26,6 +26,7 @@ mod hostile;
 mod init;
 mod jira_client;
 mod justification;
+mod knowledge;
 mod mock_agent;
 mod mock_boto3;
 mod mock_cli;

@@ -10,6 +10,7 @@ mod sections;
 
 use crate::infra::tree::Tree;
 use crate::measure::guardrails::{Guardrail, Guardrails};
+use crate::measure::knowledge::{KnowledgeBase, KnowledgeBases};
 use crate::measure::reasoning::ReasoningPolicy;
 use crate::measure::routes::RoutesSpec;
 use crate::measure::steps::{Step, Steps};
@@ -298,6 +299,8 @@ struct RawConfig {
     reasoning: ReasoningPolicy,
     steps: Option<Spanned<std::collections::BTreeMap<String, Step>>>,
     guardrails: Option<Spanned<std::collections::BTreeMap<String, Guardrail>>>,
+    #[serde(default)]
+    knowledge_bases: std::collections::BTreeMap<String, KnowledgeBase>,
 }
 
 /// A validated `costgate.yaml`.
@@ -330,6 +333,8 @@ pub struct Config {
     pub steps: Steps,
     /// What each guardrail checks (harness mode, docs/harness.md).
     pub guardrails: Guardrails,
+    /// Where each knowledge base's documents are (harness mode, docs/harness.md).
+    pub knowledge_bases: KnowledgeBases,
 }
 
 /// The policy part of a configuration: what a PR may not change for itself (docs/verdict.md). Serialised to
@@ -358,6 +363,8 @@ pub struct Policy<'a> {
     pub steps: &'a Steps,
     #[serde(skip_serializing_if = "Guardrails::is_empty")]
     pub guardrails: &'a Guardrails,
+    #[serde(skip_serializing_if = "KnowledgeBases::is_empty")]
+    pub knowledge_bases: &'a KnowledgeBases,
 }
 
 impl Config {
@@ -501,6 +508,7 @@ impl Config {
             reasoning: raw.reasoning,
             steps,
             guardrails,
+            knowledge_bases: KnowledgeBases(raw.knowledge_bases),
         };
         Ok((config, sink.into_vec()))
     }
@@ -524,6 +532,7 @@ impl Config {
             reasoning: &self.reasoning,
             steps: &self.steps,
             guardrails: &self.guardrails,
+            knowledge_bases: &self.knowledge_bases,
         }
     }
 }
