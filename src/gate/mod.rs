@@ -266,6 +266,7 @@ fn check_sliced<'a>(
         steps: &base_cfg.steps,
         guardrails: &base_cfg.guardrails,
         knowledge: &knowledge,
+        routers: &base_cfg.routers,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };
@@ -671,6 +672,7 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
         steps: &config.steps,
         guardrails: &config.guardrails,
         knowledge: &knowledge,
+        routers: &config.routers,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };

@@ -43,6 +43,7 @@ pub struct Context<'a> {
     pub guardrails: &'a crate::measure::guardrails::Guardrails,
     /// The base's knowledge bases, chunked.
     pub knowledge: &'a BTreeMap<String, Vec<crate::measure::knowledge::Chunk>>,
+    pub routers: &'a crate::measure::routers::Routers,
     pub progress: &'a dyn Progress,
     /// Write each side's calls to `calls-{side}.jsonl` in this directory.
     pub record_dir: Option<&'a std::path::Path>,
@@ -83,6 +84,7 @@ pub fn price(
         settings.steps = ctx.steps.clone();
         settings.guardrails = ctx.guardrails.clone();
         settings.knowledge = ctx.knowledge.clone();
+        settings.routers = ctx.routers.clone();
         if let Some(dir) = ctx.record_dir {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::Run(format!("cannot create {} for the call records: {e}", dir.display()))

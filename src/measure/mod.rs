@@ -11,6 +11,7 @@ pub mod load;
 pub mod pricing;
 pub mod reasoning;
 pub mod render;
+pub mod routers;
 pub mod routes;
 pub mod steps;
 pub mod tokenize;

@@ -23,6 +23,7 @@ use crate::measure::cache::{self, Dropped};
 use crate::measure::pricing::{Resolved, Tier, Ttl, Usage};
 use crate::measure::reasoning::{Setting, Split};
 use crate::measure::render::DEFAULT_OUTPUT_TOKENS;
+use crate::measure::routers::Routers;
 use crate::measure::steps::StepAnswer;
 use crate::measure::tokenize;
 
@@ -228,6 +229,8 @@ pub(super) struct Request {
     pub guardrail: Option<String>,
     /// An OpenAI-compatible request asked for a stream (`stream: true`).
     pub stream: bool,
+    /// The model a prompt router sent the call to.
+    pub routed: Option<String>,
 }
 
 /// What metering a request found before answering it.
@@ -303,7 +306,18 @@ fn parse(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     });
-    let counted = prompt.count(&resolved.price);
+    let mut counted = prompt.count(&resolved.price);
+    let mut resolved = resolved;
+    let mut routed = None;
+    if Routers::is_router(model) {
+        let target = router(st, model)?.pick(counted.input_tokens).to_string();
+        if crate::measure::pricing::strip_arn(&target) != resolved.base_id {
+            resolved = resolve(st, &target)?;
+            prompt.media_rule = MediaRule::for_model(&resolved.base_id);
+            counted = prompt.count(&resolved.price);
+        }
+        routed = Some(target);
+    }
     Ok(Request {
         model: model.to_string(),
         resolved,
@@ -314,17 +328,39 @@ fn parse(
         step,
         guardrail,
         stream: json["stream"].as_bool() == Some(true),
+        routed,
     })
 }
 
 /// The model a call names; a model the table does not price is still served, and recorded as
 /// unpriced.
 fn resolve(st: &State, model: &str) -> Result<Resolved, BedrockError> {
+    // A prompt router is parsed and counted as its first model, then routed (`route`).
+    if Routers::is_router(model) {
+        let first = router(st, model)?
+            .models
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        return resolve(st, &first);
+    }
     st.pricing
         .resolve(model)
         .ok()
         .or_else(|| st.pricing.unpriced(model))
         .ok_or_else(|| BedrockError::ModelNotFound(model.to_string()))
+}
+
+/// The base's declaration of router `arn`.
+fn router<'a>(
+    st: &'a State,
+    arn: &str,
+) -> Result<&'a crate::measure::routers::Router, BedrockError> {
+    st.routers.0.get(arn).ok_or_else(|| {
+        BedrockError::NotFound(format!(
+            "The prompt router `{arn}` is not declared in the base's costgate.yaml: add `routers: {{\"{arn}\": {{models: [cheap-model, big-model], rule: shortest}}}}` so its calls are routed and priced."
+        ))
+    })
 }
 
 /// CountTokens wraps a Converse request or a base64 InvokeModel body.
@@ -479,6 +515,7 @@ fn answer_call(
         cache_write: served.write,
         tool: if blocked { None } else { tool },
         tier: prompt.tier,
+        routed: req.routed.clone(),
         guardrail_action: guard
             .as_ref()
             .map(|g| if g.intervened { "INTERVENED" } else { "NONE" }),

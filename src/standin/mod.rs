@@ -75,6 +75,8 @@ pub struct Settings {
     pub guardrails: Guardrails,
     /// Each knowledge base's chunks (the base's `knowledge_bases:`, read from its tree).
     pub knowledge: BTreeMap<String, Vec<crate::measure::knowledge::Chunk>>,
+    /// Each prompt router's models and rule (the base's `routers:`).
+    pub routers: crate::measure::routers::Routers,
     /// Append one JSONL line per call here.
     pub record: Option<PathBuf>,
     /// Keep every call in memory (harness mode reads them back); off for a long-running server.
@@ -94,6 +96,7 @@ impl Settings {
             steps: Steps::default(),
             guardrails: Guardrails::default(),
             knowledge: BTreeMap::new(),
+            routers: Default::default(),
             record: None,
             keep_calls: false,
             max_body: DEFAULT_MAX_BODY,
@@ -112,6 +115,7 @@ pub struct State {
     pub(crate) steps: Steps,
     pub(crate) guardrails: Guardrails,
     pub(crate) knowledge: BTreeMap<String, Vec<crate::measure::knowledge::Chunk>>,
+    pub(crate) routers: crate::measure::routers::Routers,
     pub(crate) max_body: usize,
     pub(crate) recorder: Option<Recorder>,
     pub(crate) keep_calls: bool,
@@ -155,6 +159,7 @@ impl State {
             steps: s.steps,
             guardrails: s.guardrails,
             knowledge: s.knowledge,
+            routers: s.routers,
             max_body: s.max_body,
             recorder,
             keep_calls: s.keep_calls,

@@ -38,6 +38,8 @@ pub struct Answer {
     pub guardrail_action: Option<&'static str>,
     /// The tier the call was served (and priced) at.
     pub tier: crate::measure::pricing::Tier,
+    /// The model a prompt router sent the call to (Converse names it in `trace.promptRouter`).
+    pub routed: Option<String>,
 }
 
 /// A call's reasoning as the response shows it.
@@ -264,6 +266,9 @@ pub fn converse(a: &Answer) -> Value {
         "metrics": {"latencyMs": a.latency_ms},
     });
     served_tier(a, &mut v);
+    if let Some(m) = &a.routed {
+        v["trace"] = json!({"promptRouter": {"invokedModelId": m}});
+    }
     v
 }
 
@@ -291,6 +296,9 @@ pub fn converse_stream(a: &Answer) -> Vec<u8> {
     );
     let mut metadata = json!({"usage": a.usage(), "metrics": {"latencyMs": a.latency_ms}});
     served_tier(a, &mut metadata);
+    if let Some(m) = &a.routed {
+        metadata["trace"] = json!({"promptRouter": {"invokedModelId": m}});
+    }
     write_event(&mut out, "metadata", &metadata);
     out
 }

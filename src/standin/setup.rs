@@ -38,6 +38,7 @@ pub fn from_config(path: Option<&Path>) -> Result<Settings> {
     s.knowledge = crate::measure::knowledge::load(&tree, &cfg.knowledge_bases, &cfg.file)
         .map_err(|d| Error::config("config", d))?;
     s.guardrails = cfg.guardrails;
+    s.routers = cfg.routers;
     s.cases = dataset.cases.into_iter().map(|c| c.case).collect();
     Ok(s)
 }

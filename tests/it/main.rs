@@ -44,6 +44,7 @@ mod ratchet_snapshots;
 mod reasoning;
 mod refresh;
 mod rerank;
+mod routers;
 mod setup_action;
 mod shard;
 mod snapshots;

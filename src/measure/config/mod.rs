@@ -12,6 +12,7 @@ use crate::infra::tree::Tree;
 use crate::measure::guardrails::{Guardrail, Guardrails};
 use crate::measure::knowledge::{KnowledgeBase, KnowledgeBases};
 use crate::measure::reasoning::ReasoningPolicy;
+use crate::measure::routers::{Router, Routers};
 use crate::measure::routes::RoutesSpec;
 use crate::measure::steps::{Step, Steps};
 pub use sections::{QualityPolicy, Refresh, Traffic};
@@ -301,6 +302,7 @@ struct RawConfig {
     guardrails: Option<Spanned<std::collections::BTreeMap<String, Guardrail>>>,
     #[serde(default)]
     knowledge_bases: std::collections::BTreeMap<String, KnowledgeBase>,
+    routers: Option<Spanned<std::collections::BTreeMap<String, Router>>>,
 }
 
 /// A validated `costgate.yaml`.
@@ -335,6 +337,8 @@ pub struct Config {
     pub guardrails: Guardrails,
     /// Where each knowledge base's documents are (harness mode, docs/harness.md).
     pub knowledge_bases: KnowledgeBases,
+    /// Each prompt router's models and rule (harness mode, docs/harness.md).
+    pub routers: Routers,
 }
 
 /// The policy part of a configuration: what a PR may not change for itself (docs/verdict.md). Serialised to
@@ -365,6 +369,8 @@ pub struct Policy<'a> {
     pub guardrails: &'a Guardrails,
     #[serde(skip_serializing_if = "KnowledgeBases::is_empty")]
     pub knowledge_bases: &'a KnowledgeBases,
+    #[serde(skip_serializing_if = "Routers::is_empty")]
+    pub routers: &'a Routers,
 }
 
 impl Config {
@@ -457,6 +463,11 @@ impl Config {
             steps.validate(file, s.referenced.line() as usize, &mut sink);
             steps
         });
+        let routers = raw.routers.map_or_else(Routers::default, |r| {
+            let routers = Routers(r.value);
+            routers.validate(file, r.referenced.line() as usize, &mut sink);
+            routers
+        });
         let guardrails = raw.guardrails.map_or_else(Guardrails::default, |g| {
             let guardrails = Guardrails(g.value);
             guardrails.validate(file, g.referenced.line() as usize, &mut sink);
@@ -509,6 +520,7 @@ impl Config {
             steps,
             guardrails,
             knowledge_bases: KnowledgeBases(raw.knowledge_bases),
+            routers,
         };
         Ok((config, sink.into_vec()))
     }
@@ -533,6 +545,7 @@ impl Config {
             steps: &self.steps,
             guardrails: &self.guardrails,
             knowledge_bases: &self.knowledge_bases,
+            routers: &self.routers,
         }
     }
 }
