@@ -5,19 +5,18 @@
 //! not billed.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State as AxState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::State;
 use super::error::BedrockError;
 use super::record::CallRecord;
-use super::request::{self, Counted, Msg, Prompt};
-use super::{CASE_HEADER, State, lock};
+use super::request::{self, Counted};
 use crate::measure::dataset::{Case, GuardrailScript};
 use crate::measure::guardrails::{self, POLICIES};
 use crate::measure::pricing::Tier;
@@ -120,20 +119,7 @@ fn apply(st: &State, id: &str, headers: &HeaderMap, body: &[u8]) -> Result<Respo
             "1 validation error detected: Value at 'content' failed to satisfy constraint: Member must not be null or empty".into(),
         ));
     }
-    let prompt = Prompt {
-        messages: texts
-            .iter()
-            .map(|t| Msg {
-                role: "user".into(),
-                parts: vec![t.clone()],
-                media: Vec::new(),
-            })
-            .collect(),
-        ..Prompt::default()
-    };
-    let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
-    let current = lock(&st.current).clone();
-    let attributed = st.cases.attribute(&prompt, header_case, current.as_deref());
+    let attributed = st.attribute_texts(&texts, headers);
     let case = attributed
         .as_ref()
         .and_then(|(id, _)| st.cases.get(id))
@@ -157,12 +143,9 @@ fn apply(st: &State, id: &str, headers: &HeaderMap, body: &[u8]) -> Result<Respo
     rec.guardrail_text_units = c.text_units;
     rec.guardrail_usd = c.usd;
     rec.unpriced = !c.priced;
-    let (case_id, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
-    rec.case = case_id;
-    rec.attribution = method;
+    rec.attribute(attributed);
     st.log(rec);
-    let seq = st.served.fetch_add(1, Ordering::Relaxed);
-    let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
+    let request_id = st.request_id();
     let (action, outputs) = if c.intervened {
         ("GUARDRAIL_INTERVENED", json!([{"text": BLOCKED_MESSAGE}]))
     } else {
@@ -176,11 +159,5 @@ fn apply(st: &State, id: &str, headers: &HeaderMap, body: &[u8]) -> Result<Respo
         "assessments": [{}],
         "guardrailCoverage": {"textCharacters": {"guarded": chars, "total": chars}},
     });
-    let mut r = (StatusCode::OK, serde_json::to_vec(&out).unwrap_or_default()).into_response();
-    let h = r.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json"));
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-amzn-requestid", v);
-    }
-    Ok(r)
+    Ok(super::service::json_reply(&out, &request_id))
 }

@@ -3,19 +3,18 @@
 //! and then makes the model call a knowledge base makes, priced as that model's call.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State as AxState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::BedrockError;
 use super::record::CallRecord;
-use super::request::{self, Counted, Msg, Prompt};
-use super::{CASE_HEADER, State, answer, lock};
+use super::request::{self, Counted};
+use super::{State, answer};
 use crate::measure::knowledge::Chunk;
 use crate::measure::pricing::{Tier, Usage, strip_arn};
 use crate::measure::render::{DEFAULT_OUTPUT_TOKENS, Segments};
@@ -58,36 +57,6 @@ fn location(c: &Chunk) -> Value {
     json!({"type": "S3", "s3Location": {"uri": format!("s3://costgate-knowledge-base/{}", c.source)}})
 }
 
-/// Attributes a call whose text is `query`.
-fn attribute(
-    st: &State,
-    query: &str,
-    headers: &HeaderMap,
-) -> Option<(String, super::attribution::Method)> {
-    let prompt = Prompt {
-        messages: vec![Msg {
-            role: "user".into(),
-            parts: vec![query.to_string()],
-            media: Vec::new(),
-        }],
-        ..Prompt::default()
-    };
-    let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
-    let current = lock(&st.current).clone();
-    st.cases.attribute(&prompt, header_case, current.as_deref())
-}
-
-fn reply(st: &State, body: &Value) -> Response {
-    let seq = st.served.fetch_add(1, Ordering::Relaxed);
-    let mut r = (StatusCode::OK, serde_json::to_vec(body).unwrap_or_default()).into_response();
-    let h = r.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json"));
-    if let Ok(v) = HeaderValue::from_str(&format!("00000000-0000-4000-8000-{seq:012x}")) {
-        h.insert("x-amzn-requestid", v);
-    }
-    r
-}
-
 async fn body_of(st: &State, body: Body) -> Result<Value, BedrockError> {
     let bytes = axum::body::to_bytes(body, st.max_body)
         .await
@@ -128,15 +97,13 @@ pub(super) async fn retrieve(
             Vec::new(),
         );
         rec.kind = "retrieve";
-        let (case, method) = attribute(&st, query, &headers).map_or((None, None), |(c, m)| (Some(c), Some(m)));
-        rec.case = case;
-        rec.attribution = method;
+        rec.attribute(st.attribute_texts(&[query], &headers));
         st.log(rec);
         let results: Vec<Value> = found
             .iter()
             .map(|(c, score)| json!({"content": {"type": "TEXT", "text": c.text}, "location": location(c), "score": score, "metadata": {}}))
             .collect();
-        Ok(reply(&st, &json!({"retrievalResults": results})))
+        Ok(super::service::json_reply(&json!({"retrievalResults": results}), &st.request_id()))
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -199,7 +166,7 @@ fn generate(st: &State, headers: &HeaderMap, v: &Value) -> Result<Response, Bedr
         ..Segments::default()
     };
     let input_tokens = tokenize::scale(segments.total(), price.token_scale);
-    let attributed = attribute(st, query, headers);
+    let attributed = st.attribute_texts(&[query], headers);
     let info = attributed.as_ref().and_then(|(c, _)| st.cases.get(c));
     let output_tokens = info
         .and_then(|i| i.output_tokens)
@@ -223,9 +190,7 @@ fn generate(st: &State, headers: &HeaderMap, v: &Value) -> Result<Response, Bedr
     );
     rec.bill(&usage, price.cost_of(&usage), "end_turn");
     rec.unpriced = resolved.unpriced;
-    let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
-    rec.case = case;
-    rec.attribution = method;
+    rec.attribute(attributed);
     st.log(rec);
     let text = answer::text(output_tokens, enc);
     let references: Vec<Value> = found
@@ -233,13 +198,13 @@ fn generate(st: &State, headers: &HeaderMap, v: &Value) -> Result<Response, Bedr
         .map(|(c, _)| json!({"content": {"type": "TEXT", "text": c.text}, "location": location(c), "metadata": {}}))
         .collect();
     let end = text.chars().count();
-    Ok(reply(
-        st,
+    Ok(super::service::json_reply(
         &json!({
             "output": {"text": text},
             "citations": [{"generatedResponsePart": {"textResponsePart": {"text": text, "span": {"start": 0, "end": end}}},
                            "retrievedReferences": references}],
             "sessionId": v["sessionId"].as_str().unwrap_or("costgate-session"),
         }),
+        &st.request_id(),
     ))
 }

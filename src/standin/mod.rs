@@ -21,6 +21,7 @@ pub mod rerank;
 pub mod response;
 mod retrieval;
 pub mod script;
+mod service;
 pub mod setup;
 #[cfg(test)]
 mod tests;

@@ -163,6 +163,13 @@ fn is_standard(t: &Tier) -> bool {
 }
 
 impl CallRecord {
+    /// Sets the case the call belongs to and how it was found.
+    pub fn attribute(&mut self, attributed: Option<(String, Method)>) {
+        let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
+        self.case = case;
+        self.attribution = method;
+    }
+
     /// CountTokens is free on Bedrock and answers no prompt: it is audited but never priced.
     pub fn is_billable(&self) -> bool {
         self.operation != "CountTokens"

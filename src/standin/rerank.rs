@@ -5,20 +5,19 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State as AxState;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::State;
 use super::embed::words;
 use super::error::BedrockError;
 use super::record::CallRecord;
-use super::request::{self, Counted, Msg, Prompt};
-use super::{CASE_HEADER, State, lock};
+use super::request::{self, Counted};
 use crate::measure::pricing::{Resolved, Tier, Usage, strip_arn};
 use crate::measure::render::Segments;
 
@@ -83,17 +82,7 @@ struct Call<'a> {
 
 /// Attributes, prices and records a rerank; returns the scores.
 fn bill(st: &State, c: &Call<'_>, headers: &HeaderMap) -> Vec<f64> {
-    let prompt = Prompt {
-        messages: vec![Msg {
-            role: "user".into(),
-            parts: vec![c.query.to_string()],
-            media: Vec::new(),
-        }],
-        ..Prompt::default()
-    };
-    let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
-    let current = lock(&st.current).clone();
-    let attributed = st.cases.attribute(&prompt, header_case, current.as_deref());
+    let attributed = st.attribute_texts(&[c.query], headers);
     let usage = Usage {
         queries: queries(c.documents.len()),
         ..Usage::default()
@@ -115,26 +104,9 @@ fn bill(st: &State, c: &Call<'_>, headers: &HeaderMap) -> Vec<f64> {
     rec.queries = usage.queries;
     rec.kind = "rerank";
     rec.unpriced = c.resolved.unpriced || !price.prices(&usage);
-    let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
-    rec.case = case;
-    rec.attribution = method;
+    rec.attribute(attributed);
     st.log(rec);
     scores(c.query, c.documents)
-}
-
-fn request_id(st: &State) -> String {
-    let seq = st.served.fetch_add(1, Ordering::Relaxed);
-    format!("00000000-0000-4000-8000-{seq:012x}")
-}
-
-fn reply(body: &Value, request_id: &str) -> Response {
-    let mut r = (StatusCode::OK, serde_json::to_vec(body).unwrap_or_default()).into_response();
-    let h = r.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json"));
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v);
-    }
-    r
 }
 
 fn invalid(msg: String) -> BedrockError {
@@ -185,12 +157,15 @@ pub(super) fn invoke(
         documents: &documents,
     };
     let s = bill(st, &call, headers);
-    let id = request_id(st);
+    let id = st.request_id();
     let results: Vec<Value> = ranked(&s, top)
         .into_iter()
         .map(|i| json!({"index": i, "relevance_score": s[i]}))
         .collect();
-    Ok(reply(&json!({"id": id, "results": results}), &id))
+    Ok(super::service::json_reply(
+        &json!({"id": id, "results": results}),
+        &id,
+    ))
 }
 
 /// `POST /rerank` (bedrock-agent-runtime).
@@ -267,8 +242,11 @@ fn rerank(st: &State, headers: &HeaderMap, body: &[u8]) -> Result<Response, Bedr
         .into_iter()
         .map(|i| json!({"index": i, "relevanceScore": s[i]}))
         .collect();
-    let id = request_id(st);
-    Ok(reply(&json!({"results": results}), &id))
+    let id = st.request_id();
+    Ok(super::service::json_reply(
+        &json!({"results": results}),
+        &id,
+    ))
 }
 
 #[cfg(test)]

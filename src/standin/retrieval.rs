@@ -2,17 +2,16 @@
 //! input token, and per image where the model takes images) and rerank models (per query). Each call is attributed to its case
 //! like a chat call (its texts hold the query), counted, priced and recorded.
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
 
+use super::State;
 use super::embed::{self, Embed};
 use super::error::BedrockError;
 use super::record::CallRecord;
-use super::request::{self, Counted, Msg, Prompt};
-use super::{CASE_HEADER, State, lock};
+use super::request::{self, Counted};
 use crate::measure::pricing::{Resolved, Tier, Usage};
 use crate::measure::render::Segments;
 use crate::measure::tokenize;
@@ -58,22 +57,7 @@ fn embedding(
     let price = &resolved.price;
     let raw: u64 = e.texts.iter().map(|t| price.tokenizer.count(t)).sum();
     let input_tokens = tokenize::scale(raw, price.token_scale);
-    // The texts stand in for a prompt: the case's query in them attributes the call.
-    let prompt = Prompt {
-        messages: e
-            .texts
-            .iter()
-            .map(|t| Msg {
-                role: "user".into(),
-                parts: vec![t.clone()],
-                media: Vec::new(),
-            })
-            .collect(),
-        ..Prompt::default()
-    };
-    let header_case = headers.get(CASE_HEADER).and_then(|v| v.to_str().ok());
-    let current = lock(&st.current).clone();
-    let attributed = st.cases.attribute(&prompt, header_case, current.as_deref());
+    let attributed = st.attribute_texts(&e.texts, headers);
     let usage = Usage {
         input_tokens,
         images: e.images,
@@ -99,20 +83,12 @@ fn embedding(
     rec.images = e.images;
     rec.kind = "embedding";
     rec.unpriced = resolved.unpriced || !price.prices(&usage);
-    let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));
-    rec.case = case;
-    rec.attribution = method;
+    rec.attribute(attributed);
     st.log(rec);
-    let seq = st.served.fetch_add(1, Ordering::Relaxed);
-    let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
-    let body =
-        serde_json::to_vec(&embed::respond(&e, input_tokens, &request_id)).unwrap_or_default();
-    let mut r = (StatusCode::OK, body).into_response();
+    let request_id = st.request_id();
+    let mut r =
+        super::service::json_reply(&embed::respond(&e, input_tokens, &request_id), &request_id);
     let h = r.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json"));
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-amzn-requestid", v);
-    }
     h.insert(
         "x-amzn-bedrock-input-token-count",
         HeaderValue::from(input_tokens),
