@@ -16,11 +16,9 @@ use serde_json::{Value, json};
 use super::State;
 use super::error::BedrockError;
 use super::record::CallRecord;
-use super::request::{self, Counted};
+use super::request::{self};
 use crate::measure::dataset::{Case, GuardrailScript};
 use crate::measure::guardrails::{self, POLICIES};
-use crate::measure::pricing::Tier;
-use crate::measure::render::Segments;
 
 /// What a blocked input is answered with (the guardrail's configured message in production).
 pub const BLOCKED_MESSAGE: &str = "Sorry, I can't help with that request.";
@@ -126,18 +124,11 @@ fn apply(st: &State, id: &str, headers: &HeaderMap, body: &[u8]) -> Result<Respo
         .map(|i| &i.case);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let c = check(st, id, &refs, input, case)?;
-    let mut rec = CallRecord::new(
+    let mut rec = CallRecord::service(
         "ApplyGuardrail",
         (id, &format!("guardrail/{id}")),
-        &Counted {
-            segments: Segments::default(),
-            input_tokens: 0,
-        },
-        Tier::Standard,
-        None,
-        Vec::new(),
+        "guardrail",
     );
-    rec.kind = "guardrail";
     rec.cost_usd = c.usd;
     rec.guardrail = Some(c.label.clone());
     rec.guardrail_text_units = c.text_units;

@@ -344,10 +344,7 @@ fn resolve(st: &State, model: &str) -> Result<Resolved, BedrockError> {
             .unwrap_or_default();
         return resolve(st, &first);
     }
-    st.pricing
-        .resolve(model)
-        .ok()
-        .or_else(|| st.pricing.unpriced(model))
+    st.model(model)
         .ok_or_else(|| BedrockError::ModelNotFound(model.to_string()))
 }
 

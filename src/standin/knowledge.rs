@@ -88,15 +88,7 @@ pub(super) async fn retrieve(
             }
         };
         let found = search(&st, &id, query, n)?;
-        let mut rec = CallRecord::new(
-            "Retrieve",
-            (&id, &format!("knowledge-base/{id}")),
-            &Counted { segments: Segments::default(), input_tokens: 0 },
-            Tier::Standard,
-            None,
-            Vec::new(),
-        );
-        rec.kind = "retrieve";
+        let mut rec = CallRecord::service("Retrieve", (&id, &format!("knowledge-base/{id}")), "retrieve");
         rec.attribute(st.attribute_texts(&[query], &headers));
         st.log(rec);
         let results: Vec<Value> = found
@@ -139,10 +131,7 @@ fn generate(st: &State, headers: &HeaderMap, v: &Value) -> Result<Response, Bedr
     };
     let model = strip_arn(arn);
     let resolved = st
-        .pricing
-        .resolve(model)
-        .ok()
-        .or_else(|| st.pricing.unpriced(model))
+        .model(model)
         .ok_or_else(|| BedrockError::ModelNotFound(model.to_string()))?;
     let found = search(st, id, query, DEFAULT_RESULTS)?;
     let results: String = found

@@ -163,6 +163,23 @@ fn is_standard(t: &Tier) -> bool {
 }
 
 impl CallRecord {
+    /// A call that bills no model tokens (rerank, guardrail, retrieval): nothing counted yet.
+    pub fn service(operation: &'static str, model: (&str, &str), kind: &'static str) -> CallRecord {
+        let mut rec = CallRecord::new(
+            operation,
+            model,
+            &Counted {
+                segments: Default::default(),
+                input_tokens: 0,
+            },
+            Tier::Standard,
+            None,
+            Vec::new(),
+        );
+        rec.kind = kind;
+        rec
+    }
+
     /// Sets the case the call belongs to and how it was found.
     pub fn attribute(&mut self, attributed: Option<(String, Method)>) {
         let (case, method) = attributed.map_or((None, None), |(c, m)| (Some(c), Some(m)));

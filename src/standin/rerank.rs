@@ -17,9 +17,8 @@ use super::State;
 use super::embed::words;
 use super::error::BedrockError;
 use super::record::CallRecord;
-use super::request::{self, Counted};
-use crate::measure::pricing::{Resolved, Tier, Usage, strip_arn};
-use crate::measure::render::Segments;
+use super::request::{self};
+use crate::measure::pricing::{Resolved, Usage, strip_arn};
 
 /// Documents one billed query covers.
 pub const DOCUMENTS_PER_QUERY: usize = 100;
@@ -87,22 +86,11 @@ fn bill(st: &State, c: &Call<'_>, headers: &HeaderMap) -> Vec<f64> {
         queries: queries(c.documents.len()),
         ..Usage::default()
     };
-    let mut rec = CallRecord::new(
-        c.operation,
-        (c.model, &c.resolved.base_id),
-        &Counted {
-            segments: Segments::default(),
-            input_tokens: 0,
-        },
-        Tier::Standard,
-        None,
-        Vec::new(),
-    );
+    let mut rec = CallRecord::service(c.operation, (c.model, &c.resolved.base_id), "rerank");
     let price = &c.resolved.price;
     rec.bill(&usage, price.cost_of(&usage), "end_turn");
     rec.stop_reason = None;
     rec.queries = usage.queries;
-    rec.kind = "rerank";
     rec.unpriced = c.resolved.unpriced || !price.prices(&usage);
     rec.attribute(attributed);
     st.log(rec);
@@ -219,10 +207,7 @@ fn rerank(st: &State, headers: &HeaderMap, body: &[u8]) -> Result<Response, Bedr
         .ok_or_else(|| invalid("1 validation error detected: Value at 'rerankingConfiguration.bedrockRerankingConfiguration.modelConfiguration.modelArn' failed to satisfy constraint: Member must not be null".into()))?;
     let model = strip_arn(arn);
     let resolved = st
-        .pricing
-        .resolve(model)
-        .ok()
-        .or_else(|| st.pricing.unpriced(model))
+        .model(model)
         .filter(|r| is_rerank(&r.base_id))
         .ok_or_else(|| {
             invalid(format!(

@@ -36,6 +36,15 @@ impl State {
             .attribute(&prompt, header_case, current.as_deref())
     }
 
+    /// The priced model `model` names (profile and ARN stripped), else a model of a known
+    /// provider served unpriced; `None` for an id of no provider.
+    pub(crate) fn model(&self, model: &str) -> Option<crate::measure::pricing::Resolved> {
+        self.pricing
+            .resolve(model)
+            .ok()
+            .or_else(|| self.pricing.unpriced(model))
+    }
+
     /// The next request id, in the UUID shape Bedrock's have.
     pub(crate) fn request_id(&self) -> String {
         let seq = self.served.fetch_add(1, Ordering::Relaxed);
