@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod attribution;
+mod call;
 mod control;
 pub mod embed;
 pub mod error;
