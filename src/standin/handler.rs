@@ -173,6 +173,17 @@ fn handle(
     call.reasoning = req.reasoning.map(|r| r.to_string());
     call.step = req.step.clone();
     call.context_hits = answered.context_hits;
+    if req.routed.is_some() {
+        // A router's own fee, when the pricing file prices the router (`per_request`).
+        let fee = st
+            .pricing
+            .resolve(&req.model)
+            .ok()
+            .and_then(|r| r.price.units.per_request)
+            .unwrap_or(0.0);
+        call.cost_usd += fee;
+        call.router_fee_usd = fee;
+    }
     if let Some(g) = &answered.guard {
         call.cost_usd += g.usd;
         call.guardrail = Some(g.label.clone());

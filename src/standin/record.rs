@@ -82,6 +82,9 @@ pub struct CallRecord {
     pub guardrail_text_units: u64,
     #[serde(skip_serializing_if = "is_zero_usd")]
     pub guardrail_usd: f64,
+    /// A prompt router's own fee, part of `cost_usd`.
+    #[serde(skip_serializing_if = "is_zero_usd")]
+    pub router_fee_usd: f64,
     /// The price table has no price for the model (or unit): `cost_usd` is 0, a floor.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unpriced: bool,
@@ -132,6 +135,7 @@ impl CallRecord {
             guardrail: None,
             guardrail_text_units: 0,
             guardrail_usd: 0.0,
+            router_fee_usd: 0.0,
             unpriced: false,
         }
     }

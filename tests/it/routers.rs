@@ -31,6 +31,14 @@ print(json.dumps(out))
 async fn a_router_arn_is_served_by_the_model_its_rule_picks() {
     crate::support::require_python(&["boto3"]);
     let mut s = settings();
+    // The router's own fee, priced in the pricing file by the router's ARN.
+    s.pricing = costgate::measure::pricing::PricingTable::with_overrides(
+        &format!(
+            "models:\n  \"{ARN}\": {{input_per_mtok: 0, output_per_mtok: 0, per_request: 0.0001}}\n"
+        ),
+        "pricing.yaml",
+    )
+    .unwrap();
     s.routers = Routers(
         [(
             ARN.to_string(),
@@ -67,7 +75,7 @@ async fn a_router_arn_is_served_by_the_model_its_rule_picks() {
         .price;
     assert_eq!(
         calls[1].cost_usd,
-        price.cost(calls[1].input_tokens, calls[1].output_tokens)
+        price.cost(calls[1].input_tokens, calls[1].output_tokens) + 0.0001
     );
     server.shutdown().await.unwrap();
 }
