@@ -84,14 +84,7 @@ pub(super) fn parse(
             request::invoke(Family::OpenAi, &json)?,
             Some(Family::OpenAi),
         ),
-        Operation::OpenAiResponses => {
-            if json["stream"].as_bool() == Some(true) {
-                return Err(BedrockError::Validation(
-                    "The stand-in answers the Responses API whole: send `stream: false` (Chat Completions streams).".into(),
-                ));
-            }
-            (super::openai::responses_prompt(&json)?, None)
-        }
+        Operation::OpenAiResponses => (super::openai::responses_prompt(&json)?, None),
     };
     prompt.media_rule = MediaRule::for_model(&resolved.base_id);
     let reasoning = match op {

@@ -406,6 +406,12 @@ fn respond(op: Operation, req: &Request, answer: &Answer) -> Result<Response, Be
             id,
             None,
         ),
+        (Operation::OpenAiResponses, _) if req.stream => reply(
+            "text/event-stream",
+            super::openai::responses_stream(answer),
+            id,
+            None,
+        ),
         (Operation::OpenAiResponses, _) => reply(
             "application/json",
             json_bytes(&super::openai::responses(answer)),

@@ -1,5 +1,5 @@
-//! Bedrock Runtime's OpenAI-compatible endpoints under `/openai/v1`: Chat Completions (whole, or
-//! streamed as server-sent events) and Responses. The body is OpenAI's; the model is named in it.
+//! Bedrock Runtime's OpenAI-compatible endpoints under `/openai/v1`: Chat Completions and
+//! Responses, each whole or streamed as server-sent events. The body is OpenAI's; the model is named in it.
 //! Counting, attribution, reasoning, steps and pricing are the model operations' own.
 
 use serde_json::{Value, json};
@@ -149,4 +149,62 @@ pub fn responses(a: &Answer) -> Value {
                   "input_tokens_details": {"cached_tokens": a.cache_read},
                   "output_tokens_details": {"reasoning_tokens": reasoning}},
     })
+}
+
+/// The streamed Responses API answer: server-sent events from `response.created` to
+/// `response.completed` (which carries the whole response and its usage), each with its
+/// `sequence_number`.
+pub fn responses_stream(a: &Answer) -> Vec<u8> {
+    let whole = responses(a);
+    let items = whole["output"].as_array().cloned().unwrap_or_default();
+    let mut events: Vec<Value> = Vec::new();
+    let mut created = whole.clone();
+    created["status"] = json!("in_progress");
+    created["output"] = json!([]);
+    created["usage"] = Value::Null;
+    events.push(json!({"type": "response.created", "response": created}));
+    for (at, item) in items.iter().enumerate() {
+        let id = item["id"].clone();
+        let mut open = item.clone();
+        open["content"] = json!([]);
+        if item["type"] == "message" {
+            open["status"] = json!("in_progress");
+        }
+        events
+            .push(json!({"type": "response.output_item.added", "output_index": at, "item": open}));
+        let (text, delta_kind, done_kind) = if item["type"] == "reasoning" {
+            (
+                item["content"][0]["text"].as_str().unwrap_or(""),
+                "response.reasoning_text.delta",
+                "response.reasoning_text.done",
+            )
+        } else {
+            events.push(json!({"type": "response.content_part.added", "item_id": id, "output_index": at, "content_index": 0,
+                "part": {"type": "output_text", "text": "", "annotations": []}}));
+            (
+                item["content"][0]["text"].as_str().unwrap_or(""),
+                "response.output_text.delta",
+                "response.output_text.done",
+            )
+        };
+        for d in answer::chunks(text, DELTA_WORDS) {
+            events.push(json!({"type": delta_kind, "item_id": id, "output_index": at, "content_index": 0, "delta": d, "logprobs": []}));
+        }
+        events.push(json!({"type": done_kind, "item_id": id, "output_index": at, "content_index": 0, "text": text, "logprobs": []}));
+        if item["type"] == "message" {
+            events.push(json!({"type": "response.content_part.done", "item_id": id, "output_index": at, "content_index": 0,
+                "part": {"type": "output_text", "text": text, "annotations": []}}));
+        }
+        events.push(json!({"type": "response.output_item.done", "output_index": at, "item": item}));
+    }
+    events.push(json!({"type": "response.completed", "response": whole}));
+    let mut out = Vec::new();
+    for (n, mut e) in events.into_iter().enumerate() {
+        e["sequence_number"] = json!(n);
+        let kind = e["type"].as_str().unwrap_or("").to_string();
+        out.extend_from_slice(format!("event: {kind}\ndata: ").as_bytes());
+        out.extend_from_slice(&serde_json::to_vec(&e).unwrap_or_default());
+        out.extend_from_slice(b"\n\n");
+    }
+    out
 }

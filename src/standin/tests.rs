@@ -282,10 +282,6 @@ async fn malformed_bodies_on_the_new_routes_get_bedrock_errors_and_no_bill() {
             json!({"model": "openai.gpt-oss-20b-1:0"}),
         ),
         (
-            "/openai/v1/responses",
-            json!({"model": "openai.gpt-oss-20b-1:0", "input": "x", "stream": true}),
-        ),
-        (
             "/model/amazon.titan-embed-text-v2:0/invoke",
             json!({"inputText": "x", "dimensions": 7}),
         ),

@@ -29,6 +29,11 @@ out["stream"] = [usage.completion_tokens, usage.completion_tokens_details.reason
 r = c.responses.create(model=M, input="Is volume 12 of Frieren in stock?", reasoning={"effort": "high"})
 out["responses"] = [r.usage.input_tokens, r.usage.output_tokens, r.usage.output_tokens_details.reasoning_tokens,
                     r.output_text]
+done = None
+for e in c.responses.create(model=M, input="hello there", reasoning={"effort": "low"}, stream=True):
+    if e.type == "response.completed":
+        done = e.response
+out["responses_stream"] = [done.usage.output_tokens, done.usage.output_tokens_details.reasoning_tokens, done.output_text != ""]
 try:
     c.chat.completions.create(model=M, messages=[{"role": "user", "content": "x"}], reasoning_effort="max")
     out["error"] = None
@@ -83,7 +88,8 @@ async fn the_openai_sdk_gets_chat_completions_streams_and_responses_with_reasoni
         [
             ("ChatCompletions", Some("GD-2"), 1_174),
             ("ChatCompletions", Some("GD-3"), 1_100),
-            ("Responses", Some("GD-2"), 16_534)
+            ("Responses", Some("GD-2"), 16_534),
+            ("Responses", Some("GD-3"), 1_174)
         ]
     );
     let price = costgate::measure::pricing::PricingTable::builtin()
