@@ -6,7 +6,6 @@ use axum::http::HeaderMap;
 use base64::Engine;
 
 use super::error::BedrockError;
-use super::handler::Operation;
 use super::media::MediaRule;
 use super::request::{self, Counted, Family, Prompt};
 use super::{STEP_HEADER, State};
@@ -22,6 +21,45 @@ const LATENCY_HEADER: &str = "x-amzn-bedrock-performanceconfig-latency";
 
 /// InvokeModel's guardrail (`guardrailIdentifier` of InvokeModelRequest).
 const GUARDRAIL_HEADER: &str = "x-amzn-bedrock-guardrailidentifier";
+
+/// A model operation the stand-in serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Operation {
+    Converse,
+    ConverseStream,
+    Invoke,
+    InvokeStream,
+    CountTokens,
+    /// `POST /openai/v1/chat/completions`.
+    OpenAiChat,
+    /// `POST /openai/v1/responses`.
+    OpenAiResponses,
+}
+
+impl Operation {
+    pub(super) fn parse(s: &str) -> Option<Operation> {
+        Some(match s {
+            "converse" => Operation::Converse,
+            "converse-stream" => Operation::ConverseStream,
+            "invoke" => Operation::Invoke,
+            "invoke-with-response-stream" => Operation::InvokeStream,
+            "count-tokens" => Operation::CountTokens,
+            _ => return None,
+        })
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Operation::Converse => "Converse",
+            Operation::ConverseStream => "ConverseStream",
+            Operation::Invoke => "InvokeModel",
+            Operation::InvokeStream => "InvokeModelWithResponseStream",
+            Operation::CountTokens => "CountTokens",
+            Operation::OpenAiChat => "ChatCompletions",
+            Operation::OpenAiResponses => "Responses",
+        }
+    }
+}
 
 /// A model request as the stand-in understood it.
 pub(super) struct Request {

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-use super::call::{Request, parse, resolve};
+use super::call::{Operation, Request, parse, resolve};
 use super::error::BedrockError;
 use super::record::CallRecord;
 use super::request::{self, Prompt};
@@ -25,44 +25,6 @@ use crate::measure::reasoning::Split;
 use crate::measure::render::DEFAULT_OUTPUT_TOKENS;
 use crate::measure::steps::StepAnswer;
 use crate::measure::tokenize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Operation {
-    Converse,
-    ConverseStream,
-    Invoke,
-    InvokeStream,
-    CountTokens,
-    /// `POST /openai/v1/chat/completions`.
-    OpenAiChat,
-    /// `POST /openai/v1/responses`.
-    OpenAiResponses,
-}
-
-impl Operation {
-    fn parse(s: &str) -> Option<Operation> {
-        Some(match s {
-            "converse" => Operation::Converse,
-            "converse-stream" => Operation::ConverseStream,
-            "invoke" => Operation::Invoke,
-            "invoke-with-response-stream" => Operation::InvokeStream,
-            "count-tokens" => Operation::CountTokens,
-            _ => return None,
-        })
-    }
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Operation::Converse => "Converse",
-            Operation::ConverseStream => "ConverseStream",
-            Operation::Invoke => "InvokeModel",
-            Operation::InvokeStream => "InvokeModelWithResponseStream",
-            Operation::CountTokens => "CountTokens",
-            Operation::OpenAiChat => "ChatCompletions",
-            Operation::OpenAiResponses => "Responses",
-        }
-    }
-}
 
 /// `POST /openai/v1/chat/completions`.
 pub(super) async fn openai_chat(
