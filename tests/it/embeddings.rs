@@ -83,3 +83,53 @@ async fn boto3_and_langchain_embed_and_every_call_is_priced_per_token() {
     assert!(calls.iter().all(|c| !c.unpriced && c.output_tokens == 0));
     server.shutdown().await.unwrap();
 }
+
+/// A multimodal embedding bills its image besides its text tokens; Embed v4 answers keyed by type,
+/// which LangChain reads; a latency-optimized Converse call is priced at that tier and says so.
+const MORE: &str = r#"
+import base64, json
+import boto3
+from langchain_aws import BedrockEmbeddings
+c = boto3.client("bedrock-runtime")
+out = {}
+png = base64.b64encode(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")).decode()
+r = json.loads(c.invoke_model(modelId="amazon.titan-embed-image-v1",
+                              body=json.dumps({"inputText": "pirate", "inputImage": png, "embeddingConfig": {"outputEmbeddingLength": 384}}))["body"].read())
+out["image"] = len(r["embedding"])
+v4 = BedrockEmbeddings(model_id="cohere.embed-v4:0", client=c).embed_query("pirate adventure")
+out["v4"] = len(v4)
+r = c.converse(modelId="amazon.nova-pro-v1:0", messages=[{"role": "user", "content": [{"text": "hello there"}]}],
+               performanceConfig={"latency": "optimized"})
+out["latency"] = r["performanceConfig"]["latency"]
+print(json.dumps(out))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_billed_per_image_and_the_latency_tier_is_priced_and_reported() {
+    crate::support::require_python(&["boto3", "langchain_aws"]);
+    let server = start(settings()).await;
+    let url = server.url();
+    let out = tokio::task::spawn_blocking(move || boto3_script(&url, MORE, &[]))
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["image"], 384);
+    assert_eq!(v["v4"], 1536);
+    assert_eq!(v["latency"], "optimized");
+    let calls = server.state().calls();
+    let image = &calls[0];
+    assert_eq!(image.images, 1);
+    assert_eq!(
+        image.cost_usd,
+        image.input_tokens as f64 * 0.80 / 1e6 + 0.00006
+    );
+    let nova = &calls[2];
+    assert_eq!(nova.service_tier.name(), "latency_optimized");
+    assert_eq!(
+        nova.cost_usd,
+        (nova.input_tokens as f64 * 1.00 + nova.output_tokens as f64 * 4.00) / 1e6,
+        "Nova Pro's latency-optimized price"
+    );
+    server.shutdown().await.unwrap();
+}

@@ -72,3 +72,55 @@ async fn guardrail_checks_are_billed_per_text_unit_per_policy() {
     assert_eq!(b.cost_usd, 0.15 / 1000.0 * 2.0);
     server.shutdown().await.unwrap();
 }
+
+/// The other two ways a model call names a guardrail: InvokeModel's guardrail header (the body
+/// then carries `amazon-bedrock-guardrailAction`) and ConverseStream's `guardrailConfig`.
+const HEADERS: &str = r#"
+import json
+import boto3
+c = boto3.client("bedrock-runtime")
+out = {}
+body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 20,
+        "messages": [{"role": "user", "content": "Is volume 12 of Frieren in stock?"}]}
+r = c.invoke_model(modelId="anthropic.claude-3-haiku-20240307-v1:0", body=json.dumps(body),
+                   guardrailIdentifier="gr-support", guardrailVersion="1")
+out["invoke"] = json.loads(r["body"].read())["amazon-bedrock-guardrailAction"]
+r = c.converse_stream(modelId="amazon.nova-micro-v1:0", messages=[{"role": "user", "content": [{"text": "hello there"}]}],
+                      guardrailConfig={"guardrailIdentifier": "gr-support", "guardrailVersion": "1", "streamProcessingMode": "sync"})
+stops = [e["messageStop"]["stopReason"] for e in r["stream"] if "messageStop" in e]
+out["stream"] = stops
+print(json.dumps(out))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guardrail_header_and_converse_stream_apply_the_guardrail_too() {
+    crate::support::require_python(&["boto3"]);
+    let mut s = settings();
+    s.cases[2].guardrail = Some(costgate::measure::dataset::GuardrailScript::Intervene);
+    s.guardrails = Guardrails(
+        [(
+            "gr-support".to_string(),
+            Guardrail {
+                policies: vec!["sensitive_information".into()],
+            },
+        )]
+        .into(),
+    );
+    let server = start(s).await;
+    let url = server.url();
+    let out = tokio::task::spawn_blocking(move || boto3_script(&url, HEADERS, &[]))
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["invoke"], "NONE");
+    assert_eq!(v["stream"], serde_json::json!(["guardrail_intervened"]));
+    let calls = server.state().calls();
+    assert_eq!(calls.len(), 2);
+    // Input and a 20-token answer: one text unit each, at $0.10 per 1,000 for sensitive information.
+    assert_eq!(calls[0].guardrail_usd, 2.0 * 0.10 / 1000.0);
+    assert_eq!(
+        calls[1].output_tokens, 0,
+        "the blocked stream bills no model tokens"
+    );
+    server.shutdown().await.unwrap();
+}
