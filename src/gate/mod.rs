@@ -24,6 +24,7 @@ pub mod changed;
 pub mod cumulative;
 pub mod diff;
 pub(crate) mod finish;
+mod grown;
 pub mod inputs;
 pub mod justification;
 pub mod monthly;
