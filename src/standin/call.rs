@@ -80,17 +80,19 @@ pub(super) struct Request {
     pub stream: bool,
     /// The model a prompt router sent the call to.
     pub routed: Option<String>,
+    /// That router's own fee per request (0 unless the pricing file prices it).
+    pub router_fee: f64,
 }
 
-/// The model, the body by operation and family, the service tier and the exact count.
+/// The body by operation and family, the service tier, the exact count, the routed model and the
+/// reasoning it bills. `resolved` is [`resolve`]'s answer for `model`, found once per request.
 pub(super) fn parse(
     st: &State,
     op: Operation,
-    model: &str,
+    (model, resolved): (&str, Resolved),
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Request, BedrockError> {
-    let resolved = resolve(st, model)?;
     let family = || {
         Family::of(&resolved.base_id).ok_or_else(|| {
             BedrockError::Validation(format!(
@@ -125,10 +127,6 @@ pub(super) fn parse(
         Operation::OpenAiResponses => (super::openai::responses_prompt(&json)?, None),
     };
     prompt.media_rule = MediaRule::for_model(&resolved.base_id);
-    let reasoning = match op {
-        Operation::CountTokens => None,
-        _ => super::reasoning::settle(prompt.reasoning, &resolved.base_id, prompt.max_tokens)?,
-    };
     let step = prompt.step.clone().or_else(|| {
         headers
             .get(STEP_HEADER)
@@ -143,7 +141,7 @@ pub(super) fn parse(
     });
     let mut counted = prompt.count(&resolved.price);
     let mut resolved = resolved;
-    let mut routed = None;
+    let (mut routed, mut router_fee) = (None, 0.0);
     if Routers::is_router(model) {
         let target = router(st, model)?.pick(counted.input_tokens).to_string();
         if crate::measure::pricing::strip_arn(&target) != resolved.base_id {
@@ -151,8 +149,20 @@ pub(super) fn parse(
             prompt.media_rule = MediaRule::for_model(&resolved.base_id);
             counted = prompt.count(&resolved.price);
         }
+        // The router's own fee, when the pricing file prices the router by its ARN.
+        router_fee = st
+            .pricing
+            .resolve(model)
+            .ok()
+            .and_then(|r| r.price.units.per_request)
+            .unwrap_or(0.0);
         routed = Some(target);
     }
+    // Checked against the model that answers (a router's routed model).
+    let reasoning = match op {
+        Operation::CountTokens => None,
+        _ => super::reasoning::settle(prompt.reasoning, &resolved.base_id, prompt.max_tokens)?,
+    };
     Ok(Request {
         model: model.to_string(),
         resolved,
@@ -164,6 +174,7 @@ pub(super) fn parse(
         guardrail,
         stream: json["stream"].as_bool() == Some(true),
         routed,
+        router_fee,
     })
 }
 

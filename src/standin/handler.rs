@@ -97,15 +97,15 @@ fn handle(
     body: &[u8],
     started: Instant,
 ) -> Result<Response, BedrockError> {
+    let resolved = resolve(st, model)?;
     if op != Operation::CountTokens {
-        let resolved = resolve(st, model)?;
         if let Some(r) =
             super::retrieval::invoke(st, op.name(), &resolved, model, headers, body, started)
         {
             return r;
         }
     }
-    let req = parse(st, op, model, headers, body)?;
+    let req = parse(st, op, (model, resolved), headers, body)?;
     let mut metered = meter(&req);
     let seq = st.served.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("00000000-0000-4000-8000-{seq:012x}");
@@ -135,17 +135,8 @@ fn handle(
     call.reasoning = req.reasoning.map(|r| r.to_string());
     call.step = req.step.clone();
     call.context_hits = answered.context_hits;
-    if req.routed.is_some() {
-        // A router's own fee, when the pricing file prices the router (`per_request`).
-        let fee = st
-            .pricing
-            .resolve(&req.model)
-            .ok()
-            .and_then(|r| r.price.units.per_request)
-            .unwrap_or(0.0);
-        call.cost_usd += fee;
-        call.router_fee_usd = fee;
-    }
+    call.cost_usd += req.router_fee;
+    call.router_fee_usd = req.router_fee;
     if let Some(g) = &answered.guard {
         call.cost_usd += g.usd;
         call.guardrail = Some(g.label.clone());
