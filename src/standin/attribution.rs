@@ -9,7 +9,7 @@ use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
 use super::request::Prompt;
-use crate::measure::dataset::{Case, ToolCall};
+use crate::measure::dataset::Case;
 
 /// How a call was attributed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -21,23 +21,10 @@ pub enum Method {
     Query,
 }
 
-/// What the stand-in knows of one case.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseInfo {
-    pub intent: String,
-    pub output_tokens: Option<u64>,
-    /// `expect.context_includes`: looked for in each call's input.
-    pub context: Vec<String>,
-    /// `tool_calls`: the scripted tool use the stand-in answers the case's calls with.
-    pub tools: Vec<ToolCall>,
-    /// The case itself, for its steps' answers (templates over the query, history, context).
-    pub case: Case,
-}
-
 /// The dataset's cases, indexed for attribution.
 #[derive(Debug, Clone, Default)]
 pub struct CaseIndex {
-    by_id: BTreeMap<String, CaseInfo>,
+    by_id: BTreeMap<String, Case>,
     /// (query, id), longest query first, then by id, for a deterministic winner.
     queries: Vec<(String, String)>,
     /// An automaton over `queries` (pattern i is `queries[i]`): one pass over a request finds every
@@ -47,21 +34,7 @@ pub struct CaseIndex {
 
 impl CaseIndex {
     pub fn new(cases: &[Case]) -> Self {
-        let by_id = cases
-            .iter()
-            .map(|c| {
-                (
-                    c.id.clone(),
-                    CaseInfo {
-                        intent: c.intent.clone(),
-                        output_tokens: c.output_tokens,
-                        context: c.expected_context().to_vec(),
-                        tools: c.tool_calls.clone(),
-                        case: c.clone(),
-                    },
-                )
-            })
-            .collect();
+        let by_id = cases.iter().map(|c| (c.id.clone(), c.clone())).collect();
         let mut queries: Vec<(String, String)> = cases
             .iter()
             .filter(|c| !c.query.trim().is_empty())
@@ -89,7 +62,7 @@ impl CaseIndex {
         self.by_id.len()
     }
 
-    pub fn get(&self, id: &str) -> Option<&CaseInfo> {
+    pub fn get(&self, id: &str) -> Option<&Case> {
         self.by_id.get(id)
     }
 

@@ -118,10 +118,7 @@ fn apply(st: &State, id: &str, headers: &HeaderMap, body: &[u8]) -> Result<Respo
         ));
     }
     let attributed = st.attribute_texts(&texts, headers);
-    let case = attributed
-        .as_ref()
-        .and_then(|(id, _)| st.cases.get(id))
-        .map(|i| &i.case);
+    let case = attributed.as_ref().and_then(|(id, _)| st.cases.get(id));
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let c = check(st, id, &refs, input, case)?;
     let mut rec = CallRecord::service(

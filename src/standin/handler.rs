@@ -232,13 +232,13 @@ fn answer_call(
     let attributed = st.cases.attribute(prompt, header_case, current.as_deref());
     let info = attributed.as_ref().and_then(|(id, _)| st.cases.get(id));
     let mut skipped = Vec::new();
-    let tool = info.and_then(|i| script::next(&i.tools, prompt, &mut skipped));
+    let tool = info.and_then(|c| script::next(&c.tool_calls, prompt, &mut skipped));
     metered.dropped.extend(
         skipped
             .into_iter()
             .map(|tool| Dropped::ToolNotDeclared { tool }),
     );
-    let case = info.map(|i| &i.case);
+    let case = info;
     let guard_in = match req.guardrail.as_deref() {
         Some(id) => {
             let texts: Vec<&str> = prompt.texts().collect();
@@ -386,14 +386,18 @@ impl State {
     /// Which of case `id`'s expected context strings occur in the request's text (system parts,
     /// which hold the tool definitions, and every message part, tool results included).
     fn context_hits(&self, id: &str, prompt: &Prompt) -> Vec<usize> {
-        let Some(info) = self.cases.get(id).filter(|i| !i.context.is_empty()) else {
+        let Some(case) = self
+            .cases
+            .get(id)
+            .filter(|c| !c.expected_context().is_empty())
+        else {
             return Vec::new();
         };
         let mut texts: Vec<&str> = prompt.system.iter().map(String::as_str).collect();
         for m in &prompt.messages {
             texts.extend(m.parts.iter().map(String::as_str));
         }
-        crate::measure::dataset::found_in(&info.context, &texts)
+        crate::measure::dataset::found_in(case.expected_context(), &texts)
             .into_iter()
             .enumerate()
             .filter_map(|(i, found)| found.then_some(i))
@@ -442,13 +446,18 @@ impl State {
                 return Ok((kept.to_string(), split));
             }
             Some(StepAnswer::Tokens(n)) => n,
-            None => case
-                .and_then(|c| c.output_tokens)
-                .or_else(|| case.and_then(|c| self.output_by_intent.get(&c.intent).copied()))
-                .unwrap_or(DEFAULT_OUTPUT_TOKENS),
+            None => self.answer_length(case),
         };
         let split = Split::new(reasoning, wanted, cap);
         Ok((answer::text(split.answer, price.tokenizer), split))
+    }
+
+    /// The length of a case's synthetic answer: its own `output_tokens`, else its intent's
+    /// calibrated length, else render mode's default.
+    pub(super) fn answer_length(&self, case: Option<&crate::measure::dataset::Case>) -> u64 {
+        case.and_then(|c| c.output_tokens)
+            .or_else(|| case.and_then(|c| self.output_by_intent.get(&c.intent).copied()))
+            .unwrap_or(DEFAULT_OUTPUT_TOKENS)
     }
 
     pub(super) fn log(&self, rec: CallRecord) {

@@ -17,7 +17,7 @@ use super::request::{self, Counted};
 use super::{State, answer};
 use crate::measure::knowledge::Chunk;
 use crate::measure::pricing::{Tier, Usage, strip_arn};
-use crate::measure::render::{DEFAULT_OUTPUT_TOKENS, Segments};
+use crate::measure::render::Segments;
 use crate::measure::tokenize;
 
 /// Results `Retrieve` returns when the request names no number.
@@ -156,11 +156,7 @@ fn generate(st: &State, headers: &HeaderMap, v: &Value) -> Result<Response, Bedr
     };
     let input_tokens = tokenize::scale(segments.total(), price.token_scale);
     let attributed = st.attribute_texts(&[query], headers);
-    let info = attributed.as_ref().and_then(|(c, _)| st.cases.get(c));
-    let output_tokens = info
-        .and_then(|i| i.output_tokens)
-        .or_else(|| info.and_then(|i| st.output_by_intent.get(&i.intent).copied()))
-        .unwrap_or(DEFAULT_OUTPUT_TOKENS);
+    let output_tokens = st.answer_length(attributed.as_ref().and_then(|(c, _)| st.cases.get(c)));
     let usage = Usage {
         input_tokens,
         output_tokens,
