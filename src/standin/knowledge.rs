@@ -33,6 +33,31 @@ fn invalid(m: impl Into<String>) -> BedrockError {
     BedrockError::Validation(m.into())
 }
 
+/// A chunk with its word set, computed once when the stand-in starts, not per request.
+#[derive(Debug)]
+pub(crate) struct Indexed {
+    pub chunk: Chunk,
+    pub words: std::collections::BTreeSet<String>,
+}
+
+/// Each knowledge base's chunks, indexed for relevance.
+pub(crate) fn index(
+    kbs: std::collections::BTreeMap<String, Vec<Chunk>>,
+) -> std::collections::BTreeMap<String, Vec<Indexed>> {
+    kbs.into_iter()
+        .map(|(id, chunks)| {
+            let indexed = chunks
+                .into_iter()
+                .map(|chunk| Indexed {
+                    words: super::rerank::word_set(&chunk.text),
+                    chunk,
+                })
+                .collect();
+            (id, indexed)
+        })
+        .collect()
+}
+
 /// The `n` chunks of knowledge base `id` most relevant to `query`, with their scores.
 fn search<'a>(
     st: &'a State,
@@ -45,11 +70,14 @@ fn search<'a>(
             "The knowledge base `{id}` is not declared in the base's costgate.yaml: add `knowledge_bases: {{{id}: {{documents: kb/}}}}` with a directory of its documents."
         ))
     })?;
-    let texts: Vec<String> = chunks.iter().map(|c| c.text.clone()).collect();
-    let scores = super::rerank::scores(query, &texts);
+    let q = super::rerank::word_set(query);
+    let scores: Vec<f64> = chunks
+        .iter()
+        .map(|c| super::rerank::score(&q, &c.words))
+        .collect();
     Ok(super::rerank::ranked(&scores, Some(n))
         .into_iter()
-        .map(|i| (&chunks[i], scores[i]))
+        .map(|i| (&chunks[i].chunk, scores[i]))
         .collect())
 }
 

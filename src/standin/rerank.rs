@@ -36,30 +36,31 @@ pub fn queries(documents: usize) -> u64 {
     documents.div_ceil(DOCUMENTS_PER_QUERY).max(1) as u64
 }
 
-/// Each document's relevance to `query`: the share of the query's distinct words it holds, in
-/// (0, 1], with a small share of the document's length so that ties order by focus. The same
-/// inputs always give the same scores.
+/// The distinct lowercased words of `text`: what relevance compares.
+pub fn word_set(text: &str) -> BTreeSet<String> {
+    words(text).collect()
+}
+
+/// A document's relevance to a query, from their word sets: the share of the query's distinct
+/// words it holds, in (0, 1], with a small share of the document's length so that ties order by
+/// focus. The same inputs always give the same score.
+pub fn score(query: &BTreeSet<String>, document: &BTreeSet<String>) -> f64 {
+    let shared = query.intersection(document).count() as f64;
+    let share = |of: &BTreeSet<String>| {
+        if of.is_empty() {
+            0.0
+        } else {
+            shared / of.len() as f64
+        }
+    };
+    // Never 0 or 1: real rerankers answer a probability.
+    0.001 + 0.989 * (0.9 * share(query) + 0.1 * share(document))
+}
+
+/// Each document's [`score`] against `query`.
 pub fn scores(query: &str, documents: &[String]) -> Vec<f64> {
-    let q: BTreeSet<String> = words(query).collect();
-    documents
-        .iter()
-        .map(|d| {
-            let w: BTreeSet<String> = words(d).collect();
-            let shared = q.intersection(&w).count() as f64;
-            let focus = if w.is_empty() {
-                0.0
-            } else {
-                shared / w.len() as f64
-            };
-            let coverage = if q.is_empty() {
-                0.0
-            } else {
-                shared / q.len() as f64
-            };
-            // Never 0 or 1: real rerankers answer a probability.
-            0.001 + 0.989 * (0.9 * coverage + 0.1 * focus)
-        })
-        .collect()
+    let q = word_set(query);
+    documents.iter().map(|d| score(&q, &word_set(d))).collect()
 }
 
 /// Indices of `documents` by descending score (ties by index), the first `top` of them.
