@@ -20,7 +20,7 @@ use crate::measure::config::Harness;
 use crate::measure::dataset::Dataset;
 use crate::measure::pricing::{PricingTable, Usage};
 use crate::measure::render::{Priced, Segments};
-use crate::standin::record::CallRecord;
+use crate::standin::record::{Bills, CallRecord};
 use crate::standin::{Server, Settings};
 use process::{Checkout, Ended};
 
@@ -357,11 +357,11 @@ pub fn aggregate(
         }
         let x = &mut acc.extras;
         match c.kind {
-            "embedding" => {
+            Bills::Embedding => {
                 x.embedding_usd += cost;
                 x.embedding_tokens += c.input_tokens;
             }
-            "rerank" => {
+            Bills::Rerank => {
                 x.rerank_usd += cost;
                 x.rerank_queries += c.queries;
             }

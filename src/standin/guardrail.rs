@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::State;
 use super::error::BedrockError;
-use super::record::CallRecord;
+use super::record::{Bills, CallRecord};
 use super::request::{self};
 use crate::measure::dataset::{Case, GuardrailScript};
 use crate::measure::guardrails::{self, POLICIES};
@@ -124,7 +124,7 @@ fn apply(st: &State, id: &str, headers: &HeaderMap, body: &[u8]) -> Result<Respo
     let mut rec = CallRecord::service(
         "ApplyGuardrail",
         (id, &format!("guardrail/{id}")),
-        "guardrail",
+        Bills::Guardrail,
     );
     rec.cost_usd = c.usd;
     rec.guardrail = Some(c.label.clone());

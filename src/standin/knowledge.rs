@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::BedrockError;
-use super::record::CallRecord;
+use super::record::{Bills, CallRecord};
 use super::request::{self, Counted};
 use super::{State, answer};
 use crate::measure::knowledge::Chunk;
@@ -116,7 +116,7 @@ pub(super) async fn retrieve(
             }
         };
         let found = search(&st, &id, query, n)?;
-        let mut rec = CallRecord::service("Retrieve", (&id, &format!("knowledge-base/{id}")), "retrieve");
+        let mut rec = CallRecord::service("Retrieve", (&id, &format!("knowledge-base/{id}")), Bills::Retrieve);
         rec.attribute(st.attribute_texts(&[query], &headers));
         st.log(rec);
         let results: Vec<Value> = found

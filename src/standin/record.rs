@@ -70,10 +70,9 @@ pub struct CallRecord {
     /// Rerank queries billed (each started 100 documents one query).
     #[serde(skip_serializing_if = "is_zero")]
     pub queries: u64,
-    /// What the call bills: `model` (tokens of a model's answer), `embedding`, `rerank` or
-    /// `guardrail` (ApplyGuardrail).
-    #[serde(skip_serializing_if = "is_model")]
-    pub kind: &'static str,
+    /// What the call bills.
+    #[serde(skip_serializing_if = "Bills::is_model")]
+    pub kind: Bills,
     /// A guardrail the call applied (Converse `guardrailConfig`, InvokeModel's guardrail headers,
     /// ApplyGuardrail): its id, the text units it checked and their price, part of `cost_usd`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,7 +130,7 @@ impl CallRecord {
             step: None,
             images: 0,
             queries: 0,
-            kind: "model",
+            kind: Bills::Model,
             guardrail: None,
             guardrail_text_units: 0,
             guardrail_usd: 0.0,
@@ -158,8 +157,26 @@ fn is_zero_usd(x: &f64) -> bool {
     *x == 0.0
 }
 
-fn is_model(kind: &&'static str) -> bool {
-    *kind == "model"
+/// What a call bills, which decides where its cost counts in a case (`Extras`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bills {
+    /// A model's tokens (with any guardrail it applied and a router's fee).
+    Model,
+    /// An embedding model's input tokens and images.
+    Embedding,
+    /// Rerank queries.
+    Rerank,
+    /// ApplyGuardrail's text units.
+    Guardrail,
+    /// A knowledge base's Retrieve: free on Bedrock.
+    Retrieve,
+}
+
+impl Bills {
+    fn is_model(&self) -> bool {
+        *self == Bills::Model
+    }
 }
 
 fn is_standard(t: &Tier) -> bool {
@@ -168,7 +185,7 @@ fn is_standard(t: &Tier) -> bool {
 
 impl CallRecord {
     /// A call that bills no model tokens (rerank, guardrail, retrieval): nothing counted yet.
-    pub fn service(operation: &'static str, model: (&str, &str), kind: &'static str) -> CallRecord {
+    pub fn service(operation: &'static str, model: (&str, &str), kind: Bills) -> CallRecord {
         let mut rec = CallRecord::new(
             operation,
             model,

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::State;
 use super::embed::words;
 use super::error::BedrockError;
-use super::record::CallRecord;
+use super::record::{Bills, CallRecord};
 use super::request::{self};
 use crate::measure::pricing::{Resolved, Usage, strip_arn};
 
@@ -87,7 +87,7 @@ fn bill(st: &State, c: &Call<'_>, headers: &HeaderMap) -> Vec<f64> {
         queries: queries(c.documents.len()),
         ..Usage::default()
     };
-    let mut rec = CallRecord::service(c.operation, (c.model, &c.resolved.base_id), "rerank");
+    let mut rec = CallRecord::service(c.operation, (c.model, &c.resolved.base_id), Bills::Rerank);
     let price = &c.resolved.price;
     rec.bill(&usage, price.cost_of(&usage), "end_turn");
     rec.stop_reason = None;

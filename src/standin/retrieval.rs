@@ -10,7 +10,7 @@ use axum::response::Response;
 use super::State;
 use super::embed::{self, Embed};
 use super::error::BedrockError;
-use super::record::CallRecord;
+use super::record::{Bills, CallRecord};
 use super::request::{self, Counted};
 use crate::measure::pricing::{Resolved, Tier, Usage};
 use crate::measure::render::Segments;
@@ -81,7 +81,7 @@ fn embedding(
     rec.bill(&usage, price.cost_of(&usage), "end_turn");
     rec.stop_reason = None;
     rec.images = e.images;
-    rec.kind = "embedding";
+    rec.kind = Bills::Embedding;
     rec.unpriced = resolved.unpriced || !price.prices(&usage);
     rec.attribute(attributed);
     st.log(rec);

@@ -60,7 +60,7 @@ async fn guardrail_checks_are_billed_per_text_unit_per_policy() {
     assert_eq!(calls.len(), 3, "{calls:#?}");
     // 1,500 characters: 2 text units × (content $0.15 + denied topics $0.15) per 1,000.
     assert_eq!(calls[0].cost_usd, 2.0 * 0.15 / 1000.0 + 2.0 * 0.15 / 1000.0);
-    assert_eq!(calls[0].kind, "guardrail");
+    assert_eq!(calls[0].kind, costgate::standin::record::Bills::Guardrail);
     // Converse: the model's tokens plus one text unit for the input and one for the answer, twice.
     let c = &calls[1];
     assert_eq!(c.guardrail_text_units, 2);
