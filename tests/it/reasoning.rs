@@ -125,6 +125,7 @@ fn every_client_reports_the_reasoning_the_stand_in_billed() {
         "R-6" => 16_384,
         _ => 1_024,
     };
+    assert_eq!(seen.len(), 7, "every client reported its usage: {seen:?}");
     for s in &seen {
         let id = s["id"].as_str().unwrap();
         let r = records
@@ -212,6 +213,7 @@ async fn bad_settings_are_rejected_unbilled_and_streams_carry_thinking() {
         .iter()
         .map(|e| e.as_str().unwrap_or("(accepted)"))
         .collect();
+    assert_eq!(errors.len(), 5, "{errors:?}");
     for (e, says) in errors.iter().zip([
         "budget_tokens: Input should be greater than or equal to 1024",
         "`max_tokens` must be greater than `thinking.budget_tokens`",

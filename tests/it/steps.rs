@@ -171,9 +171,16 @@ fn the_next_prompt_is_built_from_the_step_answer_and_steps_are_the_bases() {
         "{}",
         r["policy_changes"]
     );
-    // The query reached the second prompt through the condense answer.
-    assert!(
-        s1["quality_broken"].as_array().is_none_or(|a| a.is_empty()),
-        "{s1}"
-    );
+    // The query reached the second prompt through the condense answer, on both sides: with filler
+    // as the condense answer, "Answer: manga like Frieren" would be in no model input.
+    for side in ["base", "head"] {
+        assert_eq!(
+            (
+                s1[side]["quality"]["met"].as_u64(),
+                s1[side]["quality"]["of"].as_u64()
+            ),
+            (Some(1), Some(1)),
+            "{side}: {s1}"
+        );
+    }
 }
