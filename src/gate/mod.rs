@@ -254,12 +254,7 @@ fn check_sliced<'a>(
         "pricing both sides"
     );
     let progress = harness_progress(ro, &[base_routes, head_routes], dataset.len());
-    let knowledge = crate::measure::knowledge::load(
-        base.tree.as_ref(),
-        &base_cfg.knowledge_bases,
-        &base_cfg.file,
-    )
-    .map_err(base.cfg_err())?;
+    let knowledge = knowledge_of(base, base_cfg)?;
     let ctx = harness::Context {
         pricing,
         calibrated,
@@ -648,6 +643,19 @@ fn no_calls(side: &Side, app: &App, n: usize) -> Error {
     }
 }
 
+/// The knowledge bases' chunks the stand-in answers from, read from `side`'s tree (the base's)
+/// only in harness mode: render mode makes no Retrieve call.
+fn knowledge_of(
+    side: &Side,
+    cfg: &crate::measure::config::Config,
+) -> Result<BTreeMap<String, Vec<crate::measure::knowledge::Chunk>>> {
+    if cfg.mode != crate::measure::config::Mode::Harness {
+        return Ok(BTreeMap::new());
+    }
+    crate::measure::knowledge::load(side.tree.as_ref(), &cfg.knowledge_bases, &cfg.file)
+        .map_err(side.cfg_err())
+}
+
 /// `costgate run`: prices one tree's dataset with its own configuration.
 pub fn run(side: &Side, opts: &Options) -> Result<RunReport> {
     run_with(side, opts, RunOptions::default())
@@ -663,9 +671,7 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
         calibrated,
     } = BaseInputs::load(side, opts)?;
     let progress = harness_progress(&ro, &[&routes], dataset.len());
-    let knowledge =
-        crate::measure::knowledge::load(side.tree.as_ref(), &config.knowledge_bases, &config.file)
-            .map_err(side.cfg_err())?;
+    let knowledge = knowledge_of(side, &config)?;
     let ctx = harness::Context {
         pricing: &pricing,
         calibrated: &calibrated,
