@@ -61,12 +61,13 @@ pub fn responses_prompt(v: &Value) -> Result<Prompt, BedrockError> {
     request::invoke(request::Family::OpenAi, &body)
 }
 
+/// InvokeModel's OpenAI usage, with both detail objects always present, as the endpoint sends them.
 fn usage(a: &Answer) -> Value {
-    let reasoning = a.reasoning.as_ref().map_or(0, |r| r.tokens);
-    json!({"prompt_tokens": a.input_tokens, "completion_tokens": a.output_tokens,
-           "total_tokens": a.input_tokens + a.output_tokens,
-           "prompt_tokens_details": {"cached_tokens": a.cache_read},
-           "completion_tokens_details": {"reasoning_tokens": reasoning}})
+    let mut u = a.openai_usage();
+    u["prompt_tokens_details"] = json!({"cached_tokens": a.cache_read});
+    u["completion_tokens_details"] =
+        json!({"reasoning_tokens": a.reasoning.as_ref().map_or(0, |r| r.tokens)});
+    u
 }
 
 /// A chat completion, with the reasoning in the message's `reasoning` field (not in the content,

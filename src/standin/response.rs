@@ -231,7 +231,7 @@ impl Answer {
     }
 
     /// OpenAI's usage object, with the reasoning tokens in `completion_tokens_details`.
-    fn openai_usage(&self) -> Value {
+    pub(super) fn openai_usage(&self) -> Value {
         let mut u = json!({"prompt_tokens": self.input_tokens, "completion_tokens": self.output_tokens, "total_tokens": self.input_tokens + self.output_tokens});
         if let Some(r) = &self.reasoning {
             u["completion_tokens_details"] = json!({"reasoning_tokens": r.tokens});
