@@ -64,7 +64,7 @@ fn price(
         App::Render(routes) => {
             let mut renderer = Renderer::new(side.tree.clone(), routes, ctx.pricing);
             renderer.calibrated_output = ctx.calibrated.clone();
-            renderer.reasoning = *ctx.reasoning;
+            renderer.reasoning = ctx.policy.reasoning;
             renderer.price_all(dataset).map_err(side.cfg_err())
         }
         App::Harness(h) => {
@@ -258,11 +258,8 @@ fn check_sliced<'a>(
     let ctx = harness::Context {
         pricing,
         calibrated,
-        reasoning: &base_cfg.reasoning,
-        steps: &base_cfg.steps,
-        guardrails: &base_cfg.guardrails,
+        policy: base_cfg,
         knowledge: &knowledge,
-        routers: &base_cfg.routers,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };
@@ -675,11 +672,8 @@ pub fn run_with(side: &Side, opts: &Options, ro: RunOptions) -> Result<RunReport
     let ctx = harness::Context {
         pricing: &pricing,
         calibrated: &calibrated,
-        reasoning: &config.reasoning,
-        steps: &config.steps,
-        guardrails: &config.guardrails,
+        policy: &config,
         knowledge: &knowledge,
-        routers: &config.routers,
         progress,
         record_dir: ro.record_dir.as_deref(),
     };

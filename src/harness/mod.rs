@@ -37,13 +37,11 @@ pub struct Context<'a> {
     pub pricing: &'a PricingTable,
     /// Calibrated answer length per intent (the base's calibration file).
     pub calibrated: &'a BTreeMap<String, u64>,
-    /// The base's `reasoning:` and `steps:` (policy), for the stand-in of either side.
-    pub reasoning: &'a crate::measure::reasoning::ReasoningPolicy,
-    pub steps: &'a crate::measure::steps::Steps,
-    pub guardrails: &'a crate::measure::guardrails::Guardrails,
+    /// The base's configuration: its `reasoning:`, `steps:`, `guardrails:` and `routers:`
+    /// (policy) answer for the stand-in of either side.
+    pub policy: &'a crate::measure::config::Config,
     /// The base's knowledge bases, chunked.
     pub knowledge: &'a BTreeMap<String, Vec<crate::measure::knowledge::Chunk>>,
-    pub routers: &'a crate::measure::routers::Routers,
     pub progress: &'a dyn Progress,
     /// Write each side's calls to `calls-{side}.jsonl` in this directory.
     pub record_dir: Option<&'a std::path::Path>,
@@ -80,11 +78,11 @@ pub fn price(
         settings.cases = dataset.cases.iter().map(|c| c.case.clone()).collect();
         settings.keep_calls = true;
         settings.output_by_intent = ctx.calibrated.clone();
-        settings.reasoning = *ctx.reasoning;
-        settings.steps = ctx.steps.clone();
-        settings.guardrails = ctx.guardrails.clone();
+        settings.reasoning = ctx.policy.reasoning;
+        settings.steps = ctx.policy.steps.clone();
+        settings.guardrails = ctx.policy.guardrails.clone();
         settings.knowledge = ctx.knowledge.clone();
-        settings.routers = ctx.routers.clone();
+        settings.routers = ctx.policy.routers.clone();
         if let Some(dir) = ctx.record_dir {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::Run(format!("cannot create {} for the call records: {e}", dir.display()))
@@ -291,6 +289,45 @@ struct Acc {
     context: BTreeSet<usize>,
 }
 
+impl Acc {
+    /// Adds one call, with its cache tokens and cost by the steady-state rule.
+    fn add(&mut self, c: &CallRecord, assigned: cache::Assigned, cost: f64) {
+        self.models.insert(c.model_id.clone());
+        self.input += c.input_tokens;
+        self.output += c.output_tokens;
+        self.reasoning_tokens += c.reasoning_tokens;
+        self.reasoning.extend(c.reasoning.iter().cloned());
+        if c.unpriced {
+            self.unpriced_calls += 1;
+            self.unpriced_models.insert(c.model_id.clone());
+        }
+        let x = &mut self.extras;
+        match c.kind {
+            Bills::Embedding => {
+                x.embedding_usd += cost;
+                x.embedding_tokens += c.input_tokens;
+            }
+            Bills::Rerank => {
+                x.rerank_usd += cost;
+                x.rerank_queries += c.queries;
+            }
+            _ => {}
+        }
+        x.guardrail_usd += c.guardrail_usd;
+        x.guardrail_text_units += c.guardrail_text_units;
+        self.guardrails.extend(c.guardrail.iter().cloned());
+        self.segments.system += c.segments.system;
+        self.segments.history += c.segments.history;
+        self.segments.prompt += c.segments.prompt;
+        self.segments.overhead += c.segments.overhead;
+        self.calls += 1;
+        self.cost += cost;
+        self.cache_read += assigned.read;
+        self.cache_write += assigned.write;
+        self.context.extend(c.context_hits.iter().copied());
+    }
+}
+
 /// Each billable call's cache tokens by the steady-state rule over the side's calls, and
 /// its cost with them (the stand-in served sequential usage; the gate prices the steady state).
 fn steady_costs(calls: &[&CallRecord], pricing: &PricingTable) -> Vec<(cache::Assigned, f64)> {
@@ -346,39 +383,7 @@ pub fn aggregate(
             }
             None => &mut stray,
         };
-        acc.models.insert(c.model_id.clone());
-        acc.input += c.input_tokens;
-        acc.output += c.output_tokens;
-        acc.reasoning_tokens += c.reasoning_tokens;
-        acc.reasoning.extend(c.reasoning.iter().cloned());
-        if c.unpriced {
-            acc.unpriced_calls += 1;
-            acc.unpriced_models.insert(c.model_id.clone());
-        }
-        let x = &mut acc.extras;
-        match c.kind {
-            Bills::Embedding => {
-                x.embedding_usd += cost;
-                x.embedding_tokens += c.input_tokens;
-            }
-            Bills::Rerank => {
-                x.rerank_usd += cost;
-                x.rerank_queries += c.queries;
-            }
-            _ => {}
-        }
-        x.guardrail_usd += c.guardrail_usd;
-        x.guardrail_text_units += c.guardrail_text_units;
-        acc.guardrails.extend(c.guardrail.iter().cloned());
-        acc.segments.system += c.segments.system;
-        acc.segments.history += c.segments.history;
-        acc.segments.prompt += c.segments.prompt;
-        acc.segments.overhead += c.segments.overhead;
-        acc.calls += 1;
-        acc.cost += cost;
-        acc.cache_read += assigned.read;
-        acc.cache_write += assigned.write;
-        acc.context.extend(c.context_hits.iter().copied());
+        acc.add(c, assigned, cost);
     }
     let priced = dataset
         .cases
